@@ -1,0 +1,163 @@
+/* cmd_inspect.c: `tensorc inspect MODEL`: prints what a .tflite file holds (schema version,
+ * description, subgraphs, the inputs and outputs of subgraph 0 with their quantization, the
+ * operators used, signatures, metadata, weight bytes) and the arena an interpreter plans for it.
+ * If the model cannot be prepared (an unsupported operator, say) everything else is still
+ * printed, then the reason, and the exit status is non-zero. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void usage(FILE *f) {
+  fputs("usage: tensorc inspect MODEL\n"
+        "Prints the structure of a .tflite model and the memory an interpreter plans for it.\n"
+        "Exits non-zero if the model cannot be loaded or prepared (the reason is printed).\n",
+        f);
+}
+
+static void print_tensor(const char *kind, int i, const tc_tensor_info *t) {
+  char dims[128];
+  cli_fmt_dims(t->dims, t->n_dims, dims, sizeof dims);
+  printf("  %s %d: %-32s %-8s %s", kind, i, t->name ? t->name : "?", tc_dtype_name(t->dtype), dims);
+  if (t->n_scales == 1)
+    printf("  quant: scale %.9g zero_point %lld", (double)t->scales[0],
+           (long long)t->zero_points[0]);
+  else if (t->n_scales > 1)
+    printf("  quant: per-axis(dim %d, %d scales)", t->quantized_dimension, t->n_scales);
+  printf("\n");
+}
+
+/* Counts per operator name, in order of first use. */
+typedef struct op_count {
+  char name[96];
+  int count;
+} op_count;
+
+static void print_operators(const tc_model *m, int subgraph, int n_ops) {
+  op_count *ops = calloc((size_t)(n_ops > 0 ? n_ops : 1), sizeof *ops);
+  int n_kinds = 0;
+  if (!ops) return;
+  for (int k = 0; k < n_ops; k++) {
+    int32_t code = -1;
+    const char *custom = NULL, *bn;
+    char name[96];
+    if (tc_model_operator(m, subgraph, k, &code, &custom) != TC_OK) continue;
+    if (custom) snprintf(name, sizeof name, "CUSTOM(%s)", custom);
+    else if ((bn = tc_builtin_name(code))) snprintf(name, sizeof name, "%s", bn);
+    else snprintf(name, sizeof name, "BUILTIN_%d", (int)code);
+    int j = 0;
+    while (j < n_kinds && strcmp(ops[j].name, name) != 0) j++;
+    if (j == n_kinds) memcpy(ops[n_kinds++].name, name, sizeof name);
+    ops[j].count++;
+  }
+  printf("operators (subgraph %d): %d total, %d kinds\n", subgraph, n_ops, n_kinds);
+  for (int j = 0; j < n_kinds; j++) printf("  %-40s x%d\n", ops[j].name, ops[j].count);
+  free(ops);
+}
+
+int cmd_inspect(int argc, char **argv) {
+  const char *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      usage(stdout);
+      return CLI_OK;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      cli_err("inspect: unknown option '%s' (see tensorc inspect --help)", argv[i]);
+      return CLI_USAGE;
+    } else if (path) {
+      cli_err("inspect: only one MODEL may be given");
+      return CLI_USAGE;
+    }
+    path = argv[i];
+  }
+  if (!path) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  tc_model *m = NULL;
+  tc_status s = tc_model_load_file(path, NULL, &m);
+  if (s != TC_OK) {
+    const char *msg = m ? tc_model_errmsg(m) : "";
+    cli_err("cannot load %s: %s%s%s", path, tc_status_str(s), *msg ? ": " : "", msg);
+    tc_model_destroy(m);
+    return CLI_FAIL;
+  }
+  printf("model: %s\n", path);
+  printf("schema version: %u\n", (unsigned)tc_model_schema_version(m));
+  const char *desc = tc_model_description(m);
+  printf("description: %s\n", desc && *desc ? desc : "(none)");
+  int n_sg = tc_model_subgraph_count(m);
+  printf("subgraphs: %d\n", n_sg);
+  int n_ops0 = 0;
+  for (int g = 0; g < n_sg; g++) {
+    tc_subgraph_info info;
+    if (tc_model_subgraph_info(m, g, &info) != TC_OK) continue;
+    printf("  subgraph %d: %s: %d tensors, %d operators, %d inputs, %d outputs\n", g,
+           info.name && *info.name ? info.name : "(unnamed)", info.n_tensors, info.n_operators,
+           info.n_inputs, info.n_outputs);
+    if (g == 0) n_ops0 = info.n_operators;
+  }
+
+  /* Tensor details come from an interpreter; create and prepare one, keeping the failure. */
+  tc_interp *it = NULL;
+  char why[1024] = "";
+  s = tc_interp_create(m, NULL, &it);
+  int created = s == TC_OK;
+  if (!created)
+    snprintf(why, sizeof why, "cannot create an interpreter: %s: %s", tc_status_str(s),
+             it ? tc_interp_errmsg(it) : "");
+  else if ((s = tc_interp_prepare(it)) != TC_OK)
+    snprintf(why, sizeof why, "cannot prepare: %s: %s", tc_status_str(s), tc_interp_errmsg(it));
+  if (created) {
+    int n_in = tc_interp_input_count(it), n_out = tc_interp_output_count(it);
+    printf("inputs (subgraph 0): %d\n", n_in);
+    for (int i = 0; i < n_in; i++) {
+      tc_tensor_info t;
+      if (tc_interp_tensor(it, tc_interp_input_index(it, i), &t) == TC_OK)
+        print_tensor("input", i, &t);
+    }
+    printf("outputs (subgraph 0): %d\n", n_out);
+    for (int i = 0; i < n_out; i++) {
+      tc_tensor_info t;
+      if (tc_interp_tensor(it, tc_interp_output_index(it, i), &t) == TC_OK)
+        print_tensor("output", i, &t);
+    }
+  } else {
+    printf("inputs/outputs: (not available, no interpreter)\n");
+  }
+  print_operators(m, 0, n_ops0);
+  for (int g = 1; g < n_sg; g++) {
+    tc_subgraph_info info;
+    if (tc_model_subgraph_info(m, g, &info) == TC_OK) print_operators(m, g, info.n_operators);
+  }
+
+  int n_sig = tc_model_signature_count(m);
+  printf("signatures: %d\n", n_sig);
+  for (int i = 0; i < n_sig; i++) printf("  %s\n", tc_model_signature_key(m, i));
+  int n_meta = tc_model_metadata_count(m);
+  printf("metadata: %d\n", n_meta);
+  for (int i = 0; i < n_meta; i++) {
+    const char *name = NULL;
+    const void *data = NULL;
+    size_t size = 0;
+    if (tc_model_metadata(m, i, &name, &data, &size) == TC_OK)
+      printf("  %s (%zu bytes)\n", name ? name : "?", size);
+  }
+  size_t wb = tc_model_weights_size(m);
+  printf("weights: %zu bytes (%.1f KiB)\n", wb, (double)wb / 1024.0);
+  int rc = CLI_OK;
+  if (s == TC_OK) {
+    size_t used = tc_interp_arena_used(it), act = tc_interp_activations_size(it);
+    printf("arena: %zu bytes (%.1f KiB), activations %zu bytes (%.1f KiB)\n", used,
+           (double)used / 1024.0, act, (double)act / 1024.0);
+  } else {
+    printf("arena: (not planned)\n");
+    fflush(stdout);
+    cli_err("%s: %s", path, why);
+    rc = CLI_FAIL;
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  return rc;
+}
