@@ -1,0 +1,123 @@
+/* conv2d.c: CONV_2D glue. Prepare reads Conv2DOptions, checks dtypes and shapes against TFLite's
+ * rules (NHWC input, [out_c, kh, kw, in_c / groups] filter, optional bias) and computes the
+ * output geometry once; invoke calls the reference kernel (kernels/ref/conv2d.c). Only float32
+ * is implemented; integer paths are added as new kernel kinds in prepare (issue #3). */
+#include <math.h>
+
+#include "kernels/ref/conv2d.h"
+#include "lite/ops.h"
+
+enum { CONV_F32 = 1 };
+
+typedef struct conv_state {
+  int kind; /* CONV_* chosen in prepare */
+  tc_conv2d_params p;
+} conv_state;
+
+static tc_status conv_init(tc__ctx *c, tc__node *n) {
+  n->state = tc__persist_alloc(c, sizeof(conv_state));
+  if (!n->state) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for op state");
+  return TC_OK;
+}
+
+static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
+  conv_state *st = n->state;
+  const tc__fb *fb = tc__ctx_fb(c);
+  const tc__fbt *opt = &n->m->options;
+  char b1[96], b2[96];
+  tc_status s = tc__expect_io(c, n, 2, 3, 1);
+  if (s) return s;
+  tc__tensor *in = tc__in(c, n, 0), *filter = tc__in(c, n, 1), *out = tc__out(c, n, 0);
+  tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
+
+  /* Dtypes: float32 everywhere for now. */
+  if (in->dtype != TC_DTYPE_F32)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
+                    tc_dtype_name(in->dtype));
+  if ((s = tc__expect_dtype(c, n, filter, "filter", TC_DTYPE_F32))) return s;
+  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", TC_DTYPE_F32))) return s;
+  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
+  st->kind = CONV_F32;
+
+  /* Shapes. */
+  if (in->n_dims != 4)
+    return tc__fail(c, n, TC_ERR_MODEL, "input must have rank 4 (NHWC), got %s",
+                    tc__dims_str(in, b1, sizeof b1));
+  if (filter->n_dims != 4)
+    return tc__fail(c, n, TC_ERR_MODEL, "filter must have rank 4 (OHWI), got %s",
+                    tc__dims_str(filter, b1, sizeof b1));
+  int32_t in_c = in->dims[3], filter_c = filter->dims[3], out_c = filter->dims[0];
+  if (filter_c <= 0 || in_c % filter_c != 0)
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "input channels (%d) must be a multiple of the filter's channels (%d): "
+                    "input %s, filter %s",
+                    (int)in_c, (int)filter_c, tc__dims_str(in, b1, sizeof b1),
+                    tc__dims_str(filter, b2, sizeof b2));
+  int32_t groups = in_c / filter_c;
+  if (out_c % groups != 0)
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "output channels (%d) must be a multiple of the group count (%d)", (int)out_c,
+                    (int)groups);
+  if (bias && tc__numel(bias) != (size_t)out_c)
+    return tc__fail(c, n, TC_ERR_MODEL, "bias has shape %s, expected %d elements",
+                    tc__dims_str(bias, b1, sizeof b1), (int)out_c);
+
+  /* Options. */
+  int pad = tc__fb_u8(fb, opt, 0, 0);
+  int32_t stride_w = tc__fb_i32(fb, opt, 1, 0), stride_h = tc__fb_i32(fb, opt, 2, 0);
+  int act = tc__fb_u8(fb, opt, 3, 0);
+  int32_t dil_w = tc__fb_i32(fb, opt, 4, 1), dil_h = tc__fb_i32(fb, opt, 5, 1);
+  if (pad != TC_PAD_SAME && pad != TC_PAD_VALID)
+    return tc__fail(c, n, TC_ERR_MODEL, "unknown padding %d", pad);
+  if (stride_w <= 0 || stride_h <= 0)
+    return tc__fail(c, n, TC_ERR_MODEL, "strides must be positive, got w=%d h=%d",
+                    (int)stride_w, (int)stride_h);
+  if (dil_w <= 0 || dil_h <= 0)
+    return tc__fail(c, n, TC_ERR_MODEL, "dilation factors must be positive, got w=%d h=%d",
+                    (int)dil_w, (int)dil_h);
+  float lo, hi;
+  if (tc__act_range_f32(act, &lo, &hi))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+
+  /* Geometry. */
+  tc_conv2d_params *p = &st->p;
+  p->batch = in->dims[0];
+  p->in_h = in->dims[1];
+  p->in_w = in->dims[2];
+  p->in_c = in_c;
+  p->out_c = out_c;
+  p->k_h = filter->dims[1];
+  p->k_w = filter->dims[2];
+  p->filter_c = filter_c;
+  p->stride_h = stride_h;
+  p->stride_w = stride_w;
+  p->dilation_h = dil_h;
+  p->dilation_w = dil_w;
+  p->act_min = lo;
+  p->act_max = hi;
+  if (!tc__conv_out_size(pad, p->in_h, p->k_h, stride_h, dil_h, &p->out_h, &p->pad_top) ||
+      !tc__conv_out_size(pad, p->in_w, p->k_w, stride_w, dil_w, &p->out_w, &p->pad_left))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "empty output: input %s, filter %s, stride %dx%d, dilation %dx%d, %s padding",
+                    tc__dims_str(in, b1, sizeof b1), tc__dims_str(filter, b2, sizeof b2),
+                    (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
+                    pad == TC_PAD_SAME ? "SAME" : "VALID");
+  int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
+  return tc__set_shape(c, n, out, 4, dims);
+}
+
+static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
+  const conv_state *st = n->state;
+  tc__tensor *in = tc__in(c, n, 0), *filter = tc__in(c, n, 1), *out = tc__out(c, n, 0);
+  tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
+  switch (st->kind) {
+  case CONV_F32:
+    tc_f32_conv2d__ref(&st->p, in->data, filter->data, bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  default:
+    return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
+  }
+}
+
+const tc__opreg tc__reg_conv2d = {TC_OP_CONV_2D, NULL, conv_init, conv_prepare, conv_invoke,
+                                  NULL};
