@@ -52,3 +52,14 @@ void tc__arena_release(tc__arena *a) {
 }
 
 size_t tc__arena_used(const tc__arena *a) { return a->heap ? a->heap_used : a->tail; }
+
+size_t tc__arena_mark(const tc__arena *a) { return a->heap ? a->n_blocks : a->tail; }
+
+void tc__arena_reset(tc__arena *a, size_t mark) {
+  if (a->heap) {
+    while (a->n_blocks > mark) tc__free(a->blocks[--a->n_blocks]);
+    /* heap_used is a high-water figure: it is not reduced. */
+  } else if (mark <= a->tail) {
+    a->tail = mark;
+  }
+}

@@ -42,6 +42,9 @@ void tc__arena_init_heap(tc__arena *a);
 void *tc__arena_alloc(tc__arena *a, size_t size);
 void tc__arena_release(tc__arena *a);
 size_t tc__arena_used(const tc__arena *a);
+/* A mark of the current allocation state; reset frees everything allocated after it. */
+size_t tc__arena_mark(const tc__arena *a);
+void tc__arena_reset(tc__arena *a, size_t mark);
 
 /* Bounded formatting helpers for error messages (always NUL-terminated). */
 void tc__vfmt(char *buf, size_t size, const char *fmt, va_list ap);

@@ -1,4 +1,4 @@
-/* ops.h: the contract between the interpreter (interp.c) and operators (src/lite/ops/*.c).
+/* ops.h: the contract between the interpreter (interp.c) and operators (src/lite/ops/).
  *
  * An operator is one tc__opreg: init (parse options, allocate persistent state), prepare (check
  * dtypes and shapes, set output shapes, request scratch), invoke (compute; no allocation, no
@@ -28,6 +28,7 @@ typedef struct tc__tensor {
   size_t bytes; /* product of dims times dtype size */
   uint8_t kind;  /* TC__T_* */
   uint8_t known; /* value available at prepare (constant, or computed at prepare) */
+  uint8_t shaped; /* shape set during this prepare (interpreter bookkeeping) */
   const tc__mtensor *m; /* the file's description: name, quantization, signature */
   /* planner bookkeeping */
   int32_t first_op, last_op;
@@ -40,6 +41,7 @@ typedef struct tc__node {
   const struct tc__opreg *reg;
   const tc__mop *m; /* options, custom options */
   int32_t index;    /* operator index in the subgraph */
+  int32_t folded;   /* evaluated at prepare time (all inputs known); skipped by invoke */
   int32_t n_inputs, n_outputs;
   const int32_t *inputs, *outputs; /* tensor indices; inputs may hold -1 (optional absent) */
   void *state;                     /* op's own persistent data (from init) */
