@@ -2,10 +2,12 @@
  * hand-computed 1-cell case and against a naive double-precision LSTM written here from the
  * textbook formulas (one batch row and one time step at a time, all four gates per cell unit),
  * for plain, CIFG + peephole + projection (with clipping), layer-norm and relu variants, both
- * time layouts, batch 1 and 2, and state carried across calls. */
+ * time layouts, batch 1 and 2, and state carried across calls. The prepare checks of the op are
+ * exercised on copies of tflm/mnist_lstm_float.tflite with one operator input or option patched. */
 #include <stdlib.h>
 
 #include "kernels/ref/lstm.h"
+#include "lite/model.h"
 #include "tc_test.h"
 
 #define MAXC 8 /* largest n_cell / n_output / n_input in these tests */
@@ -296,4 +298,113 @@ TC_TEST(kernel_lstm_layer_norm) {
   p = params(3, 2, 2, 4, 3, 0, 4);
   compare(&p, &w, 2, 1e-5);
   free_weights(&w);
+}
+
+/* ---- prepare error paths on a patched real model ------------------------------------------- */
+
+typedef struct lstm_model {
+  uint8_t *bytes;
+  size_t size;
+  size_t inputs_pos; /* byte position of op 0's 24 input indices */
+  size_t act_pos, clip_pos; /* positions of options fields 0 and 1 (0 if absent) */
+} lstm_model;
+
+/* Loads mnist_lstm_float (op 0 is the LSTM) and locates what the cases patch. */
+static int lstm_model_open(lstm_model *lm) {
+  memset(lm, 0, sizeof *lm);
+  lm->bytes = tc_test_read_file(tc_test_shared("models/tflm/mnist_lstm_float.tflite"), &lm->size);
+  if (!lm->bytes) return 0;
+  tc_model *m = NULL;
+  int ok = 0;
+  if (tc_model_load_memory(lm->bytes, lm->size, NULL, &m) == TC_OK) {
+    const tc__mop *op = &m->subgraphs[0].ops[0];
+    uint8_t want[24 * 4];
+    for (int i = 0; i < 24 && op->n_inputs == 24; i++) {
+      uint32_t v = (uint32_t)op->inputs[i];
+      for (int k = 0; k < 4; k++) want[4 * i + k] = (uint8_t)(v >> (8 * k));
+    }
+    const uint8_t *hit = op->n_inputs == 24 ? memmem(lm->bytes, lm->size, want, sizeof want) : NULL;
+    uint32_t f0 = tc__fb_field(&m->fb, &op->options, 0), f1 = tc__fb_field(&m->fb, &op->options, 1);
+    if (hit && f0 && f1) {
+      lm->inputs_pos = (size_t)(hit - lm->bytes);
+      lm->act_pos = op->options.pos + f0;
+      lm->clip_pos = op->options.pos + f1;
+      ok = 1;
+    }
+  }
+  tc_model_destroy(m);
+  return ok;
+}
+
+/* Creates and prepares an interpreter on a copy of the model with input `slot` of the LSTM set
+ * to tensor `tensor` (slot < 0: no change) and `n_patch` bytes at `pos` replaced. Returns the
+ * status; the error message goes to msg. */
+static tc_status lstm_try(const lstm_model *lm, int slot, int32_t tensor, size_t pos,
+                          const void *patch, size_t n_patch, char *msg, size_t msg_size) {
+  uint8_t *b = malloc(lm->size);
+  memcpy(b, lm->bytes, lm->size);
+  if (slot >= 0)
+    for (int k = 0; k < 4; k++)
+      b[lm->inputs_pos + 4 * (size_t)slot + k] = (uint8_t)((uint32_t)tensor >> (8 * k));
+  if (n_patch) memcpy(b + pos, patch, n_patch);
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  tc_status s = tc_model_load_memory(b, lm->size, NULL, &m);
+  snprintf(msg, msg_size, "%s", s ? tc_model_errmsg(m) : "");
+  if (s == TC_OK) {
+    s = tc_interp_create(m, NULL, &it);
+    if (s == TC_OK) s = tc_interp_prepare(it);
+    snprintf(msg, msg_size, "%s", s && it ? tc_interp_errmsg(it) : "");
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(b);
+  return s;
+}
+
+/* mnist_lstm_float's LSTM: n_input 28, n_cell 20, n_output 20, no CIFG, peephole, projection or
+ * layer norm. Tensor 4 is a [20, 20] weight, 8 a [20] bias, 0 the [1, 28, 28] model input. */
+TC_TEST(kernel_lstm_prepare_errors) {
+  lstm_model lm;
+  int ok = lstm_model_open(&lm);
+  CHECK_MSG(ok, "could not open and index models/tflm/mnist_lstm_float.tflite");
+  if (!ok) {
+    free(lm.bytes);
+    return;
+  }
+  char msg[512];
+  CHECK_EQ(lstm_try(&lm, -1, 0, 0, NULL, 0, msg, sizeof msg), TC_OK);
+  /* A [20, 20] projection makes a valid projection LSTM (n_output 20, n_cell 20). */
+  CHECK_EQ(lstm_try(&lm, 16, 4, 0, NULL, 0, msg, sizeof msg), TC_OK);
+
+  static const struct {
+    int slot;
+    int32_t tensor;
+    tc_status want;
+    const char *text;
+  } cases[] = {
+      {2, -1, TC_ERR_MODEL, "input 2 (input_to_forget_weights) is required"},
+      {2, 4, TC_ERR_MODEL, "input_to_forget_weights) has shape [20, 20], expected [20, 28]"},
+      {13, 0, TC_ERR_MODEL, "forget_gate_bias) has shape [1, 28, 28], expected [20]"},
+      {5, -1, TC_ERR_MODEL, "must be both present or both absent (CIFG)"},
+      {9, 8, TC_ERR_MODEL, "peephole weights (inputs 9-11) must be all present or all absent"},
+      {17, 8, TC_ERR_MODEL, "projection_bias given without projection_weights"},
+      {18, 8, TC_ERR_MODEL, "input 18 (output_state) must be a variable tensor"},
+      {19, -1, TC_ERR_MODEL, "input 19 (cell_state) is required"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tc_status s = lstm_try(&lm, cases[i].slot, cases[i].tensor, 0, NULL, 0, msg, sizeof msg);
+    CHECK_MSG(s == cases[i].want, "case %zu: status %d (%s)", i, (int)s, msg);
+    CHECK_STR_CONTAINS(msg, cases[i].text);
+    CHECK_STR_CONTAINS(msg, "UNIDIRECTIONAL_SEQUENCE_LSTM");
+  }
+
+  /* Options: a negative cell_clip, an unknown activation. */
+  const float neg = -1.0f;
+  CHECK_EQ(lstm_try(&lm, -1, 0, lm.clip_pos, &neg, sizeof neg, msg, sizeof msg), TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(msg, "cell_clip (-1) and proj_clip (0) must be >= 0");
+  const uint8_t act = 9;
+  CHECK_EQ(lstm_try(&lm, -1, 0, lm.act_pos, &act, 1, msg, sizeof msg), TC_ERR_UNSUPPORTED);
+  CHECK_STR_CONTAINS(msg, "fused activation 9 is not supported");
+  free(lm.bytes);
 }
