@@ -46,8 +46,9 @@ int main(int argc, char **argv) {
   if (argc > 2) {
     FILE *f = fopen(argv[2], "rb");
     size_t got = f ? fread(in_buf, 1, in.size, f) : 0;
+    int extra = f ? fgetc(f) != EOF : 0; /* the file must hold exactly the tensor */
     if (f) fclose(f);
-    if (got != in.size) {
+    if (got != in.size || extra) {
       fprintf(stderr, "%s: need %zu bytes for input '%s'\n", argv[2], in.size, in.name);
       goto done;
     }

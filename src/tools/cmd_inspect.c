@@ -109,7 +109,10 @@ int cmd_inspect(int argc, char **argv) {
              it ? tc_interp_errmsg(it) : "");
   else if ((s = tc_interp_prepare(it)) != TC_OK)
     snprintf(why, sizeof why, "cannot prepare: %s: %s", tc_status_str(s), tc_interp_errmsg(it));
-  if (created) {
+  /* After an unsupported operator the handle still describes its tensors (it fails while
+   * resolving operators, after reading the tensor table), so the listing stays useful. */
+  int have_tensors = created || (it && s == TC_ERR_UNSUPPORTED && tc_interp_input_count(it) > 0);
+  if (have_tensors) {
     int n_in = tc_interp_input_count(it), n_out = tc_interp_output_count(it);
     printf("inputs (subgraph 0): %d\n", n_in);
     for (int i = 0; i < n_in; i++) {
