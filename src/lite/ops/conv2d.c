@@ -1,22 +1,51 @@
 /* conv2d.c: CONV_2D glue. Prepare reads Conv2DOptions, checks dtypes and shapes against TFLite's
  * rules (NHWC input, [out_c, kh, kw, in_c / groups] filter, optional bias) and computes the
- * output geometry once; invoke calls the reference kernel (kernels/ref/conv2d.c). Only float32
- * is implemented; integer paths are added as new kernel kinds in prepare (issue #3). */
+ * output geometry once; invoke calls the reference kernel (kernels/ref/conv2d.c). Float32 is
+ * implemented, plus "hybrid" models (float activations, constant int8 filter from dynamic-range
+ * quantization): their filter is dequantized once at prepare and run through the float kernel,
+ * which stays within ~1e-5 of TFLite's on-the-fly hybrid arithmetic. Integer paths are added as
+ * new kernel kinds in prepare (issue #3). */
 #include <math.h>
 
 #include "kernels/ref/conv2d.h"
 #include "lite/ops.h"
 
-enum { CONV_F32 = 1 };
+enum { CONV_F32 = 1, CONV_HYBRID_DEQUANT };
 
 typedef struct conv_state {
   int kind; /* CONV_* chosen in prepare */
   tc_conv2d_params p;
+  float *filter_f32; /* CONV_HYBRID_DEQUANT: the dequantized filter (persistent) */
 } conv_state;
 
 static tc_status conv_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(conv_state));
   if (!n->state) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for op state");
+  return TC_OK;
+}
+
+/* Hybrid filter: needs constant int8 data with one scale, or one per output channel along
+ * axis 0; real = scale * (q - zero_point). */
+static tc_status dequantize_filter(tc__ctx *c, tc__node *n, conv_state *st,
+                                   const tc__tensor *filter) {
+  const tc__quant *q = filter->m ? &filter->m->q : NULL;
+  int32_t out_c = filter->dims[0];
+  if (!filter->known || !filter->data)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "an int8 filter with a float32 input (hybrid) "
+                                              "must be constant");
+  if (!q || !(q->n_scales == 1 || (q->n_scales == out_c && q->axis == 0)))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "hybrid int8 filter needs per-tensor or per-output-channel (axis 0) "
+                    "quantization, got %d scales on axis %d",
+                    q ? (int)q->n_scales : 0, q ? (int)q->axis : 0);
+  size_t total = tc__numel(filter), per_oc = out_c > 0 ? total / (size_t)out_c : 0;
+  st->filter_f32 = tc__persist_alloc(c, total * sizeof(float) + 1);
+  if (!st->filter_f32) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the filter");
+  const int8_t *w = filter->data;
+  for (size_t i = 0; i < total; i++) {
+    size_t ch = q->n_scales == 1 ? 0 : i / per_oc;
+    st->filter_f32[i] = q->scale[ch] * (float)((int64_t)w[i] - q->zero_point[ch]);
+  }
   return TC_OK;
 }
 
@@ -34,10 +63,12 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
   if (in->dtype != TC_DTYPE_F32)
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
                     tc_dtype_name(in->dtype));
-  if ((s = tc__expect_dtype(c, n, filter, "filter", TC_DTYPE_F32))) return s;
+  if (filter->dtype != TC_DTYPE_F32 && filter->dtype != TC_DTYPE_I8)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "filter has dtype %s with a float32 input",
+                    tc_dtype_name(filter->dtype));
   if (bias && (s = tc__expect_dtype(c, n, bias, "bias", TC_DTYPE_F32))) return s;
   if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
-  st->kind = CONV_F32;
+  st->kind = filter->dtype == TC_DTYPE_F32 ? CONV_F32 : CONV_HYBRID_DEQUANT;
 
   /* Shapes. */
   if (in->n_dims != 4)
@@ -102,6 +133,7 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
                     tc__dims_str(in, b1, sizeof b1), tc__dims_str(filter, b2, sizeof b2),
                     (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
+  if (st->kind == CONV_HYBRID_DEQUANT && (s = dequantize_filter(c, n, st, filter))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -113,6 +145,9 @@ static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
   switch (st->kind) {
   case CONV_F32:
     tc_f32_conv2d__ref(&st->p, in->data, filter->data, bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case CONV_HYBRID_DEQUANT:
+    tc_f32_conv2d__ref(&st->p, in->data, st->filter_f32, bias ? bias->data : NULL, out->data);
     return TC_OK;
   default:
     return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
