@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
       goto done;
     }
   } else if (in.dtype == TC_DTYPE_F32) {
-    for (size_t i = 0; i < in.size / 4; i++) ((float *)in_buf)[i] = (float)rand() / RAND_MAX;
+    for (size_t i = 0; i < in.size / 4; i++) ((float *)in_buf)[i] = (float)((double)rand() / RAND_MAX);
   } else {
     for (size_t i = 0; i < in.size; i++) in_buf[i] = (unsigned char)rand();
   }
