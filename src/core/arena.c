@@ -30,11 +30,13 @@ void *tc__arena_alloc(tc__arena *a, size_t size) {
       a->blocks = nb;
       a->cap_blocks = cap;
     }
-    void *p = tc__calloc(1, need);
+    /* A 16-byte header before each block remembers its size for reset/used accounting. */
+    uint8_t *p = tc__calloc(1, need + 16);
     if (!p) return NULL;
+    memcpy(p, &need, sizeof need);
     a->blocks[a->n_blocks++] = p;
     a->heap_used += need;
-    return p;
+    return p + 16;
   }
   if (need > a->size - a->tail) return NULL;
   a->tail += need;
@@ -57,8 +59,13 @@ size_t tc__arena_mark(const tc__arena *a) { return a->heap ? a->n_blocks : a->ta
 
 void tc__arena_reset(tc__arena *a, size_t mark) {
   if (a->heap) {
-    while (a->n_blocks > mark) tc__free(a->blocks[--a->n_blocks]);
-    /* heap_used is a high-water figure: it is not reduced. */
+    while (a->n_blocks > mark) {
+      size_t need;
+      void *p = a->blocks[--a->n_blocks];
+      memcpy(&need, p, sizeof need);
+      a->heap_used -= need;
+      tc__free(p);
+    }
   } else if (mark <= a->tail) {
     a->tail = mark;
   }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# check.sh: the whole test suite, as the README's second command and CI run it.
+#   1. release build with warnings as errors (gcc), all tests (ctest)
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. clang build (warning-free with both compilers) and a short libFuzzer run of the loader
+# Usage: scripts/check.sh [--quick]   (--quick: step 1 only)
+# Environment: TC_SHARED_DIR (default ../shared), JOBS (default 2), FUZZ_SECONDS (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+SHARED=${TC_SHARED_DIR:-$(cd .. && pwd)/shared}
+export TC_SHARED_DIR="$SHARED"
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "gcc release build (-Werror) + tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTC_WERROR=ON -DTC_SHARED_DIR="$SHARED" >/dev/null
+cmake --build build -j"$JOBS"
+ctest --test-dir build --output-on-failure --no-tests=error -j"$JOBS"
+[ "${1:-}" = "--quick" ] && exit 0
+
+step "ASan + UBSan build + tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTC_WERROR=ON -DTC_SANITIZE=ON \
+  -DTC_SHARED_DIR="$SHARED" >/dev/null
+cmake --build build-asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TC_ROBUST_ITERS=${TC_ROBUST_ITERS:-200} \
+  ctest --test-dir build-asan --output-on-failure --no-tests=error -j"$JOBS"
+
+if command -v clang >/dev/null; then
+  step "clang build (-Werror) + libFuzzer smoke run of the model loader"
+  CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTC_WERROR=ON -DTC_FUZZ=ON \
+    -DTC_SHARED_DIR="$SHARED" >/dev/null
+  cmake --build build-clang -j"$JOBS"
+  corpus=$(mktemp -d)
+  for m in tflm/hello_world_float tflm/magic_wand tflm/simple_add_model coral/split_concat \
+           coral/model_invoking_error tflite_support/dilated_conv seanet_int16/add0; do
+    cp "$SHARED/models/$m.tflite" "$corpus/"
+  done
+  ./build-clang/fuzz_load -max_total_time="${FUZZ_SECONDS:-60}" -max_len=65536 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$corpus" 2>&1 | tail -n 15
+  rm -rf "$corpus"
+else
+  echo "clang not found: skipping the clang build and the fuzz smoke run" >&2
+  exit 1
+fi
+step "all checks passed"
