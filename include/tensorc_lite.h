@@ -83,6 +83,44 @@ size_t tc_model_weights_size(const tc_model *m);
 
 /* ---- interpreter ---------------------------------------------------------------------------- */
 
+/* ---- custom operators ------------------------------------------------------------------------ */
+
+/* An operator's view of the interpreter during one of its callbacks (valid only then). */
+typedef struct tc_op_ctx tc_op_ctx;
+typedef struct tc_tensor_info tc_tensor_info; /* defined below */
+
+/* A user implementation of a CUSTOM operator, matched by `name` against the model's
+ * custom_code. Only invoke is required. Callbacks run on the interpreter's thread. */
+typedef struct tc_custom_op {
+  const char *name;
+  /* Called once at tc_interp_create with the operator's custom_options bytes (borrowed from
+   * the model). May set *state; it is passed to the other callbacks and to free. */
+  tc_status (*init)(tc_op_ctx *ctx, const void *options, size_t options_size, void **state);
+  /* Called at every prepare: check inputs, set output shapes (tc_op_set_output_shape). Outputs
+   * whose shape is not set keep the shape stored in the model. */
+  tc_status (*prepare)(tc_op_ctx *ctx, void *state);
+  /* Computes the outputs from the inputs. */
+  tc_status (*invoke)(tc_op_ctx *ctx, void *state);
+  void (*free)(void *state);
+  void *user; /* returned by tc_op_user() */
+} tc_custom_op;
+
+int tc_op_input_count(const tc_op_ctx *ctx);
+int tc_op_output_count(const tc_op_ctx *ctx);
+/* Describes input/output i (data is valid in invoke; for constant inputs also in prepare).
+ * An absent optional input gives TC_ERR_ARG. */
+tc_status tc_op_input(tc_op_ctx *ctx, int i, tc_tensor_info *out);
+tc_status tc_op_output(tc_op_ctx *ctx, int i, tc_tensor_info *out);
+/* Sets output i's shape (prepare only). */
+tc_status tc_op_set_output_shape(tc_op_ctx *ctx, int i, int n_dims, const int32_t *dims);
+void *tc_op_user(const tc_op_ctx *ctx);
+/* Records a message on the interpreter ("CUSTOM 'name' (op 3): <message>") and returns s. */
+tc_status tc_op_error(tc_op_ctx *ctx, tc_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 typedef struct tc_interp_options {
   /* Caller-owned arena. If non-NULL, everything the interpreter needs (its own struct, tensor
    * table, operator state, activations and scratch) is carved from it and malloc is never
@@ -94,6 +132,10 @@ typedef struct tc_interp_options {
   int n_threads;
   /* Non-zero: use the portable reference kernels only (also forced by TC_FORCE_REF=1). */
   int force_reference;
+  /* User custom operators, looked up by name before tensorc's own. The array and the structs
+   * it points to are borrowed: they must stay valid until tc_interp_destroy. */
+  const tc_custom_op *custom_ops;
+  int n_custom_ops;
 } tc_interp_options;
 
 /* Creates an interpreter for subgraph 0 of `m` and resolves every operator: an unsupported
@@ -109,6 +151,13 @@ tc_status tc_interp_prepare(tc_interp *it);
 /* Runs the graph on the current inputs. Allocates nothing. */
 tc_status tc_interp_invoke(tc_interp *it);
 
+/* Restores every variable tensor (recurrent state of LSTM/SVDF) to its initial value, as
+ * TFLite's ResetVariableTensors. */
+tc_status tc_interp_reset_variables(tc_interp *it);
+
+/* Destroys the interpreter. NULL is a no-op. After a failed create, the handle still answers
+ * tc_interp_errmsg, the tensor queries (tc_interp_tensor, counts, indices) when the failure was
+ * an unsupported operator, and destroy; everything else returns TC_ERR_STATE. */
 void tc_interp_destroy(tc_interp *it);
 const char *tc_interp_errmsg(const tc_interp *it);
 
@@ -139,6 +188,9 @@ typedef struct tc_tensor_info {
   const int64_t *zero_points;
   int quantized_dimension;
   int is_constant;
+  /* shape_signature from the file (-1 = dynamic); equals dims when the file has none. */
+  int has_signature;
+  int32_t dims_signature[TC_MAX_DIMS];
 } tc_tensor_info;
 
 int tc_interp_input_count(const tc_interp *it);

@@ -185,6 +185,15 @@ tc_status tc_interp_create(const tc_model *m, const tc_interp_options *opts, tc_
     n->inputs = mop->inputs;
     n->n_outputs = mop->n_outputs;
     n->outputs = mop->outputs;
+    if (oc->builtin == TC_OP_CUSTOM && opts && opts->custom_ops && oc->custom) {
+      for (int k = 0; k < opts->n_custom_ops && !n->user_op; k++)
+        if (opts->custom_ops[k].name && strcmp(opts->custom_ops[k].name, oc->custom) == 0)
+          n->user_op = &opts->custom_ops[k];
+      if (n->user_op) {
+        n->reg = &tc__reg_user_custom;
+        continue;
+      }
+    }
     n->reg = tc__resolve(oc->builtin, oc->custom);
     if (n->reg) continue;
     if (n_missing++ < 3 && used < sizeof missing) {
@@ -457,6 +466,17 @@ tc_status tc_interp_invoke(tc_interp *it) {
   return TC_OK;
 }
 
+tc_status tc_interp_reset_variables(tc_interp *it) {
+  if (!it || !it->created) return TC_ERR_STATE;
+  for (int32_t i = 0; i < it->n_tensors; i++) {
+    tc__tensor *t = &it->tensors[i];
+    if (!t->m->is_variable || t->kind != TC__T_PERSIST) continue;
+    memset(t->data, 0, t->bytes);
+    if (t->m->data) memcpy(t->data, t->m->data, TC_MIN(t->m->data_size, t->bytes));
+  }
+  return TC_OK;
+}
+
 void tc_interp_destroy(tc_interp *it) {
   if (!it) return;
   if (it->model)
@@ -523,7 +543,8 @@ int tc_interp_tensor_find(const tc_interp *it, const char *name) {
 }
 
 tc_status tc_interp_tensor(const tc_interp *it, int idx, tc_tensor_info *out) {
-  if (!it || !it->sg || !out || idx < 0 || idx >= it->n_tensors) return TC_ERR_ARG;
+  if (!it || !it->sg || !it->tensors || !out || idx < 0 || idx >= it->n_tensors) return TC_ERR_ARG;
+  if (!it->tensors[idx].m) return TC_ERR_STATE;
   const tc__tensor *t = &it->tensors[idx];
   memset(out, 0, sizeof *out);
   out->name = t->m->name;
@@ -538,6 +559,8 @@ tc_status tc_interp_tensor(const tc_interp *it, int idx, tc_tensor_info *out) {
   out->zero_points = t->m->q.zero_point;
   out->quantized_dimension = t->m->q.axis;
   out->is_constant = t->kind == TC__T_CONST;
+  out->has_signature = t->m->has_signature;
+  memcpy(out->dims_signature, t->m->sig, sizeof out->dims_signature);
   return TC_OK;
 }
 

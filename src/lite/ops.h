@@ -45,6 +45,7 @@ typedef struct tc__node {
   int32_t n_inputs, n_outputs;
   const int32_t *inputs, *outputs; /* tensor indices; inputs may hold -1 (optional absent) */
   void *state;                     /* op's own persistent data (from init) */
+  const struct tc_custom_op *user_op; /* user custom op (tc_interp_options), else NULL */
   int32_t n_scratch;
   int32_t scratch[TC__MAX_SCRATCH]; /* planner ids of requested scratch buffers */
 } tc__node;
@@ -59,6 +60,9 @@ typedef struct tc__opreg {
   tc_status (*invoke)(tc__ctx *c, tc__node *n);  /* required */
   void (*free)(tc__ctx *c, tc__node *n);         /* optional */
 } tc__opreg;
+
+/* Adapter that runs a user tc_custom_op (node->user_op); defined in lite/custom.c. */
+extern const tc__opreg tc__reg_user_custom;
 
 /* ---- services the interpreter gives to ops ------------------------------------------------- */
 

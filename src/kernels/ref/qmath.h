@@ -1,0 +1,95 @@
+/* qmath.h: TFLite's integer requantization arithmetic, shared by every quantized kernel.
+ *
+ * A real multiplier M (e.g. in_scale * w_scale / out_scale) is represented as a Q0.31 fixed-
+ * point value q in [2^30, 2^31) and a power-of-two exponent `shift` with M ~= q * 2^(shift-31).
+ * Reference kernels apply it to an int32 accumulator with the "double rounding" form (a
+ * saturating rounding doubling high multiply, then a rounding right shift) — what TFLite Micro's
+ * reference kernels use by default. The "single rounding" form (one 64-bit multiply and one
+ * rounding shift) is what TFLite selects with TFLITE_SINGLE_ROUNDING; both are here and tested.
+ * All functions are exact integer arithmetic: results are bit-identical on every platform. */
+#ifndef TC_KERNELS_REF_QMATH_H
+#define TC_KERNELS_REF_QMATH_H
+
+#include <stdint.h>
+
+/* Splits a non-negative real multiplier into (q, shift). M == 0 gives (0, 0). Multipliers
+ * below 2^-31 underflow to (0, 0); above 2^30 saturate to (INT32_MAX, 30). */
+void tc_q_quantize_multiplier(double m, int32_t *q, int *shift);
+/* For multipliers < 1 (shift <= 0), as TFLite's QuantizeMultiplierSmallerThanOneExp. */
+void tc_q_quantize_multiplier_lt1(double m, int32_t *q, int *shift);
+/* Multiplier > 1 (legacy uint8 paths): shift >= 0. */
+void tc_q_quantize_multiplier_gt1(double m, int32_t *q, int *shift);
+
+/* (a * b * 2) >> 32 with rounding to nearest (ties away from zero) and saturation of the single
+ * overflow case a == b == INT32_MIN. */
+static inline int32_t tc_q_srdhm(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  int64_t ab = (int64_t)a * (int64_t)b;
+  int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero (exponent in 0..31). */
+static inline int32_t tc_q_rdivpot(int32_t x, int exponent) {
+  int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  int32_t remainder = x & mask;
+  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* Double rounding: TFLite reference MultiplyByQuantizedMultiplier(int32 x, q, shift). */
+static inline int32_t tc_q_mul_double(int32_t x, int32_t q, int shift) {
+  int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  return tc_q_rdivpot(tc_q_srdhm((int32_t)((uint32_t)x << left), q), right);
+}
+
+/* Single rounding: (x * q + 2^(30-shift)) >> (31 - shift), saturated to int32. */
+static inline int32_t tc_q_mul_single(int32_t x, int32_t q, int shift) {
+  int total = 31 - shift;
+  int64_t r = (int64_t)x * q + ((int64_t)1 << (total - 1));
+  r >>= total;
+  if (r > INT32_MAX) r = INT32_MAX;
+  if (r < INT32_MIN) r = INT32_MIN;
+  return (int32_t)r;
+}
+
+/* The form TFLite Micro's reference kernels are built with (no TFLITE_SINGLE_ROUNDING). */
+#ifndef TC_Q_SINGLE_ROUNDING
+#define tc_q_mul tc_q_mul_double
+#else
+#define tc_q_mul tc_q_mul_single
+#endif
+
+/* 64-bit accumulator form (int16x8 conv/FC with int64 bias): the multiplier is reduced to Q0.15
+ * and applied with one rounding shift, as TFLite's int64 MultiplyByQuantizedMultiplier. */
+static inline int32_t tc_q_mul64(int64_t x, int32_t q, int shift) {
+  int32_t reduced = q < 0x7FFF0000 ? ((q + (1 << 15)) >> 16) : 0x7FFF;
+  int total = 15 - shift;
+  x = x * (int64_t)reduced + ((int64_t)1 << (total - 1));
+  return (int32_t)(x >> total);
+}
+
+/* Legacy helpers used by uint8 kernels: x * q * 2^shift for shift <= 0 / >= 0. */
+static inline int32_t tc_q_mul_lt1(int32_t x, int32_t q, int shift) {
+  return tc_q_rdivpot(tc_q_srdhm(x, q), -shift);
+}
+static inline int32_t tc_q_mul_gt1(int32_t x, int32_t q, int shift) {
+  return tc_q_srdhm((int32_t)((uint32_t)x << shift), q);
+}
+
+static inline int32_t tc_q_clamp(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Quantized activation range for a fused activation (TC_ACT_* codes of lite/ops.h) on an
+ * output with (scale, zero_point) and integer range [qmin, qmax], as TFLite computes it:
+ * RELU -> [max(qmin, zp + round(0/s)), qmax], RELU6 -> upper bound zp + round(6/s), ...
+ * Returns 0 for activations that cannot be fused (TANH, SIGN_BIT). */
+int tc_q_act_range(int act, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                   int32_t *lo, int32_t *hi);
+
+/* TFLite's float -> quantized rounding: round half away from zero, then + zero point, then
+ * saturate to [qmin, qmax]. */
+int32_t tc_q_quantize_f32(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+
+#endif
