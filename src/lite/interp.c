@@ -268,7 +268,7 @@ static int is_graph_output(const tc_interp *it, int32_t t) {
  * that shape-computing subgraphs produce concrete values before planning. */
 static tc_status try_fold(tc_interp *it, tc__node *n) {
   if (n->n_scratch > 0 || n->n_outputs == 0) return TC_OK;
-  for (int32_t i = 0; i < n->n_inputs; i++) {
+  for (int32_t i = 0; i < n->n_inputs && !n->reg->shape_only; i++) {
     if (n->inputs[i] < 0) continue;
     if (!it->tensors[n->inputs[i]].known) return TC_OK;
   }

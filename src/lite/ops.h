@@ -59,6 +59,9 @@ typedef struct tc__opreg {
   tc_status (*prepare)(tc__ctx *c, tc__node *n); /* required */
   tc_status (*invoke)(tc__ctx *c, tc__node *n);  /* required */
   void (*free)(tc__ctx *c, tc__node *n);         /* optional */
+  /* 1: invoke reads only its inputs' shapes, never their values (SHAPE). The interpreter may
+   * then evaluate it at prepare even when the inputs are not known. */
+  uint8_t shape_only;
 } tc__opreg;
 
 /* Adapter that runs a user tc_custom_op (node->user_op); defined in lite/custom.c. */

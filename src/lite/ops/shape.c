@@ -1,8 +1,7 @@
 /* shape.c: SHAPE. The output ([rank], int32 or int64 per ShapeOptions.out_type) depends only on
- * the input's shape, never on its values, so prepare computes it right away into persistent
- * memory and marks it known: shape arithmetic downstream (STRIDED_SLICE, PACK, ...) then folds
- * at prepare and dynamic-looking graphs get concrete shapes. Invoke writes the same values
- * again. */
+ * the input's shape, never on its values: the registration says so (shape_only), so the
+ * interpreter folds it at prepare and shape arithmetic downstream (STRIDED_SLICE, PACK, ...)
+ * then folds too, giving dynamic-looking graphs concrete shapes. */
 #include "lite/ops/shape_common.h"
 
 static void write_dims(const tc__tensor *in, tc__tensor *out) {
@@ -31,16 +30,7 @@ static tc_status shape_prepare(tc__ctx *c, tc__node *n) {
     return tc__fail(c, n, TC_ERR_MODEL, "out_type %d does not match the output dtype %s",
                     (int)out_type, tc_dtype_name(out->dtype));
   int32_t dims[1] = {in->n_dims};
-  if ((s = tc__set_shape(c, n, out, 1, dims))) return s;
-  if (out->kind == TC__T_NONE) {
-    void *mem = tc__persist_alloc(c, out->bytes ? out->bytes : 1);
-    if (!mem) return tc__fail(c, n, TC_ERR_NOMEM, "out of persistent memory");
-    out->data = mem;
-    out->kind = TC__T_PERSIST;
-    out->known = 1;
-    write_dims(in, out);
-  }
-  return TC_OK;
+  return tc__set_shape(c, n, out, 1, dims);
 }
 
 static tc_status shape_invoke(tc__ctx *c, tc__node *n) {
@@ -48,4 +38,5 @@ static tc_status shape_invoke(tc__ctx *c, tc__node *n) {
   return TC_OK;
 }
 
-const tc__opreg tc__reg_shape = {TC_OP_SHAPE, NULL, NULL, shape_prepare, shape_invoke, NULL};
+const tc__opreg tc__reg_shape = {TC_OP_SHAPE, NULL, NULL, shape_prepare, shape_invoke, NULL,
+                                 .shape_only = 1};
