@@ -706,8 +706,8 @@ TC_TEST(kernel_shape_shape_op) {
     h_io(h, 1, (int32_t[]){in}, 1, (int32_t[]){out});
     CHECK_EQ(h_prepare(h, &tc__reg_shape), TC_OK);
     CHECK_DIMS(&h->t[out], 3);
-    CHECK(h->t[out].known); /* computed at prepare */
-    CHECK(h->t[out].data != NULL);
+    CHECK(tc__reg_shape.shape_only); /* so the interpreter folds it at prepare */
+    CHECK_EQ(h_invoke(h), TC_OK);
     for (int d = 0; d < 3; d++) {
       int64_t v = k ? ((int64_t *)h->t[out].data)[d] : ((int32_t *)h->t[out].data)[d];
       CHECK_EQ(v, h->t[in].dims[d]);
