@@ -1,21 +1,25 @@
 /* conv2d.c: CONV_2D glue. Prepare reads Conv2DOptions, checks dtypes and shapes against TFLite's
  * rules (NHWC input, [out_c, kh, kw, in_c / groups] filter, optional bias) and computes the
- * output geometry once; invoke calls the reference kernel (kernels/ref/conv2d.c). Float32 is
- * implemented, plus "hybrid" models (float activations, constant int8 filter from dynamic-range
- * quantization): their filter is dequantized once at prepare and run through the float kernel,
- * which stays within ~1e-5 of TFLite's on-the-fly hybrid arithmetic. Integer paths are added as
- * new kernel kinds in prepare (issue #3). */
+ * output geometry once; invoke calls the reference kernels (kernels/ref/conv2d.c, conv2d_q.c).
+ * Dtypes: float32; "hybrid" models (float activations, constant int8 filter from dynamic-range
+ * quantization), whose filter is dequantized once at prepare and run through the float kernel
+ * (within ~1e-5 of TFLite's on-the-fly hybrid arithmetic); int8 (per-channel int8 filter, int32
+ * bias); legacy uint8 (per-tensor asymmetric); and 16x8 (int16 activations, int8 filter, int64
+ * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does. */
 #include <math.h>
 
 #include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv2d_q.h"
+#include "kernels/ref/qmath.h"
 #include "lite/ops.h"
 
-enum { CONV_F32 = 1, CONV_HYBRID_DEQUANT };
+enum { CONV_F32 = 1, CONV_HYBRID_DEQUANT, CONV_S8, CONV_U8, CONV_S16, CONV_S16_ACC32 };
 
 typedef struct conv_state {
   int kind; /* CONV_* chosen in prepare */
   tc_conv2d_params p;
   float *filter_f32; /* CONV_HYBRID_DEQUANT: the dequantized filter (persistent) */
+  tc_q_requant q;    /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
 } conv_state;
 
 static tc_status conv_init(tc__ctx *c, tc__node *n) {
@@ -49,6 +53,97 @@ static tc_status dequantize_filter(tc__ctx *c, tc__node *n, conv_state *st,
   return TC_OK;
 }
 
+/* Integer range of a quantized dtype. */
+static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
+  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
+  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
+  }
+}
+
+/* Quantized kinds: per-output-channel multipliers (filter quantized per tensor or per channel
+ * along axis 0), zero-point offsets and the fused activation range, as TFLite Micro's
+ * PopulateConvolutionQuantizationParams computes them. */
+static tc_status quant_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__tensor *in,
+                             const tc__tensor *filter, const tc__tensor *out, int act) {
+  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = filter->m ? &filter->m->q : NULL;
+  const tc__quant *qo = out->m ? &out->m->q : NULL;
+  int32_t out_c = st->p.out_c, lo, hi, in_lo, in_hi;
+  if (!qi || qi->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
+                    tc_dtype_name(in->dtype));
+  if (!qw || qw->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s filter has no quantization parameters",
+                    tc_dtype_name(filter->dtype));
+  if (!qo || qo->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
+                    tc_dtype_name(out->dtype));
+  if (qw->n_scales != 1 && (qw->n_scales != out_c || qw->axis != 0))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "filter has %d scales on axis %d; expected 1, or %d (one per output "
+                    "channel) on axis 0",
+                    (int)qw->n_scales, (int)qw->axis, (int)out_c);
+  int32_t *mult = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  int32_t *shift = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
+  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], out_c, mult,
+                             shift))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "invalid scales: input %g, output %g, filter scales must be >= 0",
+                    (double)qi->scale[0], (double)qo->scale[0]);
+  q_range(in->dtype, &in_lo, &in_hi);
+  q_range(out->dtype, &lo, &hi);
+  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0];
+  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
+    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "int16 activations need zero points 0, got input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  st->q.input_offset = (int32_t)-zi;
+  st->q.filter_offset = filter->dtype == TC_DTYPE_U8 ? (int32_t)-qw->zero_point[0] : 0;
+  st->q.output_offset = (int32_t)zo;
+  st->q.mult = mult;
+  st->q.shift = shift;
+  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  return TC_OK;
+}
+
+/* Chooses the kernel kind from the dtypes (TFLite's supported combinations). */
+static tc_status pick_kind(tc__ctx *c, tc__node *n, conv_state *st, const tc__tensor *in,
+                           const tc__tensor *filter, const tc__tensor *bias,
+                           const tc__tensor *out) {
+  tc_dtype fdt = TC_DTYPE_UNKNOWN, bdt = TC_DTYPE_UNKNOWN;
+  tc_status s;
+  switch (in->dtype) {
+  case TC_DTYPE_F32:
+    if (filter->dtype != TC_DTYPE_F32 && filter->dtype != TC_DTYPE_I8)
+      return tc__fail(c, n, TC_ERR_UNSUPPORTED, "filter has dtype %s with a float32 input",
+                      tc_dtype_name(filter->dtype));
+    st->kind = filter->dtype == TC_DTYPE_F32 ? CONV_F32 : CONV_HYBRID_DEQUANT;
+    fdt = filter->dtype;
+    bdt = TC_DTYPE_F32;
+    break;
+  case TC_DTYPE_I8: st->kind = CONV_S8; fdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_U8: st->kind = CONV_U8; fdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_I16:
+    fdt = TC_DTYPE_I8;
+    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
+    st->kind = bdt == TC_DTYPE_I32 ? CONV_S16_ACC32 : CONV_S16;
+    break;
+  default:
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
+                    tc_dtype_name(in->dtype));
+  }
+  if ((s = tc__expect_dtype(c, n, filter, "filter", fdt))) return s;
+  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
+  return tc__expect_dtype(c, n, out, "output", in->dtype);
+}
+
 static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
   conv_state *st = n->state;
   const tc__fb *fb = tc__ctx_fb(c);
@@ -59,16 +154,7 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
   tc__tensor *in = tc__in(c, n, 0), *filter = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
 
-  /* Dtypes: float32 everywhere for now. */
-  if (in->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
-                    tc_dtype_name(in->dtype));
-  if (filter->dtype != TC_DTYPE_F32 && filter->dtype != TC_DTYPE_I8)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "filter has dtype %s with a float32 input",
-                    tc_dtype_name(filter->dtype));
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", TC_DTYPE_F32))) return s;
-  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
-  st->kind = filter->dtype == TC_DTYPE_F32 ? CONV_F32 : CONV_HYBRID_DEQUANT;
+  if ((s = pick_kind(c, n, st, in, filter, bias, out))) return s;
 
   /* Shapes. */
   if (in->n_dims != 4)
@@ -134,6 +220,7 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
                     (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
   if (st->kind == CONV_HYBRID_DEQUANT && (s = dequantize_filter(c, n, st, filter))) return s;
+  if (st->kind >= CONV_S8 && (s = quant_setup(c, n, st, in, filter, out, act))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -148,6 +235,22 @@ static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
     return TC_OK;
   case CONV_HYBRID_DEQUANT:
     tc_f32_conv2d__ref(&st->p, in->data, st->filter_f32, bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case CONV_S8:
+    tc_s8_conv2d__ref(&st->p, &st->q, in->data, filter->data, bias ? bias->data : NULL,
+                      out->data);
+    return TC_OK;
+  case CONV_U8:
+    tc_u8_conv2d__ref(&st->p, &st->q, in->data, filter->data, bias ? bias->data : NULL,
+                      out->data);
+    return TC_OK;
+  case CONV_S16:
+    tc_s16_conv2d__ref(&st->p, &st->q, in->data, filter->data, bias ? bias->data : NULL,
+                       out->data);
+    return TC_OK;
+  case CONV_S16_ACC32:
+    tc_s16_conv2d_acc32__ref(&st->p, &st->q, in->data, filter->data, bias ? bias->data : NULL,
+                             out->data);
     return TC_OK;
   default:
     return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");

@@ -1,19 +1,107 @@
 /* depthwise_conv2d.c: DEPTHWISE_CONV_2D glue. Prepare reads DepthwiseConv2DOptions, checks
  * dtypes and shapes ([1, kh, kw, out_c] filter, optional bias) and computes the geometry; invoke
  * calls kernels/ref/depthwise_conv2d.c. Like TFLite, the depth multiplier is derived from the
- * shapes (out_c / in_c) because the option is 0 or stale in some real files. Only float32 is
- * implemented; integer paths come as new kernel kinds (issue #3). */
+ * shapes (out_c / in_c) because the option is 0 or stale in some real files. Dtypes: float32,
+ * int8 (per-channel int8 filter along axis 3, int32 bias), legacy uint8 and 16x8 (int16
+ * activations, int8 filter, int64 or int32 bias), the integer ones bit-exact with TFLite Micro
+ * (kernels/ref/depthwise_q.c). */
 #include <math.h>
 
 #include "kernels/ref/depthwise_conv2d.h"
+#include "kernels/ref/depthwise_q.h"
+#include "kernels/ref/qmath.h"
 #include "lite/ops.h"
 
-enum { DW_F32 = 1 };
+enum { DW_F32 = 1, DW_S8, DW_U8, DW_S16, DW_S16_ACC32 };
 
 typedef struct dw_state {
   int kind; /* DW_* chosen in prepare */
   tc_dwconv2d_params p;
+  tc_q_requant q; /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
 } dw_state;
+
+static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
+  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
+  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
+  }
+}
+
+/* Quantized kinds: per-output-channel multipliers (filter per tensor or per channel along
+ * axis 3), offsets and fused activation range, as TFLite Micro computes them. */
+static tc_status quant_setup(tc__ctx *c, tc__node *n, dw_state *st, const tc__tensor *in,
+                             const tc__tensor *filter, const tc__tensor *out, int act,
+                             int32_t out_c) {
+  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = filter->m ? &filter->m->q : NULL;
+  const tc__quant *qo = out->m ? &out->m->q : NULL;
+  int32_t lo, hi, in_lo, in_hi;
+  if (!qi || qi->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
+                    tc_dtype_name(in->dtype));
+  if (!qw || qw->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s filter has no quantization parameters",
+                    tc_dtype_name(filter->dtype));
+  if (!qo || qo->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
+                    tc_dtype_name(out->dtype));
+  if (qw->n_scales != 1 && (qw->n_scales != out_c || qw->axis != 3))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "filter has %d scales on axis %d; expected 1, or %d (one per output "
+                    "channel) on axis 3",
+                    (int)qw->n_scales, (int)qw->axis, (int)out_c);
+  int32_t *mult = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  int32_t *shift = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
+  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], out_c, mult,
+                             shift))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "invalid scales: input %g, output %g, filter scales must be >= 0",
+                    (double)qi->scale[0], (double)qo->scale[0]);
+  q_range(in->dtype, &in_lo, &in_hi);
+  q_range(out->dtype, &lo, &hi);
+  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0];
+  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
+    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "int16 activations need zero points 0, got input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  st->q.input_offset = (int32_t)-zi;
+  st->q.filter_offset = filter->dtype == TC_DTYPE_U8 ? (int32_t)-qw->zero_point[0] : 0;
+  st->q.output_offset = (int32_t)zo;
+  st->q.mult = mult;
+  st->q.shift = shift;
+  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  return TC_OK;
+}
+
+/* Chooses the kernel kind from the dtypes (TFLite's supported combinations). */
+static tc_status pick_kind(tc__ctx *c, tc__node *n, dw_state *st, const tc__tensor *in,
+                           const tc__tensor *filter, const tc__tensor *bias,
+                           const tc__tensor *out) {
+  tc_dtype fdt, bdt;
+  tc_status s;
+  switch (in->dtype) {
+  case TC_DTYPE_F32: st->kind = DW_F32; fdt = TC_DTYPE_F32; bdt = TC_DTYPE_F32; break;
+  case TC_DTYPE_I8: st->kind = DW_S8; fdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_U8: st->kind = DW_U8; fdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_I16:
+    fdt = TC_DTYPE_I8;
+    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
+    st->kind = bdt == TC_DTYPE_I32 ? DW_S16_ACC32 : DW_S16;
+    break;
+  default:
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
+                    tc_dtype_name(in->dtype));
+  }
+  if ((s = tc__expect_dtype(c, n, filter, "filter", fdt))) return s;
+  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
+  return tc__expect_dtype(c, n, out, "output", in->dtype);
+}
 
 static tc_status dw_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(dw_state));
@@ -31,13 +119,7 @@ static tc_status dw_prepare(tc__ctx *c, tc__node *n) {
   tc__tensor *in = tc__in(c, n, 0), *filter = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
 
-  if (in->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
-                    tc_dtype_name(in->dtype));
-  if ((s = tc__expect_dtype(c, n, filter, "filter", TC_DTYPE_F32))) return s;
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", TC_DTYPE_F32))) return s;
-  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
-  st->kind = DW_F32;
+  if ((s = pick_kind(c, n, st, in, filter, bias, out))) return s;
 
   if (in->n_dims != 4)
     return tc__fail(c, n, TC_ERR_MODEL, "input must have rank 4 (NHWC), got %s",
@@ -94,6 +176,7 @@ static tc_status dw_prepare(tc__ctx *c, tc__node *n) {
                     tc__dims_str(in, b1, sizeof b1), tc__dims_str(filter, b2, sizeof b2),
                     (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
+  if (st->kind != DW_F32 && (s = quant_setup(c, n, st, in, filter, out, act, out_c))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -106,6 +189,22 @@ static tc_status dw_invoke(tc__ctx *c, tc__node *n) {
   case DW_F32:
     tc_f32_depthwise_conv2d__ref(&st->p, in->data, filter->data, bias ? bias->data : NULL,
                                  out->data);
+    return TC_OK;
+  case DW_S8:
+    tc_s8_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,
+                                bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case DW_U8:
+    tc_u8_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,
+                                bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case DW_S16:
+    tc_s16_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,
+                                 bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case DW_S16_ACC32:
+    tc_s16_depthwise_conv2d_acc32__ref(&st->p, &st->q, in->data, filter->data,
+                                       bias ? bias->data : NULL, out->data);
     return TC_OK;
   default:
     return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
