@@ -1,12 +1,15 @@
-/* lstm.c: UNIDIRECTIONAL_SEQUENCE_LSTM (builtin 44), float32 only. Prepare checks the 20 or
- * 24 inputs the way TFLite's full LSTM kernel does (CIFG, peephole, projection and layer-norm
- * parts all-or-none, every weight shape against n_input/n_cell/n_output, state tensors
- * variable), sets the output shape and asks for the gate scratch; the math is in
- * kernels/ref/lstm.c. The state tensors (inputs 18 and 19) keep h and c across invokes.
- * Integer and hybrid (int8-weight) LSTMs come later (issue: int8 LSTM). */
+/* lstm.c: UNIDIRECTIONAL_SEQUENCE_LSTM (builtin 44), float32 and integer (int8 activations and
+ * weights, int32 bias, int16 cell state, as TFLite Micro). Prepare checks the 20 or 24 inputs
+ * the way TFLite's full LSTM kernel does (CIFG, peephole, projection and layer-norm parts
+ * all-or-none, every weight shape against n_input/n_cell/n_output, state tensors variable),
+ * sets the output shape and asks for the gate scratch; the math is in kernels/ref/lstm.c and
+ * kernels/ref/lstm_q.c. The state tensors (inputs 18 and 19) keep h and c across invokes.
+ * The integer form is the standard LSTM only (as in TFLM); hybrid (float activations with
+ * int8 weights) is not implemented. */
 #include <string.h>
 
 #include "kernels/ref/lstm.h"
+#include "kernels/ref/lstm_q.h"
 #include "lite/ops.h"
 
 /* Input tensor indices (TFLite lstm::full). */
@@ -32,9 +35,20 @@ static const char *const g_in_names[24] = {
     "output_layer_norm_coefficients"};
 
 typedef struct lstm_data {
+  int integer; /* 1: int8 LSTM (q is used), 0: float32 (p is used) */
   tc_lstm_params p;
+  tc_lstm_q_params q;
   int slot; /* scratch slot of the gate buffers */
 } lstm_data;
+
+/* dtype input i must have: float32 throughout a float LSTM; in an integer one int8 weights,
+ * int32 biases and int16 peephole / layer-norm coefficients (TFLite's integer LSTM types). */
+static tc_dtype want_dtype(int i, int integer) {
+  if (!integer) return TC_DTYPE_F32;
+  if ((i >= IN_X_I && i <= IN_H_O) || i == IN_PROJ_W) return TC_DTYPE_I8;
+  if ((i >= IN_B_I && i <= IN_B_O) || i == IN_PROJ_B) return TC_DTYPE_I32;
+  return TC_DTYPE_I16;
+}
 
 static tc_status lstm_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(lstm_data));
@@ -49,15 +63,19 @@ static tc_status need(tc__ctx *c, tc__node *n, int i, tc__tensor **out) {
   return TC_OK;
 }
 
-/* Checks an optional input (NULL passes): float32 with shape [d0] (d1 < 0) or [d0, d1]. */
-static tc_status check_shape(tc__ctx *c, tc__node *n, int i, int32_t d0, int32_t d1) {
+/* Checks an optional input (NULL passes): dtype want_dtype(i) with shape [d0] (d1 < 0) or
+ * [d0, d1]. */
+static tc_status check_shape(tc__ctx *c, tc__node *n, int i, int32_t d0, int32_t d1,
+                             int integer) {
   const tc__tensor *t = tc__in(c, n, i);
   if (!t) return TC_OK;
-  if (t->dtype != TC_DTYPE_F32)
+  tc_dtype want = want_dtype(i, integer);
+  if (t->dtype != want)
     return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "input %d (%s) has dtype %s; only float32 LSTM is implemented "
-                    "(hybrid and integer LSTM are not)",
-                    i, g_in_names[i], tc_dtype_name(t->dtype));
+                    "input %d (%s) has dtype %s, expected %s in a%s LSTM (hybrid LSTM, "
+                    "float activations with integer weights, is not implemented)",
+                    i, g_in_names[i], tc_dtype_name(t->dtype), tc_dtype_name(want),
+                    integer ? "n int8" : " float32");
   int rank = d1 < 0 ? 1 : 2;
   if (t->n_dims != rank || t->dims[0] != d0 || (rank == 2 && t->dims[1] != d1)) {
     char got[96];
@@ -70,20 +88,67 @@ static tc_status check_shape(tc__ctx *c, tc__node *n, int i, int32_t d0, int32_t
   return TC_OK;
 }
 
-/* The state inputs must be float32 variables holding exactly `count` values. */
-static tc_status check_state(tc__ctx *c, tc__node *n, int i, size_t count) {
+/* The state inputs must be variables of dtype `dt` holding exactly `count` values. */
+static tc_status check_state(tc__ctx *c, tc__node *n, int i, size_t count, tc_dtype dt) {
   tc__tensor *t;
   tc_status s = need(c, n, i, &t);
   if (s) return s;
-  if (t->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input %d (%s) has dtype %s, expected float32", i,
-                    g_in_names[i], tc_dtype_name(t->dtype));
+  if (t->dtype != dt)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input %d (%s) has dtype %s, expected %s", i,
+                    g_in_names[i], tc_dtype_name(t->dtype), tc_dtype_name(dt));
   if ((t->m && !t->m->is_variable) || t->kind == TC__T_CONST)
     return tc__fail(c, n, TC_ERR_MODEL, "input %d (%s) must be a variable tensor", i,
                     g_in_names[i]);
   if (tc__numel(t) != count)
     return tc__fail(c, n, TC_ERR_MODEL, "input %d (%s) has %zu elements, expected %zu", i,
                     g_in_names[i], tc__numel(t), count);
+  return TC_OK;
+}
+
+/* Per-tensor quantization of tensor t (named `what`). */
+static tc_status qparams(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
+                         float *scale, int32_t *zp) {
+  if (!t->m || t->m->q.n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s of an int8 LSTM has no quantization", what);
+  if (t->m->q.n_scales > 1)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "%s has per-channel quantization (%d scales); the int8 LSTM takes one",
+                    what, (int)t->m->q.n_scales);
+  *scale = t->m->q.scale[0];
+  *zp = (int32_t)t->m->q.zero_point[0];
+  if (!(*scale > 0.0f))
+    return tc__fail(c, n, TC_ERR_MODEL, "%s has scale %g, expected > 0", what, (double)*scale);
+  return TC_OK;
+}
+
+/* Integer LSTM: collects the scales and computes TFLM's multipliers once. */
+static tc_status prepare_integer(tc__ctx *c, tc__node *n, const tc__tensor *in, int max_time,
+                                 int n_batch, int n_input, int n_cell, int time_major,
+                                 float cell_clip) {
+  lstm_data *d = n->state;
+  tc_lstm_q_scales sc;
+  memset(&sc, 0, sizeof sc);
+  tc_status s;
+  int32_t zp;
+  if ((s = qparams(c, n, in, "input", &sc.input, &sc.input_zp))) return s;
+  if ((s = qparams(c, n, tc__in(c, n, IN_H_STATE), "output_state", &sc.hidden, &sc.hidden_zp)))
+    return s;
+  if ((s = qparams(c, n, tc__in(c, n, IN_C_STATE), "cell_state", &sc.cell, &zp))) return s;
+  for (int g = 0; g < 4; g++) {
+    if ((s = qparams(c, n, tc__in(c, n, IN_X_I + g), g_in_names[IN_X_I + g], &sc.w_x[g], &zp)))
+      return s;
+    if ((s = qparams(c, n, tc__in(c, n, IN_H_I + g), g_in_names[IN_H_I + g], &sc.w_h[g], &zp)))
+      return s;
+  }
+  sc.cell_clip = cell_clip;
+  memset(&d->q, 0, sizeof d->q);
+  d->q.max_time = max_time;
+  d->q.n_batch = n_batch;
+  d->q.n_input = n_input;
+  d->q.n_cell = n_cell;
+  d->q.time_major = time_major;
+  if (!tc_s8_lstm_params_init(&d->q, &sc))
+    return tc__fail(c, n, TC_ERR_MODEL, "the LSTM's quantization scales are not usable");
   return TC_OK;
 }
 
@@ -116,10 +181,11 @@ static tc_status lstm_prepare(tc__ctx *c, tc__node *n) {
    * recurrent_to_output_weights; every other tensor is checked against them. */
   tc__tensor *in, *x_o, *h_o;
   if ((s = need(c, n, IN_INPUT, &in))) return s;
-  if (in->dtype != TC_DTYPE_F32)
+  if (in->dtype != TC_DTYPE_F32 && in->dtype != TC_DTYPE_I8)
     return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "input has dtype %s; only float32 LSTM is implemented",
+                    "input has dtype %s; float32 and int8 LSTMs are implemented",
                     tc_dtype_name(in->dtype));
+  const int integer = in->dtype == TC_DTYPE_I8;
   if (in->n_dims != 3) {
     char got[96];
     return tc__fail(c, n, TC_ERR_MODEL, "input has shape %s, expected rank 3",
@@ -144,13 +210,13 @@ static tc_status lstm_prepare(tc__ctx *c, tc__node *n) {
   for (size_t k = 0; k < sizeof required / sizeof required[0]; k++)
     if ((s = need(c, n, required[k], &t))) return s;
   for (int i = IN_X_I; i <= IN_X_O; i++)
-    if ((s = check_shape(c, n, i, n_cell, n_input))) return s;
+    if ((s = check_shape(c, n, i, n_cell, n_input, integer))) return s;
   for (int i = IN_H_I; i <= IN_H_O; i++)
-    if ((s = check_shape(c, n, i, n_cell, n_output))) return s;
+    if ((s = check_shape(c, n, i, n_cell, n_output, integer))) return s;
   for (int i = IN_PEEP_I; i <= IN_B_O; i++)
-    if ((s = check_shape(c, n, i, n_cell, -1))) return s;
-  if ((s = check_shape(c, n, IN_PROJ_W, n_output, n_cell))) return s;
-  if ((s = check_shape(c, n, IN_PROJ_B, n_output, -1))) return s;
+    if ((s = check_shape(c, n, i, n_cell, -1, integer))) return s;
+  if ((s = check_shape(c, n, IN_PROJ_W, n_output, n_cell, integer))) return s;
+  if ((s = check_shape(c, n, IN_PROJ_B, n_output, -1, integer))) return s;
 
   /* All-or-none groups, as TFLite requires. */
   const int cifg = tc__in(c, n, IN_X_I) == NULL;
@@ -189,16 +255,37 @@ static tc_status lstm_prepare(tc__ctx *c, tc__node *n) {
         return tc__fail(c, n, TC_ERR_MODEL,
                         "input %d (%s) given without forget_layer_norm_coefficients", i,
                         g_in_names[i]);
-      if ((s = check_shape(c, n, i, n_cell, -1))) return s;
+      if ((s = check_shape(c, n, i, n_cell, -1, integer))) return s;
     }
   }
 
-  if ((s = check_state(c, n, IN_H_STATE, (size_t)n_batch * (size_t)n_output))) return s;
-  if ((s = check_state(c, n, IN_C_STATE, (size_t)n_batch * (size_t)n_cell))) return s;
+  if ((s = check_state(c, n, IN_H_STATE, (size_t)n_batch * (size_t)n_output,
+                       integer ? TC_DTYPE_I8 : TC_DTYPE_F32)))
+    return s;
+  if ((s = check_state(c, n, IN_C_STATE, (size_t)n_batch * (size_t)n_cell,
+                       integer ? TC_DTYPE_I16 : TC_DTYPE_F32)))
+    return s;
 
-  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
+  if ((s = tc__expect_dtype(c, n, out, "output", integer ? TC_DTYPE_I8 : TC_DTYPE_F32)))
+    return s;
   int32_t out_dims[3] = {in->dims[0], in->dims[1], n_output};
   if ((s = tc__set_shape(c, n, out, 3, out_dims))) return s;
+
+  d->integer = integer;
+  if (integer) {
+    if (cifg || !peep_none || tc__in(c, n, IN_PROJ_W) || layer_norm)
+      return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                      "an int8 LSTM must be the standard form (no CIFG, peephole, projection "
+                      "or layer norm), as TFLite Micro computes it");
+    if (act != TC_ACT_TANH)
+      return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                      "an int8 LSTM needs fused activation TANH, got %d", act);
+    if ((s = prepare_integer(c, n, in, max_time, n_batch, n_input, n_cell, time_major,
+                             cell_clip)))
+      return s;
+    size_t scratch = tc_s8_lstm_scratch_size(&d->q);
+    return tc__scratch_request(c, n, scratch ? scratch : sizeof(int16_t), &d->slot);
+  }
 
   d->p.max_time = max_time;
   d->p.n_batch = n_batch;
@@ -218,8 +305,23 @@ static const float *opt_f32(tc__ctx *c, const tc__node *n, int i) {
   return t ? (const float *)t->data : NULL;
 }
 
+static tc_status lstm_invoke_integer(tc__ctx *c, tc__node *n) {
+  const lstm_data *d = n->state;
+  tc_lstm_s8_weights w;
+  for (int g = 0; g < 4; g++) {
+    w.w_x[g] = tc__in(c, n, IN_X_I + g)->data;
+    w.w_h[g] = tc__in(c, n, IN_H_I + g)->data;
+    w.bias[g] = tc__in(c, n, IN_B_I + g)->data;
+  }
+  tc__tensor *h = tc__in(c, n, IN_H_STATE), *cs = tc__in(c, n, IN_C_STATE);
+  tc_s8_lstm__ref(&d->q, &w, tc__in(c, n, IN_INPUT)->data, h->data, cs->data,
+                  tc__out(c, n, 0)->data, tc__scratch(c, n, d->slot));
+  return TC_OK;
+}
+
 static tc_status lstm_invoke(tc__ctx *c, tc__node *n) {
   const lstm_data *d = n->state;
+  if (d->integer) return lstm_invoke_integer(c, n);
   tc_lstm_f32_weights w;
   memset(&w, 0, sizeof w);
   for (int g = 0; g < 4; g++) {
