@@ -1,19 +1,121 @@
 /* fully_connected.c: FULLY_CONNECTED glue. The input is seen as [batch, K] with K the weights'
  * second dimension; the output is [batch, Nout], or the input's shape with its last dimension
  * replaced by Nout when keep_num_dims is set (TFLite's rules). Weights and bias may be
- * constant or computed. Only float32 with the DEFAULT weights format is implemented; hybrid and
- * integer paths come as new kernel kinds (issue #3). */
+ * constant or computed. DEFAULT weights format only. Dtypes: float32; int8 (int8 weights per
+ * tensor or per output feature, int32 bias); legacy uint8; 16x8 (int16 activations, int8
+ * weights, int64 or int32 bias). The integer kernels (kernels/ref/fully_connected_q.c) are
+ * bit-exact with TFLite Micro's reference kernels; multipliers are computed once per prepare. */
 #include <math.h>
 
 #include "kernels/ref/fully_connected.h"
+#include "kernels/ref/fully_connected_q.h"
+#include "kernels/ref/qmath.h"
 #include "lite/ops.h"
 
-enum { FC_F32 = 1 };
+enum { FC_F32 = 1, FC_S8, FC_U8, FC_S16, FC_S16_ACC32 };
 
 typedef struct fc_state {
   int kind; /* FC_* chosen in prepare */
   tc_fc_params p;
+  tc_q_requant q; /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
 } fc_state;
+
+static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
+  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
+  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
+  }
+}
+
+/* Quantized kinds: one multiplier per output feature (weights per tensor, or per channel along
+ * axis 0), offsets and the fused activation range, as TFLite Micro's
+ * CalculateOpDataFullyConnected. Per-tensor weights keep their zero point as an offset;
+ * per-channel ones do not (TFLite's per-channel kernel has none). */
+static tc_status quant_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *in,
+                             const tc__tensor *w, const tc__tensor *out, int act) {
+  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = w->m ? &w->m->q : NULL;
+  const tc__quant *qo = out->m ? &out->m->q : NULL;
+  int32_t units = st->p.out_n, lo, hi, in_lo, in_hi;
+  if (!qi || qi->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
+                    tc_dtype_name(in->dtype));
+  if (!qw || qw->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s weights have no quantization parameters",
+                    tc_dtype_name(w->dtype));
+  if (!qo || qo->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
+                    tc_dtype_name(out->dtype));
+  int per_channel = qw->n_scales > 1;
+  if (per_channel && (qw->n_scales != units || qw->axis != 0))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "weights have %d scales on axis %d; expected 1, or %d (one per output "
+                    "feature) on axis 0",
+                    (int)qw->n_scales, (int)qw->axis, (int)units);
+  int32_t *mult = tc__persist_alloc(c, (size_t)units * sizeof(int32_t) + 1);
+  int32_t *shift = tc__persist_alloc(c, (size_t)units * sizeof(int32_t) + 1);
+  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
+  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], units, mult,
+                             shift))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "invalid scales: input %g, output %g, weight scales must be >= 0",
+                    (double)qi->scale[0], (double)qo->scale[0]);
+  q_range(in->dtype, &in_lo, &in_hi);
+  q_range(out->dtype, &lo, &hi);
+  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0], zw = qw->zero_point[0];
+  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
+    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  if (zw < -255 || zw > 255)
+    return tc__fail(c, n, TC_ERR_MODEL, "weights zero point %lld is out of range",
+                    (long long)zw);
+  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "int16 activations need zero points 0, got input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  st->q.input_offset = (int32_t)-zi;
+  st->q.filter_offset = per_channel ? 0 : (int32_t)-zw;
+  st->q.output_offset = (int32_t)zo;
+  st->q.mult = mult;
+  st->q.shift = shift;
+  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  return TC_OK;
+}
+
+/* Chooses the kernel kind from the dtypes (TFLite Micro's combinations: output dtype equals
+ * input dtype). */
+static tc_status pick_kind(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *in,
+                           const tc__tensor *w, const tc__tensor *bias, const tc__tensor *out) {
+  tc_dtype wdt, bdt;
+  tc_status s;
+  switch (in->dtype) {
+  case TC_DTYPE_F32:
+    if (w->dtype != TC_DTYPE_F32)
+      return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                      "weights have dtype %s with a float32 input (hybrid); only float32 "
+                      "weights are implemented",
+                      tc_dtype_name(w->dtype));
+    st->kind = FC_F32;
+    wdt = TC_DTYPE_F32;
+    bdt = TC_DTYPE_F32;
+    break;
+  case TC_DTYPE_I8: st->kind = FC_S8; wdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_U8: st->kind = FC_U8; wdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_I16:
+    wdt = TC_DTYPE_I8;
+    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
+    st->kind = bdt == TC_DTYPE_I32 ? FC_S16_ACC32 : FC_S16;
+    break;
+  default:
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
+                    tc_dtype_name(in->dtype));
+  }
+  if ((s = tc__expect_dtype(c, n, w, "weights", wdt))) return s;
+  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
+  return tc__expect_dtype(c, n, out, "output", in->dtype);
+}
 
 static tc_status fc_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(fc_state));
@@ -31,17 +133,7 @@ static tc_status fc_prepare(tc__ctx *c, tc__node *n) {
   tc__tensor *in = tc__in(c, n, 0), *w = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
 
-  if (in->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
-                    tc_dtype_name(in->dtype));
-  if (w->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "weights have dtype %s with a float32 input (hybrid); only float32 weights "
-                    "are implemented",
-                    tc_dtype_name(w->dtype));
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", TC_DTYPE_F32))) return s;
-  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
-  st->kind = FC_F32;
+  if ((s = pick_kind(c, n, st, in, w, bias, out))) return s;
 
   int act = tc__fb_u8(fb, opt, 0, 0);
   int format = tc__fb_u8(fb, opt, 1, 0);
@@ -81,6 +173,7 @@ static tc_status fc_prepare(tc__ctx *c, tc__node *n) {
   st->p.out_n = units;
   st->p.act_min = lo;
   st->p.act_max = hi;
+  if (st->kind != FC_F32 && (s = quant_setup(c, n, st, in, w, out, act))) return s;
   return tc__set_shape(c, n, out, n_out, dims);
 }
 
@@ -91,6 +184,22 @@ static tc_status fc_invoke(tc__ctx *c, tc__node *n) {
   switch (st->kind) {
   case FC_F32:
     tc_f32_fully_connected__ref(&st->p, in->data, w->data, bias ? bias->data : NULL, out->data);
+    return TC_OK;
+  case FC_S8:
+    tc_s8_fully_connected__ref(&st->p, &st->q, in->data, w->data, bias ? bias->data : NULL,
+                               out->data);
+    return TC_OK;
+  case FC_U8:
+    tc_u8_fully_connected__ref(&st->p, &st->q, in->data, w->data, bias ? bias->data : NULL,
+                               out->data);
+    return TC_OK;
+  case FC_S16:
+    tc_s16_fully_connected__ref(&st->p, &st->q, in->data, w->data, bias ? bias->data : NULL,
+                                out->data);
+    return TC_OK;
+  case FC_S16_ACC32:
+    tc_s16_fully_connected_acc32__ref(&st->p, &st->q, in->data, w->data,
+                                      bias ? bias->data : NULL, out->data);
     return TC_OK;
   default:
     return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
