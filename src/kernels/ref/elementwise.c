@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/ref/elementwise.h"
+#include "kernels/ref/qmath.h"
 
 void tc_f32_exp__ref(const float *in, float *out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = expf(in[i]);
@@ -157,4 +158,64 @@ int tc_cast__ref(tc_dtype from, const void *in, tc_dtype to, void *out, size_t n
     else store_bits(to, out, i, bits);
   }
   return 1;
+}
+
+/* ---- quantized LEAKY_RELU ----------------------------------------------------------------- */
+
+/* TFLite's QuantizeMultiplier extended to negative multipliers the way its frexp-based code
+ * behaves: the fraction keeps the sign, so q lies in [-2^31, -2^30] for m < 0. */
+static void quantize_multiplier_signed(double m, int32_t *q, int *shift) {
+  if (!(m < 0.0) || isinf(m)) {
+    tc_q_quantize_multiplier(m, q, shift);
+    return;
+  }
+  int e = 0;
+  double frac = frexp(m, &e); /* frac in (-1, -0.5] */
+  int64_t qf = (int64_t)llround(frac * (double)(1ll << 31));
+  if (e < -31) {
+    e = 0;
+    qf = 0;
+  }
+  if (e > 30) {
+    e = 30;
+    qf = -((1ll << 31) - 1);
+  }
+  *q = (int32_t)qf;
+  *shift = e;
+}
+
+int tc_qleaky_params_init(tc_qleaky_params *p, float in_scale, int32_t in_zp, float out_scale,
+                          int32_t out_zp, float alpha) {
+  if (!(in_scale > 0.0f) || !(out_scale > 0.0f) || isinf(in_scale) || isinf(out_scale) ||
+      !isfinite(alpha))
+    return 0;
+  p->in_zp = in_zp;
+  p->out_zp = out_zp;
+  /* float arithmetic, as TFLite Micro's prepare; volatile keeps each step in float. */
+  volatile float m_alpha = in_scale * alpha;
+  volatile float m_alpha_q = m_alpha / out_scale;
+  volatile float m_id = in_scale / out_scale;
+  quantize_multiplier_signed((double)m_alpha_q, &p->mult_alpha, &p->shift_alpha);
+  tc_q_quantize_multiplier((double)m_id, &p->mult_identity, &p->shift_identity);
+  return 1;
+}
+
+static inline int32_t qleaky(const tc_qleaky_params *p, int32_t q, int32_t lo, int32_t hi) {
+  int32_t x = q - p->in_zp;
+  int32_t y = x >= 0 ? tc_q_mul(x, p->mult_identity, p->shift_identity)
+                     : tc_q_mul(x, p->mult_alpha, p->shift_alpha);
+  return tc_q_clamp(y + p->out_zp, lo, hi);
+}
+
+void tc_s8_leaky_relu__ref(const tc_qleaky_params *p, const int8_t *in, int8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = (int8_t)qleaky(p, in[i], INT8_MIN, INT8_MAX);
+}
+
+void tc_u8_leaky_relu__ref(const tc_qleaky_params *p, const uint8_t *in, uint8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = (uint8_t)qleaky(p, in[i], 0, UINT8_MAX);
+}
+
+void tc_s16_leaky_relu__ref(const tc_qleaky_params *p, const int16_t *in, int16_t *out,
+                            size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = (int16_t)qleaky(p, in[i], INT16_MIN, INT16_MAX);
 }

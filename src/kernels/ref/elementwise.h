@@ -1,6 +1,7 @@
 /* elementwise.h: reference kernels for one-operand elementwise ops (EXP, SQRT, RSQRT, ABS, NEG,
- * SQUARE, FLOOR, HARD_SWISH, GELU) and for CAST between numeric types. Each takes `n` elements;
- * in and out may alias (in place is allowed). LEAKY_RELU lives in activations.h. */
+ * SQUARE, FLOOR, HARD_SWISH, GELU), for CAST between numeric types and for quantized
+ * LEAKY_RELU (int8, uint8, int16). Each takes `n` elements; in and out may alias (in place is
+ * allowed). Float LEAKY_RELU lives in activations.h. */
 #ifndef TC_KERNELS_REF_ELEMENTWISE_H
 #define TC_KERNELS_REF_ELEMENTWISE_H
 
@@ -40,5 +41,24 @@ int tc_cast_supported(tc_dtype t);
  * in and out may alias only when both dtypes have the same size. Returns 0 (writing nothing)
  * if either dtype is unsupported, 1 otherwise. */
 int tc_cast__ref(tc_dtype from, const void *in, tc_dtype to, void *out, size_t n);
+
+/* Quantized LEAKY_RELU (TFLite Micro's arithmetic): with x = q_in - in_zp,
+ *   out = out_zp + M_identity * x   for x >= 0,   out_zp + M_alpha * x   for x < 0,
+ * each M applied with the double-rounding MultiplyByQuantizedMultiplier, then saturated to the
+ * output type. M_identity = in_scale / out_scale and M_alpha = in_scale * alpha / out_scale are
+ * formed in float and split into (multiplier, shift); M_alpha may be negative (alpha < 0). */
+typedef struct tc_qleaky_params {
+  int32_t in_zp, out_zp;
+  int32_t mult_identity, mult_alpha;
+  int shift_identity, shift_alpha;
+} tc_qleaky_params;
+
+/* Fills *p. Returns 0 if a scale is not positive and finite or alpha is not finite. */
+int tc_qleaky_params_init(tc_qleaky_params *p, float in_scale, int32_t in_zp, float out_scale,
+                          int32_t out_zp, float alpha);
+void tc_s8_leaky_relu__ref(const tc_qleaky_params *p, const int8_t *in, int8_t *out, size_t n);
+void tc_u8_leaky_relu__ref(const tc_qleaky_params *p, const uint8_t *in, uint8_t *out, size_t n);
+void tc_s16_leaky_relu__ref(const tc_qleaky_params *p, const int16_t *in, int16_t *out,
+                            size_t n);
 
 #endif /* TC_KERNELS_REF_ELEMENTWISE_H */

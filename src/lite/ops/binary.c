@@ -1,12 +1,19 @@
 /* binary.c: ADD, SUB, MUL, DIV, FLOOR_MOD, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE on float32 and
- * int32 with NumPy-style broadcasting. The output takes the broadcast shape; ADD/SUB/MUL/DIV
- * apply their fused activation (clamped as integers for int32). The loops are in
- * kernels/ref/binary.c. Invoke reads only the tensors and the options parsed in init, so the
- * interpreter may run it at prepare time to fold constant shape arithmetic. */
+ * int32 with NumPy-style broadcasting, plus quantized ADD, SUB, MUL, MAXIMUM and MINIMUM on
+ * int8, uint8 and int16 (MUL also int16 x int16 -> int8). The output takes the broadcast shape;
+ * ADD/SUB/MUL/DIV apply their fused activation (clamped as integers for int32, in the output's
+ * quantized range for quantized data). The loops are in kernels/ref/binary.c and binary_q.c;
+ * the quantized multipliers are computed in prepare. Invoke reads only the tensors and the op
+ * state, so the interpreter may run it at prepare time to fold constant shape arithmetic. */
 #include <math.h>
 
 #include "kernels/ref/binary.h"
+#include "kernels/ref/binary_q.h"
+#include "kernels/ref/qmath.h"
 #include "lite/ops.h"
+
+/* Data path chosen in prepare. */
+enum { KIND_NONE = 0, KIND_F32, KIND_I32, KIND_S8, KIND_U8, KIND_S16, KIND_S16S8 };
 
 typedef struct binary_state {
   tc_binop op;
@@ -14,6 +21,9 @@ typedef struct binary_state {
   int act_ok;       /* 1 if act is a clamp this file supports */
   float lo, hi;     /* float32 clamp */
   int32_t ilo, ihi; /* int32 clamp */
+  int kind;         /* KIND_*, set by prepare */
+  tc_qadd_params qadd; /* quantized ADD/SUB */
+  tc_qmul_params qmul; /* quantized MUL */
 } binary_state;
 
 static tc_binop binop_of(int32_t builtin) {
@@ -56,18 +66,85 @@ static tc_status binary_init(tc__ctx *c, tc__node *n) {
   return TC_OK;
 }
 
+/* Per-tensor scale and zero point of t; 0 if t is not quantized or is per-channel. */
+static int per_tensor_q(const tc__tensor *t, float *scale, int32_t *zp) {
+  if (!t->m || t->m->q.n_scales != 1) return 0;
+  *scale = t->m->q.scale[0];
+  *zp = (int32_t)t->m->q.zero_point[0];
+  return 1;
+}
+
+static void int_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+  case TC_DTYPE_I8: *lo = INT8_MIN; *hi = INT8_MAX; break;
+  case TC_DTYPE_U8: *lo = 0; *hi = UINT8_MAX; break;
+  default: *lo = INT16_MIN; *hi = INT16_MAX; break;
+  }
+}
+
+/* Checks dtypes and computes the requantization parameters of the quantized path. */
+static tc_status prepare_quantized(tc__ctx *c, tc__node *n, binary_state *st) {
+  const tc__tensor *a = tc__in(c, n, 0), *b = tc__in(c, n, 1), *out = tc__out(c, n, 0);
+  tc_status s;
+  if ((s = tc__expect_dtype(c, n, b, "input 1", a->dtype))) return s;
+  int mixed = st->op == TC_BINOP_MUL && a->dtype == TC_DTYPE_I16 && out->dtype == TC_DTYPE_I8;
+  if (!mixed && (s = tc__expect_dtype(c, n, out, "output", a->dtype))) return s;
+  st->kind = mixed ? KIND_S16S8
+                   : (a->dtype == TC_DTYPE_I8 ? KIND_S8 : a->dtype == TC_DTYPE_U8 ? KIND_U8 : KIND_S16);
+  if (st->op == TC_BINOP_MAXIMUM || st->op == TC_BINOP_MINIMUM) return TC_OK;
+  if (st->op != TC_BINOP_ADD && st->op != TC_BINOP_SUB && st->op != TC_BINOP_MUL)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "%s inputs are not supported by this operator",
+                    tc_dtype_name(a->dtype));
+  float sa, sb, so;
+  int32_t za, zb, zo;
+  if (!per_tensor_q(a, &sa, &za) || !per_tensor_q(b, &sb, &zb) || !per_tensor_q(out, &so, &zo))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "%s data needs per-tensor quantization (one scale and zero point) on both "
+                    "inputs and the output", tc_dtype_name(a->dtype));
+  int32_t qmin, qmax, lo, hi;
+  int_range(out->dtype, &qmin, &qmax);
+  if (!tc_q_act_range(st->act, so, zo, qmin, qmax, &lo, &hi))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", st->act);
+  if (st->op == TC_BINOP_MUL) {
+    if (a->dtype == TC_DTYPE_I16 && (za != 0 || zb != 0 || (!mixed && zo != 0)))
+      return tc__fail(c, n, TC_ERR_MODEL, "int16 MUL needs zero points of 0 (got %d, %d, %d)",
+                      (int)za, (int)zb, (int)zo);
+    if (!tc_qmul_params_init(&st->qmul, sa, za, sb, zb, so, zo, lo, hi))
+      return tc__fail(c, n, TC_ERR_MODEL, "invalid quantization scales %g, %g -> %g",
+                      (double)sa, (double)sb, (double)so);
+    return TC_OK;
+  }
+  if (!tc_qadd_params_init(&st->qadd, st->op == TC_BINOP_SUB, a->dtype == TC_DTYPE_I16, sa, za,
+                           sb, zb, so, zo, lo, hi))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "quantization scales %g, %g -> %g are out of range (the output scale must "
+                    "exceed max input scale / 2^%d)",
+                    (double)sa, (double)sb, (double)so, a->dtype == TC_DTYPE_I16 ? 15 : 20);
+  return TC_OK;
+}
+
 static tc_status binary_prepare(tc__ctx *c, tc__node *n) {
-  const binary_state *st = n->state;
+  binary_state *st = n->state;
   tc_status s = tc__expect_io(c, n, 2, 2, 1);
   if (s) return s;
   tc__tensor *a = tc__in(c, n, 0), *b = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   if (!st->act_ok)
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", st->act);
-  if (a->dtype != TC_DTYPE_F32 && a->dtype != TC_DTYPE_I32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input 0 has dtype %s, expected float32 or int32",
+  st->kind = KIND_NONE;
+  if (a->dtype == TC_DTYPE_F32 || a->dtype == TC_DTYPE_I32) {
+    if ((s = tc__expect_dtype(c, n, b, "input 1", a->dtype))) return s;
+    if ((s = tc__expect_dtype(c, n, out, "output", a->dtype))) return s;
+    st->kind = a->dtype == TC_DTYPE_F32 ? KIND_F32 : KIND_I32;
+  } else if (a->dtype == TC_DTYPE_I8 || a->dtype == TC_DTYPE_U8 || a->dtype == TC_DTYPE_I16) {
+    if ((s = prepare_quantized(c, n, st))) {
+      st->kind = KIND_NONE;
+      return s;
+    }
+  } else {
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input 0 has dtype %s, expected float32, int32, int8, uint8 or int16",
                     tc_dtype_name(a->dtype));
-  if ((s = tc__expect_dtype(c, n, b, "input 1", a->dtype))) return s;
-  if ((s = tc__expect_dtype(c, n, out, "output", a->dtype))) return s;
+  }
   int n_dims = 0;
   int32_t dims[TC_MAX_DIMS];
   tc_bcast bc;
@@ -89,15 +166,43 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
   tc_bcast bc;
   if (!tc_bcast_init(&bc, a->n_dims, a->dims, b->n_dims, b->dims))
     return tc__fail(c, n, TC_ERR_RUNTIME, "input shapes changed after prepare");
-  if (a->dtype == TC_DTYPE_F32) {
+  int is_max = st->op == TC_BINOP_MAXIMUM;
+  int minmax = is_max || st->op == TC_BINOP_MINIMUM;
+  switch (st->kind) {
+  case KIND_F32:
     tc_f32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->lo, st->hi);
     return TC_OK;
+  case KIND_I32: {
+    size_t n_zero = tc_i32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->ilo, st->ihi);
+    if (n_zero)
+      return tc__fail(c, n, TC_ERR_RUNTIME, "integer %s by zero (%zu zero divisors in input 1)",
+                      st->op == TC_BINOP_DIV ? "division" : "modulo", n_zero);
+    return TC_OK;
   }
-  size_t n_zero = tc_i32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->ilo, st->ihi);
-  if (n_zero)
-    return tc__fail(c, n, TC_ERR_RUNTIME, "integer %s by zero (%zu zero divisors in input 1)",
-                    st->op == TC_BINOP_DIV ? "division" : "modulo", n_zero);
-  return TC_OK;
+  case KIND_S8:
+    if (minmax) tc_s8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_MUL) tc_s8_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_SUB) tc_s8_sub__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    else tc_s8_add__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    return TC_OK;
+  case KIND_U8:
+    if (minmax) tc_u8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_MUL) tc_u8_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_SUB) tc_u8_sub__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    else tc_u8_add__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    return TC_OK;
+  case KIND_S16:
+    if (minmax) tc_s16_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_MUL) tc_s16_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_SUB) tc_s16_sub__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    else tc_s16_add__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    return TC_OK;
+  case KIND_S16S8:
+    tc_s16s8_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
+    return TC_OK;
+  default:
+    return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
+  }
 }
 
 #define BINARY_REG(sym, code) \
