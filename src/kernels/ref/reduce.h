@@ -1,9 +1,13 @@
 /* reduce.h: reference float reductions over a set of axes (TFLite MEAN, SUM, REDUCE_MAX,
- * REDUCE_MIN, REDUCE_PROD), plus the axis and shape rules they share so the op glue and the
- * training code agree on them. Axes are given as a bit mask over the input's dimensions. */
+ * REDUCE_MIN, REDUCE_PROD), quantized MEAN, SUM, REDUCE_MAX and REDUCE_MIN on int8, uint8 and
+ * int16 (TFLite Micro's arithmetic), plus the axis and shape rules they share so the op glue and
+ * the training code agree on them. Axes are given as a bit mask over the input's dimensions. */
 #ifndef TC_KERNELS_REF_REDUCE_H
 #define TC_KERNELS_REF_REDUCE_H
+#include <stddef.h>
 #include <stdint.h>
+
+#include "tensorc.h" /* tc_dtype */
 
 typedef enum tc_reduce_kind {
   TC_REDUCE_SUM = 0,
@@ -32,5 +36,35 @@ int tc_reduce_shape(int n_dims, const int32_t *dims, uint32_t mask, int keep_dim
  * in and out must not overlap. n_dims <= 8; n_dims == 0 copies the scalar. */
 void tc_f32_reduce__ref(const float *in, int n_dims, const int32_t *dims, uint32_t mask,
                         tc_reduce_kind kind, float *out);
+
+/* Quantized reductions. For MEAN and SUM, (mult, shift) is in_scale / out_scale as
+ * tc_q_quantize_multiplier makes it. */
+typedef struct tc_qreduce_params {
+  int32_t in_zp, out_zp;
+  int32_t mult;
+  int shift;
+  int same_quant; /* MEAN: input and output share scale and zero point */
+} tc_qreduce_params;
+
+/* Reduces `in` (dtype int8, uint8 or int16, shape dims[0..n_dims), n_dims <= 8) over `mask`
+ * into `out` (same dtype, the kept elements). `acc` is scratch for one int32 per output
+ * element (tc_q_reduce_scratch_size). Integer sums wrap around in int32. As TFLite Micro:
+ *  - SUM: s = sum(q) - in_zp * n (n = reduced element count, in int64 then narrowed to int32),
+ *    out = out_zp + M * s (double-rounding multiply), saturated;
+ *  - MEAN with same_quant: out = sum(q) / n, an int32 division truncating toward zero;
+ *  - MEAN otherwise: the SUM formula with M divided by n: with k = min(floor(log2 n), 32,
+ *    31 + shift), mult' = (mult << k) / n (int64 division) and shift' = shift - k;
+ *  - MAX / MIN: the largest / smallest stored value (out of the type's lowest / highest start);
+ *    the caller checks that input and output share one quantization.
+ * If a dimension of the input is 0, MEAN and SUM write zeros (the stored value 0, not the zero
+ * point) and MAX / MIN the start values. Returns 0 (writing nothing) for an unsupported dtype
+ * or PROD. */
+int tc_q_reduce__ref(tc_dtype dtype, const void *in, int n_dims, const int32_t *dims,
+                     uint32_t mask, tc_reduce_kind kind, const tc_qreduce_params *p, int32_t *acc,
+                     void *out);
+
+/* Bytes of scratch tc_q_reduce__ref needs: 4 per output element (the product of the kept
+ * dimensions). */
+size_t tc_q_reduce_scratch_size(int n_dims, const int32_t *dims, uint32_t mask);
 
 #endif

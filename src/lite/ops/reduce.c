@@ -2,21 +2,58 @@
  * field 0 keep_dims). The axis tensor must be int32 and known at prepare (a constant, or
  * computed at prepare); its values may be negative or repeated. Prepare turns it into an axis
  * mask and sets the output shape with TFLite's rules (kernels/ref/reduce.h); invoke runs the
- * reference reduction. Only float32 data is implemented; integer paths come later (issue #3). */
+ * reference reduction on float32 data, or on int8/uint8/int16 data for MEAN, SUM, REDUCE_MAX and
+ * REDUCE_MIN (TFLite Micro's quantized arithmetic; the int32 sums live in a scratch buffer). */
 #include <string.h>
 
+#include "kernels/ref/qmath.h"
 #include "kernels/ref/reduce.h"
 #include "lite/ops.h"
 
 /* Builtin codes model.h does not name yet. */
 enum { OP_REDUCE_PROD = 81, OP_REDUCE_MAX = 82, OP_REDUCE_MIN = 89 };
 
-enum { REDUCE_F32 = 1 };
+enum { REDUCE_F32 = 1, REDUCE_Q };
 
 typedef struct reduce_state {
   int kind; /* REDUCE_* chosen in prepare */
   uint32_t mask;
+  tc_qreduce_params q; /* REDUCE_Q */
+  int scratch;         /* REDUCE_Q: slot of the int32 accumulators */
 } reduce_state;
+
+/* Prepares the quantized path: dtypes, quantization parameters and the scratch buffer. */
+static tc_status prepare_quantized(tc__ctx *c, tc__node *n, reduce_state *st, tc__tensor *in,
+                                   tc__tensor *out) {
+  tc_status s;
+  int32_t op = n->reg->builtin;
+  if ((s = tc__expect_dtype(c, n, out, "output", in->dtype))) return s;
+  if (op != TC_OP_MEAN && op != TC_OP_SUM && op != OP_REDUCE_MAX && op != OP_REDUCE_MIN)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "%s input is not supported by this reduction",
+                    tc_dtype_name(in->dtype));
+  const tc__quant *qi = in->m ? &in->m->q : NULL, *qo = out->m ? &out->m->q : NULL;
+  if (!qi || !qo || qi->n_scales != 1 || qo->n_scales != 1)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "%s data needs per-tensor quantization on the input and the output",
+                    tc_dtype_name(in->dtype));
+  float si = qi->scale[0], so = qo->scale[0];
+  if (!(si > 0.0f) || !(so > 0.0f))
+    return tc__fail(c, n, TC_ERR_MODEL, "quantization scales %g -> %g are not positive",
+                    (double)si, (double)so);
+  st->q.in_zp = (int32_t)qi->zero_point[0];
+  st->q.out_zp = (int32_t)qo->zero_point[0];
+  st->q.same_quant = si == so && st->q.in_zp == st->q.out_zp;
+  if ((op == OP_REDUCE_MAX || op == OP_REDUCE_MIN) && !st->q.same_quant)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "quantized REDUCE_MAX/MIN needs the same scale and zero point on input and "
+                    "output (%g, %d -> %g, %d)", (double)si, (int)st->q.in_zp, (double)so,
+                    (int)st->q.out_zp);
+  tc_q_quantize_multiplier((double)si / (double)so, &st->q.mult, &st->q.shift);
+  size_t size = tc_q_reduce_scratch_size(in->n_dims, in->dims, st->mask);
+  if ((s = tc__scratch_request(c, n, size ? size : sizeof(int32_t), &st->scratch))) return s;
+  st->kind = REDUCE_Q;
+  return TC_OK;
+}
 
 static tc_status reduce_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(reduce_state));
@@ -30,12 +67,14 @@ static tc_status reduce_prepare(tc__ctx *c, tc__node *n) {
   tc_status s = tc__expect_io(c, n, 2, 2, 1);
   if (s) return s;
   tc__tensor *in = tc__in(c, n, 0), *axis = tc__in(c, n, 1), *out = tc__out(c, n, 0);
-  if (in->dtype != TC_DTYPE_F32)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "input has dtype %s; only float32 is implemented",
+  st->kind = 0;
+  int quantized = in->dtype == TC_DTYPE_I8 || in->dtype == TC_DTYPE_U8 || in->dtype == TC_DTYPE_I16;
+  if (in->dtype != TC_DTYPE_F32 && !quantized)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input has dtype %s, expected float32, int8, uint8 or int16",
                     tc_dtype_name(in->dtype));
-  if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
+  if (!quantized && (s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
   if ((s = tc__expect_dtype(c, n, axis, "axis", TC_DTYPE_I32))) return s;
-  st->kind = REDUCE_F32;
   if (!axis->known || (!axis->data && tc__numel(axis) > 0))
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "the axis tensor must be constant");
 
@@ -51,6 +90,11 @@ static tc_status reduce_prepare(tc__ctx *c, tc__node *n) {
                         (int)axes[i], tc__dims_str(in, b1, sizeof b1));
     return tc__fail(c, n, TC_ERR_MODEL, "bad axis list");
   }
+  if (quantized) {
+    if ((s = prepare_quantized(c, n, st, in, out))) return s;
+  } else {
+    st->kind = REDUCE_F32;
+  }
   int keep_dims = tc__fb_u8(tc__ctx_fb(c), &n->m->options, 0, 0) != 0;
   int32_t dims[TC_MAX_DIMS];
   int n_out = tc_reduce_shape(in->n_dims, in->dims, st->mask, keep_dims, dims);
@@ -63,6 +107,12 @@ static tc_status reduce_run(tc__ctx *c, tc__node *n, tc_reduce_kind op) {
   switch (st->kind) {
   case REDUCE_F32:
     tc_f32_reduce__ref(in->data, in->n_dims, in->dims, st->mask, op, out->data);
+    return TC_OK;
+  case REDUCE_Q:
+    if (!tc_q_reduce__ref(in->dtype, in->data, in->n_dims, in->dims, st->mask, op, &st->q,
+                          tc__scratch(c, n, st->scratch), out->data))
+      return tc__fail(c, n, TC_ERR_STATE, "quantized reduction of %s is not supported",
+                      tc_dtype_name(in->dtype));
     return TC_OK;
   default:
     return tc__fail(c, n, TC_ERR_STATE, "invoked before a successful prepare");
