@@ -1,0 +1,151 @@
+/* gemm.c: the float32 GEMM driver of gemm.h: packs B into the panels of a microkernel, cuts C
+ * into tasks for the thread pool and calls the microkernel on each register tile.
+ *
+ * Blocking: a task is a block of mb rows x nb columns of C. nb is chosen so that the block's
+ * packed B (nb * k floats) stays within about 256 KiB, i.e. in L2, while the task walks down its
+ * rows mr at a time; each microkernel call then runs one mr-row strip of A (which stays in L1)
+ * across all of the block's panels. Tasks are numbered row-block fastest, so consecutive tasks
+ * reuse the same B block. With several threads mb is shrunk until there are about 8 tasks per
+ * thread for load balance. The tiling never changes what a microkernel computes for an output
+ * element, so results are identical for any thread count. */
+#include "kernels/gemm.h"
+
+#include "core/core.h"
+#include "kernels/select.h"
+
+enum { B_BLOCK_FLOATS = 64 * 1024 }; /* packed-B floats per task: 256 KiB */
+
+tc_f32_gemm_kernel *tc_f32_gemm_default_kernel(void) { return tc_kernels()->f32_gemm; }
+
+/* Width of the panel that starts at column j0 of an n-column B packed for nr. */
+static size_t panel_width(size_t nr, size_t n, size_t j0) {
+  size_t rem = n - j0;
+  return rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
+}
+
+size_t tc_f32_gemm_packed_b_size(tc_f32_gemm_kernel *kr, int32_t n, int32_t k) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (n <= 0 || k <= 0) return 0;
+  size_t nr = (size_t)kr->nr, full = (size_t)n / nr * nr, cols = full;
+  if (full < (size_t)n) cols += panel_width(nr, (size_t)n, full);
+  return cols * (size_t)k * sizeof(float);
+}
+
+void tc_f32_gemm_pack_b(tc_f32_gemm_kernel *kr, int32_t n, int32_t k, const float *b, size_t ldb,
+                        int b_layout, float *packed) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (n <= 0 || k <= 0) return;
+  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
+  float *dst = packed;
+  for (size_t j0 = 0; j0 < nn; j0 += nr) {
+    const size_t width = panel_width(nr, nn, j0);
+    for (size_t kk = 0; kk < kk_n; kk++) {
+      for (size_t jj = 0; jj < width; jj++) {
+        const size_t j = j0 + jj;
+        float v = 0.0f;
+        if (j < nn) v = b_layout == TC_GEMM_B_NK ? b[j * ldb + kk] : b[kk * ldb + j];
+        *dst++ = v;
+      }
+    }
+  }
+}
+
+typedef struct gemm_job {
+  tc_f32_gemm_kernel *kr;
+  size_t m, n, k;
+  const float *a;
+  size_t lda;
+  const float *packed_b, *bias;
+  float act_min, act_max;
+  float *c;
+  size_t ldc;
+  int accumulate;
+  size_t mb, nb, n_mblocks; /* block rows, block columns, row blocks */
+} gemm_job;
+
+static void gemm_task(void *ctx, size_t task, int thread) {
+  const gemm_job *job = ctx;
+  const size_t mr = (size_t)job->kr->mr;
+  const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
+  const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(job->n - j0, job->nb);
+  /* j0 is a multiple of nr, so every panel before it is full: it starts at j0 * k. */
+  const float *w = job->packed_b ? job->packed_b + j0 * job->k : NULL;
+  const float *bias = job->bias ? job->bias + j0 : NULL;
+  for (size_t i = i0; i < i1; i += mr)
+    job->kr->run(TC_MIN(mr, i1 - i), nc, job->k, job->a + i * job->lda, job->lda, w, bias,
+                 job->c + i * job->ldc + j0, job->ldc, job->accumulate, job->act_min,
+                 job->act_max);
+}
+
+static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n, size_t k,
+                     const float *a, size_t lda, const float *packed_b, const float *bias,
+                     float act_min, float act_max, float *c, size_t ldc, int accumulate) {
+  if (m == 0 || n == 0) return;
+  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr;
+  gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, act_min, act_max, c, ldc, accumulate,
+                  0, 0, 0};
+  /* Column blocks: a multiple of nr whose packed B fits the budget, or all of n. */
+  size_t nb = B_BLOCK_FLOATS / (k ? k : 1) / nr * nr;
+  if (nb < nr) nb = nr;
+  if (nb >= n) nb = n;
+  const size_t n_nblocks = (n + nb - 1) / nb;
+  /* Row blocks: all rows on one thread; about 8 tasks per thread otherwise. */
+  const size_t m_tiles = (m + mr - 1) / mr;
+  const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  size_t want_mblocks = 1;
+  if (n_threads > 1) {
+    const size_t target = 8 * n_threads;
+    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
+    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
+  }
+  const size_t mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
+  job.mb = mb;
+  job.nb = nb;
+  job.n_mblocks = (m + mb - 1) / mb;
+  tc_threadpool_parallel_for(pool, job.n_mblocks * n_nblocks, gemm_task, &job);
+}
+
+void tc_f32_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, int32_t m, int32_t n, int32_t k,
+                 const float *a, size_t lda, const float *packed_b, const float *bias,
+                 float act_min, float act_max, float *c, size_t ldc) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (m <= 0 || n <= 0 || k < 0) return;
+  gemm_run(kr, pool, (size_t)m, (size_t)n, (size_t)k, a, lda, packed_b, bias, act_min, act_max,
+           c, ldc, 0);
+}
+
+size_t tc_f32_gemm_plain_scratch_size(tc_f32_gemm_kernel *kr, int32_t m, int32_t n, int32_t k,
+                                      unsigned flags) {
+  size_t size = TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64);
+  if ((flags & TC_GEMM_TRANS_A) && m > 0 && k > 0) size += (size_t)m * (size_t)k * sizeof(float);
+  return size;
+}
+
+int tc_f32_gemm_plain(tc_f32_gemm_kernel *kr, tc_threadpool *pool, unsigned flags, int32_t m,
+                      int32_t n, int32_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                      const float *bias, float act_min, float act_max, float *c, size_t ldc,
+                      void *scratch) {
+  if (m <= 0 || n <= 0 || k < 0) return 0;
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  void *owned = NULL;
+  if (!scratch) {
+    size_t size = tc_f32_gemm_plain_scratch_size(kr, m, n, k, flags);
+    owned = scratch = tc__malloc(size ? size : 1);
+    if (!owned) return -1;
+  }
+  float *packed = scratch;
+  tc_f32_gemm_pack_b(kr, n, k, b, ldb, (flags & TC_GEMM_TRANS_B) ? TC_GEMM_B_NK : TC_GEMM_B_KN,
+                     packed);
+  if ((flags & TC_GEMM_TRANS_A) && k > 0) {
+    /* Row-major copy of A so the microkernel can stream its rows. */
+    float *at = (float *)((char *)scratch + TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64));
+    for (size_t kk = 0; kk < (size_t)k; kk++)
+      for (size_t i = 0; i < (size_t)m; i++) at[i * (size_t)k + kk] = a[kk * lda + i];
+    a = at;
+    lda = (size_t)k;
+  }
+  gemm_run(kr, pool, (size_t)m, (size_t)n, (size_t)k, a, lda, packed, bias, act_min, act_max, c,
+           ldc, (flags & TC_GEMM_ACCUMULATE) != 0);
+  tc__free(owned);
+  return 0;
+}
