@@ -551,3 +551,69 @@ TC_TEST(kernel_qelem_op_quantize_model) {
   tc_model_destroy(m);
   free(bytes);
 }
+
+/* Loads a shared model, replaces the one occurrence of the float `from` in its bytes (a
+ * quantization scale) by `to`, and prepares it. Returns the status; the message goes to err. */
+static tc_status prepare_patched(const char *rel, float from, float to, char *err, size_t size) {
+  size_t n = 0;
+  uint8_t *bytes = tc_test_read_file(tc_test_shared(rel), &n);
+  err[0] = '\0';
+  if (!bytes) {
+    snprintf(err, size, "%s not found", rel);
+    return TC_ERR_IO;
+  }
+  int hits = 0;
+  for (size_t i = 0; i + 4 <= n; i++) {
+    float v;
+    memcpy(&v, bytes + i, 4);
+    if (v == from) {
+      memcpy(bytes + i, &to, 4);
+      hits++;
+    }
+  }
+  if (hits != 1) {
+    snprintf(err, size, "%d occurrences of %g in %s", hits, (double)from, rel);
+    free(bytes);
+    return TC_ERR_ARG;
+  }
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  tc_status s = tc_model_load_memory(bytes, n, NULL, &m);
+  if (s) snprintf(err, size, "%s", tc_model_errmsg(m));
+  if (!s) s = tc_interp_create(m, NULL, &it);
+  if (!s) s = tc_interp_prepare(it);
+  if (s && it) snprintf(err, size, "%s", tc_interp_errmsg(it));
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(bytes);
+  return s;
+}
+
+TC_TEST(kernel_qelem_op_errors) {
+  char err[256];
+  /* int8 ADD whose output scale is far below the inputs': the output multiplier would be >= 1,
+   * which TFLite's ADD cannot represent. */
+  tc_status s = prepare_patched("models/tflm/simple_add_model.tflite", 0.0583774112f, 1e-9f, err,
+                                sizeof err);
+  CHECK_EQ(s, TC_ERR_UNSUPPORTED);
+  CHECK_STR_CONTAINS(err, "ADD");
+  CHECK_STR_CONTAINS(err, "out of range");
+  /* The same with the untouched scale prepares (the patch helper itself works). */
+  s = prepare_patched("models/tflm/simple_add_model.tflite", 0.0583774112f, 0.0583774112f, err,
+                      sizeof err);
+  CHECK_EQ(s, TC_OK);
+  /* QUANTIZE to an output of scale 0, and int16 SUB with a negative input scale. */
+  s = prepare_patched("models/seanet_int16/quantize0.tflite", 0.000921971456f, 0.0f, err,
+                      sizeof err);
+  CHECK(s == TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(err, "scale");
+  s = prepare_patched("models/seanet_int16/sub0.tflite", 8.7098424e-06f, -1.0f, err, sizeof err);
+  CHECK_EQ(s, TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(err, "SUB");
+  CHECK_STR_CONTAINS(err, "positive");
+  /* QUANTIZE from int16 with an infinite input scale. */
+  s = prepare_patched("models/seanet_int16/quantize1.tflite", 0.000494312437f, INFINITY, err,
+                      sizeof err);
+  CHECK_EQ(s, TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(err, "input scale");
+}

@@ -101,6 +101,11 @@ static tc_status prepare_quantized(tc__ctx *c, tc__node *n, binary_state *st) {
     return tc__fail(c, n, TC_ERR_UNSUPPORTED,
                     "%s data needs per-tensor quantization (one scale and zero point) on both "
                     "inputs and the output", tc_dtype_name(a->dtype));
+  if (!(sa > 0.0f && isfinite(sa)) || !(sb > 0.0f && isfinite(sb)) ||
+      !(so > 0.0f && isfinite(so)))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "quantization scales %g, %g -> %g must be positive and finite", (double)sa,
+                    (double)sb, (double)so);
   int32_t qmin, qmax, lo, hi;
   int_range(out->dtype, &qmin, &qmax);
   if (!tc_q_act_range(st->act, so, zo, qmin, qmax, &lo, &hi))

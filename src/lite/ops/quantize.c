@@ -58,7 +58,7 @@ static tc_status quantize_prepare(tc__ctx *c, tc__node *n) {
                     "the output needs per-tensor quantization (it has %d scales)",
                     out->m ? (int)out->m->q.n_scales : 0);
   if (!scale_ok(so))
-    return tc__fail(c, n, TC_ERR_MODEL, "output scale %g is not positive", (double)so);
+    return tc__fail(c, n, TC_ERR_MODEL, "output scale %g is not positive and finite", (double)so);
   st->to = out->dtype;
   st->from = in->dtype;
   if (in->dtype == TC_DTYPE_F32) {
@@ -71,7 +71,7 @@ static tc_status quantize_prepare(tc__ctx *c, tc__node *n) {
                       "%s input needs per-tensor quantization (it has %d scales)",
                       tc_dtype_name(in->dtype), in->m ? (int)in->m->q.n_scales : 0);
     if (!scale_ok(si))
-      return tc__fail(c, n, TC_ERR_MODEL, "input scale %g is not positive", (double)si);
+      return tc__fail(c, n, TC_ERR_MODEL, "input scale %g is not positive and finite", (double)si);
     tc_q_quantize_multiplier((double)si / (double)so, &st->mult, &st->shift);
     st->in_zp = zi;
     st->out_zp = zo;
