@@ -1,6 +1,7 @@
 /* cmd_inspect.c: `tensorc inspect MODEL`: prints what a .tflite file holds (schema version,
- * description, subgraphs, the inputs and outputs of subgraph 0 with their quantization, the
- * operators used, signatures, metadata, weight bytes) and the arena an interpreter plans for it.
+ * description, subgraphs, the inputs and outputs of subgraph 0 with their quantization and
+ * shape signature (every tensor with --tensors), the operators used, signatures, metadata,
+ * weight bytes) and the arena an interpreter plans for it.
  * If the model cannot be prepared (an unsupported operator, say) everything else is still
  * printed, then the reason, and the exit status is non-zero. */
 #include <stdio.h>
@@ -10,22 +11,66 @@
 #include "util.h"
 
 static void usage(FILE *f) {
-  fputs("usage: tensorc inspect MODEL\n"
+  fputs("usage: tensorc inspect MODEL [--tensors]\n"
         "Prints the structure of a .tflite model and the memory an interpreter plans for it.\n"
+        "Inputs and outputs (and with --tensors every tensor of subgraph 0) are listed with\n"
+        "dtype, shape, shape signature where it differs (sig [-1,...]: dynamic dimensions)\n"
+        "and quantization (per-axis tensors: axis, number and range of scales).\n"
         "Exits non-zero if the model cannot be loaded or prepared (the reason is printed).\n",
         f);
 }
 
-static void print_tensor(const char *kind, int i, const tc_tensor_info *t) {
-  char dims[128];
-  cli_fmt_dims(t->dims, t->n_dims, dims, sizeof dims);
-  printf("  %s %d: %-32s %-8s %s", kind, i, t->name ? t->name : "?", tc_dtype_name(t->dtype), dims);
-  if (t->n_scales == 1)
+/* " sig [-1,224,224,3]" when the shape signature differs from the shape, else "". */
+static void fmt_signature(const tc_tensor_info *t, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (!t->has_signature) return;
+  if (memcmp(t->dims, t->dims_signature, sizeof(int32_t) * (size_t)t->n_dims) == 0) return;
+  char d[128];
+  cli_fmt_dims(t->dims_signature, t->n_dims, d, sizeof d);
+  snprintf(buf, size, "  sig %s", d);
+}
+
+/* Quantization summary: one scale/zero point, or for per-axis tensors the axis, the count and
+ * the ranges of scales and zero points. */
+static void print_quant(const tc_tensor_info *t) {
+  if (t->n_scales == 1) {
     printf("  quant: scale %.9g zero_point %lld", (double)t->scales[0],
            (long long)t->zero_points[0]);
-  else if (t->n_scales > 1)
-    printf("  quant: per-axis(dim %d, %d scales)", t->quantized_dimension, t->n_scales);
+  } else if (t->n_scales > 1) {
+    float smin = t->scales[0], smax = t->scales[0];
+    int64_t zmin = t->zero_points[0], zmax = t->zero_points[0];
+    for (int k = 1; k < t->n_scales; k++) {
+      smin = t->scales[k] < smin ? t->scales[k] : smin;
+      smax = t->scales[k] > smax ? t->scales[k] : smax;
+      zmin = t->zero_points[k] < zmin ? t->zero_points[k] : zmin;
+      zmax = t->zero_points[k] > zmax ? t->zero_points[k] : zmax;
+    }
+    printf("  quant: per-axis(dim %d, %d scales %.6g..%.6g, zero_point ", t->quantized_dimension,
+           t->n_scales, (double)smin, (double)smax);
+    if (zmin == zmax) printf("%lld)", (long long)zmin);
+    else printf("%lld..%lld)", (long long)zmin, (long long)zmax);
+  }
+}
+
+static void print_tensor(const char *kind, int i, const tc_tensor_info *t) {
+  char dims[128], sig[160];
+  cli_fmt_dims(t->dims, t->n_dims, dims, sizeof dims);
+  fmt_signature(t, sig, sizeof sig);
+  printf("  %s %d: %-32s %-8s %s%s", kind, i, t->name ? t->name : "?", tc_dtype_name(t->dtype),
+         dims, sig);
+  print_quant(t);
   printf("\n");
+}
+
+/* Every tensor of subgraph 0 (--tensors). */
+static void print_all_tensors(const tc_interp *it) {
+  int n = tc_interp_tensor_count(it);
+  printf("tensors (subgraph 0): %d\n", n);
+  for (int i = 0; i < n; i++) {
+    tc_tensor_info t;
+    if (tc_interp_tensor(it, i, &t) != TC_OK) continue;
+    print_tensor(t.is_constant ? "const " : "tensor", i, &t);
+  }
 }
 
 /* Counts per operator name, in order of first use. */
@@ -58,10 +103,14 @@ static void print_operators(const tc_model *m, int subgraph, int n_ops) {
 
 int cmd_inspect(int argc, char **argv) {
   const char *path = NULL;
+  int all_tensors = 0;
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) {
       usage(stdout);
       return CLI_OK;
+    } else if (!strcmp(argv[i], "--tensors")) {
+      all_tensors = 1;
+      continue;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       cli_err("inspect: unknown option '%s' (see tensorc inspect --help)", argv[i]);
       return CLI_USAGE;
@@ -126,6 +175,7 @@ int cmd_inspect(int argc, char **argv) {
       if (tc_interp_tensor(it, tc_interp_output_index(it, i), &t) == TC_OK)
         print_tensor("output", i, &t);
     }
+    if (all_tensors) print_all_tensors(it);
   } else {
     printf("inputs/outputs: (not available, no interpreter)\n");
   }

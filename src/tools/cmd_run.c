@@ -1,8 +1,10 @@
 /* cmd_run.c: `tensorc run MODEL [INPUT...]`: fills each model input from a raw .bin, a .npy or
  * an image file (or from seeded pseudo-random data when none is given), invokes once, prints a
- * summary of every output, writes them as .npy files on request and prints the top-K classes of
- * classifier outputs. */
+ * summary of every output (dequantized too where quantized), writes them as .npy files on
+ * request and prints the top-K classes of classifier outputs. Images and float .npy arrays are
+ * quantized for quantized inputs by the rule documented in usage(). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,26 @@ static void usage(FILE *f) {
   fputs("usage: tensorc run MODEL [INPUT...] [options]\n"
         "Runs the model once and prints its outputs.\n"
         "Each INPUT fills the model input of the same position and is one of:\n"
-        "  FILE.bin                 raw tensor bytes (exactly the tensor's byte size)\n"
-        "  FILE.npy                 NumPy array of the tensor's dtype and element count\n"
+        "  FILE.bin                 raw tensor bytes, taken as they are (exactly the tensor's\n"
+        "                           byte size)\n"
+        "  FILE.npy                 NumPy array with the tensor's element count: of the\n"
+        "                           tensor's dtype (copied), or float32/float64 for a quantized\n"
+        "                           integer tensor (quantized as below)\n"
         "  FILE.png|.jpg|.jpeg|.bmp image: RGB or gray to match the channels, bilinear resize\n"
-        "                           to the input's H,W; float32 inputs get (p-127.5)/127.5,\n"
-        "                           uint8 inputs p, int8 inputs p-128\n"
-        "Without INPUTs every input gets seeded pseudo-random data.\n"
+        "                           to the input's H,W, then pixel values p in 0..255 become:\n"
+        "      float32 input: (p-127.5)/127.5, or see --norm\n"
+        "      quantized integer input (scale s, zero point z, integer range qmin..qmax):\n"
+        "        the pixels are mapped linearly onto the real range the tensor can represent,\n"
+        "        lo = (qmin-z)*s .. hi = (qmax-z)*s, i.e. x = (p - mean)/std with\n"
+        "        std = 255/(hi-lo) and mean = -lo*std, then quantized: q = round(x/s) + z,\n"
+        "        saturated. For 8-bit tensors this is q = qmin + p whatever s and z are:\n"
+        "        uint8 (e.g. s=1/128, z=128, real [-1,1)) gets the raw pixels, int8 (e.g.\n"
+        "        s=1/255, z=-128, real [0,1]) gets p-128\n"
+        "      uint8 / int8 input without quantization: p / p-128\n"
+        "Quantized float .npy values v become q = round(v/s) + z (half away from zero),\n"
+        "saturated to the dtype, as TFLite's QUANTIZE. Without INPUTs every input gets seeded\n"
+        "pseudo-random data. Quantized outputs are also shown dequantized, (q - z) * s, and the\n"
+        "top-K listing uses dequantized scores.\n"
         "options:\n"
         "  -o, --output DIR   write DIR/output_<i>.npy for every output (DIR is created)\n"
         "  --labels FILE      class names, one per line, for the top-K listing\n"
@@ -30,6 +46,50 @@ static void usage(FILE *f) {
         "  --norm MODE        float image inputs: -1_1 (default), 0_1 (p/255) or raw (0..255)\n"
         "  --threads N        worker threads (default 1)\n",
         f);
+}
+
+/* Integer range of a dtype that can hold quantized values; 0 if it cannot. */
+static int q_range(tc_dtype t, double *qmin, double *qmax) {
+  switch (t) {
+  case TC_DTYPE_U8: *qmin = 0, *qmax = 255; return 1;
+  case TC_DTYPE_I8: *qmin = -128, *qmax = 127; return 1;
+  case TC_DTYPE_I16: *qmin = -32768, *qmax = 32767; return 1;
+  case TC_DTYPE_I32: *qmin = -2147483648.0, *qmax = 2147483647.0; return 1;
+  default: return 0;
+  }
+}
+
+/* 1 if t is an integer tensor with one (per-tensor) scale. */
+static int is_quantized(const tc_tensor_info *t) {
+  double lo, hi;
+  return t->n_scales == 1 && t->scales[0] > 0 && q_range(t->dtype, &lo, &hi);
+}
+
+/* Element i of buf = real value x quantized with t's scale and zero point (TFLite QUANTIZE:
+ * round half away from zero, add the zero point, saturate). */
+static void put_quantized(void *buf, const tc_tensor_info *t, size_t i, double x) {
+  double qmin = 0, qmax = 255;
+  q_range(t->dtype, &qmin, &qmax);
+  double q = round(x / (double)t->scales[0]) + (double)t->zero_points[0];
+  if (!(q >= qmin)) q = qmin; /* also NaN */
+  if (q > qmax) q = qmax;
+  switch (t->dtype) {
+  case TC_DTYPE_U8: ((uint8_t *)buf)[i] = (uint8_t)q; break;
+  case TC_DTYPE_I8: ((int8_t *)buf)[i] = (int8_t)q; break;
+  case TC_DTYPE_I16: ((int16_t *)buf)[i] = (int16_t)q; break;
+  case TC_DTYPE_I32: ((int32_t *)buf)[i] = (int32_t)q; break;
+  default: break;
+  }
+}
+
+/* The real value pixel p (0..255) stands for in a quantized tensor: p mapped linearly onto
+ * the representable range [(qmin - z) s, (qmax - z) s] (see usage()). */
+static double pixel_real(const tc_tensor_info *t, int p) {
+  double qmin = 0, qmax = 255, s = t->scales[0], z = (double)t->zero_points[0];
+  q_range(t->dtype, &qmin, &qmax);
+  double lo = (qmin - z) * s, hi = (qmax - z) * s;
+  double std = 255.0 / (hi - lo), mean = -lo * std;
+  return ((double)p - mean) / std;
 }
 
 /* mkdir -p */
@@ -80,13 +140,29 @@ static int read_npy(const char *path, const tc_tensor_info *t, void *buf, char *
   cli_array a;
   if (npy_read(path, &a, err, en)) return 1;
   int rc = 1;
-  if (a.dtype != t->dtype)
-    snprintf(err, en, "dtype mismatch: tensor '%s' is %s, array is %s", t->name,
-             tc_dtype_name(t->dtype), tc_dtype_name(a.dtype));
-  else if (a.n_elems != cli_elem_count(t) || a.size != t->size)
+  int quantize = a.dtype != t->dtype && is_quantized(t) &&
+                 (a.dtype == TC_DTYPE_F32 || a.dtype == TC_DTYPE_F64);
+  if (a.dtype != t->dtype && !quantize)
+    snprintf(err, en, "dtype mismatch: tensor '%s' is %s, array is %s%s", t->name,
+             tc_dtype_name(t->dtype), tc_dtype_name(a.dtype),
+             is_quantized(t) ? " (quantized tensors also take float32/float64)" : "");
+  else if (a.n_elems != cli_elem_count(t) || (!quantize && a.size != t->size))
     snprintf(err, en, "shape mismatch: tensor '%s' has %zu elements, array has %zu", t->name,
              cli_elem_count(t), a.n_elems);
-  else {
+  else if (quantize) {
+    for (size_t i = 0; i < a.n_elems; i++) {
+      double v;
+      if (a.dtype == TC_DTYPE_F32) {
+        float f;
+        memcpy(&f, (const char *)a.data + 4 * i, 4);
+        v = f;
+      } else {
+        memcpy(&v, (const char *)a.data + 8 * i, 8);
+      }
+      put_quantized(buf, t, i, v);
+    }
+    rc = 0;
+  } else {
     memcpy(buf, a.data, a.size);
     rc = 0;
   }
@@ -107,9 +183,10 @@ static int read_image(const char *path, const tc_tensor_info *t, void *buf, int 
     snprintf(err, en, "tensor '%s' does not look like an image ([1,H,W,C] with C 1 or 3)", t->name);
     return 1;
   }
-  if (t->dtype != TC_DTYPE_F32 && t->dtype != TC_DTYPE_U8 && t->dtype != TC_DTYPE_I8) {
-    snprintf(err, en, "image inputs need a float32, uint8 or int8 tensor; '%s' is %s", t->name,
-             tc_dtype_name(t->dtype));
+  if (t->dtype != TC_DTYPE_F32 && t->dtype != TC_DTYPE_U8 && t->dtype != TC_DTYPE_I8 &&
+      !is_quantized(t)) {
+    snprintf(err, en, "image inputs need a float32, uint8, int8 or quantized tensor; '%s' is %s",
+             t->name, tc_dtype_name(t->dtype));
     return 1;
   }
   cli_image img, sized;
@@ -130,7 +207,8 @@ static int read_image(const char *path, const tc_tensor_info *t, void *buf, int 
       /* Gray from RGB with ITU-R 601 luma weights in 16-bit fixed point. */
       int v = c == 3 ? px[k] : (px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16;
       size_t i = p * (size_t)c + (size_t)k;
-      if (t->dtype == TC_DTYPE_U8) ((uint8_t *)buf)[i] = (uint8_t)v;
+      if (t->dtype != TC_DTYPE_F32 && is_quantized(t)) put_quantized(buf, t, i, pixel_real(t, v));
+      else if (t->dtype == TC_DTYPE_U8) ((uint8_t *)buf)[i] = (uint8_t)v;
       else if (t->dtype == TC_DTYPE_I8) ((int8_t *)buf)[i] = (int8_t)(v - 128);
       else {
         float f = (float)v;
@@ -170,6 +248,13 @@ static void print_summary(int i, const tc_tensor_info *t, const void *data) {
   printf("\n  values:");
   for (size_t k = 0; k < n && k < 8; k++) printf(" %.6g", cli_get(data, t->dtype, k));
   printf("%s\n  min %.6g  max %.6g  mean %.6g\n", n > 8 ? " ..." : "", mn, mx, sum / (double)n);
+  if (t->n_scales == 1) {
+    double s = t->scales[0], z = (double)t->zero_points[0];
+    printf("  dequantized (scale %.9g, zero_point %lld):", s, (long long)t->zero_points[0]);
+    for (size_t k = 0; k < n && k < 8; k++) printf(" %.6g", (cli_get(data, t->dtype, k) - z) * s);
+    printf("%s\n  min %.6g  max %.6g  mean %.6g\n", n > 8 ? " ..." : "", (mn - z) * s,
+           (mx - z) * s, (sum / (double)n - z) * s);
+  }
 }
 
 static char **load_labels(const char *path, int *n_labels) {
