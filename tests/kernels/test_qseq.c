@@ -668,3 +668,80 @@ TC_TEST(kernel_qseq_lstm_prepare_errors) {
   CHECK_STR_CONTAINS(msg, "needs fused activation TANH, got 1");
   free(lm.bytes);
 }
+
+/* ---- prepare on the SVDF model ---------------------------------------------------------------- */
+
+/* keyword_scrambled's first SVDF (op 1): inputs t0 int8 [1, 96], t1 int8 [64, 96], t2 int16
+ * [64, 8], t3 int32 [64], t4 int16 variable [1, 512]; rank 1. Patches one input index or the
+ * rank and prepares. */
+static tc_status svdf_try(const uint8_t *bytes, size_t size, size_t inputs_pos, int slot,
+                          int32_t tensor, size_t rank_pos, int32_t rank, char *msg, size_t n) {
+  uint8_t *b = malloc(size);
+  memcpy(b, bytes, size);
+  if (slot >= 0)
+    for (int k = 0; k < 4; k++)
+      b[inputs_pos + 4 * (size_t)slot + k] = (uint8_t)((uint32_t)tensor >> (8 * k));
+  if (rank_pos)
+    for (int k = 0; k < 4; k++) b[rank_pos + k] = (uint8_t)((uint32_t)rank >> (8 * k));
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  tc_status s = tc_model_load_memory(b, size, NULL, &m);
+  snprintf(msg, n, "%s", s ? tc_model_errmsg(m) : "");
+  if (s == TC_OK) {
+    s = tc_interp_create(m, NULL, &it);
+    if (s == TC_OK) s = tc_interp_prepare(it);
+    snprintf(msg, n, "%s", s && it ? tc_interp_errmsg(it) : "");
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(b);
+  return s;
+}
+
+TC_TEST(kernel_qseq_svdf_prepare_errors) {
+  size_t size = 0;
+  uint8_t *bytes = tc_test_read_file(tc_test_shared("models/tflm/keyword_scrambled.tflite"), &size);
+  CHECK_MSG(bytes != NULL, "cannot read models/tflm/keyword_scrambled.tflite");
+  if (!bytes) return;
+  size_t inputs_pos = 0, rank_pos = 0;
+  tc_model *m = NULL;
+  if (tc_model_load_memory(bytes, size, NULL, &m) == TC_OK) {
+    const tc__mop *op = &m->subgraphs[0].ops[1];
+    const uint8_t want[24] = {5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4};
+    const uint8_t *hit = op->n_inputs == 5 ? memmem(bytes, size, want, sizeof want) : NULL;
+    uint32_t f0 = tc__fb_field(&m->fb, &op->options, 0);
+    if (hit) inputs_pos = (size_t)(hit - bytes) + 4;
+    if (f0) rank_pos = op->options.pos + f0;
+  }
+  tc_model_destroy(m);
+  CHECK(inputs_pos && rank_pos);
+  char msg[512];
+  tc_status s = svdf_try(bytes, size, inputs_pos, -1, 0, 0, 0, msg, sizeof msg);
+  /* Other ops of the model (QUANTIZE, FULLY_CONNECTED, SOFTMAX) may be missing from a partial
+   * build; the SVDF itself must never be the problem. */
+  CHECK_MSG(s == TC_OK || !strstr(msg, "SVDF"), "%s", msg);
+  if (s == TC_OK && inputs_pos && rank_pos) {
+    static const struct {
+      int slot;
+      int32_t tensor, rank;
+      const char *text;
+    } cases[] = {
+        {2, 1, 0, "activation_state has shape [1, 512], expected [1, 6144]"},
+        {3, 2, 0, "bias has shape [64, 8], expected [64]"},
+        {4, 3, 0, "activation_state has shape [64], expected rank 2"},
+        {4, 2, 0, "activation_state has shape [64, 8], expected [1, 512]"},
+        {-1, 0, 3, "64 filters are not a multiple of rank 3"},
+        {-1, 0, -2, "rank is -2, expected > 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      s = svdf_try(bytes, size, inputs_pos, cases[i].slot, cases[i].tensor,
+                   cases[i].rank ? rank_pos : 0, cases[i].rank, msg, sizeof msg);
+      CHECK_MSG(s == TC_ERR_MODEL, "case %zu: status %d (%s)", i, (int)s, msg);
+      CHECK_STR_CONTAINS(msg, cases[i].text);
+      CHECK_STR_CONTAINS(msg, "SVDF");
+    }
+    /* The bias is optional. */
+    CHECK_EQ(svdf_try(bytes, size, inputs_pos, 3, -1, 0, 0, msg, sizeof msg), TC_OK);
+  }
+  free(bytes);
+}
