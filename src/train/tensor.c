@@ -5,6 +5,7 @@
  * whole step, so steady-state steps never call malloc. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,9 +150,10 @@ tc_status tc_train_ctx_create(size_t arena_bytes, uint64_t seed, tc_train_ctx **
   }
   ctx->cur = ctx->first;
   ctx->n_chunks_used = 1;
-  /* Start each context's gradient epochs at a different place so that a persistent tensor used
-   * by two contexts (one after the other) never sees a stale epoch match. */
-  ctx->grad_epoch = (uint64_t)(uintptr_t)ctx << 16;
+  /* Every context gets its own range of gradient epochs, so a persistent tensor used by two
+   * contexts (one after the other, possibly at the same address) never sees a stale match. */
+  static _Atomic uint64_t next_id = 1;
+  ctx->grad_epoch = atomic_fetch_add(&next_id, 1) << 32;
   tc__rng_seed(ctx->rng, seed);
   *out = ctx;
   return TC_OK;
