@@ -95,10 +95,12 @@ static void ukernel_8x32(size_t mr_rows, size_t nc, size_t k, const float *a, si
                          int accumulate, float act_min, float act_max) {
   const float *w = packed_b;
   size_t col = 0;
-  for (; nc - col > 16; col += 32, w += 32 * k) {
+  while (nc - col > 16) { /* col <= nc always: it advances by the columns stored */
     const size_t cols = nc - col >= 32 ? 32 : nc - col;
     panel_8x32(mr_rows, cols, k, a, lda, w, bias ? bias + col : NULL, c + col, ldc, accumulate,
                act_min, act_max);
+    col += cols;
+    w += 32 * k;
   }
   if (col < nc)
     panel_8x16(mr_rows, nc - col, k, a, lda, w, bias ? bias + col : NULL, c + col, ldc,
