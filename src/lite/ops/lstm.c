@@ -342,4 +342,5 @@ static tc_status lstm_invoke(tc__ctx *c, tc__node *n) {
 }
 
 const tc__opreg tc__reg_unidirectional_sequence_lstm = {
-    TC_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, NULL, lstm_init, lstm_prepare, lstm_invoke, NULL};
+    .builtin = TC_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, .init = lstm_init, .prepare = lstm_prepare,
+    .invoke = lstm_invoke};

@@ -172,4 +172,5 @@ static tc_status svdf_invoke(tc__ctx *c, tc__node *n) {
   return TC_OK;
 }
 
-const tc__opreg tc__reg_svdf = {TC_OP_SVDF, NULL, svdf_init, svdf_prepare, svdf_invoke, NULL};
+const tc__opreg tc__reg_svdf = {.builtin = TC_OP_SVDF, .init = svdf_init,
+                                .prepare = svdf_prepare, .invoke = svdf_invoke};
