@@ -117,6 +117,16 @@ tc_status tc__fail(tc__ctx *c, const tc__node *n, tc_status s, const char *fmt, 
 
 /* ---- create ---------------------------------------------------------------------------------- */
 
+/* A variable tensor's initial value: its buffer if it has one, else the quantized zero (the
+ * zero point for int8/uint8, as TFLite Micro fills them), else zeros. */
+static void init_variable(tc__tensor *t) {
+  const tc__mtensor *mt = t->m;
+  memset(t->data, 0, t->bytes);
+  if ((mt->dtype == TC_DTYPE_I8 || mt->dtype == TC_DTYPE_U8) && mt->q.n_scales > 0)
+    memset(t->data, (int)mt->q.zero_point[0], t->bytes);
+  if (mt->data) memcpy(t->data, mt->data, TC_MIN(mt->data_size, t->bytes));
+}
+
 static void init_tensor_from_model(tc__tensor *t, const tc__mtensor *mt) {
   t->m = mt;
   t->dtype = mt->dtype;
@@ -241,7 +251,7 @@ tc_status tc_interp_create(const tc_model *m, const tc_interp_options *opts, tc_
       t->kind = TC__T_PERSIST;
       t->data = tc__arena_alloc(&it->arena, t->bytes);
       if (!t->data) return set_err(it, TC_ERR_NOMEM, "arena too small for variable '%s'", mt->name);
-      if (mt->data) memcpy(t->data, mt->data, TC_MIN(mt->data_size, t->bytes));
+      init_variable(t);
     }
   }
   for (int32_t i = 0; i < sg->n_ops; i++) {
@@ -471,8 +481,7 @@ tc_status tc_interp_reset_variables(tc_interp *it) {
   for (int32_t i = 0; i < it->n_tensors; i++) {
     tc__tensor *t = &it->tensors[i];
     if (!t->m->is_variable || t->kind != TC__T_PERSIST) continue;
-    memset(t->data, 0, t->bytes);
-    if (t->m->data) memcpy(t->data, t->m->data, TC_MIN(t->m->data_size, t->bytes));
+    init_variable(t);
   }
   return TC_OK;
 }

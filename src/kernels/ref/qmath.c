@@ -43,7 +43,9 @@ void tc_q_quantize_multiplier_gt1(double m, int32_t *q, int *shift) {
 }
 
 int32_t tc_q_quantize_f32(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  double v = round((double)x / (double)scale) + zero_point;
+  /* TFLite divides in float, then rounds half away from zero. */
+  float qf = x / scale;
+  double v = (double)roundf(qf) + zero_point;
   if (!(v >= qmin)) return qmin; /* also catches NaN */
   if (v > qmax) return qmax;
   return (int32_t)v;
