@@ -401,3 +401,90 @@ TC_TEST(kernel_qact_u8_table) {
   CHECK_EQ(out[255], 255);
   CHECK_EQ(out[0], 0); /* tanh(-6.4) * 128 rounds to -128, + 128 */
 }
+
+/* ---- op glue: prepare checks on real models with one quantization parameter changed ------- */
+
+#include "lite/model.h"
+#include "tensorc_lite.h"
+
+/* Loads models/<rel>, finds the first operator with builtin code `builtin`, lets `edit` change
+ * its input or output tensor description in the loaded index (the index holds copies, so this
+ * models a file with those values), then creates and prepares an interpreter. Returns the
+ * status, with the interpreter's message in msg. */
+typedef void (*qact_edit)(tc__mtensor *in, tc__mtensor *out);
+static tc_status qact_try(const char *rel, int builtin, qact_edit edit, char *msg, size_t size) {
+  size_t n = 0;
+  void *bytes = tc_test_read_file(tc_test_shared(rel), &n);
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  tc_status s = TC_ERR_IO;
+  snprintf(msg, size, "cannot read %s", rel);
+  if (bytes && (s = tc_model_load_memory(bytes, n, NULL, &m)) == TC_OK) {
+    tc__msubgraph *g = &m->subgraphs[0];
+    for (int i = 0; i < g->n_ops; i++) {
+      if (m->opcodes[g->ops[i].opcode].builtin != builtin) continue;
+      if (edit) edit(&g->tensors[g->ops[i].inputs[0]], &g->tensors[g->ops[i].outputs[0]]);
+      break;
+    }
+    s = tc_interp_create(m, NULL, &it);
+    if (s == TC_OK) s = tc_interp_prepare(it);
+    snprintf(msg, size, "%s", s && it ? tc_interp_errmsg(it) : "");
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(bytes);
+  return s;
+}
+
+static void out_zp_minus_127(tc__mtensor *in, tc__mtensor *out) {
+  (void)in;
+  ((int64_t *)out->q.zero_point)[0] = -127;
+}
+static void out_scale_1_255(tc__mtensor *in, tc__mtensor *out) {
+  (void)in;
+  ((float *)out->q.scale)[0] = 1.0f / 255;
+}
+static void in_unquantized(tc__mtensor *in, tc__mtensor *out) {
+  (void)out;
+  in->q.n_scales = 0;
+}
+static void out_uint8(tc__mtensor *in, tc__mtensor *out) {
+  (void)in;
+  out->dtype = TC_DTYPE_U8;
+}
+static void out_zp_0(tc__mtensor *in, tc__mtensor *out) {
+  (void)in;
+  ((int64_t *)out->q.zero_point)[0] = 0;
+}
+static void in_scale_0(tc__mtensor *in, tc__mtensor *out) {
+  (void)out;
+  ((float *)in->q.scale)[0] = 0.0f;
+}
+
+TC_TEST(kernel_qact_op_prepare_errors) {
+  char msg[512];
+  const char *pd = "models/tflm/person_detect.tflite", *dtln = "models/tflm/dtln_noise_suppression.tflite";
+  /* Unchanged, both prepare. */
+  tc_status s = qact_try(pd, 25, NULL, msg, sizeof msg);
+  CHECK_MSG(s == TC_OK, "person_detect: %d %s", (int)s, msg);
+  s = qact_try(dtln, 14, NULL, msg, sizeof msg);
+  CHECK_MSG(s == TC_OK, "dtln: %d %s", (int)s, msg);
+  /* SOFTMAX int8 output must be scale 1/256 zero point -128. */
+  CHECK_EQ(qact_try(pd, 25, out_zp_minus_127, msg, sizeof msg), TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(msg, "SOFTMAX");
+  CHECK_STR_CONTAINS(msg, "zero point -128");
+  CHECK_EQ(qact_try(pd, 25, out_scale_1_255, msg, sizeof msg), TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(msg, "scale");
+  CHECK_EQ(qact_try(pd, 25, in_unquantized, msg, sizeof msg), TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(msg, "no quantization parameters");
+  CHECK_EQ(qact_try(pd, 25, out_uint8, msg, sizeof msg), TC_ERR_UNSUPPORTED);
+  CHECK_STR_CONTAINS(msg, "uint8");
+  /* LOGISTIC int8 output must be scale 1/256 zero point -128; the input scale must be > 0. */
+  CHECK_EQ(qact_try(dtln, 14, out_zp_0, msg, sizeof msg), TC_ERR_UNSUPPORTED);
+  CHECK_STR_CONTAINS(msg, "LOGISTIC");
+  CHECK_STR_CONTAINS(msg, "zero point -128");
+  CHECK_EQ(qact_try(dtln, 14, in_scale_0, msg, sizeof msg), TC_ERR_MODEL);
+  CHECK_STR_CONTAINS(msg, "invalid scale");
+  CHECK_EQ(qact_try(dtln, 14, out_uint8, msg, sizeof msg), TC_ERR_UNSUPPORTED);
+  CHECK_STR_CONTAINS(msg, "output");
+}
