@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lite/flatbuf.h"
@@ -307,6 +308,21 @@ TC_TEST(robust_truncated_models) {
 
 /* ---- 2. random byte flips ---------------------------------------------------------------------- */
 
+/* Mutations per model: about 8 s in a plain build; sanitizer builds run ~5x slower, so fewer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ROBUST_DEFAULT_ITERS 500
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ROBUST_DEFAULT_ITERS 500
+#endif
+#endif
+#ifndef ROBUST_DEFAULT_ITERS
+#define ROBUST_DEFAULT_ITERS 2000
+#define ROBUST_DEFAULT_SECONDS 1
+#else
+#define ROBUST_DEFAULT_SECONDS 3
+#endif
+
 typedef struct flip_arg {
   const uint8_t *data;
   size_t size;
@@ -328,7 +344,10 @@ static void flip_model(void *p) {
     return;
   }
   int stages[ST_DONE + 1] = {0};
-  for (int it = 0; it < a->iters; it++) {
+  /* Per-model CPU budget (seconds, TC_ROBUST_SECONDS): models that run deep (big int8 convs)
+   * stop early so the whole test stays around half a minute. */
+  clock_t t0 = clock(), budget = (clock_t)env_int("TC_ROBUST_SECONDS", ROBUST_DEFAULT_SECONDS) * CLOCKS_PER_SEC;
+  for (int it = 0; it < a->iters && clock() - t0 < budget; it++) {
     memcpy(buf, a->data, a->size);
     int n_flip = 1 + (int)(rng_next(&rng) % 4);
     for (int k = 0; k < n_flip; k++) {
@@ -350,8 +369,9 @@ static void flip_model(void *p) {
     stages[run_pipeline(buf, a->size, &o)]++;
   }
   if (getenv("TC_ROBUST_VERBOSE"))
-    fprintf(stderr, "  %-48s load %5d create %5d prepare %5d invoke %5d ok %5d\n", a->name,
-            stages[0], stages[1], stages[2], stages[3], stages[4]);
+    fprintf(stderr, "  %-48s load %5d create %5d prepare %5d invoke %5d ok %5d (%.1f s)\n",
+            a->name, stages[0], stages[1], stages[2], stages[3], stages[4],
+            (double)(clock() - t0) / CLOCKS_PER_SEC);
   free(arena);
   free(buf);
 }
@@ -359,7 +379,7 @@ static void flip_model(void *p) {
 TC_TEST(robust_byte_flips) {
   model_list *L = models();
   CHECK_MSG(L->n > 0, "no .tflite files under %s", tc_test_shared("models"));
-  int iters = env_int("TC_ROBUST_ITERS", 2000);
+  int iters = env_int("TC_ROBUST_ITERS", ROBUST_DEFAULT_ITERS);
   int n_models = 0;
   for (int i = 0; i < L->n; i++) {
     size_t size = 0;
@@ -499,6 +519,9 @@ typedef struct tspec {
   uint32_t buffer;
   int is_variable;
   int sparse; /* adds an (empty) sparsity table */
+  int quant;   /* adds quantization {scale: [q_scale], zero_point: [q_zero]} */
+  float q_scale;
+  int64_t q_zero;
 } tspec;
 
 typedef struct ospec {
@@ -561,19 +584,45 @@ static uint8_t *build_model(const mspec *s, size_t *size, mpos *p) {
   fbb_link(&f, sf[0].pos, tv);
   for (int i = 0; i < s->n_tensors; i++) {
     const tspec *t = &s->t[i];
-    fld tf[] = {{0, 4, 0, 0}, {1, 1, (uint64_t)t->type, 0}, {2, 4, t->buffer, 0}, {3, 4, 0, 0},
-                {5, 1, (uint64_t)t->is_variable, 0}, {6, 4, 0, 0}};
-    p->tensor[i] = fbb_table(&f, tf, t->sparse ? 6 : 5);
+    fld tf[7] = {{0, 4, 0, 0}, {1, 1, (uint64_t)t->type, 0}, {2, 4, t->buffer, 0}, {3, 4, 0, 0},
+                 {5, 1, (uint64_t)t->is_variable, 0}};
+    int nf = 5, i_sp = -1, i_q = -1;
+    if (t->sparse) {
+      i_sp = nf;
+      tf[nf++] = (fld){6, 4, 0, 0};
+    }
+    if (t->quant) {
+      i_q = nf;
+      tf[nf++] = (fld){4, 4, 0, 0};
+    }
+    p->tensor[i] = fbb_table(&f, tf, nf);
     fbb_link(&f, tv + 4 + 4 * (size_t)i, p->tensor[i]);
     p->t_buffer[i] = tf[2].pos;
     p->t_shape[i] = fbb_vec_i32(&f, t->dims, (uint32_t)t->n_dims);
     fbb_link(&f, tf[0].pos, p->t_shape[i]);
     p->t_name[i] = fbb_str(&f, t->name ? t->name : "");
     fbb_link(&f, tf[3].pos, p->t_name[i]);
-    if (t->sparse) {
+    if (i_sp >= 0) {
       fld none[] = {{0, 4, 0, 0}};
       size_t sp = fbb_table(&f, none, 0);
-      fbb_link(&f, tf[5].pos, sp);
+      fbb_link(&f, tf[i_sp].pos, sp);
+    }
+    if (i_q >= 0) {
+      fld qf[] = {{2, 4, 0, 0}, {3, 4, 0, 0}};
+      size_t qt = fbb_table(&f, qf, 2);
+      fbb_link(&f, tf[i_q].pos, qt);
+      uint32_t bits;
+      memcpy(&bits, &t->q_scale, 4);
+      int32_t one = (int32_t)bits;
+      fbb_link(&f, qf[0].pos, fbb_vec_i32(&f, &one, 1));
+      int32_t zp[2] = {(int32_t)(uint32_t)(uint64_t)t->q_zero, (int32_t)((uint64_t)t->q_zero >> 32)};
+      size_t zv = fbb_pad(&f, 8) + 4; /* int64 elements 8-aligned */
+      fbb_put(&f, NULL, 4);
+      fbb_put(&f, NULL, 12);
+      fbb_w32(&f, zv, 1);
+      fbb_w32(&f, zv + 4, (uint32_t)zp[0]);
+      fbb_w32(&f, zv + 8, (uint32_t)zp[1]);
+      fbb_link(&f, qf[1].pos, zv);
     }
   }
   fbb_link(&f, sf[1].pos, fbb_vec_i32(&f, s->in, (uint32_t)s->n_in));
@@ -621,9 +670,9 @@ static mspec add_spec(void) {
   s.buf_size[1] = 16;
   s.buf_data[1] = k_w;
   s.n_tensors = 3;
-  s.t[0] = (tspec){"in", 2, {1, 4}, 0, 0, 0, 0};
-  s.t[1] = (tspec){"w", 2, {1, 4}, 0, 1, 0, 0};
-  s.t[2] = (tspec){"out", 2, {1, 4}, 0, 0, 0, 0};
+  s.t[0] = (tspec){"in", 2, {1, 4}, 0, 0, 0, 0, 0, 0, 0};
+  s.t[1] = (tspec){"w", 2, {1, 4}, 0, 1, 0, 0, 0, 0, 0};
+  s.t[2] = (tspec){"out", 2, {1, 4}, 0, 0, 0, 0, 0, 0, 0};
   s.n_ops = 1;
   s.op[0] = (ospec){0, 2, 1, {0, 1}, {2}};
   s.n_in = 1;
@@ -1019,45 +1068,66 @@ typedef struct sweep_arg {
 
 static void sweep_child(void *p) {
   const sweep_arg *a = p;
-  static const float data[64];
-  for (int v = 0; v < 10; v++) {
-    mspec s;
-    memset(&s, 0, sizeof s);
-    s.version = 3;
-    s.n_codes = 1;
-    s.code[0] = a->code;
-    s.n_bufs = 2;
-    s.buf_size[1] = 64;
-    s.buf_data[1] = data;
-    int type = (v & 1) ? 9 : 0; /* INT8 / FLOAT32 */
-    s.n_tensors = 4;
-    s.t[0] = (tspec){"x", 2, {2, 4}, type, 0, 0, 0};
-    s.t[1] = (tspec){"c", 1, {4}, 2, 1, 0, 0}; /* INT32 constant [0,0,0,0] */
-    s.t[2] = (tspec){"y", 2, {2, 4}, type, 0, 0, 0};
-    s.t[3] = (tspec){"z", 0, {0}, type, 0, 0, 0};
-    s.n_in = 1;
-    s.in[0] = 0;
-    s.n_out = 1;
-    s.out[0] = 2;
-    s.n_ops = 1;
-    ospec *o = &s.op[0];
-    switch (v / 2) {
-    case 0: *o = (ospec){0, 0, 0, {0}, {0}}; break;                    /* nothing */
-    case 1: *o = (ospec){0, 1, 1, {0}, {2}}; break;                    /* one input */
-    case 2: *o = (ospec){0, 3, 1, {-1, -1, -1}, {2}}; break;           /* optional inputs */
-    case 3: *o = (ospec){0, 8, 2, {0, 1, 0, 1, 0, 1, 0, 1}, {2, 3}}; break; /* too many */
-    default: *o = (ospec){0, 2, 1, {0, 1}, {3}}; break;                /* scalar out */
+  /* Values of the constant operand (int32): zeros, -1s, small, huge. */
+  static const int32_t cvals[4][4] = {
+      {0, 0, 0, 0}, {-1, -1, -1, -1}, {2, 4, 1, 1}, {0x7fffffff, -2147483647 - 1, 65536, 3}};
+  static const float fvals[16] = {1.5f, -2.0f, 0.0f, 3.0e38f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  /* TFLite types: FLOAT32, INT8, INT32, INT16, UINT8, BOOL, INT64, STRING. */
+  static const int types[] = {0, 9, 2, 7, 3, 6, 4, 5};
+  static const float scales[] = {0.5f, 0.0f, -1.0f, 1e-30f, 1e30f};
+  int v = 0;
+  for (int ti = 0; ti < 8; ti++) {
+    for (int wiring = 0; wiring < 6; wiring++) {
+      for (int ck = 0; ck < 5; ck++, v++) {
+        int type = types[ti];
+        int quant = (type == 9 || type == 7 || type == 3) && ck < 5;
+        mspec s;
+        memset(&s, 0, sizeof s);
+        s.version = 3;
+        s.n_codes = 1;
+        s.code[0] = a->code;
+        s.n_bufs = 2;
+        s.n_tensors = 5;
+        s.t[0] = (tspec){"x", 2, {2, 4}, type, 0, 0, 0, quant, scales[ck], 0};
+        if (ck < 4) { /* int32 [4] constant */
+          s.buf_size[1] = 16;
+          s.buf_data[1] = cvals[ck];
+          s.t[1] = (tspec){"c", 1, {4}, 2, 1, 0, 0, 0, 0, 0};
+        } else { /* constant of x's type and shape [4], float payload */
+          s.buf_size[1] = 64;
+          s.buf_data[1] = fvals;
+          s.t[1] = (tspec){"c", 1, {4}, type, 1, 0, 0, quant, 0.25f, 1};
+        }
+        s.t[2] = (tspec){"y", 2, {2, 4}, type, 0, 0, 0, quant, scales[(ck + 1) % 5], -3};
+        s.t[3] = (tspec){"z", 0, {0}, type, 0, 0, 0, 0, 0, 0};
+        s.t[4] = (tspec){"e", 2, {0, 4}, type, 0, 0, 0, 0, 0, 0}; /* empty */
+        s.n_in = 2;
+        s.in[0] = 0;
+        s.in[1] = 4;
+        s.n_out = 1;
+        s.out[0] = 2;
+        s.n_ops = 1;
+        ospec *o = &s.op[0];
+        switch (wiring) {
+        case 0: *o = (ospec){0, 0, 0, {0}, {0}}; s.out[0] = 0; break;    /* nothing */
+        case 1: *o = (ospec){0, 1, 1, {0}, {2}}; break;                  /* one input */
+        case 2: *o = (ospec){0, 3, 1, {-1, -1, -1}, {2}}; break;         /* optional inputs */
+        case 3: *o = (ospec){0, 8, 2, {0, 1, 0, 1, 0, 1, 0, 1}, {2, 3}}; break; /* many */
+        case 4: *o = (ospec){0, 2, 1, {0, 1}, {3}}; s.out[0] = 3; break; /* scalar out */
+        default: *o = (ospec){0, 2, 1, {4, 1}, {2}}; break;              /* empty input */
+        }
+        size_t n;
+        uint8_t *b = build_model(&s, &n, NULL);
+        ctx_note(v, b, n);
+        char label[96];
+        snprintf(label, sizeof label, "builtin %d type %d wiring %d const %d", a->code, type,
+                 wiring, ck);
+        uint64_t rng = 7;
+        run_opts ro = {NULL, 0, 1, &rng, label, v};
+        run_pipeline(b, n, &ro);
+        free(b);
+      }
     }
-    if (v / 2 == 0) s.out[0] = 0;
-    size_t n;
-    uint8_t *b = build_model(&s, &n, NULL);
-    ctx_note(v, b, n);
-    char label[64];
-    snprintf(label, sizeof label, "builtin %d variant %d", a->code, v);
-    uint64_t rng = 7;
-    run_opts ro = {NULL, 0, 1, &rng, label, v};
-    run_pipeline(b, n, &ro);
-    free(b);
   }
 }
 
@@ -1072,6 +1142,56 @@ TC_TEST(robust_op_sweep) {
     n_bad += !isolate(label, sweep_child, &a);
   }
   if (n_bad) fprintf(stderr, "  robust_op_sweep: %d operators crashed or failed checks\n", n_bad);
+}
+
+/* A tensor written by two operators with different shapes: RELU(x[1,1000]) -> y, RELU(y) -> z,
+ * then RELU(w[1,1]) -> y again. The last writer shrinks y to 4 bytes, so the plan gives y 4 bytes
+ * while op 0 writes 4000 into it. TFLite graphs have one producer per tensor; prepare must
+ * refuse a second writer (or a write into a graph input). */
+static mspec written_twice_spec(void) {
+  mspec s;
+  memset(&s, 0, sizeof s);
+  s.version = 3;
+  s.n_codes = 1;
+  s.code[0] = 19; /* RELU */
+  s.n_bufs = 1;
+  s.n_tensors = 4;
+  s.t[0] = (tspec){"x", 2, {1, 1000}, 0, 0, 0, 0, 0, 0, 0};
+  s.t[1] = (tspec){"y", 2, {1, 1000}, 0, 0, 0, 0, 0, 0, 0};
+  s.t[2] = (tspec){"z", 2, {1, 1000}, 0, 0, 0, 0, 0, 0, 0};
+  s.t[3] = (tspec){"w", 2, {1, 1}, 0, 0, 0, 0, 0, 0, 0};
+  s.n_ops = 3;
+  s.op[0] = (ospec){0, 1, 1, {0}, {1}};
+  s.op[1] = (ospec){0, 1, 1, {1}, {2}};
+  s.op[2] = (ospec){0, 1, 1, {3}, {1}};
+  s.n_in = 2;
+  s.in[0] = 0;
+  s.in[1] = 3;
+  s.n_out = 1;
+  s.out[0] = 2;
+  return s;
+}
+
+TC_TEST(robust_tensor_written_twice) {
+  mspec s = written_twice_spec();
+  size_t n;
+  uint8_t *b = build_model(&s, &n, NULL);
+  run_opts o = {NULL, 0, 0, NULL, "tensor written by two operators", 0};
+  int stage = run_pipeline(b, n, &o);
+  CHECK_MSG(stage < ST_INVOKE,
+            "a tensor written by two operators (shapes [1,1000] then [1,1]) was accepted by "
+            "prepare: op 0 writes 4000 bytes into a 4-byte slot");
+  free(b);
+  spec_arg a = {&s, -1};
+  isolate("tensor written by two operators (full pipeline)", spec_child, &a);
+  /* Same with an operator writing into a graph input. */
+  s.op[2] = (ospec){0, 1, 1, {3}, {0}};
+  b = build_model(&s, &n, NULL);
+  o.label = "operator writes a graph input";
+  stage = run_pipeline(b, n, &o);
+  CHECK_MSG(stage < ST_INVOKE, "an operator writing into a graph input was accepted by prepare");
+  free(b);
+  isolate("operator writes a graph input (full pipeline)", spec_child, &a);
 }
 
 /* ---- 4. patches of a real model ---------------------------------------------------------------- */
@@ -1344,4 +1464,15 @@ TC_TEST(robust_fuzz_regression_2) {
   static const regression r = {"models/seanet_int16/quantize0.tflite", 2,
                                {{363, 0x00, 0x01}, {375, 0x00, 0x68}}};
   run_regression("fuzz regression 2 (quantization numel overflow)", &r);
+}
+
+/* 3: seanet_int16/conv10.tflite with four bytes of a constant changed: the int16 CONV_2D
+ * requantizes its int64 accumulator with tc_q_mul64 (src/kernels/ref/qmath.h:68, from
+ * requant64 in conv2d_q.c:39), whose x * reduced_multiplier overflows int64 (UBSan
+ * signed-integer-overflow). TFLite limits the accumulator to +-2^47 there. */
+TC_TEST(robust_fuzz_regression_3) {
+  static const regression r = {"models/seanet_int16/conv10.tflite", 4,
+                               {{147, 0x00, 0xfa}, {148, 0x00, 0xff}, {149, 0x00, 0xff},
+                                {150, 0x00, 0xff}}};
+  run_regression("fuzz regression 3 (int16 conv int64 requantize overflow)", &r);
 }
