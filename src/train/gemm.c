@@ -88,13 +88,18 @@ static void pack_a(const float *A, int lda, int trans, int i0, int mc, int p0, i
     int mr = TC_MIN(MR, mc - ir);
     float *d = dst + (size_t)ir * kc;
     if (!trans) {
-      for (int r = 0; r < MR; r++) {
-        if (r < mr) {
-          const float *src = A + (size_t)(i0 + ir + r) * lda + p0;
-          for (int p = 0; p < kc; p++) d[p * MR + r] = src[p];
-        } else {
-          for (int p = 0; p < kc; p++) d[p * MR + r] = 0.0f;
-        }
+      /* Six row pointers walked together so the stores are contiguous; rows past M read row
+       * 0 and are then zeroed (their products land in the discarded part of an edge tile). */
+      const float *s[MR];
+      for (int r = 0; r < MR; r++) s[r] = A + (size_t)(i0 + ir + (r < mr ? r : 0)) * lda + p0;
+      for (int p = 0; p < kc; p++, d += MR) {
+        d[0] = s[0][p], d[1] = s[1][p], d[2] = s[2][p];
+        d[3] = s[3][p], d[4] = s[4][p], d[5] = s[5][p];
+      }
+      if (mr < MR) {
+        d = dst + (size_t)ir * kc;
+        for (int p = 0; p < kc; p++)
+          for (int r = mr; r < MR; r++) d[p * MR + r] = 0.0f;
       }
     } else {
       /* A is stored [K, M]: row p of the panel is contiguous in memory. */
@@ -127,15 +132,17 @@ static void pack_b(const float *B, int ldb, int trans, int p0, int kc, int j0, i
         }
       }
     } else {
-      /* B is stored [N, K]: column c of the panel is contiguous in memory. */
-      for (int c = 0; c < NR; c++) {
-        if (c < nr) {
-          const float *src = B + (size_t)(j0 + jr + c) * ldb + p0;
-          for (int p = 0; p < kc; p++) d[(size_t)p * NR + c] = src[p];
-        } else {
-          for (int p = 0; p < kc; p++) d[(size_t)p * NR + c] = 0.0f;
-        }
+      /* B is stored [N, K]: walk the NR source rows together so the stores are contiguous;
+       * rows past N read row 0 and are zeroed afterwards. */
+      const float *s[NR];
+      for (int c = 0; c < NR; c++) s[c] = B + (size_t)(j0 + jr + (c < nr ? c : 0)) * ldb + p0;
+      for (int p = 0; p < kc; p++) {
+        float *o = d + (size_t)p * NR;
+        for (int c = 0; c < NR; c++) o[c] = s[c][p];
       }
+      if (nr < NR)
+        for (int p = 0; p < kc; p++)
+          for (int c = nr; c < NR; c++) d[(size_t)p * NR + c] = 0.0f;
     }
   }
 }
@@ -145,7 +152,7 @@ static void pack_b(const float *B, int ldb, int trans, int p0, int kc, int j0, i
  * (from the bias or zero) unless accumulating; later k blocks add into C.
  * Threading hook (issue 4): the jr loop splits across workers without any synchronisation
  * beyond a barrier per (jc, pc) block, since tiles write disjoint parts of C. */
-tc_status tc__gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
+tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
                    const float *B, int ldb, int trans_b, float *C, int ldc, int accumulate,
                    const float *bias) {
   if (M <= 0 || N <= 0) return TC_OK;
@@ -158,8 +165,8 @@ tc_status tc__gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int l
   tile_fn tile = pick_tile();
   int ncap = TC_MIN(NC, (N + NR - 1) / NR * NR), mcap = TC_MIN(MC, (M + MR - 1) / MR * MR);
   int kcap = TC_MIN(KC, K);
-  float *bp = tc__scratch(ctx, TC__SCRATCH_PACK_B, (size_t)ncap * kcap * sizeof(float));
-  float *ap = tc__scratch(ctx, TC__SCRATCH_PACK_A, (size_t)mcap * kcap * sizeof(float));
+  float *bp = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, (size_t)ncap * kcap * sizeof(float));
+  float *ap = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A, (size_t)mcap * kcap * sizeof(float));
   if (!bp || !ap) return TC_ERR_NOMEM;
   float edge[MR * NR] __attribute__((aligned(32)));
   float init[NR] __attribute__((aligned(32)));

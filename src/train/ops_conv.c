@@ -9,7 +9,7 @@
 #include "train/train.h"
 
 /* Output size and leading pad of one spatial dim (TFLite rules). Returns 0 if no output. */
-int tc__conv_out(int in, int k, int stride, int dil, tc_padding pad, int *out, int *pad_before) {
+int tc__tr_conv_out(int in, int k, int stride, int dil, tc_padding pad, int *out, int *pad_before) {
   int eff = (k - 1) * dil + 1;
   if (pad == TC_PADDING_SAME) {
     int o = (in + stride - 1) / stride;
@@ -33,36 +33,36 @@ static tc_status conv_geo(tc_train_ctx *ctx, const char *op, const tc_tensor *x,
                           const tc_tensor *f, const tc_tensor *bias, const tc_conv_params *p,
                           int depthwise, geo *g) {
   tc_status st;
-  if ((st = tc__check(ctx, op, "input", x, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, op, "filter", f, TC_DTYPE_F32))) return st;
-  if (bias && (st = tc__check(ctx, op, "bias", bias, TC_DTYPE_F32))) return st;
-  if (!p) return tc__err(ctx, TC_ERR_ARG, "%s: params is NULL", op);
+  if ((st = tc__tr_check(ctx, op, "input", x, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, op, "filter", f, TC_DTYPE_F32))) return st;
+  if (bias && (st = tc__tr_check(ctx, op, "bias", bias, TC_DTYPE_F32))) return st;
+  if (!p) return tc__tr_err(ctx, TC_ERR_ARG, "%s: params is NULL", op);
   char sx[96], sf[96];
-  tc__shape(x, sx, sizeof sx);
-  tc__shape(f, sf, sizeof sf);
+  tc__tr_shape(x, sx, sizeof sx);
+  tc__tr_shape(f, sf, sizeof sf);
   if (x->rank != 4 || f->rank != 4)
-    return tc__err(ctx, TC_ERR_ARG, "%s: input %s must be NHWC and filter %s rank 4", op, sx, sf);
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: input %s must be NHWC and filter %s rank 4", op, sx, sf);
   memset(g, 0, sizeof *g);
   g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->cin = x->dims[3];
   g->kh = f->dims[0], g->kw = f->dims[1];
   if (f->dims[2] != g->cin)
-    return tc__err(ctx, TC_ERR_ARG, "%s: input %s has %d channels but filter %s expects %d%s",
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: input %s has %d channels but filter %s expects %d%s",
                    op, sx, g->cin, sf, f->dims[2],
                    depthwise ? " (filter is [kh,kw,C,mult])" : " (filter is HWIO)");
   g->cout = depthwise ? f->dims[2] * f->dims[3] : f->dims[3];
   if (bias && (bias->rank != 1 || bias->dims[0] != g->cout))
-    return tc__err(ctx, TC_ERR_ARG, "%s: bias %s does not match %d output channels of filter %s",
-                   op, tc__shape(bias, sx, sizeof sx), g->cout, sf);
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: bias %s does not match %d output channels of filter %s",
+                   op, tc__tr_shape(bias, sx, sizeof sx), g->cout, sf);
   g->sh = p->stride_h > 0 ? p->stride_h : 1;
   g->sw = p->stride_w > 0 ? p->stride_w : 1;
   g->dh = p->dilation_h > 0 ? p->dilation_h : 1;
   g->dw = p->dilation_w > 0 ? p->dilation_w : 1;
   if (p->stride_h < 0 || p->stride_w < 0 || p->dilation_h < 0 || p->dilation_w < 0 ||
       (p->padding != TC_PADDING_SAME && p->padding != TC_PADDING_VALID))
-    return tc__err(ctx, TC_ERR_ARG, "%s: negative stride/dilation or unknown padding", op);
-  if (!tc__conv_out(g->h, g->kh, g->sh, g->dh, p->padding, &g->oh, &g->pt) ||
-      !tc__conv_out(g->w, g->kw, g->sw, g->dw, p->padding, &g->ow, &g->pl))
-    return tc__err(ctx, TC_ERR_ARG, "%s: input %s is smaller than filter %s (dilation %dx%d) "
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: negative stride/dilation or unknown padding", op);
+  if (!tc__tr_conv_out(g->h, g->kh, g->sh, g->dh, p->padding, &g->oh, &g->pt) ||
+      !tc__tr_conv_out(g->w, g->kw, g->sw, g->dw, p->padding, &g->ow, &g->pl))
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: input %s is smaller than filter %s (dilation %dx%d) "
                    "with VALID padding", op, sx, sf, g->dh, g->dw);
   return TC_OK;
 }
@@ -131,10 +131,11 @@ static int is_pointwise(const geo *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 }
 
-/* Rows per im2col block: about 256 KiB of columns, at least one gemm row tile. */
+/* Rows per im2col block: about 1 MiB of columns (fewer re-packs of the filter per call while
+ * the block still sits in the last-level cache), at least a few gemm row tiles. */
 static int block_rows(const geo *g, int M) {
   int K = g->kh * g->kw * g->cin;
-  int rows = (int)((256u * 1024u) / ((unsigned)K * 4u));
+  int rows = (int)((1024u * 1024u) / ((unsigned)K * 4u));
   rows = TC_MAX(rows, 48);
   return TC_MIN(rows, M);
 }
@@ -145,7 +146,7 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
   int M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->cin, N = g->cout;
   tc_status st;
   if (tc__needs_grad(bias)) {
-    float *db = tc__grad(ctx, bias);
+    float *db = tc__tr_grad(ctx, bias);
     if (!db) return TC_ERR_NOMEM;
     const float *r = dy;
     for (int m = 0; m < M; m++, r += N)
@@ -155,18 +156,18 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
   if (!need_w && !need_x) return TC_OK;
   float *dw = NULL, *dx = NULL;
   int fresh_w = 0;
-  if (need_w && !(dw = tc__grad_raw(ctx, f, &fresh_w))) return TC_ERR_NOMEM;
-  if (need_x && !(dx = tc__grad(ctx, x))) return TC_ERR_NOMEM;
+  if (need_w && !(dw = tc__tr_grad_raw(ctx, f, &fresh_w))) return TC_ERR_NOMEM;
+  if (need_x && !(dx = tc__tr_grad(ctx, x))) return TC_ERR_NOMEM;
   if (is_pointwise(g)) {
     if (need_w &&
-        (st = tc__gemm(ctx, K, N, M, tc__f(x), K, 1, dy, N, 0, dw, N, !fresh_w, NULL)))
+        (st = tc__tr_gemm(ctx, K, N, M, tc__f(x), K, 1, dy, N, 0, dw, N, !fresh_w, NULL)))
       return st;
-    if (need_x && (st = tc__gemm(ctx, M, K, N, dy, N, 0, tc__f(f), N, 1, dx, K, 1, NULL)))
+    if (need_x && (st = tc__tr_gemm(ctx, M, K, N, dy, N, 0, tc__f(f), N, 1, dx, K, 1, NULL)))
       return st;
     return TC_OK;
   }
   int rb = block_rows(g, M);
-  float *col = tc__scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
+  float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
   if (!col) return TC_ERR_NOMEM;
   for (int m0 = 0; m0 < M; m0 += rb) {
     int m1 = TC_MIN(M, m0 + rb), mb = m1 - m0;
@@ -174,10 +175,10 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
     if (need_w) {
       im2col(g, tc__f(x), m0, m1, col);
       int acc = m0 > 0 || !fresh_w;
-      if ((st = tc__gemm(ctx, K, N, mb, col, K, 1, dyb, N, 0, dw, N, acc, NULL))) return st;
+      if ((st = tc__tr_gemm(ctx, K, N, mb, col, K, 1, dyb, N, 0, dw, N, acc, NULL))) return st;
     }
     if (need_x) {
-      if ((st = tc__gemm(ctx, mb, K, N, dyb, N, 0, tc__f(f), N, 1, col, K, 0, NULL))) return st;
+      if ((st = tc__tr_gemm(ctx, mb, K, N, dyb, N, 0, tc__f(f), N, 1, col, K, 0, NULL))) return st;
       col2im_add(g, col, m0, m1, dx);
     }
   }
@@ -193,28 +194,28 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
   if (st) return st;
   int32_t od[4] = {g.n, g.oh, g.ow, g.cout};
   tc_tensor *y;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 4, od, 0, &y))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 4, od, 0, &y))) return st;
   int M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.cin, N = g.cout;
   const float *b = bias ? tc__f(bias) : NULL;
   if (is_pointwise(&g)) {
-    st = tc__gemm(ctx, M, N, K, tc__f(x), K, 0, tc__f(filter), N, 0, tc__f(y), N, 0, b);
+    st = tc__tr_gemm(ctx, M, N, K, tc__f(x), K, 0, tc__f(filter), N, 0, tc__f(y), N, 0, b);
     if (st) return st;
   } else {
     int rb = block_rows(&g, M);
-    float *col = tc__scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
+    float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
     if (!col) return TC_ERR_NOMEM;
     for (int m0 = 0; m0 < M; m0 += rb) {
       int m1 = TC_MIN(M, m0 + rb);
       im2col(&g, tc__f(x), m0, m1, col);
-      st = tc__gemm(ctx, m1 - m0, N, K, col, K, 0, tc__f(filter), N, 0,
+      st = tc__tr_gemm(ctx, m1 - m0, N, K, col, K, 0, tc__f(filter), N, 0,
                     tc__f(y) + (size_t)m0 * N, N, 0, b);
       if (st) return st;
     }
   }
   if (tc__want_node(ctx, x, filter, bias)) {
     const tc_tensor *in[3] = {x, filter, bias};
-    tc__node *nd = tc__record(ctx, "conv2d", conv_backward, y, 3, in);
-    if (!nd || !(nd->extra = tc__step_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
+    tc__node *nd = tc__tr_record(ctx, "conv2d", conv_backward, y, 3, in);
+    if (!nd || !(nd->extra = tc__tr_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
     geo_save(nd, &g);
   }
   *out = y;
@@ -228,9 +229,9 @@ static tc_status dw_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy) {
   tc_tensor *xt = nd->in[0], *ft = nd->in[1], *bt = nd->in[2];
   int C = g->cin, mult = g->cout / g->cin, CO = g->cout;
   float *dx = NULL, *dw = NULL, *db = NULL;
-  if (tc__needs_grad(xt) && !(dx = tc__grad(ctx, xt))) return TC_ERR_NOMEM;
-  if (tc__needs_grad(ft) && !(dw = tc__grad(ctx, ft))) return TC_ERR_NOMEM;
-  if (tc__needs_grad(bt) && !(db = tc__grad(ctx, bt))) return TC_ERR_NOMEM;
+  if (tc__needs_grad(xt) && !(dx = tc__tr_grad(ctx, xt))) return TC_ERR_NOMEM;
+  if (tc__needs_grad(ft) && !(dw = tc__tr_grad(ctx, ft))) return TC_ERR_NOMEM;
+  if (tc__needs_grad(bt) && !(db = tc__tr_grad(ctx, bt))) return TC_ERR_NOMEM;
   const float *x = tc__f(xt), *f = tc__f(ft);
   for (int n = 0; n < g->n; n++)
     for (int oy = 0; oy < g->oh; oy++)
@@ -274,7 +275,7 @@ tc_status tc_depthwise_conv2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_t
   if (st) return st;
   int32_t od[4] = {g.n, g.oh, g.ow, g.cout};
   tc_tensor *yt;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 4, od, 0, &yt))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 4, od, 0, &yt))) return st;
   int C = g.cin, mult = g.cout / g.cin, CO = g.cout;
   const float *x = tc__f(xt), *f = tc__f(ft), *b = bt ? tc__f(bt) : NULL;
   float *y = tc__f(yt);
@@ -302,8 +303,8 @@ tc_status tc_depthwise_conv2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_t
       }
   if (tc__want_node(ctx, xt, ft, bt)) {
     const tc_tensor *in[3] = {xt, ft, bt};
-    tc__node *nd = tc__record(ctx, "depthwise_conv2d", dw_backward, yt, 3, in);
-    if (!nd || !(nd->extra = tc__step_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
+    tc__node *nd = tc__tr_record(ctx, "depthwise_conv2d", dw_backward, yt, 3, in);
+    if (!nd || !(nd->extra = tc__tr_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
     geo_save(nd, &g);
   }
   *out = yt;

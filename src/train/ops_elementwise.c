@@ -3,7 +3,7 @@
  * walks the output with a multi-index and per-operand strides (0 along broadcast dims); the
  * innermost dimension is a tight loop specialised for the stride patterns that occur (equal
  * shapes, a bias row, a scalar). Backward reduces the output gradient back onto each input's
- * shape (tc__reduce_to). */
+ * shape (tc__tr_reduce_to). */
 #include <math.h>
 #include <string.h>
 
@@ -11,7 +11,7 @@
 
 /* ==== broadcasting helpers ==== */
 
-int tc__broadcast_shape(const tc_tensor *a, const tc_tensor *b, int32_t *out_dims,
+int tc__tr_broadcast_shape(const tc_tensor *a, const tc_tensor *b, int32_t *out_dims,
                         int *out_rank) {
   int r = TC_MAX(a->rank, b->rank);
   for (int i = 0; i < r; i++) {
@@ -53,7 +53,7 @@ static inline void bnext(int r, const int32_t *od, int32_t *idx, size_t *oa, con
   }
 }
 
-void tc__reduce_to(const float *g, int out_rank, const int32_t *out_dims, const tc_tensor *t,
+void tc__tr_reduce_to(const float *g, int out_rank, const int32_t *out_dims, const tc_tensor *t,
                    float *acc) {
   size_t total = 1;
   for (int i = 0; i < out_rank; i++) total *= (size_t)out_dims[i];
@@ -147,14 +147,14 @@ static tc_status bin_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   for (int side = 0; side < 2; side++) {
     tc_tensor *t = side ? b : a;
     if (!tc__needs_grad(t)) continue;
-    float *acc = tc__grad(ctx, t);
+    float *acc = tc__tr_grad(ctx, t);
     if (!acc) return TC_ERR_NOMEM;
     if ((op == B_ADD) || (op == B_SUB && side == 0)) {
-      tc__reduce_to(g, out->rank, out->dims, t, acc);
+      tc__tr_reduce_to(g, out->rank, out->dims, t, acc);
       continue;
     }
     /* Local gradient into a full-size temporary, then reduce. */
-    float *tmp = tc__step_alloc(ctx, n * sizeof(float));
+    float *tmp = tc__tr_alloc(ctx, n * sizeof(float));
     if (!tmp) return TC_ERR_NOMEM;
     tc_tensor tt = *out; /* a view with the output's shape over tmp */
     tt.data = tmp;
@@ -181,7 +181,7 @@ static tc_status bin_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
         tmp[i] = (side == 0) == a_wins ? g[i] : 0.0f;
       }
     }
-    tc__reduce_to(tmp, out->rank, out->dims, t, acc);
+    tc__tr_reduce_to(tmp, out->rank, out->dims, t, acc);
   }
   return TC_OK;
 }
@@ -192,21 +192,21 @@ static tc_status binary(tc_train_ctx *ctx, int op, const tc_tensor *a, const tc_
   *out = NULL;
   const char *name = bin_names[op];
   tc_status st;
-  if ((st = tc__check(ctx, name, "a", a, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, name, "b", b, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, name, "a", a, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, name, "b", b, TC_DTYPE_F32))) return st;
   int32_t od[TC_MAX_DIMS];
   int r;
-  if (!tc__broadcast_shape(a, b, od, &r)) {
+  if (!tc__tr_broadcast_shape(a, b, od, &r)) {
     char sa[96], sb[96];
-    return tc__err(ctx, TC_ERR_ARG, "%s: shapes %s and %s do not broadcast", name,
-                   tc__shape(a, sa, sizeof sa), tc__shape(b, sb, sizeof sb));
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: shapes %s and %s do not broadcast", name,
+                   tc__tr_shape(a, sa, sizeof sa), tc__tr_shape(b, sb, sizeof sb));
   }
   tc_tensor *o;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, r, od, 0, &o))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, r, od, 0, &o))) return st;
   bin_apply(op, a, b, o);
   if (tc__want_node(ctx, a, b, NULL)) {
     const tc_tensor *in[2] = {a, b};
-    tc__node *nd = tc__record(ctx, name, bin_backward, o, 2, in);
+    tc__node *nd = tc__tr_record(ctx, name, bin_backward, o, 2, in);
     if (!nd) return TC_ERR_NOMEM;
     nd->i[0] = op;
   }
@@ -289,7 +289,7 @@ static void un_forward(int op, float p0, float p1, size_t n, const float *x, flo
 /* dx += dy * f'(x) with y = f(x) available. */
 static tc_status un_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *xt = nd->in[0];
-  float *dx = tc__grad(ctx, xt);
+  float *dx = tc__tr_grad(ctx, xt);
   if (!dx) return TC_ERR_NOMEM;
   const float *x = tc__f(xt), *y = tc__f(nd->out);
   float p0 = nd->f[0], p1 = nd->f[1];
@@ -340,13 +340,13 @@ static tc_status unary(tc_train_ctx *ctx, int op, const tc_tensor *x, float p0, 
                        tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  tc_status st = tc__check(ctx, un_names[op], "x", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, un_names[op], "x", x, TC_DTYPE_F32);
   if (st) return st;
   tc_tensor *y;
-  if ((st = tc__new_like(ctx, x, 0, &y))) return st;
+  if ((st = tc__tr_new_like(ctx, x, 0, &y))) return st;
   un_forward(op, p0, p1, x->size, tc__f(x), tc__f(y));
   if (tc__want_node(ctx, x, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, un_names[op], un_backward, y, 1, &x);
+    tc__node *nd = tc__tr_record(ctx, un_names[op], un_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;
     nd->i[0] = op;
     nd->f[0] = p0;
@@ -404,7 +404,7 @@ tc_status tc_pow_scalar(tc_train_ctx *c, const tc_tensor *x, float p, tc_tensor 
 tc_status tc_clip(tc_train_ctx *c, const tc_tensor *x, float lo, float hi, tc_tensor **o) {
   if (c && !(lo <= hi)) {
     if (o) *o = NULL;
-    return tc__err(c, TC_ERR_ARG, "clip: lo %g > hi %g", (double)lo, (double)hi);
+    return tc__tr_err(c, TC_ERR_ARG, "clip: lo %g > hi %g", (double)lo, (double)hi);
   }
   return unary(c, U_CLIP, x, lo, hi, o);
 }

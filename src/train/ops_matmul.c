@@ -15,21 +15,21 @@ static tc_status matmul_backward(tc_train_ctx *ctx, tc__node *nd, const float *g
   tc_status st = TC_OK;
   int fresh;
   if (tc__needs_grad(a)) {
-    float *da = tc__grad_raw(ctx, a, &fresh);
+    float *da = tc__tr_grad_raw(ctx, a, &fresh);
     if (!da) return TC_ERR_NOMEM;
     if (!ta)
-      st = tc__gemm(ctx, M, K, N, g, N, 0, tc__f(b), ldb, !tb, da, K, !fresh, NULL);
+      st = tc__tr_gemm(ctx, M, K, N, g, N, 0, tc__f(b), ldb, !tb, da, K, !fresh, NULL);
     else
-      st = tc__gemm(ctx, K, M, N, tc__f(b), ldb, tb, g, N, 1, da, M, !fresh, NULL);
+      st = tc__tr_gemm(ctx, K, M, N, tc__f(b), ldb, tb, g, N, 1, da, M, !fresh, NULL);
     if (st) return st;
   }
   if (tc__needs_grad(b)) {
-    float *db = tc__grad_raw(ctx, b, &fresh);
+    float *db = tc__tr_grad_raw(ctx, b, &fresh);
     if (!db) return TC_ERR_NOMEM;
     if (!tb)
-      st = tc__gemm(ctx, K, N, M, tc__f(a), lda, !ta, g, N, 0, db, N, !fresh, NULL);
+      st = tc__tr_gemm(ctx, K, N, M, tc__f(a), lda, !ta, g, N, 0, db, N, !fresh, NULL);
     else
-      st = tc__gemm(ctx, N, K, M, g, N, 1, tc__f(a), lda, ta, db, K, !fresh, NULL);
+      st = tc__tr_gemm(ctx, N, K, M, g, N, 1, tc__f(a), lda, ta, db, K, !fresh, NULL);
   }
   return st;
 }
@@ -39,29 +39,29 @@ tc_status tc_matmul(tc_train_ctx *ctx, const tc_tensor *a, const tc_tensor *b, i
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
   tc_status st;
-  if ((st = tc__check(ctx, "matmul", "a", a, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, "matmul", "b", b, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, "matmul", "a", a, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, "matmul", "b", b, TC_DTYPE_F32))) return st;
   char sa[96], sb[96];
   if (a->rank != 2 || b->rank != 2)
-    return tc__err(ctx, TC_ERR_ARG, "matmul: operands must be rank 2, got a %s and b %s",
-                   tc__shape(a, sa, sizeof sa), tc__shape(b, sb, sizeof sb));
+    return tc__tr_err(ctx, TC_ERR_ARG, "matmul: operands must be rank 2, got a %s and b %s",
+                   tc__tr_shape(a, sa, sizeof sa), tc__tr_shape(b, sb, sizeof sb));
   int ta = transpose_a != 0, tb = transpose_b != 0;
   int M = ta ? a->dims[1] : a->dims[0], K = ta ? a->dims[0] : a->dims[1];
   int Kb = tb ? b->dims[1] : b->dims[0], N = tb ? b->dims[0] : b->dims[1];
   if (K != Kb)
-    return tc__err(ctx, TC_ERR_ARG,
+    return tc__tr_err(ctx, TC_ERR_ARG,
                    "matmul: inner dimensions differ: a %s%s has %d, b %s%s has %d",
-                   tc__shape(a, sa, sizeof sa), ta ? " (transposed)" : "", K,
-                   tc__shape(b, sb, sizeof sb), tb ? " (transposed)" : "", Kb);
+                   tc__tr_shape(a, sa, sizeof sa), ta ? " (transposed)" : "", K,
+                   tc__tr_shape(b, sb, sizeof sb), tb ? " (transposed)" : "", Kb);
   int32_t od[2] = {M, N};
   tc_tensor *c;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 2, od, 0, &c))) return st;
-  st = tc__gemm(ctx, M, N, K, tc__f(a), a->dims[1], ta, tc__f(b), b->dims[1], tb, tc__f(c), N, 0,
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 2, od, 0, &c))) return st;
+  st = tc__tr_gemm(ctx, M, N, K, tc__f(a), a->dims[1], ta, tc__f(b), b->dims[1], tb, tc__f(c), N, 0,
                 NULL);
   if (st) return st;
   if (tc__want_node(ctx, a, b, NULL)) {
     const tc_tensor *in[2] = {a, b};
-    tc__node *nd = tc__record(ctx, "matmul", matmul_backward, c, 2, in);
+    tc__node *nd = tc__tr_record(ctx, "matmul", matmul_backward, c, 2, in);
     if (!nd) return TC_ERR_NOMEM;
     nd->i[0] = ta;
     nd->i[1] = tb;
@@ -85,17 +85,17 @@ static tc_status dense_backward(tc_train_ctx *ctx, tc__node *nd, const float *g)
   int fresh;
   tc_status st;
   if (tc__needs_grad(x)) {
-    float *dx = tc__grad_raw(ctx, x, &fresh);
+    float *dx = tc__tr_grad_raw(ctx, x, &fresh);
     if (!dx) return TC_ERR_NOMEM;
-    if ((st = tc__gemm(ctx, R, K, M, g, M, 0, tc__f(w), M, 1, dx, K, !fresh, NULL))) return st;
+    if ((st = tc__tr_gemm(ctx, R, K, M, g, M, 0, tc__f(w), M, 1, dx, K, !fresh, NULL))) return st;
   }
   if (tc__needs_grad(w)) {
-    float *dw = tc__grad_raw(ctx, w, &fresh);
+    float *dw = tc__tr_grad_raw(ctx, w, &fresh);
     if (!dw) return TC_ERR_NOMEM;
-    if ((st = tc__gemm(ctx, K, M, R, tc__f(x), K, 1, g, M, 0, dw, M, !fresh, NULL))) return st;
+    if ((st = tc__tr_gemm(ctx, K, M, R, tc__f(x), K, 1, g, M, 0, dw, M, !fresh, NULL))) return st;
   }
   if (tc__needs_grad(bias)) {
-    float *db = tc__grad(ctx, bias);
+    float *db = tc__tr_grad(ctx, bias);
     if (!db) return TC_ERR_NOMEM;
     col_sums(g, (size_t)R, (size_t)M, db);
   }
@@ -107,30 +107,30 @@ tc_status tc_dense(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *w,
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
   tc_status st;
-  if ((st = tc__check(ctx, "dense", "x", x, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, "dense", "kernel", w, TC_DTYPE_F32))) return st;
-  if (bias && (st = tc__check(ctx, "dense", "bias", bias, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, "dense", "x", x, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, "dense", "kernel", w, TC_DTYPE_F32))) return st;
+  if (bias && (st = tc__tr_check(ctx, "dense", "bias", bias, TC_DTYPE_F32))) return st;
   char sx[96], sw[96];
   if (x->rank < 1 || w->rank != 2 || x->dims[x->rank - 1] != w->dims[0])
-    return tc__err(ctx, TC_ERR_ARG,
+    return tc__tr_err(ctx, TC_ERR_ARG,
                    "dense: input %s does not match kernel %s (want x [..., K], kernel [K, M])",
-                   tc__shape(x, sx, sizeof sx), tc__shape(w, sw, sizeof sw));
+                   tc__tr_shape(x, sx, sizeof sx), tc__tr_shape(w, sw, sizeof sw));
   int K = w->dims[0], M = w->dims[1];
   if (bias && (bias->rank != 1 || bias->dims[0] != M))
-    return tc__err(ctx, TC_ERR_ARG, "dense: bias %s does not match kernel %s (want [%d])",
-                   tc__shape(bias, sx, sizeof sx), tc__shape(w, sw, sizeof sw), M);
+    return tc__tr_err(ctx, TC_ERR_ARG, "dense: bias %s does not match kernel %s (want [%d])",
+                   tc__tr_shape(bias, sx, sizeof sx), tc__tr_shape(w, sw, sizeof sw), M);
   int32_t od[TC_MAX_DIMS];
   memcpy(od, x->dims, sizeof od);
   od[x->rank - 1] = M;
   int R = (int)(x->size / (size_t)K);
   tc_tensor *y;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, x->rank, od, 0, &y))) return st;
-  st = tc__gemm(ctx, R, M, K, tc__f(x), K, 0, tc__f(w), M, 0, tc__f(y), M, 0,
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, x->rank, od, 0, &y))) return st;
+  st = tc__tr_gemm(ctx, R, M, K, tc__f(x), K, 0, tc__f(w), M, 0, tc__f(y), M, 0,
                 bias ? tc__f(bias) : NULL);
   if (st) return st;
   if (tc__want_node(ctx, x, w, bias)) {
     const tc_tensor *in[3] = {x, w, bias};
-    tc__node *nd = tc__record(ctx, "dense", dense_backward, y, 3, in);
+    tc__node *nd = tc__tr_record(ctx, "dense", dense_backward, y, 3, in);
     if (!nd) return TC_ERR_NOMEM;
     nd->i[0] = R;
     nd->i[1] = K;

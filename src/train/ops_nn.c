@@ -11,7 +11,7 @@
 
 static tc_status softmax_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *xt = nd->in[0];
-  float *dx = tc__grad(ctx, xt);
+  float *dx = tc__tr_grad(ctx, xt);
   if (!dx) return TC_ERR_NOMEM;
   const float *y = tc__f(nd->out);
   size_t C = (size_t)xt->dims[xt->rank - 1], rows = xt->size / C;
@@ -53,15 +53,15 @@ static tc_status softmax_op(tc_train_ctx *ctx, const char *name, int logsm, cons
                             tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  tc_status st = tc__check(ctx, name, "x", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, name, "x", x, TC_DTYPE_F32);
   if (st) return st;
-  if (x->rank < 1) return tc__err(ctx, TC_ERR_ARG, "%s: x must have rank >= 1", name);
+  if (x->rank < 1) return tc__tr_err(ctx, TC_ERR_ARG, "%s: x must have rank >= 1", name);
   tc_tensor *y;
-  if ((st = tc__new_like(ctx, x, 0, &y))) return st;
+  if ((st = tc__tr_new_like(ctx, x, 0, &y))) return st;
   size_t C = (size_t)x->dims[x->rank - 1];
   softmax_rows(tc__f(x), tc__f(y), x->size / C, C, logsm);
   if (tc__want_node(ctx, x, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, name, softmax_backward, y, 1, &x);
+    tc__node *nd = tc__tr_record(ctx, name, softmax_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;
     nd->i[0] = logsm;
   }
@@ -79,7 +79,7 @@ tc_status tc_log_softmax(tc_train_ctx *ctx, const tc_tensor *x, tc_tensor **out)
 /* ---- dropout ---- */
 
 static tc_status dropout_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   const float *mask = nd->extra;
   for (size_t i = 0; i < nd->out->size; i++) dx[i] += g[i] * mask[i];
@@ -90,29 +90,29 @@ tc_status tc_dropout(tc_train_ctx *ctx, const tc_tensor *x, float rate, int trai
                      tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  tc_status st = tc__check(ctx, "dropout", "x", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, "dropout", "x", x, TC_DTYPE_F32);
   if (st) return st;
   if (!(rate >= 0.0f && rate < 1.0f))
-    return tc__err(ctx, TC_ERR_ARG, "dropout: rate %g is outside [0, 1)", (double)rate);
+    return tc__tr_err(ctx, TC_ERR_ARG, "dropout: rate %g is outside [0, 1)", (double)rate);
   if (!training || rate == 0.0f) {
     *out = (tc_tensor *)x;
     return TC_OK;
   }
   tc_tensor *y;
-  if ((st = tc__new_like(ctx, x, 0, &y))) return st;
+  if ((st = tc__tr_new_like(ctx, x, 0, &y))) return st;
   int rec = tc__want_node(ctx, x, NULL, NULL);
   float *mask = NULL;
-  if (rec && !(mask = tc__step_alloc(ctx, x->size * sizeof(float)))) return TC_ERR_NOMEM;
+  if (rec && !(mask = tc__tr_alloc(ctx, x->size * sizeof(float)))) return TC_ERR_NOMEM;
   float scale = 1.0f / (1.0f - rate);
   const float *px = tc__f(x);
   float *py = tc__f(y);
   for (size_t i = 0; i < x->size; i++) {
-    float m = tc__rng_uniform(ctx->rng) < rate ? 0.0f : scale;
+    float m = tc__tr_rng_uniform(ctx->rng) < rate ? 0.0f : scale;
     py[i] = px[i] * m;
     if (mask) mask[i] = m;
   }
   if (rec) {
-    tc__node *nd = tc__record(ctx, "dropout", dropout_backward, y, 1, &x);
+    tc__node *nd = tc__tr_record(ctx, "dropout", dropout_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;
     nd->extra = mask;
   }
@@ -130,7 +130,7 @@ static tc_status bn_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   const float *mean = nd->extra, *invstd = mean + C, *x = tc__f(xt);
   const float *gamma = gt ? tc__f(gt) : NULL;
   /* Per-channel sums: sg = sum(g), sgx = sum(g * xhat). */
-  float *sg = tc__step_alloc(ctx, 2 * C * sizeof(float));
+  float *sg = tc__tr_alloc(ctx, 2 * C * sizeof(float));
   if (!sg) return TC_ERR_NOMEM;
   float *sgx = sg + C;
   memset(sg, 0, 2 * C * sizeof(float));
@@ -142,17 +142,17 @@ static tc_status bn_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
     }
   }
   if (tc__needs_grad(gt)) {
-    float *dg = tc__grad(ctx, gt);
+    float *dg = tc__tr_grad(ctx, gt);
     if (!dg) return TC_ERR_NOMEM;
     for (size_t c = 0; c < C; c++) dg[c] += sgx[c];
   }
   if (tc__needs_grad(bt)) {
-    float *db = tc__grad(ctx, bt);
+    float *db = tc__tr_grad(ctx, bt);
     if (!db) return TC_ERR_NOMEM;
     for (size_t c = 0; c < C; c++) db[c] += sg[c];
   }
   if (tc__needs_grad(xt)) {
-    float *dx = tc__grad(ctx, xt);
+    float *dx = tc__tr_grad(ctx, xt);
     if (!dx) return TC_ERR_NOMEM;
     float invR = 1.0f / (float)R;
     for (size_t r = 0; r < R; r++) {
@@ -176,12 +176,12 @@ static tc_status bn_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
 static tc_status check_vec(tc_train_ctx *ctx, const char *what, const tc_tensor *v,
                            const tc_tensor *x, int C) {
   if (!v) return TC_OK;
-  tc_status st = tc__check(ctx, "batch_norm", what, v, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, "batch_norm", what, v, TC_DTYPE_F32);
   if (st) return st;
   if (v->size != (size_t)C) {
     char sv[96], sx[96];
-    return tc__err(ctx, TC_ERR_ARG, "batch_norm: %s %s does not match the %d channels of x %s",
-                   what, tc__shape(v, sv, sizeof sv), C, tc__shape(x, sx, sizeof sx));
+    return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: %s %s does not match the %d channels of x %s",
+                   what, tc__tr_shape(v, sv, sizeof sv), C, tc__tr_shape(x, sx, sizeof sx));
   }
   return TC_OK;
 }
@@ -194,22 +194,22 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
   *out = NULL;
   if (batch_mean) *batch_mean = NULL;
   if (batch_var) *batch_var = NULL;
-  tc_status st = tc__check(ctx, "batch_norm", "x", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, "batch_norm", "x", x, TC_DTYPE_F32);
   if (st) return st;
-  if (x->rank < 1) return tc__err(ctx, TC_ERR_ARG, "batch_norm: x must have rank >= 1");
+  if (x->rank < 1) return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: x must have rank >= 1");
   int C = x->dims[x->rank - 1];
   if ((st = check_vec(ctx, "gamma", gamma, x, C)) || (st = check_vec(ctx, "beta", beta, x, C)))
     return st;
   if (!training) {
     if (!mean_in || !var_in)
-      return tc__err(ctx, TC_ERR_ARG, "batch_norm: inference needs mean and var");
+      return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: inference needs mean and var");
     if ((st = check_vec(ctx, "mean", mean_in, x, C)) ||
         (st = check_vec(ctx, "var", var_in, x, C)))
       return st;
   }
-  if (!(epsilon >= 0.0f)) return tc__err(ctx, TC_ERR_ARG, "batch_norm: epsilon < 0");
+  if (!(epsilon >= 0.0f)) return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: epsilon < 0");
   size_t R = x->size / (size_t)C;
-  float *stats = tc__step_alloc(ctx, 2 * (size_t)C * sizeof(float));
+  float *stats = tc__tr_alloc(ctx, 2 * (size_t)C * sizeof(float));
   if (!stats) return TC_ERR_NOMEM;
   float *mean = stats, *invstd = stats + C;
   const float *px = tc__f(x);
@@ -217,7 +217,7 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
   tc_tensor *bm = NULL, *bv = NULL;
   if (training) {
     /* Two passes in double: the mean, then the biased variance around it. */
-    double *acc = tc__step_alloc(ctx, (size_t)C * sizeof(double));
+    double *acc = tc__tr_alloc(ctx, (size_t)C * sizeof(double));
     if (!acc) return TC_ERR_NOMEM;
     memset(acc, 0, (size_t)C * sizeof(double));
     for (size_t r = 0; r < R; r++)
@@ -229,8 +229,8 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
         double d = px[r * C + c] - mean[c];
         acc[c] += d * d;
       }
-    if ((batch_mean && (st = tc__new(ctx, TC_DTYPE_F32, 1, dc, 0, &bm))) ||
-        (batch_var && (st = tc__new(ctx, TC_DTYPE_F32, 1, dc, 0, &bv))))
+    if ((batch_mean && (st = tc__tr_new(ctx, TC_DTYPE_F32, 1, dc, 0, &bm))) ||
+        (batch_var && (st = tc__tr_new(ctx, TC_DTYPE_F32, 1, dc, 0, &bv))))
       return st;
     for (int c = 0; c < C; c++) {
       float var = (float)(acc[c] / (double)R);
@@ -245,11 +245,11 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
     }
   }
   tc_tensor *y;
-  if ((st = tc__new_like(ctx, x, 0, &y))) return st;
+  if ((st = tc__tr_new_like(ctx, x, 0, &y))) return st;
   float *py = tc__f(y);
   const float *pg = gamma ? tc__f(gamma) : NULL, *pb = beta ? tc__f(beta) : NULL;
   /* y = x * k + o with per-channel k = gamma*invstd, o = beta - mean*k. */
-  float *k = tc__step_alloc(ctx, 2 * (size_t)C * sizeof(float));
+  float *k = tc__tr_alloc(ctx, 2 * (size_t)C * sizeof(float));
   if (!k) return TC_ERR_NOMEM;
   float *o = k + C;
   for (int c = 0; c < C; c++) {
@@ -260,7 +260,7 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
     for (int c = 0; c < C; c++) py[r * C + c] = px[r * C + c] * k[c] + o[c];
   if (tc__want_node(ctx, x, gamma, beta)) {
     const tc_tensor *in[3] = {x, gamma, beta};
-    tc__node *nd = tc__record(ctx, "batch_norm", bn_backward, y, 3, in);
+    tc__node *nd = tc__tr_record(ctx, "batch_norm", bn_backward, y, 3, in);
     if (!nd) return TC_ERR_NOMEM;
     nd->extra = stats;
     nd->i[0] = training != 0;
@@ -275,7 +275,7 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
 
 static tc_status xent_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *lt = nd->in[0];
-  float *dl = tc__grad(ctx, lt);
+  float *dl = tc__tr_grad(ctx, lt);
   if (!dl) return TC_ERR_NOMEM;
   const float *p = nd->extra;
   const int32_t *lab = tc__i(nd->saved[0]);
@@ -297,21 +297,21 @@ tc_status tc_softmax_xent_sparse(tc_train_ctx *ctx, const tc_tensor *logits,
   if (probs) *probs = NULL;
   tc_status st;
   const char *name = "softmax_xent_sparse";
-  if ((st = tc__check(ctx, name, "logits", logits, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, name, "labels", labels, TC_DTYPE_I32))) return st;
+  if ((st = tc__tr_check(ctx, name, "logits", logits, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, name, "labels", labels, TC_DTYPE_I32))) return st;
   char sl[96], sy[96];
   if (logits->rank != 2 || labels->size != (size_t)logits->dims[0])
-    return tc__err(ctx, TC_ERR_ARG, "%s: logits %s must be [N,C] and labels %s have N elements",
-                   name, tc__shape(logits, sl, sizeof sl), tc__shape(labels, sy, sizeof sy));
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: logits %s must be [N,C] and labels %s have N elements",
+                   name, tc__tr_shape(logits, sl, sizeof sl), tc__tr_shape(labels, sy, sizeof sy));
   size_t N = (size_t)logits->dims[0], C = (size_t)logits->dims[1];
   const int32_t *lab = tc__i(labels);
   for (size_t n = 0; n < N; n++)
     if (lab[n] < 0 || (size_t)lab[n] >= C)
-      return tc__err(ctx, TC_ERR_RUNTIME, "%s: label %d at row %zu is outside [0, %zu)", name,
+      return tc__tr_err(ctx, TC_ERR_RUNTIME, "%s: label %d at row %zu is outside [0, %zu)", name,
                      (int)lab[n], n, C);
   tc_tensor *pt, *lt;
-  if ((st = tc__new_like(ctx, logits, 0, &pt))) return st;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 0, NULL, 0, &lt))) return st;
+  if ((st = tc__tr_new_like(ctx, logits, 0, &pt))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 0, NULL, 0, &lt))) return st;
   const float *x = tc__f(logits);
   float *p = tc__f(pt);
   double total = 0;
@@ -331,7 +331,7 @@ tc_status tc_softmax_xent_sparse(tc_train_ctx *ctx, const tc_tensor *logits,
   }
   tc__f(lt)[0] = (float)(total / (double)N);
   if (tc__want_node(ctx, logits, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, name, xent_backward, lt, 1, &logits);
+    tc__node *nd = tc__tr_record(ctx, name, xent_backward, lt, 1, &logits);
     if (!nd) return TC_ERR_NOMEM;
     nd->extra = p;
     nd->saved[0] = (tc_tensor *)labels;

@@ -13,23 +13,23 @@ typedef struct pgeo {
 
 static tc_status pool_geo(tc_train_ctx *ctx, const char *op, const tc_tensor *x,
                           const tc_pool_params *p, pgeo *g) {
-  tc_status st = tc__check(ctx, op, "input", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, op, "input", x, TC_DTYPE_F32);
   if (st) return st;
-  if (!p) return tc__err(ctx, TC_ERR_ARG, "%s: params is NULL", op);
+  if (!p) return tc__tr_err(ctx, TC_ERR_ARG, "%s: params is NULL", op);
   char sx[96];
-  tc__shape(x, sx, sizeof sx);
-  if (x->rank != 4) return tc__err(ctx, TC_ERR_ARG, "%s: input %s must be NHWC", op, sx);
+  tc__tr_shape(x, sx, sizeof sx);
+  if (x->rank != 4) return tc__tr_err(ctx, TC_ERR_ARG, "%s: input %s must be NHWC", op, sx);
   if (p->size_h < 1 || p->size_w < 1 || p->stride_h < 0 || p->stride_w < 0 ||
       (p->padding != TC_PADDING_SAME && p->padding != TC_PADDING_VALID))
-    return tc__err(ctx, TC_ERR_ARG, "%s: invalid window %dx%d, stride %dx%d or padding", op,
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: invalid window %dx%d, stride %dx%d or padding", op,
                    p->size_h, p->size_w, p->stride_h, p->stride_w);
   g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->c = x->dims[3];
   g->kh = p->size_h, g->kw = p->size_w;
   g->sh = p->stride_h ? p->stride_h : p->size_h;
   g->sw = p->stride_w ? p->stride_w : p->size_w;
-  if (!tc__conv_out(g->h, g->kh, g->sh, 1, p->padding, &g->oh, &g->pt) ||
-      !tc__conv_out(g->w, g->kw, g->sw, 1, p->padding, &g->ow, &g->pl))
-    return tc__err(ctx, TC_ERR_ARG, "%s: input %s is smaller than the %dx%d window (VALID)", op,
+  if (!tc__tr_conv_out(g->h, g->kh, g->sh, 1, p->padding, &g->oh, &g->pt) ||
+      !tc__tr_conv_out(g->w, g->kw, g->sw, 1, p->padding, &g->ow, &g->pl))
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: input %s is smaller than the %dx%d window (VALID)", op,
                    sx, g->kh, g->kw);
   return TC_OK;
 }
@@ -42,7 +42,7 @@ static inline void win(const pgeo *g, int oy, int ox, int *y0, int *y1, int *x0,
 }
 
 static tc_status maxpool_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   const int32_t *arg = nd->extra;
   size_t n = nd->out->size;
@@ -59,10 +59,10 @@ tc_status tc_max_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
   if (st) return st;
   int32_t od[4] = {g.n, g.oh, g.ow, g.c};
   tc_tensor *yt;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 4, od, 0, &yt))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 4, od, 0, &yt))) return st;
   int rec = tc__want_node(ctx, xt, NULL, NULL);
   int32_t *arg = NULL;
-  if (rec && !(arg = tc__step_alloc(ctx, yt->size * sizeof(int32_t)))) return TC_ERR_NOMEM;
+  if (rec && !(arg = tc__tr_alloc(ctx, yt->size * sizeof(int32_t)))) return TC_ERR_NOMEM;
   const float *x = tc__f(xt);
   float *y = tc__f(yt);
   int C = g.c;
@@ -92,7 +92,7 @@ tc_status tc_max_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
         }
       }
   if (rec) {
-    tc__node *nd = tc__record(ctx, "max_pool2d", maxpool_backward, yt, 1, &xt);
+    tc__node *nd = tc__tr_record(ctx, "max_pool2d", maxpool_backward, yt, 1, &xt);
     if (!nd) return TC_ERR_NOMEM;
     nd->extra = arg;
   }
@@ -101,7 +101,7 @@ tc_status tc_max_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
 }
 
 static tc_status avgpool_backward(tc_train_ctx *ctx, tc__node *nd, const float *gy) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   const pgeo *g = nd->extra;
   int C = g->c;
@@ -130,7 +130,7 @@ tc_status tc_avg_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
   if (st) return st;
   int32_t od[4] = {g.n, g.oh, g.ow, g.c};
   tc_tensor *yt;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, 4, od, 1, &yt))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, 4, od, 1, &yt))) return st;
   const float *x = tc__f(xt);
   float *y = tc__f(yt);
   int C = g.c;
@@ -149,8 +149,8 @@ tc_status tc_avg_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
         for (int c = 0; c < C; c++) o[c] *= inv;
       }
   if (tc__want_node(ctx, xt, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, "avg_pool2d", avgpool_backward, yt, 1, &xt);
-    if (!nd || !(nd->extra = tc__step_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
+    tc__node *nd = tc__tr_record(ctx, "avg_pool2d", avgpool_backward, yt, 1, &xt);
+    if (!nd || !(nd->extra = tc__tr_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
     memcpy(nd->extra, &g, sizeof g);
   }
   *out = yt;
@@ -159,7 +159,7 @@ tc_status tc_avg_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, const tc_pool_pa
 
 static tc_status gap_backward(tc_train_ctx *ctx, tc__node *nd, const float *gy) {
   tc_tensor *xt = nd->in[0];
-  float *dx = tc__grad(ctx, xt);
+  float *dx = tc__tr_grad(ctx, xt);
   if (!dx) return TC_ERR_NOMEM;
   int N = xt->dims[0], HW = xt->dims[1] * xt->dims[2], C = xt->dims[3];
   float inv = 1.0f / (float)HW;
@@ -176,16 +176,16 @@ tc_status tc_global_avg_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, int keepd
                                tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  tc_status st = tc__check(ctx, "global_avg_pool2d", "input", xt, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, "global_avg_pool2d", "input", xt, TC_DTYPE_F32);
   if (st) return st;
   char sx[96];
   if (xt->rank != 4)
-    return tc__err(ctx, TC_ERR_ARG, "global_avg_pool2d: input %s must be NHWC",
-                   tc__shape(xt, sx, sizeof sx));
+    return tc__tr_err(ctx, TC_ERR_ARG, "global_avg_pool2d: input %s must be NHWC",
+                   tc__tr_shape(xt, sx, sizeof sx));
   int N = xt->dims[0], HW = xt->dims[1] * xt->dims[2], C = xt->dims[3];
   int32_t od4[4] = {N, 1, 1, C}, od2[2] = {N, C};
   tc_tensor *yt;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, keepdims ? 4 : 2, keepdims ? od4 : od2, 1, &yt)))
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, keepdims ? 4 : 2, keepdims ? od4 : od2, 1, &yt)))
     return st;
   const float *x = tc__f(xt);
   float *y = tc__f(yt), inv = 1.0f / (float)HW;
@@ -198,7 +198,7 @@ tc_status tc_global_avg_pool2d(tc_train_ctx *ctx, const tc_tensor *xt, int keepd
     for (int c = 0; c < C; c++) o[c] *= inv;
   }
   if (tc__want_node(ctx, xt, NULL, NULL) &&
-      !tc__record(ctx, "global_avg_pool2d", gap_backward, yt, 1, &xt))
+      !tc__tr_record(ctx, "global_avg_pool2d", gap_backward, yt, 1, &xt))
     return TC_ERR_NOMEM;
   *out = yt;
   return TC_OK;

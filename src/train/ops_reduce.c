@@ -87,7 +87,7 @@ static int classify(const tc_tensor *x, const int *mask, size_t *inner) {
 
 static tc_status sum_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *x = nd->in[0];
-  float *dx = tc__grad(ctx, x);
+  float *dx = tc__tr_grad(ctx, x);
   if (!dx) return TC_ERR_NOMEM;
   const size_t *ost = nd->extra;
   float scale = nd->f[0];
@@ -110,7 +110,7 @@ static tc_status sum_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
 }
 
 static tc_status max_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   const size_t *arg = nd->extra;
   for (size_t j = 0; j < nd->out->size; j++) dx[arg[j]] += g[j];
@@ -122,20 +122,20 @@ static tc_status reduce(tc_train_ctx *ctx, int op, const tc_tensor *x, int n_axe
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
   const char *name = red_names[op];
-  tc_status st = tc__check(ctx, name, "x", x, TC_DTYPE_F32);
+  tc_status st = tc__tr_check(ctx, name, "x", x, TC_DTYPE_F32);
   if (st) return st;
   char sx[96];
   int mask[TC_MAX_DIMS] = {0};
   if (n_axes < 0 || (n_axes > 0 && !axes))
-    return tc__err(ctx, TC_ERR_ARG, "%s: invalid axes list", name);
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: invalid axes list", name);
   if (n_axes == 0) {
     for (int d = 0; d < x->rank; d++) mask[d] = 1;
   }
   for (int k = 0; k < n_axes; k++) {
     int a = axes[k] < 0 ? axes[k] + x->rank : axes[k];
     if (a < 0 || a >= x->rank || mask[a])
-      return tc__err(ctx, TC_ERR_ARG, "%s: axis %d is out of range or repeated for shape %s",
-                     name, axes[k], tc__shape(x, sx, sizeof sx));
+      return tc__tr_err(ctx, TC_ERR_ARG, "%s: axis %d is out of range or repeated for shape %s",
+                     name, axes[k], tc__tr_shape(x, sx, sizeof sx));
     mask[a] = 1;
   }
   int32_t od[TC_MAX_DIMS];
@@ -150,7 +150,7 @@ static tc_status reduce(tc_train_ctx *ctx, int op, const tc_tensor *x, int n_axe
     }
   }
   tc_tensor *y;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, r, od, op != R_MAX, &y))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, r, od, op != R_MAX, &y))) return st;
   size_t ost[TC_MAX_DIMS];
   out_strides(x, mask, ost);
   const float *px = tc__f(x);
@@ -158,9 +158,9 @@ static tc_status reduce(tc_train_ctx *ctx, int op, const tc_tensor *x, int n_axe
   int rec = tc__want_node(ctx, x, NULL, NULL);
   if (op == R_MAX) {
     size_t *arg = NULL;
-    if (rec && !(arg = tc__step_alloc(ctx, y->size * sizeof(size_t)))) return TC_ERR_NOMEM;
+    if (rec && !(arg = tc__tr_alloc(ctx, y->size * sizeof(size_t)))) return TC_ERR_NOMEM;
     for (size_t j = 0; j < y->size; j++) py[j] = -FLT_MAX;
-    unsigned char *seen = tc__step_alloc(ctx, y->size);
+    unsigned char *seen = tc__tr_alloc(ctx, y->size);
     if (!seen) return TC_ERR_NOMEM;
     memset(seen, 0, y->size);
     FOR_EACH(x, ost, {
@@ -171,7 +171,7 @@ static tc_status reduce(tc_train_ctx *ctx, int op, const tc_tensor *x, int n_axe
       }
     });
     if (rec) {
-      tc__node *nd = tc__record(ctx, name, max_backward, y, 1, &x);
+      tc__node *nd = tc__tr_record(ctx, name, max_backward, y, 1, &x);
       if (!nd) return TC_ERR_NOMEM;
       nd->extra = arg;
     }
@@ -192,8 +192,8 @@ static tc_status reduce(tc_train_ctx *ctx, int op, const tc_tensor *x, int n_axe
     if (op == R_MEAN)
       for (size_t j = 0; j < y->size; j++) py[j] *= scale;
     if (rec) {
-      tc__node *nd = tc__record(ctx, name, sum_backward, y, 1, &x);
-      size_t *keep = nd ? tc__step_alloc(ctx, sizeof ost) : NULL;
+      tc__node *nd = tc__tr_record(ctx, name, sum_backward, y, 1, &x);
+      size_t *keep = nd ? tc__tr_alloc(ctx, sizeof ost) : NULL;
       if (!keep) return TC_ERR_NOMEM;
       memcpy(keep, ost, sizeof ost);
       nd->extra = keep;

@@ -8,7 +8,7 @@
 /* ---- reshape ---- */
 
 static tc_status reshape_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   for (size_t i = 0; i < nd->out->size; i++) dx[i] += g[i];
   return TC_OK;
@@ -18,11 +18,11 @@ tc_status tc_reshape(tc_train_ctx *ctx, const tc_tensor *x, int rank, const int3
                      tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  if (!x) return tc__err(ctx, TC_ERR_ARG, "reshape: x is NULL");
+  if (!x) return tc__tr_err(ctx, TC_ERR_ARG, "reshape: x is NULL");
   char sx[96];
-  tc__shape(x, sx, sizeof sx);
+  tc__tr_shape(x, sx, sizeof sx);
   if (rank < 0 || rank > TC_MAX_DIMS || (rank && !dims))
-    return tc__err(ctx, TC_ERR_ARG, "reshape: invalid target rank %d for %s", rank, sx);
+    return tc__tr_err(ctx, TC_ERR_ARG, "reshape: invalid target rank %d for %s", rank, sx);
   int32_t od[TC_MAX_DIMS];
   int infer = -1;
   size_t known = 1;
@@ -31,7 +31,7 @@ tc_status tc_reshape(tc_train_ctx *ctx, const tc_tensor *x, int rank, const int3
     if (dims[i] == -1 && infer < 0) {
       infer = i;
     } else if (dims[i] < 1) {
-      return tc__err(ctx, TC_ERR_ARG, "reshape: dim %d of the target is %d (input %s)", i,
+      return tc__tr_err(ctx, TC_ERR_ARG, "reshape: dim %d of the target is %d (input %s)", i,
                      (int)dims[i], sx);
     } else {
       known *= (size_t)dims[i];
@@ -39,19 +39,19 @@ tc_status tc_reshape(tc_train_ctx *ctx, const tc_tensor *x, int rank, const int3
   }
   if (infer >= 0) {
     if (known == 0 || x->size % known)
-      return tc__err(ctx, TC_ERR_ARG, "reshape: cannot infer dim %d: %zu elements of %s are "
+      return tc__tr_err(ctx, TC_ERR_ARG, "reshape: cannot infer dim %d: %zu elements of %s are "
                      "not a multiple of %zu", infer, x->size, sx, known);
     od[infer] = (int32_t)(x->size / known);
     known *= (size_t)od[infer];
   }
   if (known != x->size)
-    return tc__err(ctx, TC_ERR_ARG, "reshape: input %s has %zu elements, target has %zu", sx,
+    return tc__tr_err(ctx, TC_ERR_ARG, "reshape: input %s has %zu elements, target has %zu", sx,
                    x->size, known);
   tc_tensor *y;
   tc_status st = tc_tensor_wrap(ctx, x->dtype, rank, od, x->data, &y);
   if (st) return st;
   if (x->dtype == TC_DTYPE_F32 && tc__want_node(ctx, x, NULL, NULL) &&
-      !tc__record(ctx, "reshape", reshape_backward, y, 1, &x))
+      !tc__tr_record(ctx, "reshape", reshape_backward, y, 1, &x))
     return TC_ERR_NOMEM;
   *out = y;
   return TC_OK;
@@ -78,7 +78,7 @@ tc_status tc_reshape(tc_train_ctx *ctx, const tc_tensor *x, int rank, const int3
   } while (0)
 
 static tc_status transpose_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   const size_t *ist = nd->extra;
   FOR_PERM(nd->out, ist, dx[off] += g[i]);
@@ -88,30 +88,30 @@ static tc_status transpose_backward(tc_train_ctx *ctx, tc__node *nd, const float
 tc_status tc_transpose(tc_train_ctx *ctx, const tc_tensor *x, const int *perm, tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  if (!x) return tc__err(ctx, TC_ERR_ARG, "transpose: x is NULL");
+  if (!x) return tc__tr_err(ctx, TC_ERR_ARG, "transpose: x is NULL");
   int r = x->rank, p[TC_MAX_DIMS], used[TC_MAX_DIMS] = {0};
   char sx[96];
   for (int i = 0; i < r; i++) {
     p[i] = perm ? perm[i] : r - 1 - i;
     if (p[i] < 0 || p[i] >= r || used[p[i]])
-      return tc__err(ctx, TC_ERR_ARG, "transpose: perm is not a permutation of 0..%d for %s",
-                     r - 1, tc__shape(x, sx, sizeof sx));
+      return tc__tr_err(ctx, TC_ERR_ARG, "transpose: perm is not a permutation of 0..%d for %s",
+                     r - 1, tc__tr_shape(x, sx, sizeof sx));
     used[p[i]] = 1;
   }
   size_t xst[TC_MAX_DIMS], s = 1;
   for (int d = r - 1; d >= 0; d--) xst[d] = s, s *= (size_t)x->dims[d];
   int32_t od[TC_MAX_DIMS];
-  size_t *ist = tc__step_alloc(ctx, sizeof(size_t) * TC_MAX_DIMS);
+  size_t *ist = tc__tr_alloc(ctx, sizeof(size_t) * TC_MAX_DIMS);
   if (!ist) return TC_ERR_NOMEM;
   for (int i = 0; i < r; i++) od[i] = x->dims[p[i]], ist[i] = xst[p[i]];
   tc_tensor *y;
-  tc_status st = tc__new(ctx, x->dtype, r, od, 0, &y);
+  tc_status st = tc__tr_new(ctx, x->dtype, r, od, 0, &y);
   if (st) return st;
   const uint32_t *src = x->data;
   uint32_t *dst = y->data;
   FOR_PERM(y, ist, dst[i] = src[off]);
   if (x->dtype == TC_DTYPE_F32 && tc__want_node(ctx, x, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, "transpose", transpose_backward, y, 1, &x);
+    tc__node *nd = tc__tr_record(ctx, "transpose", transpose_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;
     nd->extra = ist;
   }
@@ -133,7 +133,7 @@ static tc_status concat_backward(tc_train_ctx *ctx, tc__node *nd, const float *g
     tc_tensor *x = ci->xs[k];
     size_t inner = x->size / ci->outer;
     if (tc__needs_grad(x)) {
-      float *dx = tc__grad(ctx, x);
+      float *dx = tc__tr_grad(ctx, x);
       if (!dx) return TC_ERR_NOMEM;
       for (size_t o = 0; o < ci->outer; o++) {
         const float *src = g + o * ci->out_inner + pos;
@@ -150,13 +150,13 @@ tc_status tc_concat(tc_train_ctx *ctx, size_t n, const tc_tensor *const *xs, int
                     tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  if (n == 0 || !xs || !xs[0]) return tc__err(ctx, TC_ERR_ARG, "concat: no inputs");
+  if (n == 0 || !xs || !xs[0]) return tc__tr_err(ctx, TC_ERR_ARG, "concat: no inputs");
   const tc_tensor *x0 = xs[0];
   int r = x0->rank, ax = axis < 0 ? axis + r : axis;
   char s0[96], sk[96];
   if (ax < 0 || ax >= r)
-    return tc__err(ctx, TC_ERR_ARG, "concat: axis %d is out of range for %s", axis,
-                   tc__shape(x0, s0, sizeof s0));
+    return tc__tr_err(ctx, TC_ERR_ARG, "concat: axis %d is out of range for %s", axis,
+                   tc__tr_shape(x0, s0, sizeof s0));
   int32_t od[TC_MAX_DIMS];
   memcpy(od, x0->dims, sizeof od);
   int need = 0;
@@ -165,13 +165,13 @@ tc_status tc_concat(tc_train_ctx *ctx, size_t n, const tc_tensor *const *xs, int
     int ok = x && x->rank == r && x->dtype == x0->dtype;
     for (int d = 0; ok && d < r; d++) ok = d == ax || x->dims[d] == x0->dims[d];
     if (!ok)
-      return tc__err(ctx, TC_ERR_ARG, "concat: input %zu %s does not match input 0 %s (axis %d)",
-                     k, tc__shape(x, sk, sizeof sk), tc__shape(x0, s0, sizeof s0), axis);
+      return tc__tr_err(ctx, TC_ERR_ARG, "concat: input %zu %s does not match input 0 %s (axis %d)",
+                     k, tc__tr_shape(x, sk, sizeof sk), tc__tr_shape(x0, s0, sizeof s0), axis);
     od[ax] += x->dims[ax];
   }
   for (size_t k = 0; k < n; k++) need |= tc__needs_grad(xs[k]);
   tc_tensor *y;
-  tc_status st = tc__new(ctx, x0->dtype, r, od, 0, &y);
+  tc_status st = tc__tr_new(ctx, x0->dtype, r, od, 0, &y);
   if (st) return st;
   size_t outer = 1;
   for (int d = 0; d < ax; d++) outer *= (size_t)od[d];
@@ -185,8 +185,8 @@ tc_status tc_concat(tc_train_ctx *ctx, size_t n, const tc_tensor *const *xs, int
     pos += inner;
   }
   if (ctx->recording && need && x0->dtype == TC_DTYPE_F32) {
-    concat_info *ci = tc__step_alloc(ctx, sizeof *ci + n * sizeof(tc_tensor *));
-    tc__node *nd = ci ? tc__record(ctx, "concat", concat_backward, y, 0, NULL) : NULL;
+    concat_info *ci = tc__tr_alloc(ctx, sizeof *ci + n * sizeof(tc_tensor *));
+    tc__node *nd = ci ? tc__tr_record(ctx, "concat", concat_backward, y, 0, NULL) : NULL;
     if (!nd) return TC_ERR_NOMEM;
     ci->n = n;
     ci->outer = outer;
@@ -227,7 +227,7 @@ static void slice_walk(const tc_tensor *x, const tc_tensor *y, const int32_t *be
 }
 
 static tc_status slice_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
-  float *dx = tc__grad(ctx, nd->in[0]);
+  float *dx = tc__tr_grad(ctx, nd->in[0]);
   if (!dx) return TC_ERR_NOMEM;
   slice_walk(nd->in[0], nd->out, nd->i, 1, NULL, NULL, g, dx);
   return TC_OK;
@@ -237,24 +237,24 @@ tc_status tc_slice(tc_train_ctx *ctx, const tc_tensor *x, const int32_t *begin,
                    const int32_t *size, tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  if (!x) return tc__err(ctx, TC_ERR_ARG, "slice: x is NULL");
+  if (!x) return tc__tr_err(ctx, TC_ERR_ARG, "slice: x is NULL");
   int r = x->rank;
-  if (r && (!begin || !size)) return tc__err(ctx, TC_ERR_ARG, "slice: begin/size is NULL");
+  if (r && (!begin || !size)) return tc__tr_err(ctx, TC_ERR_ARG, "slice: begin/size is NULL");
   int32_t od[TC_MAX_DIMS];
   char sx[96];
   for (int d = 0; d < r; d++) {
     int32_t b = begin[d], n = size[d] == -1 ? x->dims[d] - b : size[d];
     if (b < 0 || b >= x->dims[d] || n < 1 || n > x->dims[d] - b)
-      return tc__err(ctx, TC_ERR_ARG, "slice: begin %d size %d is outside dim %d of %s",
-                     (int)b, (int)size[d], d, tc__shape(x, sx, sizeof sx));
+      return tc__tr_err(ctx, TC_ERR_ARG, "slice: begin %d size %d is outside dim %d of %s",
+                     (int)b, (int)size[d], d, tc__tr_shape(x, sx, sizeof sx));
     od[d] = n;
   }
   tc_tensor *y;
-  tc_status st = tc__new(ctx, x->dtype, r, od, 0, &y);
+  tc_status st = tc__tr_new(ctx, x->dtype, r, od, 0, &y);
   if (st) return st;
   slice_walk(x, y, begin, 0, x->data, y->data, NULL, NULL);
   if (x->dtype == TC_DTYPE_F32 && tc__want_node(ctx, x, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, "slice", slice_backward, y, 1, &x);
+    tc__node *nd = tc__tr_record(ctx, "slice", slice_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;
     for (int d = 0; d < r; d++) nd->i[d] = begin[d];
   }
@@ -266,7 +266,7 @@ tc_status tc_slice(tc_train_ctx *ctx, const tc_tensor *x, const int32_t *begin,
 
 static tc_status gather_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *p = nd->in[0], *idx = nd->saved[0];
-  float *dp = tc__grad(ctx, p);
+  float *dp = tc__tr_grad(ctx, p);
   if (!dp) return TC_ERR_NOMEM;
   size_t row = p->size / (size_t)p->dims[0];
   const int32_t *ix = tc__i(idx);
@@ -283,12 +283,12 @@ tc_status tc_gather(tc_train_ctx *ctx, const tc_tensor *params, const tc_tensor 
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
   tc_status st;
-  if ((st = tc__check(ctx, "gather", "params", params, TC_DTYPE_F32))) return st;
-  if ((st = tc__check(ctx, "gather", "indices", indices, TC_DTYPE_I32))) return st;
+  if ((st = tc__tr_check(ctx, "gather", "params", params, TC_DTYPE_F32))) return st;
+  if ((st = tc__tr_check(ctx, "gather", "indices", indices, TC_DTYPE_I32))) return st;
   char sp[96], si[96];
   if (params->rank < 1 || indices->rank + params->rank - 1 > TC_MAX_DIMS)
-    return tc__err(ctx, TC_ERR_ARG, "gather: params %s / indices %s give too many dims",
-                   tc__shape(params, sp, sizeof sp), tc__shape(indices, si, sizeof si));
+    return tc__tr_err(ctx, TC_ERR_ARG, "gather: params %s / indices %s give too many dims",
+                   tc__tr_shape(params, sp, sizeof sp), tc__tr_shape(indices, si, sizeof si));
   int32_t od[TC_MAX_DIMS];
   int r = 0;
   for (int d = 0; d < indices->rank; d++) od[r++] = indices->dims[d];
@@ -297,15 +297,15 @@ tc_status tc_gather(tc_train_ctx *ctx, const tc_tensor *params, const tc_tensor 
   int32_t V = params->dims[0];
   for (size_t k = 0; k < indices->size; k++)
     if (ix[k] < 0 || ix[k] >= V)
-      return tc__err(ctx, TC_ERR_RUNTIME, "gather: index %d at %zu is outside [0, %d) of %s",
-                     (int)ix[k], k, (int)V, tc__shape(params, sp, sizeof sp));
+      return tc__tr_err(ctx, TC_ERR_RUNTIME, "gather: index %d at %zu is outside [0, %d) of %s",
+                     (int)ix[k], k, (int)V, tc__tr_shape(params, sp, sizeof sp));
   tc_tensor *y;
-  if ((st = tc__new(ctx, TC_DTYPE_F32, r, od, 0, &y))) return st;
+  if ((st = tc__tr_new(ctx, TC_DTYPE_F32, r, od, 0, &y))) return st;
   size_t row = params->size / (size_t)V;
   for (size_t k = 0; k < indices->size; k++)
     memcpy(tc__f(y) + k * row, tc__f(params) + (size_t)ix[k] * row, row * sizeof(float));
   if (tc__want_node(ctx, params, NULL, NULL)) {
-    tc__node *nd = tc__record(ctx, "gather", gather_backward, y, 1, &params);
+    tc__node *nd = tc__tr_record(ctx, "gather", gather_backward, y, 1, &params);
     if (!nd) return TC_ERR_NOMEM;
     nd->saved[0] = (tc_tensor *)indices;
   }

@@ -16,9 +16,9 @@ void tc_tape_stop(tc_train_ctx *ctx) {
 int tc_tape_recording(const tc_train_ctx *ctx) { return ctx ? ctx->recording : 0; }
 size_t tc_tape_size(const tc_train_ctx *ctx) { return ctx ? ctx->n_nodes : 0; }
 
-tc__node *tc__record(tc_train_ctx *ctx, const char *op, tc__backward_fn bw, tc_tensor *out,
+tc__node *tc__tr_record(tc_train_ctx *ctx, const char *op, tc__backward_fn bw, tc_tensor *out,
                      int n_in, const tc_tensor *const *in) {
-  tc__node *n = tc__step_alloc(ctx, sizeof *n);
+  tc__node *n = tc__tr_alloc(ctx, sizeof *n);
   if (!n) return NULL;
   memset(n, 0, sizeof *n);
   n->backward = bw;
@@ -34,12 +34,12 @@ tc__node *tc__record(tc_train_ctx *ctx, const char *op, tc__backward_fn bw, tc_t
   return n;
 }
 
-float *tc__grad_raw(tc_train_ctx *ctx, tc_tensor *t, int *fresh) {
+float *tc__tr_grad_raw(tc_train_ctx *ctx, tc_tensor *t, int *fresh) {
   if (t->grad_epoch == ctx->grad_epoch) {
     *fresh = 0;
     return t->grad;
   }
-  float *g = tc__step_alloc(ctx, t->size * sizeof(float));
+  float *g = tc__tr_alloc(ctx, t->size * sizeof(float));
   if (!g) return NULL;
   t->grad = g;
   t->grad_epoch = ctx->grad_epoch;
@@ -47,9 +47,9 @@ float *tc__grad_raw(tc_train_ctx *ctx, tc_tensor *t, int *fresh) {
   return g;
 }
 
-float *tc__grad(tc_train_ctx *ctx, tc_tensor *t) {
+float *tc__tr_grad(tc_train_ctx *ctx, tc_tensor *t) {
   int fresh;
-  float *g = tc__grad_raw(ctx, t, &fresh);
+  float *g = tc__tr_grad_raw(ctx, t, &fresh);
   if (g && fresh) memset(g, 0, t->size * sizeof(float));
   return g;
 }
@@ -66,17 +66,17 @@ tc_status tc_gradient(tc_train_ctx *ctx, const tc_tensor *loss, size_t n, tc_ten
                       tc_tensor **grads_out) {
   if (!ctx) return TC_ERR_ARG;
   if (!loss || loss->dtype != TC_DTYPE_F32 || loss->size != 1)
-    return tc__err(ctx, TC_ERR_ARG, "gradient: the loss must be a one-element float32 tensor");
-  if (n && (!wrt || !grads_out)) return tc__err(ctx, TC_ERR_ARG, "gradient: wrt/grads_out NULL");
+    return tc__tr_err(ctx, TC_ERR_ARG, "gradient: the loss must be a one-element float32 tensor");
+  if (n && (!wrt || !grads_out)) return tc__tr_err(ctx, TC_ERR_ARG, "gradient: wrt/grads_out NULL");
   for (size_t i = 0; i < n; i++) {
     grads_out[i] = NULL;
     if (!wrt[i] || wrt[i]->dtype != TC_DTYPE_F32)
-      return tc__err(ctx, TC_ERR_ARG, "gradient: wrt[%zu] is NULL or not float32", i);
+      return tc__tr_err(ctx, TC_ERR_ARG, "gradient: wrt[%zu] is NULL or not float32", i);
   }
   ctx->grad_epoch++;
   tc_tensor *l = (tc_tensor *)loss;
   if (l->flags & TC__T_NEEDS_GRAD) {
-    float *g = tc__grad(ctx, l);
+    float *g = tc__tr_grad(ctx, l);
     if (!g) return TC_ERR_NOMEM;
     g[0] = 1.0f;
     for (tc__node *nd = ctx->last; nd; nd = nd->prev) {
@@ -91,7 +91,7 @@ tc_status tc_gradient(tc_train_ctx *ctx, const tc_tensor *loss, size_t n, tc_ten
       tc_status st = tc_tensor_wrap(ctx, TC_DTYPE_F32, w->rank, w->dims, w->grad, &g);
       if (st) return st;
     } else {
-      tc_status st = tc__new_like(ctx, w, 1, &g);
+      tc_status st = tc__tr_new_like(ctx, w, 1, &g);
       if (st) return st;
     }
     grads_out[i] = g;

@@ -16,7 +16,7 @@
 
 /* ---- errors ---- */
 
-tc_status tc__err(tc_train_ctx *ctx, tc_status st, const char *fmt, ...) {
+tc_status tc__tr_err(tc_train_ctx *ctx, tc_status st, const char *fmt, ...) {
   if (ctx) {
     va_list ap;
     va_start(ap, fmt);
@@ -26,15 +26,15 @@ tc_status tc__err(tc_train_ctx *ctx, tc_status st, const char *fmt, ...) {
   return st;
 }
 
-const char *tc__shape(const tc_tensor *t, char *buf, size_t size) {
+const char *tc__tr_shape(const tc_tensor *t, char *buf, size_t size) {
   return tc_tensor_shape_str(t, buf, size);
 }
 
-tc_status tc__check(tc_train_ctx *ctx, const char *op, const char *what, const tc_tensor *t,
+tc_status tc__tr_check(tc_train_ctx *ctx, const char *op, const char *what, const tc_tensor *t,
                     tc_dtype dtype) {
-  if (!t) return tc__err(ctx, TC_ERR_ARG, "%s: %s is NULL", op, what);
+  if (!t) return tc__tr_err(ctx, TC_ERR_ARG, "%s: %s is NULL", op, what);
   if (t->dtype != dtype)
-    return tc__err(ctx, TC_ERR_ARG, "%s: %s has dtype %s, expected %s", op, what,
+    return tc__tr_err(ctx, TC_ERR_ARG, "%s: %s has dtype %s, expected %s", op, what,
                    tc_dtype_name(t->dtype), tc_dtype_name(dtype));
   return TC_OK;
 }
@@ -69,10 +69,10 @@ static void chunks_free(tc__chunk *c) {
   }
 }
 
-void *tc__step_alloc(tc_train_ctx *ctx, size_t size) {
+void *tc__tr_alloc(tc_train_ctx *ctx, size_t size) {
   size_t need = TC_ALIGN_UP(size ? size : 1, TC__ALIGN);
   if (need < size) {
-    tc__err(ctx, TC_ERR_NOMEM, "step arena: size overflow");
+    tc__tr_err(ctx, TC_ERR_NOMEM, "step arena: size overflow");
     return NULL;
   }
   tc__chunk *c = ctx->cur;
@@ -82,7 +82,7 @@ void *tc__step_alloc(tc_train_ctx *ctx, size_t size) {
       size_t sz = TC_MAX(need, TC_MAX(ctx->chunk_default, c->size));
       tc__chunk *n = chunk_new(sz);
       if (!n) {
-        tc__err(ctx, TC_ERR_NOMEM, "step arena: cannot allocate %zu bytes", sz);
+        tc__tr_err(ctx, TC_ERR_NOMEM, "step arena: cannot allocate %zu bytes", sz);
         return NULL;
       }
       c->next = n;
@@ -119,14 +119,14 @@ void tc_train_ctx_step_reset(tc_train_ctx *ctx) {
   ctx->last = NULL;
 }
 
-void *tc__scratch(tc_train_ctx *ctx, int slot, size_t size) {
+void *tc__tr_scratch(tc_train_ctx *ctx, int slot, size_t size) {
   if (ctx->scratch_size[slot] >= size) return ctx->scratch[slot];
   size_t sz = TC_ALIGN_UP(TC_MAX(size, ctx->scratch_size[slot] + ctx->scratch_size[slot] / 2),
                           TC__ALIGN);
   /* Over-allocate by one alignment unit and keep the raw pointer in front of the buffer. */
   uint8_t *raw = tc__malloc(sz + TC__ALIGN + sizeof(void *));
   if (!raw) {
-    tc__err(ctx, TC_ERR_NOMEM, "scratch: cannot allocate %zu bytes", sz);
+    tc__tr_err(ctx, TC_ERR_NOMEM, "scratch: cannot allocate %zu bytes", sz);
     return NULL;
   }
   uintptr_t p = ((uintptr_t)raw + sizeof(void *) + TC__ALIGN - 1) & ~(uintptr_t)(TC__ALIGN - 1);
@@ -154,7 +154,7 @@ tc_status tc_train_ctx_create(size_t arena_bytes, uint64_t seed, tc_train_ctx **
    * contexts (one after the other, possibly at the same address) never sees a stale match. */
   static _Atomic uint64_t next_id = 1;
   ctx->grad_epoch = atomic_fetch_add(&next_id, 1) << 32;
-  tc__rng_seed(ctx->rng, seed);
+  tc__tr_rng_seed(ctx->rng, seed);
   *out = ctx;
   return TC_OK;
 }
@@ -180,7 +180,7 @@ size_t tc_train_ctx_capacity(const tc_train_ctx *ctx) {
 }
 
 void tc_train_ctx_seed(tc_train_ctx *ctx, uint64_t seed) {
-  if (ctx) tc__rng_seed(ctx->rng, seed);
+  if (ctx) tc__tr_rng_seed(ctx->rng, seed);
 }
 
 /* ---- RNG: xoshiro256** seeded through splitmix64 ---- */
@@ -192,13 +192,13 @@ static uint64_t splitmix(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
-void tc__rng_seed(uint64_t s[4], uint64_t seed) {
+void tc__tr_rng_seed(uint64_t s[4], uint64_t seed) {
   for (int i = 0; i < 4; i++) s[i] = splitmix(&seed);
 }
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-uint64_t tc__rng_next(uint64_t s[4]) {
+uint64_t tc__tr_rng_next(uint64_t s[4]) {
   uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
   s[2] ^= s[0];
   s[3] ^= s[1];
@@ -275,14 +275,14 @@ void tc_tensor_destroy(tc_tensor *t) {
   tc__free(((void **)t)[-1]);
 }
 
-tc_status tc__new(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *dims, int zero,
+tc_status tc__tr_new(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *dims, int zero,
                   tc_tensor **out) {
   size_t n;
   if (shape_ok(dtype, rank, dims, &n))
-    return tc__err(ctx, TC_ERR_ARG, "tensor: invalid shape (rank %d) or dtype %s", rank,
+    return tc__tr_err(ctx, TC_ERR_ARG, "tensor: invalid shape (rank %d) or dtype %s", rank,
                    tc_dtype_name(dtype));
   size_t hdr = TC_ALIGN_UP(sizeof(tc_tensor), TC__ALIGN);
-  uint8_t *p = tc__step_alloc(ctx, hdr + n * 4);
+  uint8_t *p = tc__tr_alloc(ctx, hdr + n * 4);
   if (!p) return TC_ERR_NOMEM;
   tc_tensor *t = (tc_tensor *)p;
   set_shape(t, dtype, rank, dims, n);
@@ -292,15 +292,15 @@ tc_status tc__new(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *di
   return TC_OK;
 }
 
-tc_status tc__new_like(tc_train_ctx *ctx, const tc_tensor *like, int zero, tc_tensor **out) {
-  return tc__new(ctx, TC_DTYPE_F32, like->rank, like->dims, zero, out);
+tc_status tc__tr_new_like(tc_train_ctx *ctx, const tc_tensor *like, int zero, tc_tensor **out) {
+  return tc__tr_new(ctx, TC_DTYPE_F32, like->rank, like->dims, zero, out);
 }
 
 tc_status tc_tensor_step(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *dims,
                          const void *data, tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  tc_status st = tc__new(ctx, dtype, rank, dims, data == NULL, out);
+  tc_status st = tc__tr_new(ctx, dtype, rank, dims, data == NULL, out);
   if (st) return st;
   if (data) memcpy((*out)->data, data, (*out)->size * 4);
   return TC_OK;
@@ -310,12 +310,12 @@ tc_status tc_tensor_wrap(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int3
                          void *data, tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
-  if (!data) return tc__err(ctx, TC_ERR_ARG, "tensor_wrap: data is NULL");
+  if (!data) return tc__tr_err(ctx, TC_ERR_ARG, "tensor_wrap: data is NULL");
   size_t n;
   if (shape_ok(dtype, rank, dims, &n))
-    return tc__err(ctx, TC_ERR_ARG, "tensor_wrap: invalid shape (rank %d) or dtype %s", rank,
+    return tc__tr_err(ctx, TC_ERR_ARG, "tensor_wrap: invalid shape (rank %d) or dtype %s", rank,
                    tc_dtype_name(dtype));
-  tc_tensor *t = tc__step_alloc(ctx, sizeof *t);
+  tc_tensor *t = tc__tr_alloc(ctx, sizeof *t);
   if (!t) return TC_ERR_NOMEM;
   set_shape(t, dtype, rank, dims, n);
   t->data = data;
@@ -379,7 +379,7 @@ char *tc_tensor_shape_str(const tc_tensor *t, char *buf, size_t size) {
 
 /* ---- initializers ---- */
 
-static double rng_u01(uint64_t s[4]) { return (double)(tc__rng_next(s) >> 11) * 0x1.0p-53; }
+static double rng_u01(uint64_t s[4]) { return (double)(tc__tr_rng_next(s) >> 11) * 0x1.0p-53; }
 
 /* Standard normal by Box-Muller (one value per call keeps it simple and reproducible). */
 static double rng_normal(uint64_t s[4]) {
@@ -415,7 +415,7 @@ tc_status tc_tensor_init(tc_tensor *t, tc_init kind, float a, float b, uint64_t 
   if (!t || t->dtype != TC_DTYPE_F32) return TC_ERR_ARG;
   float *d = t->data;
   uint64_t s[4];
-  tc__rng_seed(s, seed);
+  tc__tr_rng_seed(s, seed);
   double fi, fo, lim = 0, sd = 0;
   fans(t, &fi, &fo);
   int uniform = 1;

@@ -29,7 +29,7 @@ struct tc_tensor {
 };
 
 /* Backward of one node: reads n->out's gradient and adds into the gradients of its inputs that
- * need one (tc__grad / tc__needs_grad). Returns TC_OK or TC_ERR_NOMEM. */
+ * need one (tc__tr_grad / tc__needs_grad). Returns TC_OK or TC_ERR_NOMEM. */
 typedef tc_status (*tc__backward_fn)(tc_train_ctx *ctx, tc__node *n, const float *dy);
 
 #define TC__NODE_MAX_IN 4
@@ -73,29 +73,29 @@ struct tc_train_ctx {
 
 /* ---- memory ---- */
 /* 64-byte aligned, NOT zeroed; NULL on out-of-memory (the message is set). */
-void *tc__step_alloc(tc_train_ctx *ctx, size_t size);
+void *tc__tr_alloc(tc_train_ctx *ctx, size_t size);
 /* A reusable scratch buffer (slot TC__SCRATCH_*), grown on demand, never shrunk. */
-void *tc__scratch(tc_train_ctx *ctx, int slot, size_t size);
+void *tc__tr_scratch(tc_train_ctx *ctx, int slot, size_t size);
 
 /* ---- tensors ---- */
 /* A new step tensor with the given shape; data NOT zeroed unless `zero`. */
-tc_status tc__new(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *dims, int zero,
+tc_status tc__tr_new(tc_train_ctx *ctx, tc_dtype dtype, int rank, const int32_t *dims, int zero,
                   tc_tensor **out);
 /* Same shape as `like`, float32. */
-tc_status tc__new_like(tc_train_ctx *ctx, const tc_tensor *like, int zero, tc_tensor **out);
+tc_status tc__tr_new_like(tc_train_ctx *ctx, const tc_tensor *like, int zero, tc_tensor **out);
 static inline float *tc__f(const tc_tensor *t) { return (float *)t->data; }
 static inline int32_t *tc__i(const tc_tensor *t) { return (int32_t *)t->data; }
 
 /* ---- errors ---- */
-tc_status tc__err(tc_train_ctx *ctx, tc_status st, const char *fmt, ...)
+tc_status tc__tr_err(tc_train_ctx *ctx, tc_status st, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 /* "[2,3]" into buf. */
-const char *tc__shape(const tc_tensor *t, char *buf, size_t size);
+const char *tc__tr_shape(const tc_tensor *t, char *buf, size_t size);
 /* Checks t != NULL and its dtype; sets a message "<op>: <what> ..." and returns TC_ERR_ARG. */
-tc_status tc__check(tc_train_ctx *ctx, const char *op, const char *what, const tc_tensor *t,
+tc_status tc__tr_check(tc_train_ctx *ctx, const char *op, const char *what, const tc_tensor *t,
                     tc_dtype dtype);
 
 /* ---- tape ---- */
@@ -108,23 +108,23 @@ static inline int tc__want_node(const tc_train_ctx *ctx, const tc_tensor *a, con
 }
 /* Pushes a node for `out` with up to 4 inputs (NULLs allowed) and marks out as needing a
  * gradient. Returns NULL on out-of-memory (message set). */
-tc__node *tc__record(tc_train_ctx *ctx, const char *op, tc__backward_fn bw, tc_tensor *out,
+tc__node *tc__tr_record(tc_train_ctx *ctx, const char *op, tc__backward_fn bw, tc_tensor *out,
                      int n_in, const tc_tensor *const *in);
 static inline int tc__needs_grad(const tc_tensor *t) {
   return t && (t->flags & TC__T_NEEDS_GRAD);
 }
 /* The gradient buffer of t, zero-filled on first use in this tc_gradient call. NULL on OOM. */
-float *tc__grad(tc_train_ctx *ctx, tc_tensor *t);
+float *tc__tr_grad(tc_train_ctx *ctx, tc_tensor *t);
 /* The gradient buffer of t without zero-fill: *fresh is 1 when the caller must overwrite
  * (first contribution) and 0 when it must accumulate. */
-float *tc__grad_raw(tc_train_ctx *ctx, tc_tensor *t, int *fresh);
+float *tc__tr_grad_raw(tc_train_ctx *ctx, tc_tensor *t, int *fresh);
 
 /* ---- RNG ---- */
-uint64_t tc__rng_next(uint64_t s[4]);
-void tc__rng_seed(uint64_t s[4], uint64_t seed);
+uint64_t tc__tr_rng_next(uint64_t s[4]);
+void tc__tr_rng_seed(uint64_t s[4], uint64_t seed);
 /* Uniform in [0, 1). */
-static inline float tc__rng_uniform(uint64_t s[4]) {
-  return (float)(tc__rng_next(s) >> 40) * (1.0f / 16777216.0f);
+static inline float tc__tr_rng_uniform(uint64_t s[4]) {
+  return (float)(tc__tr_rng_next(s) >> 40) * (1.0f / 16777216.0f);
 }
 
 /* ---- packed matmul (gemm.c) ---- */
@@ -133,20 +133,20 @@ static inline float tc__rng_uniform(uint64_t s[4]) {
  * panels into the ctx scratch buffers and runs a 6x16 register-tile micro-kernel (AVX2+FMA when
  * the CPU has it, portable vector code otherwise). bias (length N) is added to every row when
  * not NULL and accumulate == 0. Returns TC_ERR_NOMEM if scratch cannot grow. */
-tc_status tc__gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
+tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
                    const float *B, int ldb, int trans_b, float *C, int ldc, int accumulate,
                    const float *bias);
 
 /* ---- shapes ---- */
 /* Output size and leading pad of one spatial dim under TFLite SAME/VALID rules (ops_conv.c).
  * Returns 0 when there is no output (VALID with input smaller than the dilated kernel). */
-int tc__conv_out(int in, int k, int stride, int dil, tc_padding pad, int *out, int *pad_before);
+int tc__tr_conv_out(int in, int k, int stride, int dil, tc_padding pad, int *out, int *pad_before);
 /* Broadcast output shape of a and b into out_dims/out_rank; 0 if incompatible. */
-int tc__broadcast_shape(const tc_tensor *a, const tc_tensor *b, int32_t *out_dims,
+int tc__tr_broadcast_shape(const tc_tensor *a, const tc_tensor *b, int32_t *out_dims,
                         int *out_rank);
 /* Adds g (shape out_dims/out_rank) into acc (shape of t, which broadcasts to out) summing over
  * the broadcast dims. */
-void tc__reduce_to(const float *g, int out_rank, const int32_t *out_dims, const tc_tensor *t,
+void tc__tr_reduce_to(const float *g, int out_rank, const int32_t *out_dims, const tc_tensor *t,
                    float *acc);
 
 #endif /* TC_TRAIN_INTERNAL_H */
