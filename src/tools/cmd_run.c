@@ -42,8 +42,15 @@ static void usage(FILE *f) {
         "  -o, --output DIR   write DIR/output_<i>.npy for every output (DIR is created)\n"
         "  --labels FILE      class names, one per line, for the top-K listing\n"
         "  --top K            how many classes to list for a classifier (default 5, 0: none)\n"
+        "  --min-score S      object detectors (4 outputs: boxes, classes, scores, count):\n"
+        "                     list detections scoring at least S (default 0.5); --labels\n"
+        "                     line i names class i\n"
         "  --seed N           seed of the random input (default 1)\n"
         "  --norm MODE        float image inputs: -1_1 (default), 0_1 (p/255) or raw (0..255)\n"
+        "  --pixels MODE      8-bit integer image inputs: scale (default: the rule above) or\n"
+        "                     bytes (pixel bytes stored unchanged, i.e. reinterpreted as int8\n"
+        "                     for int8 inputs: for images whose bytes already are the tensor's\n"
+        "                     values, such as TFLM's person_detection test images)\n"
         "  --threads N        worker threads (default 1)\n",
         f);
 }
@@ -170,8 +177,8 @@ static int read_npy(const char *path, const tc_tensor_info *t, void *buf, char *
   return rc;
 }
 
-static int read_image(const char *path, const tc_tensor_info *t, void *buf, int norm, char *err,
-                      size_t en) {
+static int read_image(const char *path, const tc_tensor_info *t, void *buf, int norm,
+                      int pixel_bytes, char *err, size_t en) {
   const int32_t *d = t->dims;
   int h, w, c;
   if (t->n_dims == 4 && d[0] == 1) h = d[1], w = d[2], c = d[3];
@@ -207,7 +214,10 @@ static int read_image(const char *path, const tc_tensor_info *t, void *buf, int 
       /* Gray from RGB with ITU-R 601 luma weights in 16-bit fixed point. */
       int v = c == 3 ? px[k] : (px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16;
       size_t i = p * (size_t)c + (size_t)k;
-      if (t->dtype != TC_DTYPE_F32 && is_quantized(t)) put_quantized(buf, t, i, pixel_real(t, v));
+      if (pixel_bytes && (t->dtype == TC_DTYPE_U8 || t->dtype == TC_DTYPE_I8))
+        ((uint8_t *)buf)[i] = (uint8_t)v;
+      else if (t->dtype != TC_DTYPE_F32 && is_quantized(t))
+        put_quantized(buf, t, i, pixel_real(t, v));
       else if (t->dtype == TC_DTYPE_U8) ((uint8_t *)buf)[i] = (uint8_t)v;
       else if (t->dtype == TC_DTYPE_I8) ((int8_t *)buf)[i] = (int8_t)(v - 128);
       else {
@@ -222,9 +232,9 @@ static int read_image(const char *path, const tc_tensor_info *t, void *buf, int 
   return 0;
 }
 
-static int fill_input(const char *path, const tc_tensor_info *t, void *buf, int norm, char *err,
-                      size_t en) {
-  if (image_is_path(path)) return read_image(path, t, buf, norm, err, en);
+static int fill_input(const char *path, const tc_tensor_info *t, void *buf, int norm,
+                      int pixel_bytes, char *err, size_t en) {
+  if (image_is_path(path)) return read_image(path, t, buf, norm, pixel_bytes, err, en);
   if (ends_with(path, ".npy")) return read_npy(path, t, buf, err, en);
   return read_bin(path, t, buf, err, en);
 }
@@ -302,10 +312,37 @@ done:
   free(used);
 }
 
+/* Object-detector outputs (TFLite_Detection_PostProcess: boxes [1,N,4], classes [1,N], scores
+ * [1,N], count [1], all float32): lists the detections with score >= min_score. */
+static void print_detections(const tc_interp *it, double min_score, char **labels,
+                             int n_labels) {
+  tc_tensor_info o[4];
+  for (int i = 0; i < 4; i++)
+    if (tc_interp_tensor(it, tc_interp_output_index(it, i), &o[i]) != TC_OK ||
+        o[i].dtype != TC_DTYPE_F32 || !o[i].data)
+      return;
+  if (o[0].n_dims != 3 || o[0].dims[0] != 1 || o[0].dims[2] != 4 || o[1].n_dims != 2 ||
+      o[2].n_dims != 2 || o[1].dims[1] != o[0].dims[1] || o[2].dims[1] != o[0].dims[1] ||
+      o[3].n_dims != 1 || o[3].dims[0] != 1)
+    return;
+  const float *box = o[0].data, *cls = o[1].data, *score = o[2].data;
+  int slots = o[0].dims[1], count = (int)*(const float *)o[3].data;
+  if (count > slots) count = slots;
+  printf("detections (score >= %g): %d of %d\n", min_score, count, slots);
+  for (int k = 0; k < count; k++) {
+    if (score[k] < min_score) continue;
+    int c = (int)cls[k];
+    printf("  class %3d  score %.4f  box [%.3f %.3f %.3f %.3f] (ymin xmin ymax xmax)  %s\n", c,
+           (double)score[k], (double)box[4 * k], (double)box[4 * k + 1], (double)box[4 * k + 2],
+           (double)box[4 * k + 3], c >= 0 && c < n_labels ? labels[c] : "");
+  }
+}
+
 int cmd_run(int argc, char **argv) {
   const char *model = NULL, *out_dir = NULL, *labels_path = NULL, *inputs[64];
-  int n_given = 0, norm = NORM_PM1;
+  int n_given = 0, norm = NORM_PM1, pixel_bytes = 0;
   long top = 5, seed = 1, threads = 1;
+  double min_score = 0.5;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     if (cli_is_help(a)) {
@@ -324,6 +361,22 @@ int cmd_run(int argc, char **argv) {
     } else if (!strcmp(a, "--threads")) {
       if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 1, 1024, "--threads", &threads))
         return CLI_USAGE;
+    } else if (!strcmp(a, "--min-score")) {
+      char *end = NULL;
+      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
+      min_score = strtod(v, &end);
+      if (!end || *end || end == v) {
+        cli_err("--min-score: expected a number, got '%s'", v);
+        return CLI_USAGE;
+      }
+    } else if (!strcmp(a, "--pixels")) {
+      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
+      if (!strcmp(v, "scale")) pixel_bytes = 0;
+      else if (!strcmp(v, "bytes")) pixel_bytes = 1;
+      else {
+        cli_err("--pixels: expected scale or bytes, got '%s'", v);
+        return CLI_USAGE;
+      }
     } else if (!strcmp(a, "--norm")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
       if (!strcmp(v, "-1_1")) norm = NORM_PM1;
@@ -376,7 +429,7 @@ int cmd_run(int argc, char **argv) {
     if (tc_interp_tensor(it, tc_interp_input_index(it, i), &t) != TC_OK) goto out;
     void *buf = calloc(1, t.size ? t.size : 1);
     if (!buf) goto out;
-    if (n_given && fill_input(inputs[i], &t, buf, norm, err, sizeof err)) {
+    if (n_given && fill_input(inputs[i], &t, buf, norm, pixel_bytes, err, sizeof err)) {
       cli_err("input %d (%s): %s", i, inputs[i], err);
       free(buf);
       goto out;
@@ -428,6 +481,7 @@ int cmd_run(int argc, char **argv) {
       print_top(&t, buf, (int)top, labels, n_labels);
     free(buf);
   }
+  if (rc == CLI_OK && n_out == 4) print_detections(it, min_score, labels, n_labels);
 out:
   for (int i = 0; i < n_labels; i++) free(labels[i]);
   free(labels);

@@ -402,9 +402,11 @@ TC_TEST(cli_run_quantized_image_classifier) {
   CHECK_STR_CONTAINS(g_out, "dequantized (scale 0.00390625, zero_point 0)");
 }
 
-/* TFLM person_detect (int8, scale 2/255, zero point -1) on its two test images: the image rule
- * gives pixel-128; top-1 of output 0 must be 1 'person' / 0 'notperson' (labels [notperson,
- * person], data/MANIFEST.md; expected values from cases.tsv). */
+/* TFLM person_detect (int8, scale 2/255, zero point -1) on its two test images. Their pixel
+ * bytes already are the int8 input values (data/MANIFEST.md: "pixel bytes reinterpreted as
+ * int8, no offset"; the golden inputs are those bytes), so they are read with --pixels bytes;
+ * the default rule (pixel-128) would feed other values. Top-1 of output 0 must be 1 'person' /
+ * 0 'notperson' (labels [notperson, person]; expected values from cases.tsv). */
 TC_TEST(cli_run_person_detect) {
   static const char *const img[2] = {"person", "no_person"};
   for (int k = 0; k < 2; k++) {
@@ -414,11 +416,33 @@ TC_TEST(cli_run_person_detect) {
     CHECK(*e && *e != '-');
     int expect = atoi(e);
     snprintf(data, sizeof data, "data/tflm/person_detection/%s.bmp", img[k]);
-    snprintf(args, sizeof args, "run '%s' '%s' --top 2",
+    snprintf(args, sizeof args, "run '%s' '%s' --top 2 --pixels bytes",
              tc_test_shared("models/tflm/person_detect.tflite"), tc_test_shared(data));
     int rc = cli(args);
     if (unsupported(rc, "person_detect")) return;
     CHECK_EQ(rc, 0);
     CHECK_MSG(top1() == expect, "%s: top-1 %d, expected %d\n%s", img[k], top1(), expect, g_out);
   }
+  CHECK(cli("run x.tflite --pixels wrong") != 0);
+  CHECK_STR_CONTAINS(g_out, "--pixels: expected scale or bytes");
+}
+
+/* The SSD detector (its TFLite_Detection_PostProcess is tensorc's own) on multi_objects.jpg:
+ * the detections above 0.5 are the golden case's traffic light, chairs and clock. */
+TC_TEST(cli_run_ssd_detections) {
+  char args[2048];
+  snprintf(args, sizeof args, "run '%s' '%s' --labels '%s' --min-score 0.5",
+           tc_test_shared("models/tflite_support/ssd_mobilenet_v1_quant.tflite"),
+           tc_test_shared("data/tflite_support/multi_objects.jpg"),
+           tc_test_shared("data/coral/coco_labels.txt"));
+  int rc = cli(args);
+  if (unsupported(rc, "ssd_mobilenet_v1_quant")) return;
+  CHECK_EQ(rc, 0);
+  CHECK_STR_CONTAINS(g_out, "detections (score >= 0.5): 10 of 10");
+  CHECK_STR_CONTAINS(g_out, "traffic light");
+  CHECK_STR_CONTAINS(g_out, "chair");
+  CHECK_STR_CONTAINS(g_out, "clock");
+  CHECK(strstr(g_out, "refrigerator") == NULL);
+  CHECK(cli("run x.tflite --min-score abc") != 0);
+  CHECK_STR_CONTAINS(g_out, "--min-score");
 }
