@@ -64,6 +64,11 @@ size_t tc_train_ctx_step_used(const tc_train_ctx *ctx);
 size_t tc_train_ctx_capacity(const tc_train_ctx *ctx);
 /* Reseeds the RNG used by tc_dropout. */
 void tc_train_ctx_seed(tc_train_ctx *ctx, uint64_t seed);
+/* Number of threads the ops of this context use (the caller included); 1 (the default) runs
+ * everything on the caller. Matmul, dense and conv2d split their work across the pool;
+ * results do not depend on the thread count. Returns TC_ERR_ARG (n < 1) or TC_ERR_NOMEM. */
+tc_status tc_train_ctx_set_threads(tc_train_ctx *ctx, int n_threads);
+int tc_train_ctx_threads(const tc_train_ctx *ctx);
 
 /* ==== Tensors =============================================================================== */
 

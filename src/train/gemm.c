@@ -147,14 +147,64 @@ static void pack_b(const float *B, int ldb, int trans, int p0, int kc, int j0, i
   }
 }
 
-/* Loop nest (outer to inner): column blocks of NC, k blocks of KC (pack B once per pair), row
- * blocks of MC (pack A), then NR-wide panels and MR-tall tiles. The first k block writes C
- * (from the bias or zero) unless accumulating; later k blocks add into C.
- * Threading hook (issue 4): the jr loop splits across workers without any synchronisation
- * beyond a barrier per (jc, pc) block, since tiles write disjoint parts of C. */
-tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
-                   const float *B, int ldb, int trans_b, float *C, int ldc, int accumulate,
-                   const float *bias) {
+/* Shared state of one packed (jc, pc) block, handed to the tasks. */
+typedef struct gemm_job {
+  tile_fn tile;
+  const float *A, *bp, *bias;
+  float *C, *ap;
+  size_t ap_stride; /* floats of packed A per thread */
+  int lda, trans_a, ldc, M, jc, nc, pc, kc, load_c, n_ic, panels_per_task;
+} gemm_job;
+
+/* One task: row block ic (MC rows), NR panels [jr0, jr1) of the packed B block. Packs its
+ * own A block into the calling thread's buffer. Tasks write disjoint tiles of C. */
+static void gemm_task(void *arg, size_t task, int thread) {
+  const gemm_job *j = arg;
+  int icb = (int)(task % (size_t)j->n_ic), jg = (int)(task / (size_t)j->n_ic);
+  int ic = icb * MC, mc = TC_MIN(MC, j->M - ic);
+  int jr0 = jg * j->panels_per_task * NR, jr1 = TC_MIN(j->nc, jr0 + j->panels_per_task * NR);
+  if (jr0 >= jr1) return;
+  float *ap = j->ap + (size_t)thread * j->ap_stride;
+  pack_a(j->A, j->lda, j->trans_a, ic, mc, j->pc, j->kc, ap);
+  float edge[MR * NR] __attribute__((aligned(32)));
+  float init[NR] __attribute__((aligned(32)));
+  int kc = j->kc, ldc = j->ldc, load_c = j->load_c;
+  for (int jr = jr0; jr < jr1; jr += NR) {
+    int nr = TC_MIN(NR, j->nc - jr);
+    const float *bpanel = j->bp + (size_t)jr * kc;
+    if (!load_c) {
+      for (int c = 0; c < NR; c++)
+        init[c] = (j->bias && c < nr) ? j->bias[j->jc + jr + c] : 0.0f;
+    }
+    for (int ir = 0; ir < mc; ir += MR) {
+      int mr = TC_MIN(MR, mc - ir);
+      const float *apanel = ap + (size_t)ir * kc;
+      float *ct = j->C + (size_t)(ic + ir) * ldc + j->jc + jr;
+      if (mr == MR && nr == NR) {
+        j->tile(kc, apanel, bpanel, ct, ldc, load_c, init);
+        continue;
+      }
+      /* Partial tile: run the full kernel on a local tile and copy the valid part. */
+      if (load_c) {
+        memset(edge, 0, sizeof edge);
+        for (int r = 0; r < mr; r++) memcpy(edge + r * NR, ct + (size_t)r * ldc, nr * 4);
+      }
+      j->tile(kc, apanel, bpanel, edge, NR, load_c, init);
+      for (int r = 0; r < mr; r++) memcpy(ct + (size_t)r * ldc, edge + r * NR, nr * 4);
+    }
+  }
+}
+
+/* Loop nest (outer to inner): column blocks of NC, k blocks of KC (pack B once per pair), then
+ * tasks over (row block of MC, group of NR panels); a task packs its A block and runs the
+ * MR x NR tiles. The first k block writes C (from the bias or zero) unless accumulating; later
+ * k blocks add into C. With a thread pool the tasks of one (jc, pc) block run in parallel;
+ * when there are few row blocks, the panels are split into groups so every thread gets work.
+ * The split never changes the arithmetic of any output element, so results do not depend on
+ * the thread count. */
+tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda,
+                      int trans_a, const float *B, int ldb, int trans_b, float *C, int ldc,
+                      int accumulate, const float *bias) {
   if (M <= 0 || N <= 0) return TC_OK;
   if (K <= 0) {
     if (!accumulate)
@@ -162,48 +212,33 @@ tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, in
         for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias ? bias[j] : 0.0f;
     return TC_OK;
   }
-  tile_fn tile = pick_tile();
+  int nth = ctx->pool ? ctx->n_threads : 1;
+  if ((double)M * N * K < 2e5) nth = 1; /* not worth waking the workers */
   int ncap = TC_MIN(NC, (N + NR - 1) / NR * NR), mcap = TC_MIN(MC, (M + MR - 1) / MR * MR);
   int kcap = TC_MIN(KC, K);
+  size_t ap_stride = TC_ALIGN_UP((size_t)mcap * kcap, 16);
   float *bp = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, (size_t)ncap * kcap * sizeof(float));
-  float *ap = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A, (size_t)mcap * kcap * sizeof(float));
+  float *ap = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A, ap_stride * nth * sizeof(float));
   if (!bp || !ap) return TC_ERR_NOMEM;
-  float edge[MR * NR] __attribute__((aligned(32)));
-  float init[NR] __attribute__((aligned(32)));
+  gemm_job j = {pick_tile(), A, bp, bias, C, ap, ap_stride, lda, trans_a, ldc, M};
+  j.n_ic = (M + MC - 1) / MC;
   for (int jc = 0; jc < N; jc += NC) {
-    int nc = TC_MIN(NC, N - jc);
+    int nc = TC_MIN(NC, N - jc), panels = (nc + NR - 1) / NR, groups = 1;
+    if (nth > 1 && j.n_ic < 2 * nth) groups = TC_MIN(panels, (2 * nth + j.n_ic - 1) / j.n_ic);
+    j.jc = jc;
+    j.nc = nc;
+    j.panels_per_task = (panels + groups - 1) / groups;
+    groups = (panels + j.panels_per_task - 1) / j.panels_per_task;
     for (int pc = 0; pc < K; pc += KC) {
-      int kc = TC_MIN(KC, K - pc);
-      int load_c = accumulate || pc > 0;
-      pack_b(B, ldb, trans_b, pc, kc, jc, nc, bp);
-      for (int ic = 0; ic < M; ic += MC) {
-        int mc = TC_MIN(MC, M - ic);
-        pack_a(A, lda, trans_a, ic, mc, pc, kc, ap);
-        for (int jr = 0; jr < nc; jr += NR) {
-          int nr = TC_MIN(NR, nc - jr);
-          const float *bpanel = bp + (size_t)jr * kc;
-          if (!load_c) {
-            for (int c = 0; c < NR; c++)
-              init[c] = (bias && c < nr) ? bias[jc + jr + c] : 0.0f;
-          }
-          for (int ir = 0; ir < mc; ir += MR) {
-            int mr = TC_MIN(MR, mc - ir);
-            const float *apanel = ap + (size_t)ir * kc;
-            float *ct = C + (size_t)(ic + ir) * ldc + jc + jr;
-            if (mr == MR && nr == NR) {
-              tile(kc, apanel, bpanel, ct, ldc, load_c, init);
-              continue;
-            }
-            /* Partial tile: run the full kernel on a local tile and copy the valid part. */
-            if (load_c) {
-              memset(edge, 0, sizeof edge);
-              for (int r = 0; r < mr; r++) memcpy(edge + r * NR, ct + (size_t)r * ldc, nr * 4);
-            }
-            tile(kc, apanel, bpanel, edge, NR, load_c, init);
-            for (int r = 0; r < mr; r++) memcpy(ct + (size_t)r * ldc, edge + r * NR, nr * 4);
-          }
-        }
-      }
+      j.pc = pc;
+      j.kc = TC_MIN(KC, K - pc);
+      j.load_c = accumulate || pc > 0;
+      pack_b(B, ldb, trans_b, pc, j.kc, jc, nc, bp);
+      size_t n_tasks = (size_t)j.n_ic * (size_t)groups;
+      if (nth > 1)
+        tc_threadpool_parallel_for(ctx->pool, n_tasks, gemm_task, &j);
+      else
+        for (size_t t = 0; t < n_tasks; t++) gemm_task(&j, t, 0);
     }
   }
   return TC_OK;

@@ -150,6 +150,7 @@ tc_status tc_train_ctx_create(size_t arena_bytes, uint64_t seed, tc_train_ctx **
   }
   ctx->cur = ctx->first;
   ctx->n_chunks_used = 1;
+  ctx->n_threads = 1;
   /* Every context gets its own range of gradient epochs, so a persistent tensor used by two
    * contexts (one after the other, possibly at the same address) never sees a stale match. */
   static _Atomic uint64_t next_id = 1;
@@ -159,8 +160,23 @@ tc_status tc_train_ctx_create(size_t arena_bytes, uint64_t seed, tc_train_ctx **
   return TC_OK;
 }
 
+tc_status tc_train_ctx_set_threads(tc_train_ctx *ctx, int n_threads) {
+  if (!ctx || n_threads < 1) return TC_ERR_ARG;
+  if (n_threads == ctx->n_threads) return TC_OK;
+  tc_threadpool *pool = NULL;
+  if (n_threads > 1 && !(pool = tc_threadpool_create(n_threads)))
+    return tc__tr_err(ctx, TC_ERR_NOMEM, "set_threads: cannot start %d threads", n_threads);
+  tc_threadpool_destroy(ctx->pool);
+  ctx->pool = pool;
+  ctx->n_threads = n_threads;
+  return TC_OK;
+}
+
+int tc_train_ctx_threads(const tc_train_ctx *ctx) { return ctx ? ctx->n_threads : 1; }
+
 void tc_train_ctx_destroy(tc_train_ctx *ctx) {
   if (!ctx) return;
+  tc_threadpool_destroy(ctx->pool);
   chunks_free(ctx->first);
   for (int i = 0; i < TC__N_SCRATCH; i++)
     if (ctx->scratch[i]) tc__free(((void **)ctx->scratch[i])[-1]);

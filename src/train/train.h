@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/threadpool.h"
 #include "tensorc_train.h"
 
 #define TC__T_PERSISTENT 1u /* allocated with tc__malloc, freed by tc_tensor_destroy */
@@ -66,6 +67,8 @@ struct tc_train_ctx {
   tc__node *last;
   uint64_t grad_epoch;
   uint64_t rng[4]; /* xoshiro256** state for dropout */
+  tc_threadpool *pool; /* NULL: single-threaded */
+  int n_threads;
   void *scratch[TC__N_SCRATCH];
   size_t scratch_size[TC__N_SCRATCH];
   char err[512];

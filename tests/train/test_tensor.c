@@ -516,3 +516,57 @@ TC_TEST(train_tensor_tape_bookkeeping) {
   tc_tensor_destroy(unused);
   tc_train_ctx_destroy(ctx);
 }
+
+/* The thread count must not change any result bit (tasks write disjoint tiles with the same
+ * arithmetic), for matmul with every transpose and for conv2d forward and backward. */
+TC_TEST(train_tensor_threads_deterministic) {
+  tc_train_ctx *c1 = new_ctx(), *c3 = new_ctx();
+  CHECK(tc_train_ctx_set_threads(c3, 3) == TC_OK);
+  CHECK_EQ(tc_train_ctx_threads(c3), 3);
+  CHECK(tc_train_ctx_set_threads(c3, 0) == TC_ERR_ARG);
+  int32_t da[2] = {150, 300}, db[2] = {300, 70};
+  tc_tensor *a, *b;
+  CHECK(tc_tensor_create_param(2, da, &a) == TC_OK);
+  CHECK(tc_tensor_create_param(2, db, &b) == TC_OK);
+  tc_tensor_init(a, TC_INIT_UNIFORM, -1, 1, 1);
+  tc_tensor_init(b, TC_INIT_UNIFORM, -1, 1, 2);
+  tc_tensor *y1, *y3, *s1, *s3, *g1[2], *g3[2], *ab[2] = {a, b};
+  tc_tape_start(c1);
+  tc_tape_start(c3);
+  CHECK(tc_matmul(c1, a, b, 0, 0, &y1) == TC_OK);
+  CHECK(tc_matmul(c3, a, b, 0, 0, &y3) == TC_OK);
+  CHECK(memcmp(tc_tensor_f32(y1), tc_tensor_f32(y3), tc_tensor_size(y1) * 4) == 0);
+  CHECK(tc_reduce_sum(c1, y1, 0, NULL, 0, &s1) == TC_OK);
+  CHECK(tc_reduce_sum(c3, y3, 0, NULL, 0, &s3) == TC_OK);
+  CHECK(tc_gradient(c1, s1, 2, ab, g1) == TC_OK);
+  CHECK(tc_gradient(c3, s3, 2, ab, g3) == TC_OK);
+  for (int k = 0; k < 2; k++)
+    CHECK(memcmp(tc_tensor_f32(g1[k]), tc_tensor_f32(g3[k]), tc_tensor_size(ab[k]) * 4) == 0);
+  tc_train_ctx_step_reset(c1);
+  tc_train_ctx_step_reset(c3);
+  int32_t dx[4] = {4, 12, 12, 8}, df[4] = {3, 3, 8, 24};
+  tc_tensor *x, *f;
+  CHECK(tc_tensor_create_param(4, dx, &x) == TC_OK);
+  CHECK(tc_tensor_create_param(4, df, &f) == TC_OK);
+  tc_tensor_init(x, TC_INIT_UNIFORM, -1, 1, 3);
+  tc_tensor_init(f, TC_INIT_UNIFORM, -1, 1, 4);
+  tc_conv_params p = {1, 1, 1, 1, TC_PADDING_SAME};
+  tc_tensor *xf[2] = {x, f};
+  tc_tape_start(c1);
+  tc_tape_start(c3);
+  CHECK(tc_conv2d(c1, x, f, NULL, &p, &y1) == TC_OK);
+  CHECK(tc_conv2d(c3, x, f, NULL, &p, &y3) == TC_OK);
+  CHECK(memcmp(tc_tensor_f32(y1), tc_tensor_f32(y3), tc_tensor_size(y1) * 4) == 0);
+  CHECK(tc_reduce_sum(c1, y1, 0, NULL, 0, &s1) == TC_OK);
+  CHECK(tc_reduce_sum(c3, y3, 0, NULL, 0, &s3) == TC_OK);
+  CHECK(tc_gradient(c1, s1, 2, xf, g1) == TC_OK);
+  CHECK(tc_gradient(c3, s3, 2, xf, g3) == TC_OK);
+  for (int k = 0; k < 2; k++)
+    CHECK(memcmp(tc_tensor_f32(g1[k]), tc_tensor_f32(g3[k]), tc_tensor_size(xf[k]) * 4) == 0);
+  tc_tensor_destroy(a);
+  tc_tensor_destroy(b);
+  tc_tensor_destroy(x);
+  tc_tensor_destroy(f);
+  tc_train_ctx_destroy(c1);
+  tc_train_ctx_destroy(c3);
+}
