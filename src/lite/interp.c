@@ -67,6 +67,15 @@ tc_status tc__set_shape(tc__ctx *c, const tc__node *n, tc__tensor *t, int n_dims
                         const int32_t *dims) {
   if (n_dims < 0 || n_dims > TC_MAX_DIMS)
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "output rank %d exceeds %d", n_dims, TC_MAX_DIMS);
+  if (t->m->is_variable && t->kind == TC__T_PERSIST) {
+    /* Variables have fixed storage from create: an op may write them but not resize them. */
+    tc__tensor tmp = *t;
+    tmp.n_dims = n_dims;
+    memcpy(tmp.dims, dims, sizeof(int32_t) * (size_t)n_dims);
+    if (!compute_bytes(&tmp) || tmp.bytes != t->bytes)
+      return tc__fail(c, n, TC_ERR_MODEL, "variable tensor '%s' (%zu bytes) cannot change shape",
+                      t->m->name, t->bytes);
+  }
   if (t->kind == TC__T_CONST) {
     /* An op writing into a constant: only allowed if shapes agree (never happens in valid
      * models; reject). */
@@ -225,6 +234,35 @@ tc_status tc_interp_create(const tc_model *m, const tc_interp_options *opts, tc_
       return set_err(it, TC_ERR_UNSUPPORTED, "%s; and %d more unsupported operators", missing,
                      n_missing - 3);
     return set_err(it, TC_ERR_UNSUPPORTED, "%s", missing);
+  }
+
+  /* Structure: each tensor has at most one producer, and no operator writes a constant or a
+   * graph input (the planner relies on single assignment). Sparse tensors are not supported. */
+  {
+    int32_t *producer = tc__arena_alloc(&it->arena, sizeof(int32_t) * (size_t)(sg->n_tensors + 1));
+    if (!producer) return set_err(it, TC_ERR_NOMEM, "arena too small for the interpreter's tables");
+    for (int32_t i = 0; i < sg->n_tensors; i++) producer[i] = -1;
+    for (int32_t i = 0; i < sg->n_inputs; i++) producer[sg->inputs[i]] = INT32_MAX;
+    for (int32_t k = 0; k < sg->n_ops; k++) {
+      for (int32_t j = 0; j < sg->ops[k].n_outputs; j++) {
+        int32_t t = sg->ops[k].outputs[j];
+        const tc__mtensor *mt = &sg->tensors[t];
+        if (producer[t] == INT32_MAX)
+          return set_err(it, TC_ERR_MODEL, "op %d writes tensor %d ('%s'), which is a graph input",
+                         (int)k, (int)t, mt->name);
+        if (producer[t] >= 0)
+          return set_err(it, TC_ERR_MODEL, "tensor %d ('%s') is written by op %d and op %d",
+                         (int)t, mt->name, (int)producer[t], (int)k);
+        if (mt->data && !mt->is_variable)
+          return set_err(it, TC_ERR_MODEL, "op %d writes tensor %d ('%s'), which is a constant",
+                         (int)k, (int)t, mt->name);
+        producer[t] = k;
+      }
+    }
+    for (int32_t i = 0; i < sg->n_tensors; i++)
+      if (sg->tensors[i].has_sparsity)
+        return set_err(it, TC_ERR_UNSUPPORTED, "tensor %d ('%s') uses sparse storage, which is not supported",
+                       (int)i, sg->tensors[i].name);
   }
 
   /* Tensors: constants point into the model (copied only if misaligned), variables get zeroed

@@ -7,6 +7,7 @@
  * safe). The first problem stops loading with a message naming the field, e.g.
  * "subgraphs[0].tensors[12].buffer: index 300 out of range (92 buffers)". */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,6 +198,9 @@ static tc_status load_quant(loader *L, const tc__fbt *t, const char *where, tc__
       uint32_t bits = tc__ld_u32(L->fb->buf + sv.pos + 4 * i);
       memcpy(&sc[i], &bits, 4);
       zp[i] = 0;
+      if (!(sc[i] >= 0.0f) || isinf(sc[i]))
+        return fail(L->m, TC_ERR_MODEL, "%s.quantization.scale[%u] = %g is not a finite, non-negative number",
+                    where, i, (double)sc[i]);
     }
     if (rz == TC_FB_OK) {
       if (zv.n != sv.n && zv.n != 1 && zv.n != 0)
@@ -213,8 +217,7 @@ static tc_status load_quant(loader *L, const tc__fbt *t, const char *where, tc__
   /* Per-axis scales must match the quantized dimension. TFLM also accepts a 1-D tensor whose
    * quantized_dimension is out of range (tflm/person_detect's biases say 3), so that case only
    * needs one scale per element. */
-  int64_t numel = 1;
-  for (int i = 0; i < mt->n_dims; i++) numel *= mt->dims[i];
+  int64_t numel = mt->n_dims == 1 ? mt->dims[0] : -1; /* only needed for rank 1 */
   if (mt->q.n_scales > 1 &&
       (mt->q.axis < 0 ||
        (mt->q.axis < mt->n_dims && mt->dims[mt->q.axis] != mt->q.n_scales) ||

@@ -65,6 +65,10 @@ static inline int32_t tc_q_mul_single(int32_t x, int32_t q, int shift) {
 static inline int32_t tc_q_mul64(int64_t x, int32_t q, int shift) {
   int32_t reduced = q < 0x7FFF0000 ? ((q + (1 << 15)) >> 16) : 0x7FFF;
   int total = 15 - shift;
+  /* TFLite requires |x| < 2^47 (a real accumulator never exceeds it); clamp so hostile biases
+   * cannot overflow the 64-bit product. */
+  const int64_t lim = (int64_t)1 << 47;
+  x = x < -lim ? -lim : (x > lim - 1 ? lim - 1 : x);
   x = x * (int64_t)reduced + ((int64_t)1 << (total - 1));
   return (int32_t)(x >> total);
 }

@@ -160,6 +160,9 @@ static tc_status detpp_prepare(tc__ctx *c, tc__node *n) {
   if (anc->n_dims != 2 || anc->dims[0] != nb || anc->dims[1] != 4)
     return tc__fail(c, n, TC_ERR_MODEL, "anchors have shape %s, expected [%d, 4]",
                     tc__dims_str(anc, b, sizeof b), nb);
+  if ((int64_t)nb * cls->dims[2] > INT32_MAX || (int64_t)nb * enc->dims[2] > INT32_MAX)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "%d boxes x %d scores is too large", nb,
+                    (int)cls->dims[2]);
   p->n_boxes = nb;
   p->n_classes_bg = cls->dims[2];
   st->enc_stride = enc->dims[2];
