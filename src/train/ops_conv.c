@@ -110,6 +110,34 @@ static void im2col(const geo *g, const float *x, int m0, int m1, float *col) {
   }
 }
 
+/* im2col over the context's thread pool: rows are split into contiguous chunks (a pure copy,
+ * so the result does not depend on the split). */
+typedef struct im2col_job {
+  const geo *g;
+  const float *x;
+  float *col;
+  int m0, m1, chunk;
+} im2col_job;
+
+static void im2col_task(void *arg, size_t task, int thread) {
+  const im2col_job *j = arg;
+  int a = j->m0 + (int)task * j->chunk, b = TC_MIN(j->m1, a + j->chunk);
+  size_t K = (size_t)j->g->kh * j->g->kw * j->g->cin;
+  if (a < b) im2col(j->g, j->x, a, b, j->col + (size_t)(a - j->m0) * K);
+}
+
+static void im2col_par(tc_train_ctx *ctx, const geo *g, const float *x, int m0, int m1,
+                       float *col) {
+  int nth = ctx->pool ? ctx->n_threads : 1;
+  if (nth < 2 || m1 - m0 < 64) {
+    im2col(g, x, m0, m1, col);
+    return;
+  }
+  im2col_job j = {g, x, col, m0, m1, (m1 - m0 + 2 * nth - 1) / (2 * nth)};
+  size_t n_tasks = (size_t)((m1 - m0 + j.chunk - 1) / j.chunk);
+  tc_threadpool_parallel_for(ctx->pool, n_tasks, im2col_task, &j);
+}
+
 static void col2im_add(const geo *g, const float *col, int m0, int m1, float *dx) {
   int K = g->kh * g->kw * g->cin, ohw = g->oh * g->ow;
   for (int m = m0; m < m1; m++) {
@@ -173,7 +201,7 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
     int m1 = TC_MIN(M, m0 + rb), mb = m1 - m0;
     const float *dyb = dy + (size_t)m0 * N;
     if (need_w) {
-      im2col(g, tc__f(x), m0, m1, col);
+      im2col_par(ctx, g, tc__f(x), m0, m1, col);
       int acc = m0 > 0 || !fresh_w;
       if ((st = tc__tr_gemm(ctx, K, N, mb, col, K, 1, dyb, N, 0, dw, N, acc, NULL))) return st;
     }
@@ -206,7 +234,7 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
     if (!col) return TC_ERR_NOMEM;
     for (int m0 = 0; m0 < M; m0 += rb) {
       int m1 = TC_MIN(M, m0 + rb);
-      im2col(&g, tc__f(x), m0, m1, col);
+      im2col_par(ctx, &g, tc__f(x), m0, m1, col);
       st = tc__tr_gemm(ctx, m1 - m0, N, K, col, K, 0, tc__f(filter), N, 0,
                     tc__f(y) + (size_t)m0 * N, N, 0, b);
       if (st) return st;
