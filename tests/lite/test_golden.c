@@ -1,8 +1,8 @@
 /* test_golden.c: model-level tests against the golden outputs of official TFLite / TFLM in
  * ../shared/models/golden (cases.tsv, expect.tsv; see the README there). Each case gets a
  * fresh interpreter, its input bytes, one invoke, and a comparison with the case's tolerance
- * and expected top-1. A case whose model needs an operator tensorc does not support yet is
- * counted as skipped (with the reason) unless the model is pure float32, which must run. */
+ * and expected top-1. Only models that expect.tsv marks `custom` (they need custom ops outside
+ * TFLite's builtins) may be skipped as unsupported; every other case must pass. */
 #include <stdlib.h>
 
 #include "tc_test.h"
@@ -56,20 +56,32 @@ static double elem(const void *p, tc_dtype t, size_t i) {
   }
 }
 
-static int model_is_pure_float(tc_interp *it) {
-  for (int i = 0; i < tc_interp_tensor_count(it); i++) {
-    tc_tensor_info ti;
-    tc_interp_tensor(it, i, &ti);
-    if (ti.dtype == TC_DTYPE_I8 || ti.dtype == TC_DTYPE_U8 || ti.dtype == TC_DTYPE_I16 ||
-        ti.n_scales > 0)
-      return 0;
-  }
-  return 1;
-}
-
 typedef struct {
   int pass, fail, skip;
 } tally;
+
+/* Models whose expect.tsv status is `custom` (they need custom ops beyond TFLite's builtins):
+ * the only ones allowed to be skipped as unsupported. */
+static char g_custom_models[4096];
+
+static void load_custom_models(void) {
+  size_t size = 0;
+  char *tsv = tc_test_read_file(tc_test_shared("models/golden/expect.tsv"), &size);
+  g_custom_models[0] = '\0';
+  if (!tsv) return;
+  char *text = realloc(tsv, size + 1);
+  text[size] = '\0';
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    row r;
+    if (split_row(line, &r) >= 2 && strcmp(r.col[1], "custom") == 0 &&
+        strlen(g_custom_models) + strlen(r.col[0]) + 2 < sizeof g_custom_models) {
+      strcat(g_custom_models, r.col[0]);
+      strcat(g_custom_models, "|");
+    }
+  }
+  free(text);
+}
 
 /* Runs one case. Returns 1 pass, 0 fail, -1 skipped. */
 static int run_case(row *r, char *why, size_t why_size) {
@@ -102,9 +114,8 @@ static int run_case(row *r, char *why, size_t why_size) {
     s = tc_interp_prepare(it);
   }
   if (s != TC_OK) {
-    int pure = it && s == TC_ERR_UNSUPPORTED ? model_is_pure_float(it) : 0;
     snprintf(why, why_size, "%s: %s", tc_status_str(s), tc_interp_errmsg(it));
-    result = (s == TC_ERR_UNSUPPORTED && !pure) ? -1 : 0;
+    result = (s == TC_ERR_UNSUPPORTED && strstr(g_custom_models, model_rel)) ? -1 : 0;
     goto done;
   }
   for (int i = 0; i < n_in; i++) {
@@ -184,6 +195,7 @@ TC_TEST(golden_cases) {
   text[size] = '\0';
   tally t = {0, 0, 0};
   char *save = NULL;
+  load_custom_models();
   int first = 1;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (first) { /* header */
