@@ -1,12 +1,15 @@
 /* threadpool.c: the pthread pool of threadpool.h.
  *
- * One job at a time: parallel_for publishes (fn, ctx, n_tasks), resets the task counter and
- * bumps a generation number. Workers notice the new generation either while spinning (the
- * first ~50 µs after their last job) or by being woken from the condition variable. Every
- * participant, the caller included, then takes task indices from the shared atomic counter
- * until it runs past n_tasks, and a worker reports completion by decrementing `pending`. The
- * caller spins until `pending` is zero, so it returns only after every task's writes are
- * visible (release/acquire on `pending`). Nothing is allocated after create. */
+ * One job at a time. The job's generation, task count and next task index share one 64-bit
+ * atomic word (`state`), so a thread claims a task with one compare-and-swap that also checks it
+ * still belongs to the job the thread woke up for: a worker that was descheduled through the
+ * end of a job can never claim a task of the next one by mistake. The caller publishes a job
+ * (fn and ctx, then `state` with release order), wakes sleeping workers, runs tasks itself and
+ * returns once `done` counts every task (acquire order, so the tasks' writes are visible). It
+ * does not wait for workers that never showed up: on a loaded machine the caller simply runs
+ * more of the tasks. Workers spin for about 50 µs after a job (ops follow each other closely),
+ * then sleep on a condition variable. Jobs of more than 2^20 - 1 tasks run as several batches.
+ * Nothing is allocated after create. */
 #include "core/threadpool.h"
 
 #include <pthread.h>
@@ -27,6 +30,14 @@
 
 enum { SPIN_ITERS = 20000 }; /* pause-loop iterations before a worker sleeps (~50 µs) */
 
+/* state = generation (24 bits) | n_tasks (20 bits) | next task (20 bits) */
+#define ST_BITS 20
+#define ST_MASK ((UINT64_C(1) << ST_BITS) - 1)
+#define ST_MAX_TASKS ((size_t)ST_MASK)
+#define ST_GEN(s) ((s) >> (2 * ST_BITS))
+#define ST_N(s) (((s) >> ST_BITS) & ST_MASK)
+#define ST_NEXT(s) ((s) & ST_MASK)
+
 typedef struct worker {
   tc_threadpool *pool;
   pthread_t thread;
@@ -40,35 +51,41 @@ struct tc_threadpool {
   /* the current job */
   tc_task_fn fn;
   void *ctx;
-  size_t n_tasks;
-  atomic_size_t next_task;
-  atomic_int pending;        /* workers that have not finished the current generation */
-  atomic_uint generation;    /* bumped once per job */
+  _Atomic uint64_t state;
+  atomic_size_t done; /* tasks finished */
   atomic_int stop;
 
-  pthread_mutex_t mutex;     /* guards sleeping workers and the condition variable */
+  pthread_mutex_t mutex; /* guards n_sleeping and the condition variable */
   pthread_cond_t wake;
   int n_sleeping;
 };
 
-static void run_tasks(tc_threadpool *pool, int thread) {
-  const size_t n = pool->n_tasks;
+/* Claims and runs tasks of generation `gen` until none is left; returns the number run. */
+static size_t run_tasks(tc_threadpool *pool, uint64_t gen, int thread) {
+  size_t ran = 0;
+  uint64_t s = atomic_load_explicit(&pool->state, memory_order_acquire);
   for (;;) {
-    size_t t = atomic_fetch_add_explicit(&pool->next_task, 1, memory_order_relaxed);
-    if (t >= n) break;
-    pool->fn(pool->ctx, t, thread);
+    if (ST_GEN(s) != gen || ST_NEXT(s) >= ST_N(s)) break;
+    if (!atomic_compare_exchange_weak_explicit(&pool->state, &s, s + 1, memory_order_acquire,
+                                               memory_order_acquire))
+      continue; /* s was reloaded */
+    /* The claimed task keeps the job open, so fn and ctx are still this job's. */
+    pool->fn(pool->ctx, (size_t)ST_NEXT(s), thread);
+    ran++;
+    s = atomic_load_explicit(&pool->state, memory_order_acquire);
   }
+  return ran;
 }
 
 static void *worker_main(void *arg) {
   worker *self = arg;
   tc_threadpool *pool = self->pool;
-  unsigned seen = 0;
+  uint64_t seen = 0;
   for (;;) {
-    unsigned gen;
+    uint64_t gen;
     int spins = 0;
     /* Spin for a new generation, then sleep. */
-    while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+    while ((gen = ST_GEN(atomic_load_explicit(&pool->state, memory_order_acquire))) == seen &&
            !atomic_load_explicit(&pool->stop, memory_order_acquire)) {
       if (++spins < SPIN_ITERS) {
         TC_CPU_RELAX();
@@ -76,7 +93,7 @@ static void *worker_main(void *arg) {
       }
       pthread_mutex_lock(&pool->mutex);
       pool->n_sleeping++;
-      while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
+      while (ST_GEN(atomic_load_explicit(&pool->state, memory_order_acquire)) == seen &&
              !atomic_load_explicit(&pool->stop, memory_order_acquire))
         pthread_cond_wait(&pool->wake, &pool->mutex);
       pool->n_sleeping--;
@@ -85,8 +102,8 @@ static void *worker_main(void *arg) {
     }
     if (atomic_load_explicit(&pool->stop, memory_order_acquire)) break;
     seen = gen;
-    run_tasks(pool, self->index);
-    atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+    size_t ran = run_tasks(pool, gen, self->index);
+    if (ran) atomic_fetch_add_explicit(&pool->done, ran, memory_order_release);
   }
   return NULL;
 }
@@ -97,9 +114,8 @@ tc_threadpool *tc_threadpool_create(int n_threads) {
   tc_threadpool *pool = tc__calloc(1, sizeof *pool);
   if (!pool) return NULL;
   pool->n_threads = 1;
-  atomic_init(&pool->next_task, 0);
-  atomic_init(&pool->pending, 0);
-  atomic_init(&pool->generation, 0);
+  atomic_init(&pool->state, 0);
+  atomic_init(&pool->done, 0);
   atomic_init(&pool->stop, 0);
   if (pthread_mutex_init(&pool->mutex, NULL) != 0) {
     tc__free(pool);
@@ -145,30 +161,56 @@ void tc_threadpool_destroy(tc_threadpool *pool) {
 
 int tc_threadpool_n_threads(const tc_threadpool *pool) { return pool ? pool->n_threads : 1; }
 
+/* Tasks [first, first + n) as one job; n <= ST_MAX_TASKS. fn gets first + index. */
+typedef struct batch_ctx {
+  tc_task_fn fn;
+  void *ctx;
+  size_t first;
+} batch_ctx;
+
+static void batch_task(void *ctx, size_t task, int thread) {
+  const batch_ctx *b = ctx;
+  b->fn(b->ctx, b->first + task, thread);
+}
+
+static void run_job(tc_threadpool *pool, size_t n_tasks, tc_task_fn fn, void *ctx) {
+  pool->fn = fn;
+  pool->ctx = ctx;
+  atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+  uint64_t gen = (ST_GEN(atomic_load_explicit(&pool->state, memory_order_relaxed)) + 1) &
+                 ((UINT64_C(1) << (64 - 2 * ST_BITS)) - 1);
+  /* The release publishes fn, ctx and done to threads that acquire the new state. */
+  atomic_store_explicit(&pool->state, (gen << (2 * ST_BITS)) | ((uint64_t)n_tasks << ST_BITS),
+                        memory_order_release);
+  pthread_mutex_lock(&pool->mutex);
+  if (pool->n_sleeping > 0) pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
+
+  size_t ran = run_tasks(pool, gen, 0);
+  if (ran) atomic_fetch_add_explicit(&pool->done, ran, memory_order_relaxed);
+  /* Wait for tasks still running on workers; yield now and then in case one was descheduled
+   * (more runnable threads than cores). */
+  for (unsigned spins = 1; atomic_load_explicit(&pool->done, memory_order_acquire) < n_tasks;
+       spins++) {
+    if (spins % 256 == 0)
+      sched_yield();
+    else
+      TC_CPU_RELAX();
+  }
+}
+
 void tc_threadpool_parallel_for(tc_threadpool *pool, size_t n_tasks, tc_task_fn fn, void *ctx) {
   if (n_tasks == 0) return;
   if (!pool || pool->n_threads <= 1 || n_tasks == 1) {
     for (size_t t = 0; t < n_tasks; t++) fn(ctx, t, 0);
     return;
   }
-  pool->fn = fn;
-  pool->ctx = ctx;
-  pool->n_tasks = n_tasks;
-  atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
-  atomic_store_explicit(&pool->pending, pool->n_threads - 1, memory_order_relaxed);
-  /* The release publishes the job fields to workers that acquire the new generation. */
-  atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
-  pthread_mutex_lock(&pool->mutex);
-  if (pool->n_sleeping > 0) pthread_cond_broadcast(&pool->wake);
-  pthread_mutex_unlock(&pool->mutex);
-
-  run_tasks(pool, 0);
-  /* Wait for the workers' last tasks; yield now and then in case a worker was descheduled
-   * (more runnable threads than cores). */
-  for (unsigned spins = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; spins++) {
-    if (spins % 1024 == 0)
-      sched_yield();
-    else
-      TC_CPU_RELAX();
+  if (n_tasks <= ST_MAX_TASKS) {
+    run_job(pool, n_tasks, fn, ctx);
+    return;
+  }
+  for (size_t first = 0; first < n_tasks; first += ST_MAX_TASKS) {
+    batch_ctx b = {fn, ctx, first};
+    run_job(pool, TC_MIN(ST_MAX_TASKS, n_tasks - first), batch_task, &b);
   }
 }

@@ -2,18 +2,19 @@
  * into tasks for the thread pool and calls the microkernel on each register tile.
  *
  * Blocking: a task is a block of mb rows x nb columns of C. nb is chosen so that the block's
- * packed B (nb * k floats) stays within about 256 KiB, i.e. in L2, while the task walks down its
- * rows mr at a time; each microkernel call then runs one mr-row strip of A (which stays in L1)
- * across all of the block's panels. Tasks are numbered row-block fastest, so consecutive tasks
- * reuse the same B block. With several threads mb is shrunk until there are about 8 tasks per
- * thread for load balance. The tiling never changes what a microkernel computes for an output
- * element, so results are identical for any thread count. */
+ * packed B (nb * k floats) stays within about 128 KiB, i.e. in L2 (512 KiB per core on Zen 3,
+ * 2 MiB on Sapphire Rapids), while the task walks down its rows mr at a time; each microkernel
+ * call then runs one mr-row strip of A (which stays in L1) across all of the block's panels.
+ * Tasks are numbered row-block fastest, so consecutive tasks reuse the same B block. With
+ * several threads mb is shrunk (and, when there are few row tiles, nb too) until there are
+ * about 8 tasks per thread for load balance. K is not blocked. The tiling never changes what a
+ * microkernel computes for an output element, so results are identical for any thread count. */
 #include "kernels/gemm.h"
 
 #include "core/core.h"
 #include "kernels/select.h"
 
-enum { B_BLOCK_FLOATS = 64 * 1024 }; /* packed-B floats per task: 256 KiB */
+enum { B_BLOCK_FLOATS = 32 * 1024 }; /* packed-B floats per task: 128 KiB */
 
 tc_f32_gemm_kernel *tc_f32_gemm_default_kernel(void) { return tc_kernels()->f32_gemm; }
 
@@ -88,13 +89,19 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
   size_t nb = B_BLOCK_FLOATS / (k ? k : 1) / nr * nr;
   if (nb < nr) nb = nr;
   if (nb >= n) nb = n;
-  const size_t n_nblocks = (n + nb - 1) / nb;
-  /* Row blocks: all rows on one thread; about 8 tasks per thread otherwise. */
   const size_t m_tiles = (m + mr - 1) / mr;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  const size_t target = 8 * n_threads; /* tasks wanted for load balance */
+  /* Few row tiles (e.g. batch-1 FULLY_CONNECTED): cut the columns finer instead. */
+  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
+    size_t want = (target + m_tiles - 1) / m_tiles;
+    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
+    if (nb2 < nb) nb = nb2;
+  }
+  const size_t n_nblocks = (n + nb - 1) / nb;
+  /* Row blocks: all rows in one block on one thread, about `target` tasks otherwise. */
   size_t want_mblocks = 1;
   if (n_threads > 1) {
-    const size_t target = 8 * n_threads;
     want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
     if (want_mblocks > m_tiles) want_mblocks = m_tiles;
   }

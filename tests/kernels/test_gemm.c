@@ -189,6 +189,16 @@ static void count_task(void *ctx, size_t task, int thread) {
   if (thread < 0 || thread >= p->n_threads) atomic_store(&p->bad_thread, 1);
 }
 
+typedef struct {
+  atomic_ullong sum, count;
+} sum_ctx;
+
+static void sum_task(void *ctx, size_t task, int thread) {
+  sum_ctx *p = ctx;
+  atomic_fetch_add(&p->sum, (unsigned long long)task);
+  atomic_fetch_add(&p->count, 1);
+}
+
 TC_TEST(kernel_gemm_threadpool) {
   enum { MAX_TASKS = 1000 };
   static atomic_int hits[MAX_TASKS];
@@ -212,6 +222,16 @@ TC_TEST(kernel_gemm_threadpool) {
         CHECK(!atomic_load(&ctx.bad_thread));
       }
     }
+    tc_threadpool_destroy(pool);
+  }
+  /* more tasks than one job holds (2^20 - 1): run as batches, every index exactly once */
+  {
+    tc_threadpool *pool = tc_threadpool_create(2);
+    sum_ctx sc = {0, 0};
+    const size_t n_big = ((size_t)1 << 20) + 77;
+    tc_threadpool_parallel_for(pool, n_big, sum_task, &sc);
+    CHECK_EQ(atomic_load(&sc.count), n_big);
+    CHECK(atomic_load(&sc.sum) == (unsigned long long)n_big * (n_big - 1) / 2);
     tc_threadpool_destroy(pool);
   }
   CHECK_EQ(tc_threadpool_n_threads(NULL), 1);
@@ -317,7 +337,7 @@ TC_TEST(kernel_gemm_threads_deterministic) {
   tc_f32_gemm_kernel *ks[8];
   int nk = gemm_variants(ks, 8);
   tc_threadpool *pools[3] = {NULL, tc_threadpool_create(2), tc_threadpool_create(3)};
-  /* the last two have several column blocks (nb * k is capped at 64 Ki floats) */
+  /* the last two have several column blocks (nb * k is capped at 32 Ki floats) */
   const int shapes[][3] = {{100, 77, 65}, {49, 256, 128}, {5, 1000, 3}, {20, 300, 700}, {13, 77, 3000}};
   for (int v = 0; v < nk; v++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
