@@ -136,7 +136,7 @@ static int run_case(row *r, char *why, size_t why_size) {
     goto done;
   }
   if (strncmp(tol, "det:", 4) == 0) {
-    snprintf(why, why_size, "detection tolerance not compared here");
+    snprintf(why, why_size, "detection tolerance: compared by golden_detection_* (test_detection.c)");
     result = -1;
     goto done;
   }
