@@ -129,14 +129,17 @@ static void svdf_int(const tc_svdf_params *p, const int8_t *input, const int8_t 
       size_t base = ((size_t)b * n_filter + f) * n_memory;
       int32_t dot = 0;
       for (int j = 0; j < n_memory; j++)
-        dot += time_get(m, (size_t)f * n_memory + j) * (mem_get(m, base + j) - p->state_zp);
+        dot = (int32_t)((uint32_t)dot + (uint32_t)(time_get(m, (size_t)f * n_memory + j) *
+                                                    (mem_get(m, base + j) - p->state_zp)));
       dots[(size_t)b * n_filter + f] = dot;
     }
   /* Bias, rank reduction, requantization to int8. */
   for (int b = 0; b < n_batch; b++)
     for (int u = 0; u < n_unit; u++) {
       int32_t v = bias ? bias[u] : 0;
-      for (int r = 0; r < n_rank; r++) v += dots[(size_t)b * n_filter + u * n_rank + r];
+      /* int32 wraps on overflow (as TFLM's build does in practice) instead of being UB. */
+      for (int r = 0; r < n_rank; r++)
+        v = (int32_t)((uint32_t)v + (uint32_t)dots[(size_t)b * n_filter + u * n_rank + r]);
       acc[(size_t)b * n_unit + u] = v;
     }
   for (size_t i = 0; i < (size_t)n_batch * n_unit; i++) {
