@@ -209,7 +209,7 @@ int main(int argc, char **argv) {
       tc_f32_gemm_kernel *kr = v->impl;
       if (only && strcmp(only, kr->name)) continue;
       if (!only && !with_ref && !strcmp(v->isa, "ref")) continue;
-      float *pb = malloc(tc_f32_gemm_packed_b_size(kr, s->n, s->k) + 64);
+      float *pb = aligned_alloc(64, (tc_f32_gemm_packed_b_size(kr, s->n, s->k) + 127) / 64 * 64);
       tc_f32_gemm_pack_b(kr, s->n, s->k, b, (size_t)s->k, TC_GEMM_B_NK, pb);
       const double budget = quick ? 0.1 : 0.3;
       double med1, med2;

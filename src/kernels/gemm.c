@@ -7,14 +7,21 @@
  * call then runs one mr-row strip of A (which stays in L1) across all of the block's panels.
  * Tasks are numbered row-block fastest, so consecutive tasks reuse the same B block. With
  * several threads mb is shrunk (and, when there are few row tiles, nb too) until there are
- * about 8 tasks per thread for load balance. K is not blocked. The tiling never changes what a
- * microkernel computes for an output element, so results are identical for any thread count. */
+ * about 8 tasks per thread for load balance. K longer than KC_MAX is cut into equal chunks so
+ * that the A strip stays in L1; partial sums go through C. Neither the tiling nor the K chunks
+ * change the sequence of float operations behind an output element, so results are identical
+ * for any thread count (and to an unchunked run). */
 #include "kernels/gemm.h"
+
+#include <math.h>
 
 #include "core/core.h"
 #include "kernels/select.h"
 
-enum { B_BLOCK_FLOATS = 32 * 1024 }; /* packed-B floats per task: 128 KiB */
+enum {
+  B_BLOCK_FLOATS = 32 * 1024, /* packed-B floats per task and K chunk: 128 KiB */
+  KC_MAX = 512,               /* longest K chunk: an 8-row A strip is then 16 KiB, in L1 */
+};
 
 tc_f32_gemm_kernel *tc_f32_gemm_default_kernel(void) { return tc_kernels()->f32_gemm; }
 
@@ -61,21 +68,47 @@ typedef struct gemm_job {
   float *c;
   size_t ldc;
   int accumulate;
+  size_t kc;                /* K chunk: k, or less for a long k (A strips then stay in L1) */
   size_t mb, nb, n_mblocks; /* block rows, block columns, row blocks */
 } gemm_job;
 
 static void gemm_task(void *ctx, size_t task, int thread) {
   const gemm_job *job = ctx;
-  const size_t mr = (size_t)job->kr->mr;
+  tc_f32_gemm_kernel *kr = job->kr;
+  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr, k = job->k, kc = job->kc;
   const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
   const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(job->n - j0, job->nb);
   /* j0 is a multiple of nr, so every panel before it is full: it starts at j0 * k. */
-  const float *w = job->packed_b ? job->packed_b + j0 * job->k : NULL;
+  const float *w = job->packed_b ? job->packed_b + j0 * k : NULL;
   const float *bias = job->bias ? job->bias + j0 : NULL;
-  for (size_t i = i0; i < i1; i += mr)
-    job->kr->run(TC_MIN(mr, i1 - i), nc, job->k, job->a + i * job->lda, job->lda, w, bias,
-                 job->c + i * job->ldc + j0, job->ldc, job->accumulate, job->act_min,
-                 job->act_max);
+  for (size_t i = i0; i < i1; i += mr) {
+    const size_t rows = TC_MIN(mr, i1 - i);
+    const float *a = job->a + i * job->lda;
+    float *c = job->c + i * job->ldc + j0;
+    if (kc >= k) { /* one pass over all of the block's panels */
+      kr->run(rows, nc, k, a, job->lda, w, bias, c, job->ldc, job->accumulate, job->act_min,
+              job->act_max);
+      continue;
+    }
+    /* K in chunks of kc: the first adds bias (and C when accumulating), later ones accumulate
+     * into C, the last one clamps. Storing and reloading the float accumulator is exact, so
+     * this gives the same bits as one pass. Chunks of one panel are not consecutive in the
+     * packed layout, so the microkernel is called panel by panel. */
+    for (size_t k0 = 0; k0 < k; k0 += kc) {
+      const size_t kn = TC_MIN(kc, k - k0);
+      const int first = k0 == 0, last = k0 + kn == k;
+      const float *wp = w;
+      for (size_t j = 0; j < nc; j += nr) {
+        const size_t width = panel_width(nr, job->n, j0 + j);
+        const size_t cols = TC_MIN(nr, nc - j);
+        kr->run(rows, cols, kn, a + k0, job->lda, wp + k0 * width,
+                first && bias ? bias + j : NULL, c + j, job->ldc,
+                first ? job->accumulate : 1, last ? job->act_min : -INFINITY,
+                last ? job->act_max : INFINITY);
+        wp += width * k;
+      }
+    }
+  }
 }
 
 static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n, size_t k,
@@ -84,9 +117,14 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
   if (m == 0 || n == 0) return;
   const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr;
   gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, act_min, act_max, c, ldc, accumulate,
-                  0, 0, 0};
-  /* Column blocks: a multiple of nr whose packed B fits the budget, or all of n. */
-  size_t nb = B_BLOCK_FLOATS / (k ? k : 1) / nr * nr;
+                  k, 0, 0, 0};
+  /* K chunks: equal chunks of at most KC_MAX. */
+  if (k > KC_MAX) {
+    const size_t n_chunks = (k + KC_MAX - 1) / KC_MAX;
+    job.kc = (k + n_chunks - 1) / n_chunks;
+  }
+  /* Column blocks: a multiple of nr whose packed B chunk fits the budget, or all of n. */
+  size_t nb = B_BLOCK_FLOATS / (job.kc ? job.kc : 1) / nr * nr;
   if (nb < nr) nb = nr;
   if (nb >= n) nb = n;
   const size_t m_tiles = (m + mr - 1) / mr;
@@ -123,7 +161,8 @@ void tc_f32_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, int32_t m, int32_t
 
 size_t tc_f32_gemm_plain_scratch_size(tc_f32_gemm_kernel *kr, int32_t m, int32_t n, int32_t k,
                                       unsigned flags) {
-  size_t size = TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64);
+  /* 64 bytes of slack to align the packed panels to a cache line inside any buffer */
+  size_t size = 64 + TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64);
   if ((flags & TC_GEMM_TRANS_A) && m > 0 && k > 0) size += (size_t)m * (size_t)k * sizeof(float);
   return size;
 }
@@ -140,12 +179,12 @@ int tc_f32_gemm_plain(tc_f32_gemm_kernel *kr, tc_threadpool *pool, unsigned flag
     owned = scratch = tc__malloc(size ? size : 1);
     if (!owned) return -1;
   }
-  float *packed = scratch;
+  float *packed = (float *)TC_ALIGN_UP((uintptr_t)scratch, 64);
   tc_f32_gemm_pack_b(kr, n, k, b, ldb, (flags & TC_GEMM_TRANS_B) ? TC_GEMM_B_NK : TC_GEMM_B_KN,
                      packed);
   if ((flags & TC_GEMM_TRANS_A) && k > 0) {
     /* Row-major copy of A so the microkernel can stream its rows. */
-    float *at = (float *)((char *)scratch + TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64));
+    float *at = (float *)((char *)packed + TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, n, k), 64));
     for (size_t kk = 0; kk < (size_t)k; kk++)
       for (size_t i = 0; i < (size_t)m; i++) at[i * (size_t)k + kk] = a[kk * lda + i];
     a = at;

@@ -56,7 +56,8 @@ enum {
 tc_f32_gemm_kernel *tc_f32_gemm_default_kernel(void);
 
 /* Bytes of packed B for kernel `kr` (NULL: the default) and an n x k B; 0 if n or k is 0.
- * Sizes are exact; the buffer should be 64-byte aligned for speed but need not be. */
+ * Sizes are exact. Any float alignment works, but give the buffer 64-byte alignment: the
+ * microkernels load whole panel rows, and misaligned rows split cache lines. */
 size_t tc_f32_gemm_packed_b_size(tc_f32_gemm_kernel *kr, int32_t n, int32_t k);
 
 /* Packs B (layout TC_GEMM_B_KN or TC_GEMM_B_NK with leading dimension ldb, in elements) into

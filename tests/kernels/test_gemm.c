@@ -388,3 +388,32 @@ TC_TEST(kernel_gemm_nan_and_clamp) {
     }
   }
 }
+
+TC_TEST(kernel_gemm_k_chunks_exact) {
+  /* A long K is summed in chunks through C by the driver; the result must have the same bits
+   * as one microkernel pass over all of K (which is what every short-K call does). */
+  tc_f32_gemm_kernel *ks[8];
+  int nk = gemm_variants(ks, 8);
+  tc_threadpool *pool = tc_threadpool_create(2);
+  for (int v = 0; v < nk; v++) {
+    const int m = ks[v]->mr, n = 2 * ks[v]->nr + 3, k = 1500;
+    float *a = malloc((size_t)m * k * 4), *b = malloc((size_t)n * k * 4), *bias = malloc((size_t)n * 4);
+    float *c1 = malloc((size_t)m * n * 4), *c2 = malloc((size_t)m * n * 4);
+    float *pb = malloc(tc_f32_gemm_packed_b_size(ks[v], n, k));
+    fill(a, (size_t)m * k, 31);
+    fill(b, (size_t)n * k, 32);
+    fill(bias, (size_t)n, 33);
+    tc_f32_gemm_pack_b(ks[v], n, k, b, (size_t)k, TC_GEMM_B_NK, pb);
+    tc_f32_gemm(ks[v], pool, m, n, k, a, (size_t)k, pb, bias, -2.0f, 2.0f, c1, (size_t)n);
+    ks[v]->run((size_t)m, (size_t)n, (size_t)k, a, (size_t)k, pb, bias, c2, (size_t)n, 0, -2.0f, 2.0f);
+    CHECK_MSG(!memcmp(c1, c2, (size_t)m * n * 4), "%s: chunked K differs from one pass", ks[v]->name);
+    CHECK_EQ(check_case(ks[v], pool, 0, TC_GEMM_ACCUMULATE | TC_GEMM_TRANS_A, m + 3, n, k, 1, -1.0f, 1.0f, 34), 0);
+    free(a);
+    free(b);
+    free(bias);
+    free(c1);
+    free(c2);
+    free(pb);
+  }
+  tc_threadpool_destroy(pool);
+}

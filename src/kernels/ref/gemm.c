@@ -38,7 +38,8 @@ static void ukernel_4x8(size_t mr_rows, size_t nc, size_t k, const float *a, siz
     float acc[4][8];
     for (size_t i = 0; i < mr_rows; i++)
       for (size_t j = 0; j < cols; j++)
-        acc[i][j] = (accumulate ? c[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
+        acc[i][j] = accumulate ? (bias ? c[i * ldc + j] + bias[j] : c[i * ldc + j])
+                               : (bias ? bias[j] : 0.0f);
     for (size_t kk = 0; kk < k; kk++)
       for (size_t i = 0; i < mr_rows; i++)
         for (size_t j = 0; j < cols; j++) acc[i][j] += a[i * lda + kk] * w[kk * width + j];

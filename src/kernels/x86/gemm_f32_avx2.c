@@ -41,12 +41,15 @@ static inline __attribute__((always_inline)) void panel16(const size_t R, size_t
     bias0 = _mm256_loadu_ps(bias);
     bias1 = full ? _mm256_loadu_ps(bias + 8) : _mm256_maskload_ps(bias + 8, m1);
   }
+  /* With accumulate and no bias the accumulator starts as C itself (adding +0 would turn a
+   * -0 into +0, and a chunked K must give the bits of one pass). */
 #define INIT(i)                                                                           \
   __m256 acc##i##0 = bias0, acc##i##1 = bias1;                                            \
   if ((i) < R && accumulate) {                                                            \
-    acc##i##0 = _mm256_add_ps(acc##i##0, _mm256_loadu_ps(CROW(i)));                        \
-    acc##i##1 = _mm256_add_ps(acc##i##1, full ? _mm256_loadu_ps(CROW(i) + 8)               \
-                                              : _mm256_maskload_ps(CROW(i) + 8, m1));      \
+    const __m256 c0 = _mm256_loadu_ps(CROW(i));                                           \
+    const __m256 c1 = full ? _mm256_loadu_ps(CROW(i) + 8) : _mm256_maskload_ps(CROW(i) + 8, m1); \
+    acc##i##0 = bias ? _mm256_add_ps(acc##i##0, c0) : c0;                                 \
+    acc##i##1 = bias ? _mm256_add_ps(acc##i##1, c1) : c1;                                 \
   }
   REP6(INIT)
 #undef INIT
@@ -89,11 +92,12 @@ static inline __attribute__((always_inline)) void panel8(const size_t R, size_t 
   const __m256i m0 = tail_mask(cols);
   __m256 bias0 = _mm256_setzero_ps();
   if (bias) bias0 = full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m0);
-#define INIT(i)                                                                       \
-  __m256 acc##i = bias0;                                                              \
-  if ((i) < R && accumulate)                                                          \
-    acc##i = _mm256_add_ps(acc##i, full ? _mm256_loadu_ps(CROW(i))                    \
-                                        : _mm256_maskload_ps(CROW(i), m0));
+#define INIT(i)                                                                         \
+  __m256 acc##i = bias0;                                                                \
+  if ((i) < R && accumulate) {                                                          \
+    const __m256 c0 = full ? _mm256_loadu_ps(CROW(i)) : _mm256_maskload_ps(CROW(i), m0); \
+    acc##i = bias ? _mm256_add_ps(acc##i, c0) : c0;                                     \
+  }
   REP6(INIT)
 #undef INIT
   for (size_t kk = 0; kk < k; kk++) {

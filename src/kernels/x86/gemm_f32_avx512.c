@@ -34,11 +34,15 @@ static inline __attribute__((always_inline)) void panel32(const size_t R, size_t
     bias0 = _mm512_loadu_ps(bias);
     bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
   }
+  /* With accumulate and no bias the accumulator starts as C itself (adding +0 would turn a
+   * -0 into +0, and a chunked K must give the bits of one pass). */
 #define INIT(i)                                                                      \
   __m512 acc##i##0 = bias0, acc##i##1 = bias1;                                       \
   if ((i) < R && accumulate) {                                                       \
-    acc##i##0 = _mm512_add_ps(acc##i##0, _mm512_loadu_ps(CROW(i)));                   \
-    acc##i##1 = _mm512_add_ps(acc##i##1, _mm512_maskz_loadu_ps(m1, CROW(i) + 16));     \
+    const __m512 c0 = _mm512_loadu_ps(CROW(i));                                      \
+    const __m512 c1 = _mm512_maskz_loadu_ps(m1, CROW(i) + 16);                       \
+    acc##i##0 = bias ? _mm512_add_ps(acc##i##0, c0) : c0;                            \
+    acc##i##1 = bias ? _mm512_add_ps(acc##i##1, c1) : c1;                            \
   }
   REP8(INIT)
 #undef INIT
@@ -75,9 +79,12 @@ static inline __attribute__((always_inline)) void panel16(const size_t R, size_t
   REP8(ROW_PTR)
   const __mmask16 m0 = tail_mask(cols);
   const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
-#define INIT(i)          \
-  __m512 acc##i = bias0; \
-  if ((i) < R && accumulate) acc##i = _mm512_add_ps(acc##i, _mm512_maskz_loadu_ps(m0, CROW(i)));
+#define INIT(i)                                           \
+  __m512 acc##i = bias0;                                  \
+  if ((i) < R && accumulate) {                            \
+    const __m512 c0 = _mm512_maskz_loadu_ps(m0, CROW(i)); \
+    acc##i = bias ? _mm512_add_ps(acc##i, c0) : c0;       \
+  }
   REP8(INIT)
 #undef INIT
   for (size_t kk = 0; kk < k; kk++) {

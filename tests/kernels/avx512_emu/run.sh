@@ -19,4 +19,4 @@ gcc $cflags -DTC_SHARED_DIR='"."' -DTC_CLI_PATH='"."' -Dtc_kernel_variant_suppor
 gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/main.c" -o "$tmp/main.o"
 gcc "$tmp/k.o" "$tmp/sup.o" "$tmp/t.o" "$tmp/main.o" "$build/libtensorc.a" -lpthread -lm -o "$tmp/emu"
 if objdump -d "$tmp/emu" | grep -q zmm; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
-"$tmp/emu" kernel_gemm_variants kernel_gemm_plain kernel_gemm_threads kernel_gemm_nan kernel_gemm_packed
+"$tmp/emu" kernel_gemm_variants kernel_gemm_plain kernel_gemm_threads kernel_gemm_nan kernel_gemm_packed kernel_gemm_k_chunks
