@@ -33,11 +33,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static volatile float g_sink;
-
 /* ---- peak FLOP rate per ISA ------------------------------------------------------------------
  * 12 independent FMA chains: enough to cover latency x ports on current x86 cores. */
 #if defined(__x86_64__) && defined(__GNUC__)
+static volatile float g_sink;
+
 __attribute__((target("avx2,fma"))) static double peak_avx2(long iters) {
   __m256 acc[12], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
   for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
@@ -67,8 +67,6 @@ __attribute__((target("avx512f"))) static double peak_avx512(long iters) {
   g_sink = s;
   return (double)iters * 12 * 16 * 2 / t * 1e-9;
 }
-#endif
-
 /* Best of 5 runs of ~0.1 s: the peak is a ceiling, so noise only lowers it. */
 static double measure_peak(double (*fn)(long)) {
   double best = 0;
@@ -79,6 +77,7 @@ static double measure_peak(double (*fn)(long)) {
   }
   return best;
 }
+#endif
 
 /* ---- shapes ---------------------------------------------------------------------------------- */
 
