@@ -24,6 +24,8 @@
 #ifndef TENSORC_TRAIN_H
 #define TENSORC_TRAIN_H
 
+#include <stdio.h>
+
 #include "tensorc.h"
 
 #ifdef __cplusplus
@@ -291,7 +293,458 @@ tc_status tc_softmax_xent_sparse(tc_train_ctx *ctx, const tc_tensor *logits,
                                  const tc_tensor *labels, tc_tensor **loss, tc_tensor **probs);
 
 /* ==== Layers, models, optimizers, fit ======================================================
- * (Added by the layers/model helper; see issue 5. Build on the tensor/tape/op API above.) */
+ * Keras-style networks on top of the ops above (docs/training.md, "Layers and models").
+ *
+ *     tc_net *net;  tc_net_create(&net);
+ *     tc_net_add(net, tc_layer_input(1, (int32_t[]){784}));
+ *     tc_net_add(net, tc_layer_dense(128, TC_ACT_RELU));
+ *     tc_net_add(net, tc_layer_dense(10, TC_ACT_LINEAR));
+ *     tc_net_compile(net, tc_loss_make(TC_LOSS_SPARSE_CATEGORICAL_XENT, 1), tc_optim_adam(1e-3f),
+ *                    1, (tc_metric_kind[]){TC_METRIC_ACCURACY});
+ *     tc_fit_options fo = tc_fit_defaults();  fo.epochs = 5;  fo.batch_size = 32;
+ *     tc_net_fit(net, &train, &fo, &history);
+ *
+ * Shapes given to layers and nets exclude the batch dimension (like Keras' `shape=`). Model
+ * inputs and targets are float32 arrays of samples; integer inputs (Embedding indices, sparse
+ * labels) are passed as floats holding whole numbers. "net" is the Keras Model (tc_model is the
+ * .tflite model of tensorc_lite.h). */
+
+/* Activations a layer can apply to its output. */
+typedef enum tc_activation {
+  TC_ACT_LINEAR = 0,
+  TC_ACT_RELU,
+  TC_ACT_RELU6,
+  TC_ACT_SIGMOID,
+  TC_ACT_TANH,
+  TC_ACT_SOFTMAX,    /* over the last axis */
+  TC_ACT_GELU,       /* exact (erf) form, the Keras default */
+  TC_ACT_LEAKY_RELU  /* slope tc_layer_config.alpha (Keras LeakyReLU default 0.3) */
+} tc_activation;
+
+/* Layer kinds. Values are stored in checkpoints: add new ones at the end. */
+typedef enum tc_layer_kind {
+  TC_LAYER_INPUT = 0,
+  TC_LAYER_DENSE,
+  TC_LAYER_CONV2D,
+  TC_LAYER_DEPTHWISE_CONV2D,
+  TC_LAYER_MAX_POOL2D,
+  TC_LAYER_AVG_POOL2D,
+  TC_LAYER_GLOBAL_AVG_POOL2D,
+  TC_LAYER_FLATTEN,
+  TC_LAYER_RESHAPE,
+  TC_LAYER_DROPOUT,
+  TC_LAYER_BATCH_NORM,
+  TC_LAYER_ACTIVATION,
+  TC_LAYER_EMBEDDING,
+  TC_LAYER_ADD,
+  TC_LAYER_CONCATENATE,
+  TC_LAYER_LSTM,
+  TC_LAYER_GRU,
+  TC_LAYER__COUNT
+} tc_layer_kind;
+
+/* Orthogonal initializer (Keras' default recurrent initializer), usable in layer configs only
+ * (tc_tensor_init does not know it): a = gain. */
+#define TC_INIT_ORTHOGONAL ((tc_init)32)
+
+/* An initializer: kind plus its two parameters (see tc_init). The seed comes from the net
+ * (tc_net_set_seed) and the weight's position, so a net is initialized reproducibly. */
+typedef struct tc_initializer {
+  tc_init kind;
+  float a, b;
+} tc_initializer;
+
+/* Everything that defines a layer. Get one from a tc_layer_<kind>() constructor (which sets
+ * the Keras defaults), change fields if needed, and pass it to tc_net_add / tc_net_call.
+ * Fields a kind does not use are ignored (and saved as they are). */
+typedef struct tc_layer_config {
+  tc_layer_kind kind;
+  char name[48];              /* "" : auto ("dense", "dense_1", ... per net, like Keras) */
+  int units;                  /* Dense/LSTM/GRU units, Conv2D filters, Embedding output_dim */
+  int kernel_h, kernel_w;     /* conv kernel or pool window */
+  int stride_h, stride_w;     /* conv default 1; pooling 0 = the window (Keras default) */
+  int dilation_h, dilation_w; /* conv, default 1 */
+  tc_padding padding;         /* default VALID */
+  int depth_multiplier;       /* DepthwiseConv2D, default 1 */
+  tc_activation activation;   /* Dense/Conv/Activation/LSTM/GRU output activation */
+  tc_activation recurrent_activation; /* LSTM/GRU gates, default sigmoid */
+  float alpha;                /* leaky relu slope */
+  int use_bias;               /* default 1 */
+  tc_initializer kernel_init; /* default glorot_uniform (Embedding: uniform(-0.05, 0.05)) */
+  tc_initializer bias_init;   /* default zeros */
+  tc_initializer recurrent_init; /* LSTM/GRU, default orthogonal */
+  float kernel_l2;            /* L2 factor: adds kernel_l2 * sum(kernel^2) to the loss */
+  float bias_l2;
+  float rate;                 /* Dropout rate in [0, 1) */
+  float momentum, epsilon;    /* BatchNormalization, default 0.99 and 1e-3 */
+  int input_dim;              /* Embedding vocabulary size */
+  int axis;                   /* Concatenate axis incl. the batch axis, default -1 */
+  int return_sequences;       /* LSTM/GRU: [N,T,units] instead of the last step [N,units] */
+  int unit_forget_bias;       /* LSTM, default 1: forget-gate bias starts at 1 */
+  int reset_after;            /* GRU, default 1 (Keras 2/3): bias [2, 3*units] */
+  int rank;                   /* Input / Reshape target shape (without the batch axis); */
+  int32_t dims[TC_MAX_DIMS];  /* Reshape may use one -1 */
+} tc_layer_config;
+
+/* Constructors with the Keras defaults. Sizes are in elements. */
+tc_layer_config tc_layer_input(int rank, const int32_t *dims);
+tc_layer_config tc_layer_dense(int units, tc_activation act);
+tc_layer_config tc_layer_conv2d(int filters, int kernel, int stride, tc_padding pad,
+                                tc_activation act);
+tc_layer_config tc_layer_depthwise_conv2d(int kernel, int stride, int depth_multiplier,
+                                          tc_padding pad, tc_activation act);
+tc_layer_config tc_layer_max_pool2d(int pool, int stride, tc_padding pad); /* stride 0: = pool */
+tc_layer_config tc_layer_avg_pool2d(int pool, int stride, tc_padding pad);
+tc_layer_config tc_layer_global_avg_pool2d(void);
+tc_layer_config tc_layer_flatten(void);
+tc_layer_config tc_layer_reshape(int rank, const int32_t *dims);
+tc_layer_config tc_layer_dropout(float rate);
+tc_layer_config tc_layer_batch_norm(void);
+tc_layer_config tc_layer_activation(tc_activation act);
+tc_layer_config tc_layer_embedding(int input_dim, int output_dim);
+tc_layer_config tc_layer_add(void);
+tc_layer_config tc_layer_concatenate(int axis);
+tc_layer_config tc_layer_lstm(int units, int return_sequences);
+tc_layer_config tc_layer_gru(int units, int return_sequences);
+/* Keras names: "Dense", "Conv2D", ... (class) and "dense", "conv2d", ... (name prefix). */
+const char *tc_layer_kind_class(tc_layer_kind kind);
+const char *tc_layer_kind_prefix(tc_layer_kind kind);
+/* "relu", "softmax", ...; tc_activation_parse returns 0 and sets *out, or -1 if unknown. */
+const char *tc_activation_name(tc_activation act);
+int tc_activation_parse(const char *name, tc_activation *out);
+/* Applies an activation as ops (on the tape like any op). */
+tc_status tc_activation_apply(tc_train_ctx *ctx, tc_activation act, float alpha,
+                              const tc_tensor *x, tc_tensor **out);
+
+/* ---- nets (Keras Model: Sequential or functional) ---- */
+
+/* A net is a DAG of layer nodes; node ids are ints (Keras' symbolic tensors). Each node is
+ * one layer applied to earlier nodes, so creation order is a topological order.
+ * Sequential:  tc_net_add appends a layer applied to the last node; the first layer may be an
+ *              Input (else the net is built lazily from the first data it sees, like Keras).
+ * Functional:  tc_net_input gives input nodes, tc_net_call applies a layer to nodes, and
+ *              tc_net_set_outputs picks the outputs (default: the last node). */
+typedef struct tc_net tc_net;
+
+/* An empty net. Returns TC_ERR_ARG / TC_ERR_NOMEM. */
+tc_status tc_net_create(tc_net **out);
+/* Frees the net, its weights, optimizer and context. NULL does nothing. */
+void tc_net_destroy(tc_net *net);
+/* Message of the last failure on this net ("" if none), valid until the next failing call. */
+const char *tc_net_errmsg(const tc_net *net);
+/* Name shown by summary (default "sequential" or "functional"). */
+void tc_net_set_name(tc_net *net, const char *name);
+/* Seed of the weight initializers (default 0) and of the dropout RNG; call before layers are
+ * built to take effect for them. */
+void tc_net_set_seed(tc_net *net, uint64_t seed);
+
+/* Sequential: appends a layer fed by the previous node. If the layer can be built (the input
+ * shape is known) it is built now and shape errors are reported here. */
+tc_status tc_net_add(tc_net *net, tc_layer_config cfg);
+/* Functional: a new Input node of shape `dims` (without batch); *node receives its id. */
+tc_status tc_net_input(tc_net *net, int rank, const int32_t *dims, int *node);
+/* Functional: applies a new layer to n_in existing nodes (Add/Concatenate take >= 2, others
+ * exactly 1, at most 8); *node receives the new node's id. */
+tc_status tc_net_call(tc_net *net, tc_layer_config cfg, int n_in, const int *in, int *node);
+/* Sets the output nodes (1..8). By default the output is the last node. */
+tc_status tc_net_set_outputs(tc_net *net, int n, const int *nodes);
+/* Builds every layer for a batchless input shape (the Sequential lazy build); no-op when
+ * already built. TC_ERR_ARG naming the layer when a shape does not fit. */
+tc_status tc_net_build(tc_net *net, int rank, const int32_t *dims);
+int tc_net_built(const tc_net *net);
+
+int tc_net_n_layers(const tc_net *net); /* nodes, Input nodes included */
+const tc_layer_config *tc_net_layer_config(const tc_net *net, int i);
+/* Output shape of node i without batch; returns the rank (-1 if not built). */
+int tc_net_layer_shape(const tc_net *net, int i, int32_t *dims);
+/* Parameter counts (moving statistics of BatchNormalization are non-trainable). */
+size_t tc_net_count_params(const tc_net *net, size_t *trainable, size_t *non_trainable);
+/* Weights: every persistent tensor of the net in a fixed order (layer order, then kernel,
+ * recurrent kernel, bias, gamma, beta, moving mean, moving variance...), named
+ * "<layer>/<weight>" (e.g. "dense_1/kernel"). Returns NULL for an index out of range. */
+size_t tc_net_n_weights(const tc_net *net);
+tc_tensor *tc_net_weight(const tc_net *net, size_t i, const char **name);
+tc_tensor *tc_net_find_weight(const tc_net *net, const char *name);
+
+/* Writes the Keras summary table (layer name and type, output shape, parameter count and, for
+ * functional nets, the inbound layers; then total/trainable/non-trainable parameters) into buf
+ * (always NUL-terminated, truncated to size) and returns the full length, like snprintf.
+ * The net must be built. */
+size_t tc_net_summary(const tc_net *net, char *buf, size_t size);
+/* Same into a stream. Returns TC_ERR_STATE if not built, TC_ERR_IO on a write error. */
+tc_status tc_net_summary_print(const tc_net *net, FILE *f);
+
+/* Forward pass in ctx: inputs x[0..n_inputs) [N, ...] (step or persistent tensors) -> outputs
+ * (step tensors, one per output node). training != 0 enables dropout and batch statistics (and
+ * updates BatchNormalization's moving averages). Builds the net from x's shapes if needed. Ops
+ * are recorded when the tape is on, so a custom training loop is: step_reset, tape_start,
+ * forward, loss, tape_stop, tc_gradient over tc_net_trainable(), tc_optim_apply. */
+tc_status tc_net_forward(tc_net *net, tc_train_ctx *ctx, int n_inputs, tc_tensor *const *x,
+                         int training, tc_tensor **outputs);
+/* The trainable parameters (persistent, in weight order), valid until the net changes. */
+size_t tc_net_trainable(const tc_net *net, tc_tensor *const **params);
+/* Sum of the layers' L2 penalties as a scalar step tensor (0 if none), on the tape. */
+tc_status tc_net_regularization(tc_net *net, tc_train_ctx *ctx, tc_tensor **out);
+/* The net's own context (created on first use; fit/evaluate/predict use it). */
+tc_train_ctx *tc_net_ctx(tc_net *net);
+
+/* ---- losses ---- */
+
+typedef enum tc_loss_kind {
+  TC_LOSS_MSE = 0,
+  TC_LOSS_MAE,
+  TC_LOSS_BINARY_XENT,           /* targets in [0,1]; predictions probabilities or logits */
+  TC_LOSS_CATEGORICAL_XENT,      /* one-hot (or soft) targets [N,C] */
+  TC_LOSS_SPARSE_CATEGORICAL_XENT /* integer targets [N] (or [N,1]) in [0, C) */
+} tc_loss_kind;
+
+typedef struct tc_loss {
+  tc_loss_kind kind;
+  int from_logits; /* crossentropies: predictions are logits (no clipping; fused and stable) */
+} tc_loss;
+tc_loss tc_loss_make(tc_loss_kind kind, int from_logits);
+const char *tc_loss_name(tc_loss_kind kind); /* "mse", "sparse_categorical_crossentropy", ... */
+int tc_loss_parse(const char *name, tc_loss_kind *out);
+
+/* Mean loss over the batch (Keras "sum_over_batch_size") as a scalar step tensor, on the tape.
+ * y_true: float32 of y_pred's shape (sparse: [N] or [N,1] holding class indices, or int32).
+ * Probabilities are clipped to [1e-7, 1 - 1e-7] like Keras when from_logits is 0.
+ * TC_ERR_ARG naming both shapes when they do not fit; TC_ERR_RUNTIME for a bad class index. */
+tc_status tc_loss_compute(tc_train_ctx *ctx, const tc_loss *loss, const tc_tensor *y_pred,
+                          const tc_tensor *y_true, tc_tensor **out);
+
+/* ---- learning-rate schedules ---- */
+
+typedef enum tc_schedule_kind {
+  TC_SCHEDULE_CONSTANT = 0,
+  TC_SCHEDULE_PIECEWISE,   /* Keras PiecewiseConstantDecay: values[i] while step <= boundaries[i] */
+  TC_SCHEDULE_EXPONENTIAL, /* lr * decay_rate ^ (step / decay_steps); staircase floors it
+                              (staircase = step decay) */
+  TC_SCHEDULE_COSINE       /* lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps)
+                              / decay_steps)) + alpha) */
+} tc_schedule_kind;
+
+#define TC_SCHEDULE_MAX_BOUNDARIES 8
+typedef struct tc_schedule {
+  tc_schedule_kind kind;
+  float initial;  /* exponential / cosine initial rate (constant: the rate) */
+  int64_t decay_steps;
+  float decay_rate;
+  int staircase;
+  float alpha;    /* cosine: final fraction of the initial rate */
+  int n_boundaries;
+  int64_t boundaries[TC_SCHEDULE_MAX_BOUNDARIES];
+  float values[TC_SCHEDULE_MAX_BOUNDARIES + 1];
+} tc_schedule;
+tc_schedule tc_schedule_exponential(float initial, int64_t decay_steps, float decay_rate,
+                                    int staircase);
+tc_schedule tc_schedule_cosine(float initial, int64_t decay_steps, float alpha);
+/* n boundaries and n+1 values (copied); n <= TC_SCHEDULE_MAX_BOUNDARIES. */
+tc_schedule tc_schedule_piecewise(int n, const int64_t *boundaries, const float *values);
+/* The rate at optimizer step `step` (0 for the first update). */
+float tc_schedule_lr(const tc_schedule *s, int64_t step);
+
+/* ---- optimizers ---- */
+
+typedef enum tc_optim_kind {
+  TC_OPTIM_SGD = 0, /* m = momentum*m - lr*g; p += m (nesterov: p += momentum*m - lr*g) */
+  TC_OPTIM_ADAM,    /* Keras: m += (g-m)(1-b1); v += (g^2-v)(1-b2);
+                       p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps) */
+  TC_OPTIM_ADAMW,   /* p -= lr*weight_decay*p, then the Adam update */
+  TC_OPTIM_RMSPROP  /* v = rho*v + (1-rho)g^2; inc = lr*g/sqrt(v+eps);
+                       momentum: m = momentum*m + inc, p -= m; else p -= inc */
+} tc_optim_kind;
+
+typedef struct tc_optim_config {
+  tc_optim_kind kind;
+  float learning_rate;   /* used when schedule.kind == TC_SCHEDULE_CONSTANT */
+  tc_schedule schedule;  /* CONSTANT: learning_rate */
+  float momentum;        /* SGD (default 0), RMSprop (default 0) */
+  int nesterov;          /* SGD */
+  float beta_1, beta_2;  /* Adam/AdamW: 0.9, 0.999 */
+  float epsilon;         /* Adam/AdamW/RMSprop: 1e-7 (Keras) */
+  float rho;             /* RMSprop: 0.9 */
+  float weight_decay;    /* AdamW: 0.004 (Keras) */
+} tc_optim_config;
+/* Keras defaults: SGD lr 0.01; Adam lr 0.001; AdamW lr 0.001 wd 0.004; RMSprop lr 0.001. */
+tc_optim_config tc_optim_sgd(float lr, float momentum, int nesterov);
+tc_optim_config tc_optim_adam(float lr);
+tc_optim_config tc_optim_adamw(float lr, float weight_decay);
+tc_optim_config tc_optim_rmsprop(float lr);
+const char *tc_optim_name(tc_optim_kind kind); /* "sgd", "adam", "adamw", "rmsprop" */
+int tc_optim_parse(const char *name, tc_optim_kind *out);
+
+/* An optimizer with per-parameter slots (momentum, m, v...) created on first use of each
+ * parameter (by pointer), so it works for nets and hand-written parameter lists alike. */
+typedef struct tc_optim tc_optim;
+tc_status tc_optim_create(const tc_optim_config *cfg, tc_optim **out);
+void tc_optim_destroy(tc_optim *opt);
+/* One update: params[i] -= f(grads[i]) with the rate of the current step, then the step count
+ * grows by one. grads may be step tensors (e.g. from tc_gradient). After the first call with a
+ * given parameter list no memory is allocated. TC_ERR_ARG on shape mismatches. */
+tc_status tc_optim_apply(tc_optim *opt, size_t n, tc_tensor *const *params,
+                         tc_tensor *const *grads);
+/* Updates done so far (Keras optimizer.iterations). */
+int64_t tc_optim_iterations(const tc_optim *opt);
+/* The rate the next update will use (schedule at the current step, or the overridden rate). */
+float tc_optim_lr(const tc_optim *opt);
+/* Overrides the rate (replaces any schedule), as LearningRateScheduler does. */
+void tc_optim_set_lr(tc_optim *opt, float lr);
+const tc_optim_config *tc_optim_get_config(const tc_optim *opt);
+
+/* ---- metrics ---- */
+
+typedef enum tc_metric_kind {
+  TC_METRIC_ACCURACY = 0, /* resolved from the loss like Keras: sparse/categorical/binary */
+  TC_METRIC_SPARSE_CATEGORICAL_ACCURACY,
+  TC_METRIC_CATEGORICAL_ACCURACY,
+  TC_METRIC_BINARY_ACCURACY, /* threshold 0.5 (0 for from_logits losses) */
+  TC_METRIC_MAE,
+  TC_METRIC_MSE
+} tc_metric_kind;
+/* "accuracy", "sparse_categorical_accuracy", ..., "mae", "mse". */
+const char *tc_metric_name(tc_metric_kind kind);
+int tc_metric_parse(const char *name, tc_metric_kind *out);
+
+/* A streaming metric: mean over every sample seen since the last reset. */
+typedef struct tc_metric {
+  tc_metric_kind kind; /* resolved (never TC_METRIC_ACCURACY after tc_metric_init) */
+  int logits;          /* binary accuracy threshold at 0 */
+  double total, count;
+} tc_metric;
+/* Resolves TC_METRIC_ACCURACY against `loss` (may be NULL: categorical). */
+void tc_metric_init(tc_metric *m, tc_metric_kind kind, const tc_loss *loss);
+void tc_metric_reset(tc_metric *m);
+/* Adds a batch: y_pred [N,...], y_true as for tc_loss_compute. TC_ERR_ARG on shapes. */
+tc_status tc_metric_update(tc_metric *m, const tc_tensor *y_pred, const tc_tensor *y_true);
+double tc_metric_result(const tc_metric *m);
+
+/* ---- compile, fit, evaluate, predict ---- */
+
+#define TC_NET_MAX_METRICS 4
+/* Sets loss, optimizer and metrics (at most TC_NET_MAX_METRICS). May be called again (the
+ * optimizer state is then reset). */
+tc_status tc_net_compile(tc_net *net, tc_loss loss, tc_optim_config optim, int n_metrics,
+                         const tc_metric_kind *metrics);
+tc_optim *tc_net_optim(tc_net *net);
+
+/* A dataset in memory: n samples; x holds n * (input size) floats, y holds n * y_size floats.
+ * y_size 0 means: 1 for sparse categorical losses, else the output size. Borrowed. */
+typedef struct tc_data {
+  const float *x;
+  const float *y;
+  size_t n;
+  size_t y_size;
+} tc_data;
+
+/* A batch source (instead of tc_data): fills x [B, ...] and y for batch `index` of `epoch`
+ * as step tensors of ctx (or wraps its own memory, e.g. with tc_tensor_wrap). */
+typedef tc_status (*tc_batch_fn)(void *user, int epoch, size_t index, tc_train_ctx *ctx,
+                                 tc_tensor **x, tc_tensor **y);
+
+/* Named scalars of one epoch or batch: "loss", metric names, "val_..." (Keras logs). */
+#define TC_LOGS_MAX 16
+typedef struct tc_logs {
+  int n;
+  char keys[TC_LOGS_MAX][40];
+  double values[TC_LOGS_MAX];
+} tc_logs;
+/* Returns 1 and sets *value if the key exists, else 0. */
+int tc_logs_get(const tc_logs *logs, const char *key, double *value);
+
+/* Callbacks: every hook may be NULL. A hook returning non-TC_OK stops fit with that status.
+ * tc_net_stop_training (from a hook) ends fit after the current epoch, cleanly. */
+typedef struct tc_callback tc_callback;
+struct tc_callback {
+  void *user;
+  tc_status (*on_train_begin)(tc_callback *cb, tc_net *net);
+  tc_status (*on_epoch_begin)(tc_callback *cb, tc_net *net, int epoch);
+  tc_status (*on_batch_end)(tc_callback *cb, tc_net *net, size_t batch, const tc_logs *logs);
+  tc_status (*on_epoch_end)(tc_callback *cb, tc_net *net, int epoch, const tc_logs *logs);
+  tc_status (*on_train_end)(tc_callback *cb, tc_net *net, const tc_logs *logs);
+  void (*destroy)(tc_callback *cb); /* frees the callback (built-in ones set it) */
+};
+void tc_callback_destroy(tc_callback *cb); /* calls cb->destroy; NULL does nothing */
+void tc_net_stop_training(tc_net *net);
+
+/* Built-ins. `monitor` like Keras ("val_loss", "loss", "val_accuracy"...); the direction is
+ * max for names containing "acc", min otherwise. Strings are copied. */
+/* Saves a checkpoint (tc_net_save) after each epoch, or only when `monitor` improved; the path
+ * may contain "{epoch}" (1-based, like Keras). */
+tc_status tc_callback_model_checkpoint(const char *path, const char *monitor,
+                                       int save_best_only, tc_callback **out);
+/* Stops when `monitor` has not improved by more than min_delta for `patience` epochs;
+ * restore_best_weights copies the best epoch's weights back at the end. */
+tc_status tc_callback_early_stopping(const char *monitor, int patience, float min_delta,
+                                     int restore_best_weights, tc_callback **out);
+/* Writes "epoch,<keys...>" then one row per epoch (Keras CSVLogger; epoch 0-based). */
+tc_status tc_callback_csv_logger(const char *path, int append, tc_callback **out);
+/* Sets the rate at each epoch begin to fn(epoch, current rate, user). */
+tc_status tc_callback_lr_scheduler(float (*fn)(int epoch, float lr, void *user), void *user,
+                                   tc_callback **out);
+/* Epoch (0-based) at which EarlyStopping stopped training, or -1. */
+int tc_callback_early_stopping_stopped_epoch(const tc_callback *cb);
+
+/* Per-epoch history: values[k][epoch] for every key (loss, metrics, val_...). */
+typedef struct tc_history {
+  int n_epochs;
+  int n_keys;
+  char keys[TC_LOGS_MAX][40];
+  double *values[TC_LOGS_MAX];
+  int cap;
+} tc_history;
+/* The series of `key` (n_epochs values) or NULL. */
+const double *tc_history_get(const tc_history *h, const char *key);
+/* Frees the series (the struct itself is the caller's); safe on a zeroed history. */
+void tc_history_free(tc_history *h);
+
+typedef struct tc_fit_options {
+  int epochs;               /* train until this epoch count (Keras epochs), default 1 */
+  int initial_epoch;        /* start epoch (for resuming; see tc_net_epochs_done) */
+  size_t batch_size;        /* default 32 */
+  int shuffle;              /* default 1: a new permutation every epoch */
+  uint64_t seed;            /* shuffle seed: epoch e uses a permutation derived from (seed, e) */
+  float validation_split;   /* the last fraction of the data (before shuffling), like Keras */
+  const tc_data *validation_data; /* or explicit validation data */
+  int verbose;              /* 0 silent, 1 progress bar, 2 one line per epoch */
+  FILE *progress;           /* default stderr */
+  size_t n_callbacks;
+  tc_callback *const *callbacks;
+  tc_batch_fn batches;      /* if set, the training data comes from here (data may be NULL) */
+  void *batches_user;
+  size_t steps_per_epoch;   /* required with `batches` */
+} tc_fit_options;
+tc_fit_options tc_fit_defaults(void);
+
+/* Trains (compile first). Each step resets the context's step arena and allocates nothing.
+ * history may be NULL; otherwise it is filled (free with tc_history_free). */
+tc_status tc_net_fit(tc_net *net, const tc_data *data, const tc_fit_options *opts,
+                     tc_history *history);
+/* Loss and metrics over data (inference mode) in batches into logs ("loss", metric names).
+ * verbose 1 shows a progress bar. */
+tc_status tc_net_evaluate(tc_net *net, const tc_data *data, size_t batch_size, int verbose,
+                          tc_logs *logs);
+/* Writes the output (n * output size floats) for n samples of x. */
+tc_status tc_net_predict(tc_net *net, const float *x, size_t n, size_t batch_size, float *out);
+/* Epochs completed by fit (restored by tc_net_load). */
+int tc_net_epochs_done(const tc_net *net);
+
+/* ---- checkpoints (docs/checkpoint-format.md) ---- */
+
+/* Writes architecture, weights, compile settings, optimizer state (step count and slots), the
+ * epoch count and the RNG state to `path` atomically: a temporary file in the same directory,
+ * fsync, rename, fsync of the directory. TC_ERR_IO (message on the net) on failure; the old
+ * file is then untouched. */
+tc_status tc_net_save(tc_net *net, const char *path);
+/* Rebuilds a net from a checkpoint alone (compiled, optimizer state restored: fit can resume
+ * with initial_epoch = tc_net_epochs_done). On failure *out is NULL and err (if not NULL)
+ * receives the reason: TC_ERR_IO (cannot read), TC_ERR_MODEL (bad magic, unsupported version,
+ * CRC mismatch naming the section, truncated). */
+tc_status tc_net_load(const char *path, tc_net **out, char *err, size_t err_size);
+/* Loads the weights (and optimizer state, epoch and RNG when compiled) of a checkpoint into an
+ * existing net of the same architecture. TC_ERR_MODEL naming the first difference (layer
+ * count, kind, name, weight shape) on a mismatch; the net is unchanged on any failure. */
+tc_status tc_net_load_weights(tc_net *net, const char *path);
 
 #ifdef __cplusplus
 }
