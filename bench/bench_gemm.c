@@ -7,7 +7,7 @@
  * the variant's ISA, measured first with an FMA loop of 12 independent accumulators (the method
  * of TOOLCHAINS.md). Never run as a test: timings depend on machine load.
  *   bench_gemm [--quick] [--ref] [--cpu-time] [--only VARIANT] [--shape TEXT]
- * --ref also times the portable variant; --shape keeps the shapes whose name contains TEXT;
+ * --ref also times the portable variant; --shape keeps the shapes whose group or name contains TEXT;
  * --cpu-time times 1-thread runs by thread CPU time (2-thread runs stay on wall time). */
 #include <math.h>
 #include <stdio.h>
@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
   for (size_t si = 0; si < sizeof g_shapes / sizeof g_shapes[0]; si++) {
     const shape *s = &g_shapes[si];
     if (quick && s->m * (double)s->n * s->k > 3e7 && strcmp(s->name, "512^3") != 0) continue;
-    if (shape_filter && !strstr(s->name, shape_filter)) continue;
+    if (shape_filter && !strstr(s->name, shape_filter) && !strstr(s->group, shape_filter)) continue;
     float *a = malloc((size_t)s->m * s->k * 4), *b = malloc((size_t)s->n * s->k * 4);
     float *bias = malloc((size_t)s->n * 4), *c = malloc((size_t)s->m * s->n * 4);
     fill(a, (size_t)s->m * s->k, 1);
