@@ -22,10 +22,12 @@ enum {
   B_BLOCK_FLOATS = 32 * 1024, /* packed-B floats per task and K chunk: 128 KiB */
   KC_MAX = 512,               /* longest K chunk: an 8-row A strip is then 16 KiB, in L1 */
 };
-/* Below this many multiply-adds (a few microseconds of work) a product runs on the calling
- * thread: waking a worker costs more than it saves (measured with bench_gemm: 64x10x128 ran
- * 0.74x as fast on 2 threads, 64x64x64 1.4x faster). */
-#define MIN_PARALLEL_MACS (128.0 * 1024)
+/* Below this much work (a few microseconds) a product runs on the calling thread: waking a
+ * worker costs more than it saves. Work is counted in whole register tiles (m and n rounded up
+ * to mr and nr), which tracks time better than M*N*K for thin shapes. Measured with bench_gemm
+ * (AVX2, 2 threads): 64x10x128 (135 Ki tile MACs) ran 0.74x as fast, 64x64x64 (270 Ki) 1.4x
+ * and batch-1 784->128 (602 Ki, a load-bound GEMV) 1.7x faster. */
+#define MIN_PARALLEL_TILE_MACS (192.0 * 1024)
 
 tc_f32_gemm_kernel *tc_f32_gemm_default_kernel(void) { return tc_kernels()->f32_gemm; }
 
@@ -132,7 +134,9 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
   if (nb < nr) nb = nr;
   if (nb >= n) nb = n;
   const size_t m_tiles = (m + mr - 1) / mr;
-  if ((double)m * (double)n * (double)k < MIN_PARALLEL_MACS) pool = NULL;
+  if ((double)(m_tiles * mr) * (double)((n + nr - 1) / nr * nr) * (double)k <
+      MIN_PARALLEL_TILE_MACS)
+    pool = NULL;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
   const size_t target = 8 * n_threads; /* tasks wanted for load balance */
   /* Few row tiles (e.g. batch-1 FULLY_CONNECTED): cut the columns finer instead. */
