@@ -1,0 +1,216 @@
+/* optim.c: Keras optimizers (SGD with momentum/Nesterov, Adam, AdamW, RMSprop) with the Keras 3
+ * update formulas and default epsilons. Slots (momentum, first/second moments) are persistent
+ * tensors keyed by the parameter they belong to and created on its first update, so the same
+ * optimizer serves nets and hand-written training loops and allocates nothing afterwards. */
+#include <math.h>
+#include <string.h>
+
+#include "train/model.h"
+
+struct tc_optim {
+  tc_optim_config cfg;
+  int64_t iterations;
+  int lr_set;
+  float lr_override;
+  tc__optim_slot *slots;
+  size_t n_slots, cap_slots;
+};
+
+static tc_optim_config base(tc_optim_kind kind, float lr) {
+  tc_optim_config c;
+  memset(&c, 0, sizeof c);
+  c.kind = kind;
+  c.learning_rate = lr;
+  c.schedule.kind = TC_SCHEDULE_CONSTANT;
+  c.schedule.initial = lr;
+  c.beta_1 = 0.9f;
+  c.beta_2 = 0.999f;
+  c.epsilon = 1e-7f;
+  c.rho = 0.9f;
+  return c;
+}
+
+tc_optim_config tc_optim_sgd(float lr, float momentum, int nesterov) {
+  tc_optim_config c = base(TC_OPTIM_SGD, lr);
+  c.momentum = momentum;
+  c.nesterov = nesterov;
+  return c;
+}
+tc_optim_config tc_optim_adam(float lr) { return base(TC_OPTIM_ADAM, lr); }
+tc_optim_config tc_optim_adamw(float lr, float weight_decay) {
+  tc_optim_config c = base(TC_OPTIM_ADAMW, lr);
+  c.weight_decay = weight_decay;
+  return c;
+}
+tc_optim_config tc_optim_rmsprop(float lr) { return base(TC_OPTIM_RMSPROP, lr); }
+
+static const char *const k_opt[] = {"sgd", "adam", "adamw", "rmsprop"};
+
+const char *tc_optim_name(tc_optim_kind k) {
+  return ((unsigned)k < sizeof k_opt / sizeof k_opt[0]) ? k_opt[k] : "?";
+}
+
+int tc_optim_parse(const char *name, tc_optim_kind *out) {
+  if (!name || !out) return -1;
+  for (unsigned i = 0; i < sizeof k_opt / sizeof k_opt[0]; i++)
+    if (!strcmp(name, k_opt[i])) {
+      *out = (tc_optim_kind)i;
+      return 0;
+    }
+  return -1;
+}
+
+int tc__optim_n_slots(const tc_optim_config *c) {
+  switch (c->kind) {
+  case TC_OPTIM_SGD: return c->momentum != 0.0f;
+  case TC_OPTIM_ADAM:
+  case TC_OPTIM_ADAMW: return 2;
+  case TC_OPTIM_RMSPROP: return 1 + (c->momentum != 0.0f);
+  }
+  return 0;
+}
+
+tc_status tc_optim_create(const tc_optim_config *cfg, tc_optim **out) {
+  if (!cfg || !out) return TC_ERR_ARG;
+  *out = NULL;
+  if ((unsigned)cfg->kind > TC_OPTIM_RMSPROP || !(cfg->learning_rate >= 0.0f) ||
+      !(cfg->epsilon >= 0.0f) || !(cfg->momentum >= 0.0f))
+    return TC_ERR_ARG;
+  tc_optim *o = tc__calloc(1, sizeof *o);
+  if (!o) return TC_ERR_NOMEM;
+  o->cfg = *cfg;
+  if (o->cfg.schedule.kind == TC_SCHEDULE_CONSTANT) o->cfg.schedule.initial = cfg->learning_rate;
+  *out = o;
+  return TC_OK;
+}
+
+void tc_optim_destroy(tc_optim *o) {
+  if (!o) return;
+  for (size_t i = 0; i < o->n_slots; i++)
+    for (int k = 0; k < o->slots[i].n; k++) tc_tensor_destroy(o->slots[i].s[k]);
+  tc__free(o->slots);
+  tc__free(o);
+}
+
+int64_t tc_optim_iterations(const tc_optim *o) { return o ? o->iterations : 0; }
+void tc__optim_set_iterations(tc_optim *o, int64_t it) {
+  if (o) o->iterations = it;
+}
+const tc_optim_config *tc_optim_get_config(const tc_optim *o) { return o ? &o->cfg : NULL; }
+
+float tc_optim_lr(const tc_optim *o) {
+  if (!o) return 0.0f;
+  return o->lr_set ? o->lr_override : tc_schedule_lr(&o->cfg.schedule, o->iterations);
+}
+
+void tc_optim_set_lr(tc_optim *o, float lr) {
+  if (!o) return;
+  o->lr_set = 1;
+  o->lr_override = lr;
+}
+
+float tc__optim_lr_override(const tc_optim *o, int *set) {
+  *set = o->lr_set;
+  return o->lr_override;
+}
+
+size_t tc__optim_n_entries(const tc_optim *o) { return o ? o->n_slots : 0; }
+tc__optim_slot *tc__optim_entry(tc_optim *o, size_t i) {
+  return (o && i < o->n_slots) ? &o->slots[i] : NULL;
+}
+
+tc__optim_slot *tc__optim_slots(tc_optim *o, const tc_tensor *param) {
+  for (size_t i = 0; i < o->n_slots; i++)
+    if (o->slots[i].param == param) return &o->slots[i];
+  if (o->n_slots == o->cap_slots) {
+    size_t cap = o->cap_slots ? o->cap_slots * 2 : 16;
+    tc__optim_slot *s = tc__realloc(o->slots, cap * sizeof *s);
+    if (!s) return NULL;
+    o->slots = s;
+    o->cap_slots = cap;
+  }
+  tc__optim_slot *s = &o->slots[o->n_slots];
+  memset(s, 0, sizeof *s);
+  s->param = param;
+  int n = tc__optim_n_slots(&o->cfg);
+  for (int k = 0; k < n; k++) {
+    if (tc_tensor_create(TC_DTYPE_F32, tc_tensor_rank(param), tc_tensor_dims(param), &s->s[k])) {
+      for (int j = 0; j < k; j++) tc_tensor_destroy(s->s[j]);
+      return NULL;
+    }
+  }
+  s->n = n;
+  o->n_slots++;
+  return s;
+}
+
+tc_status tc_optim_apply(tc_optim *o, size_t n, tc_tensor *const *params,
+                         tc_tensor *const *grads) {
+  if (!o || (n && (!params || !grads))) return TC_ERR_ARG;
+  for (size_t i = 0; i < n; i++)
+    if (!params[i] || !grads[i] || tc_tensor_dtype(params[i]) != TC_DTYPE_F32 ||
+        tc_tensor_dtype(grads[i]) != TC_DTYPE_F32 ||
+        tc_tensor_size(params[i]) != tc_tensor_size(grads[i]))
+      return TC_ERR_ARG;
+  const tc_optim_config *c = &o->cfg;
+  float lr = tc_optim_lr(o);
+  /* Keras computes the bias corrections in float32 at local_step = iterations + 1. */
+  float t = (float)(o->iterations + 1);
+  float b1p = powf(c->beta_1, t), b2p = powf(c->beta_2, t);
+  float alpha = lr * sqrtf(1.0f - b2p) / (1.0f - b1p);
+  for (size_t i = 0; i < n; i++) {
+    /* Fast path: the i-th entry usually belongs to params[i]. */
+    tc__optim_slot *s = (i < o->n_slots && o->slots[i].param == params[i])
+                            ? &o->slots[i]
+                            : tc__optim_slots(o, params[i]);
+    if (!s) return TC_ERR_NOMEM;
+    float *p = tc_tensor_f32(params[i]);
+    const float *g = tc_tensor_f32_const(grads[i]);
+    size_t sz = tc_tensor_size(params[i]);
+    switch (c->kind) {
+    case TC_OPTIM_SGD:
+      if (s->n) {
+        float *m = tc_tensor_f32(s->s[0]), mu = c->momentum;
+        for (size_t k = 0; k < sz; k++) {
+          m[k] = -g[k] * lr + m[k] * mu;
+          p[k] += c->nesterov ? -g[k] * lr + m[k] * mu : m[k];
+        }
+      } else {
+        for (size_t k = 0; k < sz; k++) p[k] -= g[k] * lr;
+      }
+      break;
+    case TC_OPTIM_ADAMW:
+    case TC_OPTIM_ADAM: {
+      if (c->kind == TC_OPTIM_ADAMW) {
+        float wd = c->weight_decay * lr;
+        for (size_t k = 0; k < sz; k++) p[k] -= p[k] * wd;
+      }
+      float *m = tc_tensor_f32(s->s[0]), *v = tc_tensor_f32(s->s[1]);
+      float a1 = 1.0f - c->beta_1, a2 = 1.0f - c->beta_2;
+      for (size_t k = 0; k < sz; k++) {
+        m[k] += (g[k] - m[k]) * a1;
+        v[k] += (g[k] * g[k] - v[k]) * a2;
+        p[k] -= (m[k] * alpha) / (sqrtf(v[k]) + c->epsilon);
+      }
+      break;
+    }
+    case TC_OPTIM_RMSPROP: {
+      float *v = tc_tensor_f32(s->s[0]), rho = c->rho;
+      float *m = s->n > 1 ? tc_tensor_f32(s->s[1]) : NULL;
+      for (size_t k = 0; k < sz; k++) {
+        v[k] = rho * v[k] + (1.0f - rho) * g[k] * g[k];
+        float inc = lr * g[k] / sqrtf(v[k] + c->epsilon);
+        if (m) {
+          m[k] = c->momentum * m[k] + inc;
+          p[k] -= m[k];
+        } else {
+          p[k] -= inc;
+        }
+      }
+      break;
+    }
+    }
+  }
+  o->iterations++;
+  return TC_OK;
+}
