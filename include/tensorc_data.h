@@ -92,6 +92,11 @@ tc_status tc_data_shuffle(tc_tensor *x, tc_tensor *y, uint64_t seed);
  * The caller owns *out. Returns TC_ERR_ARG (range outside src), TC_ERR_NOMEM. */
 tc_status tc_data_rows(const tc_tensor *src, int64_t first, int64_t count, tc_tensor **out);
 
+/* A new persistent tensor with src's values converted to `dtype` (TC_DTYPE_F32 or TC_DTYPE_I32;
+ * float to int truncates toward zero). Handy for fit(), whose tc_data holds labels as floats:
+ * tc_data_cast(labels, TC_DTYPE_F32, &y). Returns TC_ERR_ARG, TC_ERR_NOMEM. */
+tc_status tc_data_cast(const tc_tensor *src, tc_dtype dtype, tc_tensor **out);
+
 #ifdef __cplusplus
 }
 #endif

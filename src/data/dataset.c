@@ -75,3 +75,30 @@ tc_status tc_data_rows(const tc_tensor *src, int64_t first, int64_t count, tc_te
                             : (const uint8_t *)tc_tensor_i32_const(src);
   return tc_tensor_create_from(tc_tensor_dtype(src), rank, dims, base + (size_t)first * rb, out);
 }
+
+tc_status tc_data_cast(const tc_tensor *src, tc_dtype dtype, tc_tensor **out) {
+  if (out) *out = NULL;
+  if (!src || !out || (dtype != TC_DTYPE_F32 && dtype != TC_DTYPE_I32)) return TC_ERR_ARG;
+  tc_dtype from = tc_tensor_dtype(src);
+  if (from != TC_DTYPE_F32 && from != TC_DTYPE_I32) return TC_ERR_ARG;
+  tc_status st = tc_tensor_create(dtype, tc_tensor_rank(src), tc_tensor_dims(src), out);
+  if (st != TC_OK) return st;
+  size_t n = tc_tensor_size(src);
+  if (from == TC_DTYPE_F32 && dtype == TC_DTYPE_I32) {
+    const float *s = tc_tensor_f32_const(src);
+    int32_t *d = tc_tensor_i32(*out);
+    for (size_t i = 0; i < n; i++)
+      d[i] = s[i] != s[i] ? 0 : s[i] >= 2147483520.0f ? INT32_MAX
+                                   : s[i] <= -2147483648.0f ? INT32_MIN : (int32_t)s[i];
+  } else if (from == TC_DTYPE_I32 && dtype == TC_DTYPE_F32) {
+    const int32_t *s = tc_tensor_i32_const(src);
+    float *d = tc_tensor_f32(*out);
+    for (size_t i = 0; i < n; i++) d[i] = (float)s[i];
+  } else {
+    memcpy(from == TC_DTYPE_F32 ? (void *)tc_tensor_f32(*out) : (void *)tc_tensor_i32(*out),
+           from == TC_DTYPE_F32 ? (const void *)tc_tensor_f32_const(src)
+                                : (const void *)tc_tensor_i32_const(src),
+           n * 4);
+  }
+  return TC_OK;
+}

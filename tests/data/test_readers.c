@@ -480,3 +480,26 @@ TC_TEST(data_shuffle_and_rows) {
   tc_tensor_destroy(x2);
   tc_tensor_destroy(y2);
 }
+
+TC_TEST(data_cast) {
+  int32_t d[2] = {2, 2};
+  const int32_t iv[4] = {0, 7, -3, 100000};
+  tc_tensor *a = NULL, *f = NULL, *b = NULL;
+  CHECK_EQ(tc_tensor_create_from(TC_DTYPE_I32, 2, d, iv, &a), TC_OK);
+  if (!a) return;
+  CHECK_EQ(tc_data_cast(a, TC_DTYPE_F32, &f), TC_OK);
+  if (f) {
+    CHECK_EQ(tc_tensor_rank(f), 2);
+    CHECK_NEAR(tc_tensor_f32(f)[1], 7, 0);
+    CHECK_NEAR(tc_tensor_f32(f)[2], -3, 0);
+    tc_tensor_f32(f)[3] = 2.9f;
+    CHECK_EQ(tc_data_cast(f, TC_DTYPE_I32, &b), TC_OK);
+    if (b) CHECK_EQ(tc_tensor_i32(b)[3], 2); /* truncates toward zero */
+    tc_tensor_destroy(b);
+    b = NULL;
+  }
+  CHECK_EQ(tc_data_cast(a, TC_DTYPE_U8, &b), TC_ERR_ARG);
+  CHECK(b == NULL);
+  tc_tensor_destroy(a);
+  tc_tensor_destroy(f);
+}
