@@ -317,7 +317,10 @@ static void default_outputs(tc_net *net) {
 tc_status tc_net_build(tc_net *net, int rank, const int32_t *dims) {
   if (!net) return TC_ERR_ARG;
   if (!net->n_layers) return tc__net_err(net, TC_ERR_STATE, "build: the net has no layers");
-  if (tc_net_built(net)) return TC_OK;
+  if (tc_net_built(net)) {
+    default_outputs(net);
+    return TC_OK;
+  }
   if (rank < 0 || rank >= TC_MAX_DIMS || (rank && !dims))
     return tc__net_err(net, TC_ERR_ARG, "build: invalid input rank %d", rank);
   for (int k = 0; k < net->n_inputs; k++) {
