@@ -132,6 +132,8 @@ typedef struct tc_interp_options {
   int n_threads;
   /* Non-zero: use the portable reference kernels only (also forced by TC_FORCE_REF=1). */
   int force_reference;
+  /* Non-zero: record each operator's time during invoke (see tc_interp_op_profile). */
+  int profile;
   /* User custom operators, looked up by name before tensorc's own. The array and the structs
    * it points to are borrowed: they must stay valid until tc_interp_destroy. */
   const tc_custom_op *custom_ops;
@@ -212,6 +214,19 @@ tc_status tc_interp_get_output(const tc_interp *it, int i, void *data, size_t si
  * signature `key` (NULL key: the first signature). -1 if not found. */
 int tc_interp_signature_input(const tc_interp *it, const char *key, const char *name);
 int tc_interp_signature_output(const tc_interp *it, const char *key, const char *name);
+
+/* ---- profiling (tc_interp_options.profile) --------------------------------------------------- */
+typedef struct tc_op_profile {
+  const char *name;   /* builtin name ("CONV_2D") or custom name */
+  int32_t builtin;    /* TFLite builtin code */
+  uint64_t total_ns;  /* time spent in this operator over all profiled invokes */
+  uint64_t count;     /* invokes counted */
+  double flops;       /* arithmetic per invoke (multiply-add = 2), 0 if not modelled */
+  const char *kernel; /* which kernel variant prepare chose ("ref", "avx2", ...), or "" */
+} tc_op_profile;
+/* Profile of operator `op` (0 .. operator count - 1) of the interpreter's subgraph. */
+tc_status tc_interp_op_profile(const tc_interp *it, int op, tc_op_profile *out);
+int tc_interp_op_count(const tc_interp *it);
 
 /* ---- memory plan debug aids (also used by the tests) ----------------------------------------- */
 /* Returns 1 if two tensors that are alive at the same operator share arena bytes, else 0. */

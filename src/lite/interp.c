@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lite/interp.h"
 #include "lite/planner.h"
@@ -51,6 +52,9 @@ tc__tensor *tc__out(tc__ctx *c, const tc__node *n, int i) {
   return &c->it->tensors[n->outputs[i]];
 }
 const tc__fb *tc__ctx_fb(tc__ctx *c) { return &c->it->model->fb; }
+tc_threadpool *tc__ctx_pool(tc__ctx *c) { return c->it->pool; }
+const tc_kernel_table *tc__ctx_kernels(tc__ctx *c) { return &c->it->kernels; }
+void tc__set_kernel_name(tc__node *n, const char *name) { n->kernel_name = name; }
 
 static int compute_bytes(tc__tensor *t) {
   size_t n = tc_dtype_size(t->dtype);
@@ -168,8 +172,16 @@ tc_status tc_interp_create(const tc_model *m, const tc_interp_options *opts, tc_
     it->n_threads = opts->n_threads;
     it->force_ref = opts->force_reference;
   }
+  if (opts) it->profile = opts->profile;
   const char *env = getenv("TC_FORCE_REF");
   if (env && env[0] == '1') it->force_ref = 1;
+  tc_kernels_fill(&it->kernels, it->force_ref ? 0 : tc_cpu_usable_features());
+  if (it->n_threads > 1) {
+    if (it->fixed)
+      return set_err(it, TC_ERR_ARG, "n_threads > 1 needs the heap (a caller arena means no malloc)");
+    it->pool = tc_threadpool_create(it->n_threads);
+    if (!it->pool) return set_err(it, TC_ERR_NOMEM, "cannot start %d threads", it->n_threads);
+  }
   const tc__msubgraph *sg = &m->subgraphs[0];
   it->sg = sg;
   it->n_tensors = sg->n_tensors;
@@ -500,7 +512,14 @@ tc_status tc_interp_invoke(tc_interp *it) {
   for (int32_t k = 0; k < it->n_nodes; k++) {
     tc__node *n = &it->nodes[k];
     if (n->folded) continue;
+    struct timespec t0, t1;
+    if (it->profile) clock_gettime(CLOCK_MONOTONIC, &t0);
     tc_status s = n->reg->invoke(&it->ctx, n);
+    if (it->profile) {
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      n->prof_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+      n->prof_count++;
+    }
     if (s) {
       if (!it->status) {
         char nm[64];
@@ -531,6 +550,7 @@ void tc_interp_destroy(tc_interp *it) {
       if (it->nodes && it->nodes[k].reg && it->nodes[k].reg->free)
         it->nodes[k].reg->free(&it->ctx, &it->nodes[k]);
   tc__free(it->act_raw);
+  tc_threadpool_destroy(it->pool);
   if (!it->fixed) {
     tc__arena_release(&it->arena);
     tc__free(it);
@@ -664,6 +684,25 @@ int tc_interp_signature_output(const tc_interp *it, const char *key, const char 
       if ((uint32_t)it->sg->outputs[i] == sd->output_tensors[j]) return i;
   }
   return -1;
+}
+
+/* ---- profiling ------------------------------------------------------------------------------ */
+
+int tc_interp_op_count(const tc_interp *it) { return it && it->sg ? it->n_nodes : 0; }
+
+tc_status tc_interp_op_profile(const tc_interp *it, int op, tc_op_profile *out) {
+  if (!it || !it->created || !out || op < 0 || op >= it->n_nodes) return TC_ERR_ARG;
+  tc__node *n = &it->nodes[op];
+  const tc__mopcode *oc = &it->model->opcodes[n->m->opcode];
+  memset(out, 0, sizeof *out);
+  out->builtin = oc->builtin;
+  out->name = oc->builtin == TC_OP_CUSTOM ? (oc->custom ? oc->custom : "CUSTOM")
+                                          : (tc_builtin_name(oc->builtin) ? tc_builtin_name(oc->builtin) : "?");
+  out->total_ns = n->prof_ns;
+  out->count = n->prof_count;
+  out->kernel = n->kernel_name ? n->kernel_name : "";
+  out->flops = it->prepared ? tc__op_flops((tc__ctx *)&it->ctx, n) : 0;
+  return TC_OK;
 }
 
 /* ---- plan debug aids ------------------------------------------------------------------------- */

@@ -2,6 +2,8 @@
 #ifndef TC_LITE_INTERP_H
 #define TC_LITE_INTERP_H
 
+#include "core/threadpool.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 #include "lite/planner.h"
 
@@ -35,7 +37,9 @@ struct tc_interp {
   uint8_t *act; /* planned activations */
   size_t act_size, act_cap;
   void *act_raw; /* heap mode: the allocation behind act */
-  int n_threads, force_ref;
+  int n_threads, force_ref, profile;
+  tc_threadpool *pool;     /* NULL with one thread */
+  tc_kernel_table kernels; /* filled at create: best variants, or reference if forced */
   tc_status status;
   char errmsg[512];
 };

@@ -48,6 +48,8 @@ typedef struct tc__node {
   const struct tc_custom_op *user_op; /* user custom op (tc_interp_options), else NULL */
   int32_t n_scratch;
   int32_t scratch[TC__MAX_SCRATCH]; /* planner ids of requested scratch buffers */
+  const char *kernel_name;          /* variant chosen at prepare (profiles) */
+  uint64_t prof_ns, prof_count;     /* profile accumulators */
 } tc__node;
 
 typedef struct tc__ctx tc__ctx; /* the interpreter seen from an op */
@@ -63,6 +65,17 @@ typedef struct tc__opreg {
    * then evaluate it at prepare even when the inputs are not known. */
   uint8_t shape_only;
 } tc__opreg;
+
+struct tc_threadpool;
+struct tc_kernel_table;
+/* The interpreter's thread pool (NULL: run on the calling thread) and its kernel table (the
+ * reference variants when the interpreter forces them). Read both at prepare. */
+struct tc_threadpool *tc__ctx_pool(tc__ctx *c);
+const struct tc_kernel_table *tc__ctx_kernels(tc__ctx *c);
+/* Names the kernel variant the op chose (for profiles), e.g. "avx2_6x16". Static storage. */
+void tc__set_kernel_name(tc__node *n, const char *name);
+/* Arithmetic of one invoke of the node (multiply-add = 2), for profiles; 0 if not modelled. */
+double tc__op_flops(tc__ctx *c, const tc__node *n);
 
 /* Adapter that runs a user tc_custom_op (node->user_op); defined in lite/custom.c. */
 extern const tc__opreg tc__reg_user_custom;

@@ -206,3 +206,41 @@ TC_TEST(planner_no_overlap_on_models) {
     tc_model_destroy(m);
   }
 }
+
+/* Profiling counts every operator once per invoke and models conv arithmetic; a 2-thread
+ * interpreter gives the same outputs as a 1-thread one. */
+TC_TEST(api_profile_and_threads) {
+  tc_model *m = NULL;
+  CHECK_EQ(tc_model_load_file(tc_test_shared("models/mlperf_tiny/ic_resnet8_float.tflite"), NULL, &m), TC_OK);
+  float out[2][10];
+  for (int threads = 1; threads <= 2; threads++) {
+    tc_interp_options o = {0};
+    o.profile = 1;
+    o.n_threads = threads;
+    tc_interp *it = NULL;
+    CHECK_EQ(tc_interp_create(m, &o, &it), TC_OK);
+    CHECK_EQ(tc_interp_prepare(it), TC_OK);
+    size_t n = 0;
+    float *x = read_floats("models/golden/mlperf_tiny/ic_resnet8_float/cat/input_0.bin", &n);
+    CHECK(x && n == 32 * 32 * 3);
+    CHECK_EQ(tc_interp_set_input(it, 0, x, n * sizeof(float)), TC_OK);
+    CHECK_EQ(tc_interp_invoke(it), TC_OK);
+    CHECK_EQ(tc_interp_invoke(it), TC_OK);
+    CHECK_EQ(tc_interp_get_output(it, 0, out[threads - 1], sizeof out[0]), TC_OK);
+    double conv_flops = 0;
+    for (int k = 0; k < tc_interp_op_count(it); k++) {
+      tc_op_profile p;
+      CHECK_EQ(tc_interp_op_profile(it, k, &p), TC_OK);
+      CHECK_EQ(p.count, 2);
+      if (p.builtin == 3) conv_flops += p.flops;
+    }
+    /* ResNet-8 (MLPerf Tiny): about 12.5 M multiply-adds in its convolutions. */
+    CHECK(conv_flops > 2 * 10e6 && conv_flops < 2 * 15e6);
+    tc_op_profile bad;
+    CHECK_EQ(tc_interp_op_profile(it, 999, &bad), TC_ERR_ARG);
+    free(x);
+    tc_interp_destroy(it);
+  }
+  for (int i = 0; i < 10; i++) CHECK_NEAR(out[0][i], out[1][i], 1e-6);
+  tc_model_destroy(m);
+}

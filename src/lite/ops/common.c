@@ -84,3 +84,23 @@ int tc__broadcast_shape(const tc__tensor *a, const tc__tensor *b, int *n_dims, i
   *n_dims = n;
   return 1;
 }
+
+/* Multiply-adds count 2. Only the ops that dominate real models are modelled. */
+double tc__op_flops(tc__ctx *c, const tc__node *n) {
+  const tc__tensor *in = tc__in(c, n, 0), *w = tc__in(c, n, 1), *out = tc__out(c, n, 0);
+  if (!in || !out) return 0;
+  double out_n = (double)tc__numel(out);
+  switch (n->reg ? n->reg->builtin : -1) {
+  case TC_OP_CONV_2D: /* filter [Cout, KH, KW, Cin_per_group] */
+    return w && w->n_dims == 4 ? 2.0 * out_n * w->dims[1] * w->dims[2] * w->dims[3] : 0;
+  case TC_OP_DEPTHWISE_CONV_2D: /* filter [1, KH, KW, C] */
+    return w && w->n_dims == 4 ? 2.0 * out_n * w->dims[1] * w->dims[2] : 0;
+  case TC_OP_FULLY_CONNECTED: /* weights [Nout, K] */
+    return w && w->n_dims == 2 ? 2.0 * out_n * w->dims[1] : 0;
+  case TC_OP_TRANSPOSE_CONV: {
+    const tc__tensor *wt = tc__in(c, n, 1), *x = tc__in(c, n, 2);
+    return wt && x && wt->n_dims == 4 ? 2.0 * (double)tc__numel(x) * wt->dims[0] * wt->dims[1] * wt->dims[2] : 0;
+  }
+  default: return 0;
+  }
+}
