@@ -51,14 +51,22 @@ int32_t tc_q_quantize_f32(float x, float scale, int32_t zero_point, int32_t qmin
   return (int32_t)v;
 }
 
+/* zero_point + round(f / scale) in float as TFLite, computed without overflow: values beyond
+ * the integer range only matter through the clamp, so they are clamped to [qmin-1, qmax+1]. */
+static int32_t q_of(float f, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  double v = (double)roundf(f / scale) + zero_point;
+  if (!(v >= (double)qmin - 1)) return qmin - 1; /* also NaN */
+  if (v > (double)qmax + 1) return qmax + 1;
+  return (int32_t)v;
+}
+
 int tc_q_act_range(int act, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
                    int32_t *lo, int32_t *hi) {
   /* TFLite: quantize(f) = zero_point + round(f / scale) (float arithmetic). */
-  float fz = 0.0f, f6 = 6.0f, f1 = 1.0f;
-  int32_t q0 = zero_point + (int32_t)roundf(fz / scale);
-  int32_t q6 = zero_point + (int32_t)roundf(f6 / scale);
-  int32_t qp1 = zero_point + (int32_t)roundf(f1 / scale);
-  int32_t qm1 = zero_point + (int32_t)roundf(-f1 / scale);
+  int32_t q0 = q_of(0.0f, scale, zero_point, qmin, qmax);
+  int32_t q6 = q_of(6.0f, scale, zero_point, qmin, qmax);
+  int32_t qp1 = q_of(1.0f, scale, zero_point, qmin, qmax);
+  int32_t qm1 = q_of(-1.0f, scale, zero_point, qmin, qmax);
   switch (act) {
   case 0: *lo = qmin; *hi = qmax; return 1;
   case 1: *lo = q0 > qmin ? q0 : qmin; *hi = qmax; return 1;
