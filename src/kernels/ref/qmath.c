@@ -52,11 +52,12 @@ int32_t tc_q_quantize_f32(float x, float scale, int32_t zero_point, int32_t qmin
 }
 
 /* zero_point + round(f / scale) in float as TFLite, computed without overflow: values beyond
- * the integer range only matter through the clamp, so they are clamped to [qmin-1, qmax+1]. */
+ * the integer range only matter through the clamp, so clamping them to [qmin, qmax] first
+ * gives the same activation range. */
 static int32_t q_of(float f, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   double v = (double)roundf(f / scale) + zero_point;
-  if (!(v >= (double)qmin - 1)) return qmin - 1; /* also NaN */
-  if (v > (double)qmax + 1) return qmax + 1;
+  if (!(v >= (double)qmin)) return qmin; /* also NaN */
+  if (v > (double)qmax) return qmax;
   return (int32_t)v;
 }
 
