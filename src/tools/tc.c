@@ -6,6 +6,8 @@
 
 #include "util.h"
 
+int cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
+
 typedef struct verb {
   const char *name;
   int (*fn)(int argc, char **argv);
@@ -16,6 +18,7 @@ static const verb g_verbs[] = {
     {"inspect", cmd_inspect, "print a .tflite model's structure and planned memory"},
     {"run", cmd_run, "run a model once on files (.bin, .npy, images) or random input"},
     {"bench", cmd_bench, "time model initialisation and inference"},
+    {"quantize", cmd_quantize, "post-training quantization of a float .tflite (int8, dynamic, float16)"},
 };
 
 static void usage(FILE *f) {
