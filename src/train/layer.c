@@ -305,7 +305,8 @@ int tc__layer_config_check(const tc_layer_config *c, char *err, size_t n) {
     }
     break;
   case TC_LAYER_INPUT: case TC_LAYER_RESHAPE:
-    if (c->rank < 0 || c->rank > TC_MAX_DIMS - 1) {
+    /* rank -1: an Input whose shape comes later (Sequential without Input). */
+    if (c->rank < (c->kind == TC_LAYER_INPUT ? -1 : 0) || c->rank > TC_MAX_DIMS - 1) {
       tc__fmt(err, n, "%s: rank %d is outside [0, %d]", cls, c->rank, TC_MAX_DIMS - 1);
       return 0;
     }
