@@ -27,7 +27,7 @@ TC_TEST(kernel_signal_window) {
 
 TC_TEST(kernel_signal_fft_auto_scale) {
   const int16_t a[2] = {100, -3};
-  int16_t o[2];
+  int16_t o[3];
   CHECK_EQ(tc_s16_signal_fft_auto_scale__ref(a, 2, o), 8); /* 100 has 7 bits: 16 - 7 - 1 */
   CHECK_EQ(o[0], 25600);
   CHECK_EQ(o[1], -768);
