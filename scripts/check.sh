@@ -19,7 +19,7 @@ ctest --test-dir build --output-on-failure --no-tests=error -j"$JOBS"
 [ "${1:-}" = "--quick" ] && exit 0
 
 step "ASan + UBSan build + tests"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTC_WERROR=ON -DTC_SANITIZE=ON \
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTC_WERROR=ON -DTC_SANITIZE=ON \
   -DTC_SHARED_DIR="$SHARED" >/dev/null
 cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
