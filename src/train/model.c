@@ -260,6 +260,10 @@ static tc_status new_node(tc_net *net, tc_layer_config cfg, int n_in, const int 
     net->n_layers--;
     return st;
   }
+  if (!net->explicit_outputs) {
+    net->n_outputs = 1;
+    net->outputs[0] = id;
+  }
   if (node) *node = id;
   return TC_OK;
 }
