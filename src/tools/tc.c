@@ -6,6 +6,8 @@
 
 #include "util.h"
 
+int cmd_train(int argc, char **argv); /* cmd_train.c */
+
 int cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
 
 typedef struct verb {
@@ -18,6 +20,7 @@ static const verb g_verbs[] = {
     {"inspect", cmd_inspect, "print a .tflite model's structure and planned memory"},
     {"run", cmd_run, "run a model once on files (.bin, .npy, images) or random input"},
     {"bench", cmd_bench, "time model initialisation and inference"},
+    {"train", cmd_train, "train a network described by a JSON spec (layers, loss, data)"},
     {"quantize", cmd_quantize, "post-training quantization of a float .tflite (int8, dynamic, float16)"},
 };
 
