@@ -4,7 +4,7 @@
  * is parsed with cJSON into a plain struct first; every malformed value is reported with its key
  * path ("spec: layers[2].filters: expected a positive integer"), keys that were defaulted and
  * keys that were not used are listed. The last line printed is `test_<metric>=<value>` for
- * scripts (docs/training.md, "tensorc train"). */
+ * scripts. The spec format is documented in examples/specs/README.md. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static void usage(FILE *f) {
         "  -o FILE         write a checkpoint after training\n"
         "  --data DIR      look for the spec's data files in DIR (by file name)\n"
         "  --verbose 0|1|2 0 quiet, 1 progress bar (default), 2 one line per epoch\n"
-        "The spec format is described in docs/training.md; see examples/specs/*.json.\n",
+        "The spec format is described in examples/specs/README.md.\n",
         f);
 }
 
@@ -1062,7 +1062,7 @@ static int run(const train_spec *s, long threads, int verbose, const char *ckpt)
     st = tc_net_add(net, s->layers[i]);
     if (st != TC_OK) cli_err("train: spec: layers[%d]: %s", i, tc_net_errmsg(net));
   }
-  /* A no-op for a net built layer by layer, except that it settles the default output. */
+  /* Normally a no-op (the Input layer built the net); reports shape errors before training. */
   if (st == TC_OK && (st = tc_net_build(net, in_rank, in_dims)) != TC_OK)
     cli_err("train: spec: %s", tc_net_errmsg(net));
   if (st != TC_OK) goto out;
