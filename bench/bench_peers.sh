@@ -146,12 +146,14 @@ for m in $models; do
     guarded "$bin" bench "$path" "$@" --runs "$runs" --warmup 10 --threads "$t" --json \
       >"$mw/tensorc_t$t.txt" 2>&1 || echo "# tensorc failed on $name at $t threads" >&2
   done
+  # where tensorc's time goes (1 thread): per-op table, heaviest ops listed under the table
+  "$bin" bench "$path" "$@" --runs 20 --warmup 3 --profile >"$mw/tensorc_profile.txt" 2>&1
 done
 
 # ---- the table ----------------------------------------------------------------------------------
 t_end=$(date +%s)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
-feat=$(grep -o -w -E 'avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ')
+feat=$(grep -o -w -E 'avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
 echo "tensorc $("$bin" --version 2>/dev/null | sed 's/^tensorc //'), $(date -u +%Y-%m-%d), ${cpu:-unknown CPU} ($(nproc 2>/dev/null || echo '?') CPUs; ${feat:-no AVX flags}), $runs runs per median"
 echo
 $PY - "$work" "$threads" "$unavail" $(printf '%s\n' $models | sed 's,.*/,,') <<'EOF'
@@ -227,6 +229,15 @@ un = sorted(set(l.strip() for l in open(unavail) if l.strip()))
 if un:
     print('\nUnavailable peers:')
     for l in un: print(f'- {l}')
+heavy = []
+for name in names:
+    f = os.path.join(work, name, 'tensorc_profile.txt')
+    if os.path.exists(f):
+        h = [l for l in open(f).read().splitlines() if l.startswith('heaviest ops:')]
+        if h: heavy.append(f'{name}: {h[0][len("heaviest ops: "):]}')
+if heavy:
+    print('\ntensorc, 1 thread, heaviest ops (`tensorc bench --profile`, median per invoke):')
+    for l in heavy: print(f'- {l}')
 if notes:
     print('\nNotes:')
     for l in notes: print(f'- {l}')
