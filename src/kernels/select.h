@@ -10,6 +10,7 @@
 
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/qgemm.h"
 
 /* Declarations of every variant in kernels.def. */
 #define TC_KERNEL(op, dtype, isa, symbol, required_features) \

@@ -5,21 +5,36 @@
  * quantization), whose filter is dequantized once at prepare and run through the float kernel
  * (within ~1e-5 of TFLite's on-the-fly hybrid arithmetic); int8 (per-channel int8 filter, int32
  * bias); legacy uint8 (per-tensor asymmetric); and 16x8 (int16 activations, int8 filter, int64
- * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does. */
+ * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does.
+ * Fast paths (unless the interpreter forces the reference kernels): float and hybrid run as a
+ * float GEMM (1x1 stride 1 directly, others through per-tile im2col, kernels/im2col.h), int8 and
+ * uint8 as the 8-bit GEMM of kernels/qgemm.h, bit-exact with the reference kernels; the filter
+ * (and bias, for 8-bit) must be constant and is packed once at prepare. Grouped convolutions
+ * and int16 stay on the reference kernels. */
 #include <math.h>
 
+#include "kernels/im2col.h"
 #include "kernels/ref/conv2d.h"
 #include "kernels/ref/conv2d_q.h"
 #include "kernels/ref/qmath.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 enum { CONV_F32 = 1, CONV_HYBRID_DEQUANT, CONV_S8, CONV_U8, CONV_S16, CONV_S16_ACC32 };
+enum { FAST_NONE = 0, FAST_F32, FAST_X8 }; /* the GEMM paths */
 
 typedef struct conv_state {
   int kind; /* CONV_* chosen in prepare */
   tc_conv2d_params p;
   float *filter_f32; /* CONV_HYBRID_DEQUANT: the dequantized filter (persistent) */
   tc_q_requant q;    /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
+  int fast;          /* FAST_*: chosen at prepare */
+  tc_f32_gemm_kernel *fkr;       /* FAST_F32: kernel and the filter packed for it */
+  const float *packed;
+  const tc_qgemm_packed *qpk;    /* FAST_X8: packed filter + folded bias + requantization */
+  struct tc_threadpool *pool;
+  int slot;                      /* scratch slot, -1 if none */
+  int32_t in_zp;
 } conv_state;
 
 static tc_status conv_init(tc__ctx *c, tc__node *n) {
@@ -144,6 +159,62 @@ static tc_status pick_kind(tc__ctx *c, tc__node *n, conv_state *st, const tc__te
   return tc__expect_dtype(c, n, out, "output", in->dtype);
 }
 
+/* Picks and prepares a GEMM path when one applies (st->fast stays FAST_NONE otherwise). */
+static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__tensor *in,
+                            const tc__tensor *filter, const tc__tensor *bias) {
+  const tc_kernel_table *kt = tc__ctx_kernels(c);
+  const tc_conv2d_params *p = &st->p;
+  st->fast = FAST_NONE;
+  st->slot = -1;
+  if (!kt || kt->features == 0) return TC_OK; /* reference kernels forced */
+  if (p->filter_c != p->in_c || !filter->known || !filter->data) return TC_OK;
+  const int64_t k64 = (int64_t)p->k_h * p->k_w * p->filter_c;
+  if (k64 <= 0 || k64 > (1 << 24) || p->out_c <= 0) return TC_OK;
+  const int32_t k = (int32_t)k64;
+  st->pool = tc__ctx_pool(c);
+  const int threads = tc_threadpool_n_threads(st->pool);
+  size_t scratch = 0;
+  if (st->kind == CONV_F32 || st->kind == CONV_HYBRID_DEQUANT) {
+    tc_f32_gemm_kernel *kr = kt->f32_gemm;
+    const float *w = st->kind == CONV_F32 ? (const float *)filter->data : st->filter_f32;
+    float *buf = tc__persist_alloc(c, tc_f32_gemm_packed_b_size(kr, p->out_c, k) + 64);
+    if (!buf) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the packed filter");
+    float *packed = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
+    tc_f32_gemm_pack_b(kr, p->out_c, k, w, (size_t)k, TC_GEMM_B_NK, packed);
+    st->fkr = kr;
+    st->packed = packed;
+    scratch = tc_f32_conv2d_gemm_scratch_size(kr, p, threads);
+    st->fast = FAST_F32;
+    tc__set_kernel_name(n, kr->name);
+  } else if (st->kind == CONV_S8 || st->kind == CONV_U8) {
+#ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
+    if (bias && (!bias->known || !bias->data)) return TC_OK;
+    tc_s8_qgemm_kernel *kr = kt->s8_qgemm;
+    const tc__quant *qi = in->m ? &in->m->q : NULL;
+    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_c, k));
+    if (!buf) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the packed filter");
+    const int u8 = st->kind == CONV_U8;
+    tc_qgemm_weights w = {filter->data, (size_t)k, u8, u8 ? st->q.filter_offset : 0,
+                          st->q.input_offset, bias ? bias->data : NULL, st->q.mult, st->q.shift,
+                          st->q.output_offset, st->q.act_min, st->q.act_max, u8};
+    st->qpk = tc_qgemm_pack(kr, p->out_c, k, &w, buf);
+    if (!st->qpk) return TC_OK;
+    st->in_zp = qi ? (int32_t)qi->zero_point[0] : 0;
+    scratch = tc_x8_conv2d_gemm_scratch_size(st->qpk, threads);
+    st->fast = FAST_X8;
+    tc__set_kernel_name(n, kr->name);
+#else
+    (void)in;
+    (void)bias;
+#endif
+  }
+  if (st->fast != FAST_NONE && scratch > 0) {
+    tc_status s = tc__scratch_request(c, n, scratch, &st->slot);
+    if (s) return s;
+  }
+  return TC_OK;
+}
+
 static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
   conv_state *st = n->state;
   const tc__fb *fb = tc__ctx_fb(c);
@@ -221,6 +292,7 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
   if (st->kind == CONV_HYBRID_DEQUANT && (s = dequantize_filter(c, n, st, filter))) return s;
   if (st->kind >= CONV_S8 && (s = quant_setup(c, n, st, in, filter, out, act))) return s;
+  if ((s = fast_setup(c, n, st, in, filter, bias))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -229,6 +301,17 @@ static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
   const conv_state *st = n->state;
   tc__tensor *in = tc__in(c, n, 0), *filter = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
+  void *scratch = st->slot >= 0 ? tc__scratch(c, n, st->slot) : NULL;
+  if (st->fast == FAST_F32) {
+    tc_f32_conv2d_gemm(st->fkr, st->pool, &st->p, in->data, st->packed, bias ? bias->data : NULL,
+                       out->data, scratch);
+    return TC_OK;
+  }
+  if (st->fast == FAST_X8) {
+    tc_x8_conv2d_gemm(st->qpk, st->pool, &st->p, in->data, st->kind == CONV_U8, st->in_zp,
+                      out->data, scratch);
+    return TC_OK;
+  }
   switch (st->kind) {
   case CONV_F32:
     tc_f32_conv2d__ref(&st->p, in->data, filter->data, bias ? bias->data : NULL, out->data);

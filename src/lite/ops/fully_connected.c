@@ -4,12 +4,18 @@
  * constant or computed. DEFAULT weights format only. Dtypes: float32; int8 (int8 weights per
  * tensor or per output feature, int32 bias); legacy uint8; 16x8 (int16 activations, int8
  * weights, int64 or int32 bias). The integer kernels (kernels/ref/fully_connected_q.c) are
- * bit-exact with TFLite Micro's reference kernels; multipliers are computed once per prepare. */
+ * bit-exact with TFLite Micro's reference kernels; multipliers are computed once per prepare.
+ * Fast paths (unless the interpreter forces the reference kernels), when the weights (and, for
+ * 8-bit, the bias) are constant: float through the float GEMM with the weights packed once at
+ * prepare (TC_GEMM_B_NK), int8/uint8 through the 8-bit GEMM of kernels/qgemm.h (bit-exact). */
 #include <math.h>
 
+#include "kernels/gemm.h"
+#include "kernels/qgemm.h"
 #include "kernels/ref/fully_connected.h"
 #include "kernels/ref/fully_connected_q.h"
 #include "kernels/ref/qmath.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 enum { FC_F32 = 1, FC_S8, FC_U8, FC_S16, FC_S16_ACC32 };
@@ -18,7 +24,15 @@ typedef struct fc_state {
   int kind; /* FC_* chosen in prepare */
   tc_fc_params p;
   tc_q_requant q; /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
+  int fast;       /* FAST_*: chosen at prepare */
+  tc_f32_gemm_kernel *fkr; /* FAST_F32: kernel and the weights packed for it */
+  const float *packed;
+  const tc_qgemm_packed *qpk; /* FAST_X8 */
+  struct tc_threadpool *pool;
+  int slot; /* scratch slot, -1 if none */
 } fc_state;
+
+enum { FAST_NONE = 0, FAST_F32, FAST_X8 };
 
 static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
   switch (dt) {
@@ -117,6 +131,52 @@ static tc_status pick_kind(tc__ctx *c, tc__node *n, fc_state *st, const tc__tens
   return tc__expect_dtype(c, n, out, "output", in->dtype);
 }
 
+/* Picks and prepares a GEMM path when one applies (st->fast stays FAST_NONE otherwise). */
+static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *w,
+                            const tc__tensor *bias) {
+  const tc_kernel_table *kt = tc__ctx_kernels(c);
+  const tc_fc_params *p = &st->p;
+  st->fast = FAST_NONE;
+  st->slot = -1;
+  if (!kt || kt->features == 0) return TC_OK; /* reference kernels forced */
+  if (!w->known || !w->data || p->out_n <= 0 || p->in_k <= 0) return TC_OK;
+  st->pool = tc__ctx_pool(c);
+  if (st->kind == FC_F32) {
+    tc_f32_gemm_kernel *kr = kt->f32_gemm;
+    float *buf = tc__persist_alloc(c, tc_f32_gemm_packed_b_size(kr, p->out_n, p->in_k) + 64);
+    if (!buf) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the packed weights");
+    float *packed = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
+    tc_f32_gemm_pack_b(kr, p->out_n, p->in_k, w->data, (size_t)p->in_k, TC_GEMM_B_NK, packed);
+    st->fkr = kr;
+    st->packed = packed;
+    st->fast = FAST_F32;
+    tc__set_kernel_name(n, kr->name);
+    return TC_OK;
+  }
+#ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
+  if (st->kind == FC_S8 || st->kind == FC_U8) {
+    if (bias && (!bias->known || !bias->data)) return TC_OK;
+    tc_s8_qgemm_kernel *kr = kt->s8_qgemm;
+    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_n, p->in_k));
+    if (!buf) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the packed weights");
+    const int u8 = st->kind == FC_U8;
+    tc_qgemm_weights qw = {w->data, (size_t)p->in_k, u8, st->q.filter_offset, st->q.input_offset,
+                           bias ? bias->data : NULL, st->q.mult, st->q.shift,
+                           st->q.output_offset, st->q.act_min, st->q.act_max, u8};
+    st->qpk = tc_qgemm_pack(kr, p->out_n, p->in_k, &qw, buf);
+    if (!st->qpk) return TC_OK;
+    st->fast = FAST_X8;
+    tc__set_kernel_name(n, kr->name);
+    return tc__scratch_request(c, n, tc_qgemm_scratch_size(st->qpk,
+                                                            tc_threadpool_n_threads(st->pool)),
+                               &st->slot);
+  }
+#else
+  (void)bias;
+#endif
+  return TC_OK;
+}
+
 static tc_status fc_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(fc_state));
   if (!n->state) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for op state");
@@ -174,6 +234,7 @@ static tc_status fc_prepare(tc__ctx *c, tc__node *n) {
   st->p.act_min = lo;
   st->p.act_max = hi;
   if (st->kind != FC_F32 && (s = quant_setup(c, n, st, in, w, out, act))) return s;
+  if ((s = fast_setup(c, n, st, w, bias))) return s;
   return tc__set_shape(c, n, out, n_out, dims);
 }
 
@@ -181,6 +242,18 @@ static tc_status fc_invoke(tc__ctx *c, tc__node *n) {
   const fc_state *st = n->state;
   tc__tensor *in = tc__in(c, n, 0), *w = tc__in(c, n, 1), *out = tc__out(c, n, 0);
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
+  if (st->fast == FAST_F32) {
+    tc_f32_gemm(st->fkr, st->pool, st->p.batch, st->p.out_n, st->p.in_k, in->data,
+                (size_t)st->p.in_k, st->packed, bias ? bias->data : NULL, st->p.act_min,
+                st->p.act_max, out->data, (size_t)st->p.out_n);
+    return TC_OK;
+  }
+  if (st->fast == FAST_X8) {
+    tc_qgemm_a a = {st->kind == FC_U8, in->data, (size_t)st->p.in_k, NULL, NULL};
+    tc_qgemm(st->qpk, st->pool, st->p.batch, &a, out->data, (size_t)st->p.out_n,
+             tc__scratch(c, n, st->slot));
+    return TC_OK;
+  }
   switch (st->kind) {
   case FC_F32:
     tc_f32_fully_connected__ref(&st->p, in->data, w->data, bias ? bias->data : NULL, out->data);

@@ -1,0 +1,180 @@
+/* im2col.c: CONV_2D through the float and 8-bit GEMMs (see im2col.h): im2col rows, and the
+ * drivers that cut the output pixels into row blocks over the thread pool, build each block's
+ * rows in per-thread scratch and run the GEMM on it (float), or hand a row callback to the
+ * 8-bit GEMM, which packs A strip by strip. */
+#include "kernels/im2col.h"
+
+#include <string.h>
+
+#include "core/core.h"
+
+int tc_conv2d_is_gemm(const tc_conv2d_params *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+         p->filter_c == p->in_c && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h &&
+         p->out_w == p->in_w;
+}
+
+/* Output pixel i -> top-left input coordinates and batch. */
+static void pixel(const tc_conv2d_params *p, size_t i, int32_t *b, int32_t *y0, int32_t *x0) {
+  const int32_t ox = (int32_t)(i % (size_t)p->out_w);
+  const size_t t = i / (size_t)p->out_w;
+  const int32_t oy = (int32_t)(t % (size_t)p->out_h);
+  *b = (int32_t)(t / (size_t)p->out_h);
+  *y0 = oy * p->stride_h - p->pad_top;
+  *x0 = ox * p->stride_w - p->pad_left;
+}
+
+/* One im2col row of elements of `es` bytes; pad_fn writes n padding elements. */
+#define IM2COL_ROW(T, PAD_STMT)                                                                \
+  int32_t b, y0, x0;                                                                           \
+  pixel(p, i, &b, &y0, &x0);                                                                   \
+  const size_t C = (size_t)p->in_c, kw = (size_t)p->k_w;                                       \
+  for (int32_t ky = 0; ky < p->k_h; ky++) {                                                    \
+    const int32_t y = y0 + ky * p->dilation_h;                                                 \
+    T *dst = row + (size_t)ky * kw * C;                                                        \
+    if (y < 0 || y >= p->in_h) {                                                               \
+      const size_t n_pad = kw * C;                                                             \
+      PAD_STMT;                                                                                \
+      continue;                                                                                \
+    }                                                                                          \
+    const T *src = in + (((size_t)b * (size_t)p->in_h + (size_t)y) * (size_t)p->in_w) * C;   \
+    if (p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w) {                             \
+      memcpy(dst, src + (size_t)x0 * C, kw * C * sizeof(T));                                   \
+      continue;                                                                                \
+    }                                                                                          \
+    for (int32_t kx = 0; kx < p->k_w; kx++, dst += C) {                                        \
+      const int32_t x = x0 + kx * p->dilation_w;                                               \
+      if (x < 0 || x >= p->in_w) {                                                             \
+        const size_t n_pad = C;                                                                \
+        PAD_STMT;                                                                              \
+      } else {                                                                                 \
+        memcpy(dst, src + (size_t)x * C, C * sizeof(T));                                       \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, float *row) {
+  IM2COL_ROW(float, for (size_t e = 0; e < n_pad; e++) dst[e] = 0.0f)
+}
+
+void tc_x8_im2col_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, size_t i,
+                      uint8_t *row) {
+  IM2COL_ROW(uint8_t, memset(dst, pad, n_pad))
+}
+
+/* ---- float ---------------------------------------------------------------------------------- */
+
+enum { F32_BLOCK_BYTES = 64 * 1024 }; /* im2col rows per task: about this many bytes */
+
+static size_t f32_block_rows(size_t mr, size_t k, size_t m, int n_threads) {
+  size_t mb = F32_BLOCK_BYTES / (k * sizeof(float)) / mr * mr;
+  if (mb < mr) mb = mr;
+  if (n_threads > 1 && m > 0) { /* at least ~4 tasks per thread */
+    size_t per = (m + 4 * (size_t)n_threads - 1) / (4 * (size_t)n_threads);
+    per = (per + mr - 1) / mr * mr;
+    if (per < mb) mb = per;
+  }
+  return mb;
+}
+
+static size_t conv_k(const tc_conv2d_params *p) {
+  return (size_t)p->k_h * (size_t)p->k_w * (size_t)p->filter_c;
+}
+
+size_t tc_f32_conv2d_gemm_scratch_size(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p,
+                                       int n_threads) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (tc_conv2d_is_gemm(p)) return 0;
+  if (n_threads < 1) n_threads = 1;
+  const size_t k = conv_k(p);
+  const size_t per = TC_ALIGN_UP(f32_block_rows((size_t)kr->mr, k, 0, 1) * k * sizeof(float), 64);
+  return 64 + (size_t)n_threads * per;
+}
+
+typedef struct f32_conv_job {
+  tc_f32_gemm_kernel *kr;
+  const tc_conv2d_params *p;
+  const float *in, *packed, *bias;
+  float *out;
+  char *scratch;
+  size_t m, k, mb, per_thread;
+} f32_conv_job;
+
+static void f32_conv_task(void *ctx, size_t task, int thread) {
+  const f32_conv_job *job = ctx;
+  const size_t i0 = task * job->mb, i1 = TC_MIN(job->m, i0 + job->mb), k = job->k;
+  float *buf = (float *)(job->scratch + (size_t)thread * job->per_thread);
+  for (size_t i = i0; i < i1; i++) tc_f32_im2col_row(job->p, job->in, i, buf + (i - i0) * k);
+  const size_t n = (size_t)job->p->out_c;
+  tc_f32_gemm(job->kr, NULL, (int32_t)(i1 - i0), (int32_t)n, (int32_t)k, buf, k, job->packed,
+              job->bias, job->p->act_min, job->p->act_max, job->out + i0 * n, n);
+}
+
+void tc_f32_conv2d_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, const tc_conv2d_params *p,
+                        const float *in, const float *packed, const float *bias, float *out,
+                        void *scratch) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  const size_t m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w, k = conv_k(p);
+  if (m == 0 || p->out_c <= 0) return;
+  if (tc_conv2d_is_gemm(p)) {
+    tc_f32_gemm(kr, pool, (int32_t)m, p->out_c, (int32_t)k, in, k, packed, bias, p->act_min,
+                p->act_max, out, (size_t)p->out_c);
+    return;
+  }
+  const int n_threads = tc_threadpool_n_threads(pool);
+  const size_t mr = (size_t)kr->mr;
+  f32_conv_job job = {kr, p, in, packed, bias, out, (char *)TC_ALIGN_UP((uintptr_t)scratch, 64),
+                      m, k, f32_block_rows(mr, k, m, n_threads),
+                      TC_ALIGN_UP(f32_block_rows(mr, k, 0, 1) * k * sizeof(float), 64)};
+  /* Small convolutions stay on this thread (waking a worker costs more). */
+  if ((double)m * (double)p->out_c * (double)k < 128.0 * 1024) {
+    pool = NULL;
+    job.mb = f32_block_rows(mr, k, m, 1);
+  }
+  tc_threadpool_parallel_for(pool, (m + job.mb - 1) / job.mb, f32_conv_task, &job);
+}
+
+/* ---- 8-bit ---------------------------------------------------------------------------------- */
+
+typedef struct x8_rows {
+  const tc_conv2d_params *p;
+  const uint8_t *in;
+  uint8_t pad;
+} x8_rows;
+
+static const void *x8_row_im2col(const void *ctx, size_t i, void *buf) {
+  const x8_rows *r = ctx;
+  tc_x8_im2col_row(r->p, r->in, r->pad, i, buf);
+  return buf;
+}
+
+/* 1x1 filter (no padding possible): the row is one input pixel, read in place. */
+static const void *x8_row_pointwise(const void *ctx, size_t i, void *buf) {
+  const x8_rows *r = ctx;
+  const tc_conv2d_params *p = r->p;
+  int32_t b, y0, x0;
+  (void)buf;
+  pixel(p, i, &b, &y0, &x0);
+  return r->in + (((size_t)b * (size_t)p->in_h + (size_t)y0) * (size_t)p->in_w + (size_t)x0) *
+                     (size_t)p->in_c;
+}
+
+size_t tc_x8_conv2d_gemm_scratch_size(const tc_qgemm_packed *pk, int n_threads) {
+  return tc_qgemm_scratch_size(pk, n_threads);
+}
+
+void tc_x8_conv2d_gemm(const tc_qgemm_packed *pk, tc_threadpool *pool,
+                       const tc_conv2d_params *p, const void *in, int in_u8, int32_t in_zp,
+                       void *out, void *scratch) {
+  const size_t m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
+  if (m == 0) return;
+  x8_rows rows = {p, in, (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp)};
+  tc_qgemm_a a = {in_u8, in, (size_t)p->in_c, NULL, &rows};
+  const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top <= 0 && p->pad_left <= 0 &&
+                        (p->out_h - 1) * p->stride_h - p->pad_top < p->in_h &&
+                        (p->out_w - 1) * p->stride_w - p->pad_left < p->in_w;
+  if (!tc_conv2d_is_gemm(p)) a.row_fn = pointwise && p->pad_top == 0 && p->pad_left == 0
+                                            ? x8_row_pointwise
+                                            : x8_row_im2col;
+  tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, scratch);
+}

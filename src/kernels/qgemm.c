@@ -1,0 +1,181 @@
+/* qgemm.c: the driver of the 8-bit GEMM of qgemm.h: packs the weights (int16 pairs in column
+ * panels) with the folded bias and split shifts, cuts the output into row x column blocks for
+ * the thread pool, and in each block packs A one mr-row strip at a time (rows read in place or
+ * produced by row_fn, e.g. im2col, into per-thread scratch) and runs the microkernel across the
+ * block's panels. Exact integer arithmetic, so any tiling and thread count give the same bytes. */
+#include "kernels/qgemm.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "kernels/select.h"
+
+enum {
+  B_BLOCK_BYTES = 128 * 1024, /* packed B per task: stays in L2 */
+};
+/* Below this many multiply-adds (whole tiles) a product runs on the calling thread. */
+#define MIN_PARALLEL_MACS (256.0 * 1024)
+
+tc_s8_qgemm_kernel *tc_s8_qgemm_default_kernel(void) { return tc_kernels()->s8_qgemm; }
+
+static size_t panel_width(size_t nr, size_t n, size_t j0) {
+  size_t rem = n - j0;
+  return rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
+}
+
+/* Packed column count: full panels plus the last panel's width. */
+static size_t packed_cols(size_t nr, size_t n) {
+  size_t full = n / nr * nr;
+  return full < n ? full + panel_width(nr, n, full) : full;
+}
+
+size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  if (n <= 0 || k <= 0) return 0;
+  const size_t nr = (size_t)kr->nr, kp = ((size_t)k + 1) / 2;
+  const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
+  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + 4 * TC_ALIGN_UP(n_pad * 4, 64) +
+         packed_cols(nr, (size_t)n) * kp * 4;
+}
+
+static int32_t wval(const tc_qgemm_weights *w, size_t j, size_t kk) {
+  const char *row = (const char *)w->w + j * w->ldw;
+  int32_t v = w->w_is_u8 ? (int32_t)((const uint8_t *)row)[kk] : (int32_t)((const int8_t *)row)[kk];
+  return v + w->w_offset;
+}
+
+const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                                     const tc_qgemm_weights *w, void *buf) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  if (n <= 0 || k <= 0 || !buf) return NULL;
+  if (w->w_offset < -255 || w->w_offset > 255 || w->in_offset < -255 || w->in_offset > 255)
+    return NULL;
+  for (int32_t j = 0; j < n; j++)
+    if (w->mult[j] < 0 || w->shift[j] < -31 || w->shift[j] > 31) return NULL;
+  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k, kp = (kk_n + 1) / 2;
+  const size_t n_pad = (nn + nr - 1) / nr * nr;
+  char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
+  tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
+  p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
+  int32_t *bias = (int32_t *)p, *mult = bias + TC_ALIGN_UP(n_pad * 4, 64) / 4;
+  int32_t *lsh = mult + TC_ALIGN_UP(n_pad * 4, 64) / 4, *rsh = lsh + TC_ALIGN_UP(n_pad * 4, 64) / 4;
+  int16_t *b = (int16_t *)(rsh + TC_ALIGN_UP(n_pad * 4, 64) / 4);
+  for (size_t j = 0; j < n_pad; j++) {
+    bias[j] = mult[j] = lsh[j] = rsh[j] = 0;
+    if (j >= nn) continue;
+    uint32_t sum = 0; /* sum of w' (wraps like the reference's int32 accumulator) */
+    for (size_t kk = 0; kk < kk_n; kk++) sum += (uint32_t)wval(w, j, kk);
+    bias[j] = (int32_t)((w->bias ? (uint32_t)w->bias[j] : 0u) + (uint32_t)w->in_offset * sum);
+    mult[j] = w->mult[j];
+    lsh[j] = w->shift[j] > 0 ? w->shift[j] : 0;
+    rsh[j] = w->shift[j] > 0 ? 0 : -w->shift[j];
+  }
+  int16_t *dst = b;
+  for (size_t j0 = 0; j0 < nn; j0 += nr) {
+    const size_t width = panel_width(nr, nn, j0);
+    for (size_t q = 0; q < kp; q++)
+      for (size_t jj = 0; jj < width; jj++)
+        for (size_t h = 0; h < 2; h++) {
+          const size_t j = j0 + jj, kk = 2 * q + h;
+          *dst++ = (int16_t)(j < nn && kk < kk_n ? wval(w, j, kk) : 0);
+        }
+  }
+  pk->kr = kr;
+  pk->n = n;
+  pk->k = k;
+  pk->kp = (int32_t)kp;
+  pk->n_pad = (int32_t)n_pad;
+  pk->cols.bias = bias;
+  pk->cols.mult = mult;
+  pk->cols.lshift = lsh;
+  pk->cols.rshift = rsh;
+  pk->cols.out_zp = w->out_zp;
+  pk->cols.act_min = w->act_min;
+  pk->cols.act_max = w->act_max;
+  pk->cols.out_u8 = w->out_u8;
+  pk->b = b;
+  return pk;
+}
+
+/* Per thread: the packed A strip, then mr row buffers of k bytes (for row_fn). */
+static size_t thread_scratch(const tc_qgemm_packed *pk) {
+  const size_t mr = (size_t)pk->kr->mr;
+  return TC_ALIGN_UP(mr * (size_t)pk->kp * 4, 64) + mr * TC_ALIGN_UP((size_t)pk->k + 16, 64);
+}
+
+size_t tc_qgemm_scratch_size(const tc_qgemm_packed *pk, int n_threads) {
+  if (!pk) return 0;
+  if (n_threads < 1) n_threads = 1;
+  return 64 + (size_t)n_threads * thread_scratch(pk);
+}
+
+typedef struct qjob {
+  const tc_qgemm_packed *pk;
+  size_t m;
+  const tc_qgemm_a *a;
+  char *out;
+  size_t ldc;
+  char *scratch;
+  size_t mb, nb, n_mblocks;
+} qjob;
+
+static void qgemm_task(void *ctx, size_t task, int thread) {
+  const qjob *job = ctx;
+  const tc_qgemm_packed *pk = job->pk;
+  tc_s8_qgemm_kernel *kr = pk->kr;
+  const size_t mr = (size_t)kr->mr, kp = (size_t)pk->kp, k = (size_t)pk->k, n = (size_t)pk->n;
+  const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
+  const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(n - j0, job->nb);
+  char *ts = job->scratch + (size_t)thread * thread_scratch(pk);
+  int16_t *pa = (int16_t *)ts;
+  char *rowbuf = ts + TC_ALIGN_UP(mr * kp * 4, 64);
+  const size_t rowbuf_stride = TC_ALIGN_UP(k + 16, 64);
+  tc_qgemm_cols cols = pk->cols;
+  cols.bias += j0;
+  cols.mult += j0;
+  cols.lshift += j0;
+  cols.rshift += j0;
+  const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
+  const tc_qgemm_a *a = job->a;
+  const void *src[16];
+  for (size_t i = i0; i < i1; i += mr) {
+    const size_t rows = TC_MIN(mr, i1 - i);
+    for (size_t r = 0; r < rows; r++)
+      src[r] = a->row_fn ? a->row_fn(a->ctx, i + r, rowbuf + r * rowbuf_stride)
+                         : (const void *)((const char *)a->base + (i + r) * a->lda);
+    for (size_t r = rows; r < mr; r++) src[r] = src[0];
+    kr->pack_a(rows, k, src, a->is_u8, pa);
+    kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);
+  }
+}
+
+void tc_qgemm(const tc_qgemm_packed *pk, tc_threadpool *pool, int32_t m, const tc_qgemm_a *a,
+              void *out, size_t ldc, void *scratch) {
+  if (!pk || m <= 0) return;
+  tc_s8_qgemm_kernel *kr = pk->kr;
+  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr, n = (size_t)pk->n;
+  const size_t kp = (size_t)pk->kp, mm = (size_t)m;
+  qjob job = {pk, mm, a, out, ldc, (char *)TC_ALIGN_UP((uintptr_t)scratch, 64), 0, 0, 0};
+  size_t nb = B_BLOCK_BYTES / (kp * 4) / nr * nr;
+  if (nb < nr) nb = nr;
+  if (nb >= n) nb = n;
+  const size_t m_tiles = (mm + mr - 1) / mr;
+  if ((double)(m_tiles * mr) * (double)pk->n_pad * (double)pk->k < MIN_PARALLEL_MACS) pool = NULL;
+  const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  const size_t target = 8 * n_threads;
+  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
+    size_t want = (target + m_tiles - 1) / m_tiles;
+    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
+    if (nb2 < nb) nb = nb2;
+  }
+  const size_t n_nblocks = (n + nb - 1) / nb;
+  size_t want_mblocks = 1;
+  if (n_threads > 1) {
+    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
+    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
+  }
+  job.mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
+  job.nb = nb;
+  job.n_mblocks = (mm + job.mb - 1) / job.mb;
+  tc_threadpool_parallel_for(pool, job.n_mblocks * n_nblocks, qgemm_task, &job);
+}

@@ -1,0 +1,115 @@
+/* qgemm.h: the 8-bit integer GEMM behind int8/uint8 CONV_2D and FULLY_CONNECTED:
+ * out = requant(A * B' + bias'), with A an int8 or uint8 matrix (rows given directly or produced
+ * on the fly, e.g. by im2col), B' = weights + weight offset, and the input zero-point term folded
+ * into bias' at pack time. Products are taken on operands widened to int16 and summed in int32
+ * (vpmaddwd on AVX2: no saturation is possible, |w'| <= 383 and |x| <= 255), which wraps exactly
+ * like the reference kernels' wrap32(exact sum), and the requantization is tc_q_mul (double
+ * rounding) + output zero point + clamp, per output column: outputs are bit-exact with
+ * tc_s8/u8_conv2d__ref and tc_s8/u8_fully_connected__ref. Weights are packed once (prepare);
+ * a call allocates nothing. Variants are listed in kernels.def (slot s8_qgemm). */
+#ifndef TC_KERNELS_QGEMM_H
+#define TC_KERNELS_QGEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/threadpool.h"
+
+/* Per-column output stage, arrays padded to the packed column count (multiple of nr). */
+typedef struct tc_qgemm_cols {
+  const int32_t *bias;   /* bias[j] + input_offset * sum_k w'[j][k] (wrapped to int32) */
+  const int32_t *mult;   /* Q0.31 multiplier (>= 0) */
+  const int32_t *lshift; /* max(shift, 0) */
+  const int32_t *rshift; /* max(-shift, 0), <= 31 */
+  int32_t out_zp, act_min, act_max;
+  int out_u8; /* 1: store uint8, else int8 */
+} tc_qgemm_cols;
+
+/* ---- microkernels ----------------------------------------------------------------------------
+ * Packed A (one strip of mr rows): for each pair of k (kp = 0 .. ceil(k/2)), mr int32 words,
+ * word r holding the int16 values A[r][2kp], A[r][2kp+1] (a zero past k). Packed B: panels of nr
+ * columns (the last one nr/2 wide when its n % nr columns fit in nr/2), panel p at int16 offset
+ * p * nr * 2 * kp; a panel of width W holds, for each kp, W int32 words (B'[2kp][j], B'[2kp+1][j])
+ * (zero past n and past k). run computes rows [0, rows) and columns [0, nc) of a block starting at
+ * a panel boundary, cols pointing at the block's first column, and stores bytes at
+ * c[i * ldc + j]. */
+typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t k, const void *const *src, int is_u8,
+                                   int16_t *dst);
+typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
+                                const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
+                                size_t ldc);
+/* pack_a: widens rows src[0 .. rows) (k bytes each, int8 or uint8 by is_u8) into the packed A
+ * layout of an mr-row strip (rows < mr: the missing rows are unspecified but finite). */
+struct tc_s8_qgemm_ukernel {
+  const char *name; /* "<isa>_<mr>x<nr>" */
+  int mr, nr;
+  tc_s8_qgemm_pack_a_fn *pack_a;
+  tc_s8_qgemm_run_fn *run;
+};
+typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
+
+/* ---- packed weights ------------------------------------------------------------------------ */
+
+/* Weights packed for one kernel, with the per-column output stage; lives at the start of the
+ * buffer given to tc_qgemm_pack (pointers point inside it). */
+typedef struct tc_qgemm_packed {
+  tc_s8_qgemm_kernel *kr;
+  int32_t n, k, kp, n_pad;
+  tc_qgemm_cols cols;
+  const int16_t *b;
+} tc_qgemm_packed;
+
+/* How the weights and the requantization are described to tc_qgemm_pack. */
+typedef struct tc_qgemm_weights {
+  const void *w;       /* [n][k] (row j at w + j * ldw), int8, or uint8 if w_is_u8 */
+  size_t ldw;
+  int w_is_u8;
+  int32_t w_offset;    /* added to every weight (minus the weights' zero point) */
+  int32_t in_offset;   /* added to every input value (minus the input zero point) */
+  const int32_t *bias; /* [n] or NULL */
+  const int32_t *mult; /* [n] */
+  const int32_t *shift;/* [n], > 0 shifts left (TFLite convention) */
+  int32_t out_zp, act_min, act_max;
+  int out_u8;
+} tc_qgemm_weights;
+
+/* Bytes for tc_qgemm_pack (n, k > 0); 0 if n or k <= 0. Includes 64 bytes of alignment slack. */
+size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k);
+
+/* Packs into `buf` (tc_qgemm_packed_size bytes) and returns the packed view, or NULL when the
+ * arguments cannot be handled exactly (a shift outside [-31, 31], a negative multiplier, weights
+ * + offset outside int16, n or k <= 0): the caller then keeps the reference kernel. */
+const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                                     const tc_qgemm_weights *w, void *buf);
+
+/* ---- the product --------------------------------------------------------------------------- */
+
+/* Where the rows of A come from: a matrix (row i at base + i * lda bytes), or row_fn, which
+ * returns a pointer to row i's k bytes, either inside the caller's data or written into `buf`
+ * (k bytes of per-thread scratch). */
+typedef struct tc_qgemm_a {
+  int is_u8;
+  const void *base;
+  size_t lda;
+  const void *(*row_fn)(const void *ctx, size_t i, void *buf);
+  const void *ctx;
+} tc_qgemm_a;
+
+/* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */
+size_t tc_qgemm_scratch_size(const tc_qgemm_packed *pk, int n_threads);
+
+/* out[i * ldc + j] for i < m, j < n: the requantized product. Work is split over `pool`
+ * (NULL: this thread); `scratch` has tc_qgemm_scratch_size(pk, threads of pool) bytes. Exact
+ * integer arithmetic: identical for any pool. */
+void tc_qgemm(const tc_qgemm_packed *pk, tc_threadpool *pool, int32_t m, const tc_qgemm_a *a,
+              void *out, size_t ldc, void *scratch);
+
+/* The kernel dispatch chose (the portable one when the reference kernels are forced). */
+tc_s8_qgemm_kernel *tc_s8_qgemm_default_kernel(void);
+
+/* Plain oracle (kernels/ref/qgemm.c): the same result with unpacked operands and scalar loops,
+ * A [m][k] (lda), weights as in tc_qgemm_weights. For tests. */
+void tc_s8_qgemm__ref(int32_t m, int32_t n, int32_t k, const void *a, size_t lda, int a_is_u8,
+                      const tc_qgemm_weights *w, void *out, size_t ldc);
+
+#endif /* TC_KERNELS_QGEMM_H */
