@@ -125,10 +125,12 @@ enum {
   TC_OPT_SLICE_BEGIN_MASK = 0, TC_OPT_SLICE_END_MASK = 1, TC_OPT_SLICE_ELLIPSIS_MASK = 2,
   TC_OPT_SLICE_NEW_AXIS_MASK = 3, TC_OPT_SLICE_SHRINK_AXIS_MASK = 4
 };
-/* Padding and fused activation values as in the schema. */
-enum { TC_PADDING_SAME = 0, TC_PADDING_VALID = 1 };
-enum { TC_ACT_NONE = 0, TC_ACT_RELU = 1, TC_ACT_RELU_N1_TO_1 = 2, TC_ACT_RELU6 = 3,
-       TC_ACT_TANH = 4 };
+/* Padding and fused activation values as in the schema. Prefixed TC_TFL_ so that this header
+ * and tensorc_train.h (whose tc_padding / tc_activation enums use other values) can be included
+ * together. */
+enum { TC_TFL_PADDING_SAME = 0, TC_TFL_PADDING_VALID = 1 };
+enum { TC_TFL_ACT_NONE = 0, TC_TFL_ACT_RELU = 1, TC_TFL_ACT_RELU_N1_TO_1 = 2,
+       TC_TFL_ACT_RELU6 = 3, TC_TFL_ACT_TANH = 4 };
 
 /* ---- post-training quantization ----------------------------------------------------------- */
 
@@ -180,6 +182,32 @@ typedef struct tc_quant_layer {
  * allocated (free with tc_export_free). On failure the message goes to q's errmsg. */
 tc_status tc_quant_report(const tc_graphdef *fl, tc_graphdef *q, const tc_quant_options *opts,
                           tc_quant_layer **layers, int *n_layers);
+
+/* ==== export of trained networks (tc_net of tensorc_train.h) ================================
+ * A net trained with tensorc_train.h becomes a float description that tc_graphdef_write turns
+ * into a .tflite file, or that tc_quantize quantizes. Run by tensorc's interpreter, the file
+ * computes what tc_net_predict computes (to float rounding). */
+
+typedef struct tc_net tc_net; /* the same declaration as in tensorc_train.h */
+
+/* Converts a built net (its Input shapes known) into a new description: one subgraph whose
+ * inputs and outputs are the net's, named after their layers (these names key the
+ * "serving_default" signature), with batch 1 in the shapes and -1 in shape_signature.
+ * Layer mapping: Dense -> FULLY_CONNECTED (kernel transposed to [units, in]; keep_num_dims for
+ * inputs of rank > 2), Conv2D -> CONV_2D (HWIO -> OHWI), DepthwiseConv2D -> DEPTHWISE_CONV_2D
+ * ([1, kh, kw, C*mult]), pooling -> MAX_POOL_2D / AVERAGE_POOL_2D, GlobalAveragePooling2D ->
+ * MEAN over axes 1,2, Flatten / Reshape -> RESHAPE (shape tensor, -1 batch), Add -> ADD
+ * (chained), Concatenate -> CONCATENATION, Embedding -> CAST to int32 + GATHER. Activations
+ * relu and relu6 are fused into the producing CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED /
+ * pooling / ADD (also when they come as a separate Activation layer that alone reads it);
+ * sigmoid, tanh, softmax, gelu and leaky_relu become LOGISTIC, TANH, SOFTMAX, GELU, LEAKY_RELU.
+ * BatchNormalization (inference form) is folded into the weights and bias of a linear conv /
+ * dense that it alone reads, else it becomes MUL + ADD. Dropout and linear activations vanish.
+ * Weights are copied: the net may change or be destroyed afterwards.
+ * Returns TC_ERR_STATE (net not built), TC_ERR_UNSUPPORTED (LSTM and GRU: not exportable yet,
+ * naming the layer) or TC_ERR_NOMEM. On failure *out is a failed handle whose
+ * tc_graphdef_errmsg says why (NULL only when no handle could be allocated). */
+tc_status tc_net_export(const tc_net *net, tc_graphdef **out);
 
 #ifdef __cplusplus
 }

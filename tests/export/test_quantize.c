@@ -28,10 +28,10 @@ static tc_graphdef *tiny_model(void) {
   int l = tc_graphdef_add_tensor(g, "logits", TC_DTYPE_F32, 2, (int32_t[]){1, 3}, NULL, 0);
   int y = tc_graphdef_add_tensor(g, "probs", TC_DTYPE_F32, 2, (int32_t[]){1, 3}, NULL, 0);
   int op = tc_graphdef_add_op(g, 3, 3, (int32_t[]){x, wt, bt}, 1, (int32_t[]){c});
-  tc_graphdef_op_set_int(g, op, TC_OPT_CONV_PADDING, TC_PADDING_SAME);
+  tc_graphdef_op_set_int(g, op, TC_OPT_CONV_PADDING, TC_TFL_PADDING_SAME);
   tc_graphdef_op_set_int(g, op, TC_OPT_CONV_STRIDE_W, 1);
   tc_graphdef_op_set_int(g, op, TC_OPT_CONV_STRIDE_H, 1);
-  tc_graphdef_op_set_int(g, op, TC_OPT_CONV_ACTIVATION, TC_ACT_RELU);
+  tc_graphdef_op_set_int(g, op, TC_OPT_CONV_ACTIVATION, TC_TFL_ACT_RELU);
   op = tc_graphdef_add_op(g, 22, 2, (int32_t[]){c, shp}, 1, (int32_t[]){r});
   tc_graphdef_op_set_ints(g, op, TC_OPT_RESHAPE_NEW_SHAPE, 2, (int32_t[]){1, 64});
   tc_graphdef_add_op(g, 9, 3, (int32_t[]){r, fwt, fbt}, 1, (int32_t[]){l});

@@ -87,7 +87,7 @@ TC_TEST(export_writer_build_and_run) {
   int32_t sig[2] = {-1, 3};
   CHECK_EQ(tc_graphdef_set_signature(g, x, sig), TC_OK);
   int fc = tc_graphdef_add_op(g, 9, 3, (int32_t[]){x, wt, bt}, 1, (int32_t[]){h});
-  CHECK_EQ(tc_graphdef_op_set_int(g, fc, TC_OPT_FC_ACTIVATION, TC_ACT_RELU), TC_OK);
+  CHECK_EQ(tc_graphdef_op_set_int(g, fc, TC_OPT_FC_ACTIVATION, TC_TFL_ACT_RELU), TC_OK);
   CHECK(tc_graphdef_op_set_float(g, fc, TC_OPT_FC_ACTIVATION, 1.0f) != TC_OK); /* wrong type */
   int sm = tc_graphdef_add_op(g, 25, 1, (int32_t[]){h}, 1, (int32_t[]){y});
   CHECK_EQ(tc_graphdef_op_set_float(g, sm, TC_OPT_SOFTMAX_BETA, 1.0f), TC_OK);
