@@ -10,6 +10,7 @@
 
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/vec_ops.h" /* depthwise, pooling, elementwise, softmax, mean */
 #include "kernels/qgemm.h"
 
 /* Declarations of every variant in kernels.def. */

@@ -4,12 +4,17 @@
  * shapes (out_c / in_c) because the option is 0 or stale in some real files. Dtypes: float32,
  * int8 (per-channel int8 filter along axis 3, int32 bias), legacy uint8 and 16x8 (int16
  * activations, int8 filter, int64 or int32 bias), the integer ones bit-exact with TFLite Micro
- * (kernels/ref/depthwise_q.c). */
+ * (kernels/ref/depthwise_q.c). float32, int8 and uint8 run the variant of the interpreter's
+ * kernel table (kernels/vec_ops.h: AVX2 where the CPU has it, else the reference), with the 8-bit
+ * weights repacked once at prepare, and output rows split across the thread pool; int16 runs
+ * the reference kernels. */
 #include <math.h>
 
+#include "core/threadpool.h"
 #include "kernels/ref/depthwise_conv2d.h"
 #include "kernels/ref/depthwise_q.h"
 #include "kernels/ref/qmath.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 enum { DW_F32 = 1, DW_S8, DW_U8, DW_S16, DW_S16_ACC32 };
@@ -18,6 +23,12 @@ typedef struct dw_state {
   int kind; /* DW_* chosen in prepare */
   tc_dwconv2d_params p;
   tc_q_requant q; /* integer kinds; q.mult / q.shift live in prepare-time persistent memory */
+  /* DW_F32 / DW_S8 / DW_U8: the chosen variant, its packed weights (prepare memory, NULL if
+   * the variant packs nothing) and the pool to split rows over (NULL: one thread). */
+  const tc_f32_dwconv_ukernel *kf;
+  const tc_q8_dwconv_ukernel *kq;
+  void *packed;
+  struct tc_threadpool *pool;
 } dw_state;
 
 static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
@@ -103,6 +114,87 @@ static tc_status pick_kind(tc__ctx *c, tc__node *n, dw_state *st, const tc__tens
   return tc__expect_dtype(c, n, out, "output", in->dtype);
 }
 
+/* Reads the kernel table (the reference variants when the interpreter forces them) and packs
+ * the 8-bit weights for the chosen variant. The filter and bias must be constant to be packed;
+ * otherwise the reference variant runs. */
+static tc_status pick_variant(tc__ctx *c, tc__node *n, dw_state *st, const tc__tensor *filter,
+                              const tc__tensor *bias) {
+  const tc_kernel_table *kt = tc__ctx_kernels(c);
+  st->kf = NULL;
+  st->kq = NULL;
+  st->packed = NULL;
+  st->pool = tc__ctx_pool(c);
+  switch (st->kind) {
+  case DW_F32:
+    st->kf = kt->f32_dwconv;
+    tc__set_kernel_name(n, st->kf->name);
+    return TC_OK;
+  case DW_S8:
+  case DW_U8: {
+    st->kq = st->kind == DW_S8 ? kt->s8_dwconv : kt->u8_dwconv;
+#ifdef TC_Q_SINGLE_ROUNDING /* the SIMD requantization implements the double-rounding form */
+    st->kq = st->kind == DW_S8 ? &tc_s8_dwconv__ref : &tc_u8_dwconv__ref;
+#endif
+    size_t size = st->kq->packed_size(&st->p);
+    if (size) {
+      int consts = filter->known && filter->data && (!bias || (bias->known && bias->data));
+      if (!consts) {
+        st->kq = st->kind == DW_S8 ? &tc_s8_dwconv__ref : &tc_u8_dwconv__ref;
+      } else {
+        char *raw = tc__persist_alloc(c, size + 63);
+        if (!raw) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for packed weights");
+        st->packed = (void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+        st->kq->pack(&st->p, &st->q, filter->data, bias ? bias->data : NULL, st->packed);
+      }
+    }
+    tc__set_kernel_name(n, st->kq->name);
+    return TC_OK;
+  }
+  default:
+    tc__set_kernel_name(n, "ref");
+    return TC_OK;
+  }
+}
+
+/* Row tasks: the work of one invoke split into n_tasks ranges of output rows. */
+typedef struct dw_job {
+  const dw_state *st;
+  const void *in, *filter, *bias;
+  void *out;
+  int32_t rows, n_tasks;
+} dw_job;
+
+static void dw_rows(const dw_job *j, int32_t r0, int32_t r1) {
+  const dw_state *st = j->st;
+  if (st->kf) st->kf->run(&st->p, j->in, j->filter, j->bias, j->out, r0, r1);
+  else st->kq->run(&st->p, &st->q, j->in, j->filter, j->bias, st->packed, j->out, r0, r1);
+}
+
+static void dw_task(void *ctx, size_t task, int thread) {
+  const dw_job *j = ctx;
+  (void)thread;
+  int32_t r0 = (int32_t)((int64_t)j->rows * (int64_t)task / j->n_tasks);
+  int32_t r1 = (int32_t)((int64_t)j->rows * (int64_t)(task + 1) / j->n_tasks);
+  if (r1 > r0) dw_rows(j, r0, r1);
+}
+
+/* Splits the rows over the pool when the call has enough work to pay for waking workers
+ * (about 256K multiply-adds); every output is computed the same way whatever the split. */
+static void dw_run(const dw_state *st, const void *in, const void *filter, const void *bias,
+                   void *out) {
+  const tc_dwconv2d_params *p = &st->p;
+  dw_job j = {st, in, filter, bias, out, p->batch * p->out_h, 1};
+  int threads = tc_threadpool_n_threads(st->pool);
+  double macs = (double)j.rows * p->out_w * p->in_c * p->depth_multiplier * p->k_h * p->k_w;
+  if (threads > 1 && macs >= 262144.0 && j.rows > 1) {
+    int32_t t = threads * 4;
+    j.n_tasks = t < j.rows ? t : j.rows;
+    tc_threadpool_parallel_for(st->pool, (size_t)j.n_tasks, dw_task, &j);
+  } else if (j.rows > 0) {
+    dw_rows(&j, 0, j.rows);
+  }
+}
+
 static tc_status dw_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(dw_state));
   if (!n->state) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for op state");
@@ -177,6 +269,7 @@ static tc_status dw_prepare(tc__ctx *c, tc__node *n) {
                     (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
   if (st->kind != DW_F32 && (s = quant_setup(c, n, st, in, filter, out, act, out_c))) return s;
+  if ((s = pick_variant(c, n, st, filter, bias))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -187,16 +280,9 @@ static tc_status dw_invoke(tc__ctx *c, tc__node *n) {
   tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
   switch (st->kind) {
   case DW_F32:
-    tc_f32_depthwise_conv2d__ref(&st->p, in->data, filter->data, bias ? bias->data : NULL,
-                                 out->data);
-    return TC_OK;
   case DW_S8:
-    tc_s8_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,
-                                bias ? bias->data : NULL, out->data);
-    return TC_OK;
   case DW_U8:
-    tc_u8_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,
-                                bias ? bias->data : NULL, out->data);
+    dw_run(st, in->data, filter->data, bias ? bias->data : NULL, out->data);
     return TC_OK;
   case DW_S16:
     tc_s16_depthwise_conv2d__ref(&st->p, &st->q, in->data, filter->data,

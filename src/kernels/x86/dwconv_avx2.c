@@ -1,0 +1,489 @@
+/* dwconv_avx2.c: AVX2 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, depth multiplier 1),
+ * vectorised over channels. Each output row is cut into a left border, an interior where every
+ * filter tap lies inside the image, and a right border; rows near the top/bottom are all border.
+ * Float: 8 channels per register, the interior of 3x3 filters (stride 1 or 2, dilation 1) keeps
+ * the 9 weight vectors in registers and computes 4 pixels at a time; other filters use a tap
+ * offset table; border pixels skip out-of-image taps as the reference kernel does. Taps are
+ * summed in (ky, kx) order with FMA, then the bias is added and the result clamped.
+ * 8-bit: 16 channels per step; pairs of taps are interleaved as int16 and multiplied with
+ * vpmaddwd against weights repacked at prepare (int16, filter offset applied); the interior
+ * adds the input offset through the bias (bias + input_offset * sum of weights, precomputed),
+ * border pixels add it to every valid tap. The int32 accumulator is the reference's accumulator
+ * modulo 2^32, and the requantization is tc_q_mul_double lane by lane (see q_mul_avx2), so the
+ * outputs are bit-exact. Depth multipliers other than 1 run the reference kernel. */
+#include "kernels/vec_ops.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/x86/vec_avx2.h"
+
+/* ---- geometry ------------------------------------------------------------------------------ */
+
+/* Output positions [lo, hi) whose whole filter window lies inside [0, in). */
+static void interior(int32_t pad, int32_t stride, int32_t k, int32_t dil, int32_t in,
+                     int32_t out, int32_t *lo, int32_t *hi) {
+  int32_t l = pad > 0 ? (pad + stride - 1) / stride : 0;
+  int64_t num = (int64_t)in - 1 - (int64_t)(k - 1) * dil + pad;
+  int32_t h = num < 0 ? 0 : (int32_t)(num / stride + 1);
+  if (l > out) l = out;
+  if (h > out) h = out;
+  if (h < l) h = l;
+  *lo = l;
+  *hi = h;
+}
+
+/* ---- float ---------------------------------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) __m256 ldf(const float *p, int masked, __m256i m) {
+  return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
+}
+static inline __attribute__((always_inline)) void stf(float *p, __m256 v, int masked,
+                                                      __m256i m) {
+  if (masked) _mm256_maskstore_ps(p, m, v);
+  else _mm256_storeu_ps(p, v);
+}
+static inline __attribute__((always_inline)) __m256 finish(__m256 acc, __m256 bv, __m256 lo,
+                                                           __m256 hi) {
+  acc = _mm256_add_ps(acc, bv);
+  return _mm256_min_ps(hi, _mm256_max_ps(lo, acc)); /* NaN passes, as the ref clamp */
+}
+
+/* One border pixel, all channels: taps outside the image are skipped. */
+static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float *filter,
+                      const float *bias, float *o, int32_t oy, int32_t ox) {
+  const int32_t C = p->in_c;
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
+  for (int32_t cb = 0; cb < C; cb += 8) {
+    const int masked = C - cb < 8;
+    const __m256i m = tc__avx2_tail_mask(C - cb);
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+      const int32_t y = y0 + ky * p->dilation_h;
+      if (y < 0 || y >= p->in_h) continue;
+      for (int32_t kx = 0; kx < p->k_w; kx++) {
+        const int32_t x = x0 + kx * p->dilation_w;
+        if (x < 0 || x >= p->in_w) continue;
+        const float *src = img + ((int64_t)y * p->in_w + x) * C + cb;
+        const float *w = filter + ((int64_t)ky * p->k_w + kx) * C + cb;
+        acc = masked ? _mm256_fmadd_ps(_mm256_maskload_ps(src, m), _mm256_maskload_ps(w, m), acc)
+                     : _mm256_fmadd_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(w), acc);
+      }
+    }
+    __m256 bv = bias ? ldf(bias + cb, masked, m) : _mm256_setzero_ps();
+    stf(o + cb, finish(acc, bv, lo, hi), masked, m);
+  }
+}
+
+/* Interior span of a 3x3 dilation-1 filter: n_px pixels starting at input `x` (the top-left tap
+ * of the first pixel at channel block cb) and output `o`. S: stride along x (1 or 2). */
+static inline __attribute__((always_inline)) void f32_3x3_span(
+    const float *x, float *o, int32_t n_px, size_t C, size_t rs, int S, const float *wp,
+    const float *bp, __m256 lo, __m256 hi, int masked, __m256i m) {
+  const __m256 w0 = ldf(wp, masked, m), w1 = ldf(wp + C, masked, m),
+               w2 = ldf(wp + 2 * C, masked, m), w3 = ldf(wp + 3 * C, masked, m),
+               w4 = ldf(wp + 4 * C, masked, m), w5 = ldf(wp + 5 * C, masked, m),
+               w6 = ldf(wp + 6 * C, masked, m), w7 = ldf(wp + 7 * C, masked, m),
+               w8 = ldf(wp + 8 * C, masked, m);
+  const __m256 bv = bp ? ldf(bp, masked, m) : _mm256_setzero_ps();
+  const size_t xs = (size_t)S * C;
+  int32_t i = 0;
+#define TAP1(acc, src)                                                                       \
+  acc = _mm256_fmadd_ps(ldf((src), masked, m), w0, acc);                                     \
+  acc = _mm256_fmadd_ps(ldf((src) + C, masked, m), w1, acc);                                 \
+  acc = _mm256_fmadd_ps(ldf((src) + 2 * C, masked, m), w2, acc);                             \
+  acc = _mm256_fmadd_ps(ldf((src) + rs, masked, m), w3, acc);                                \
+  acc = _mm256_fmadd_ps(ldf((src) + rs + C, masked, m), w4, acc);                            \
+  acc = _mm256_fmadd_ps(ldf((src) + rs + 2 * C, masked, m), w5, acc);                        \
+  acc = _mm256_fmadd_ps(ldf((src) + 2 * rs, masked, m), w6, acc);                            \
+  acc = _mm256_fmadd_ps(ldf((src) + 2 * rs + C, masked, m), w7, acc);                        \
+  acc = _mm256_fmadd_ps(ldf((src) + 2 * rs + 2 * C, masked, m), w8, acc);
+  for (; i + 4 <= n_px; i += 4) {
+    const float *s0 = x + (size_t)i * xs;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    /* interleave the four independent chains tap by tap */
+    a0 = _mm256_fmadd_ps(ldf(s0, masked, m), w0, a0);
+    a1 = _mm256_fmadd_ps(ldf(s0 + xs, masked, m), w0, a1);
+    a2 = _mm256_fmadd_ps(ldf(s0 + 2 * xs, masked, m), w0, a2);
+    a3 = _mm256_fmadd_ps(ldf(s0 + 3 * xs, masked, m), w0, a3);
+#define TAP4(off, w)                                                                         \
+  a0 = _mm256_fmadd_ps(ldf(s0 + (off), masked, m), w, a0);                                   \
+  a1 = _mm256_fmadd_ps(ldf(s0 + xs + (off), masked, m), w, a1);                              \
+  a2 = _mm256_fmadd_ps(ldf(s0 + 2 * xs + (off), masked, m), w, a2);                          \
+  a3 = _mm256_fmadd_ps(ldf(s0 + 3 * xs + (off), masked, m), w, a3);
+    TAP4(C, w1)
+    TAP4(2 * C, w2)
+    TAP4(rs, w3)
+    TAP4(rs + C, w4)
+    TAP4(rs + 2 * C, w5)
+    TAP4(2 * rs, w6)
+    TAP4(2 * rs + C, w7)
+    TAP4(2 * rs + 2 * C, w8)
+#undef TAP4
+    float *d = o + (size_t)i * C;
+    stf(d, finish(a0, bv, lo, hi), masked, m);
+    stf(d + C, finish(a1, bv, lo, hi), masked, m);
+    stf(d + 2 * C, finish(a2, bv, lo, hi), masked, m);
+    stf(d + 3 * C, finish(a3, bv, lo, hi), masked, m);
+  }
+  for (; i < n_px; i++) {
+    const float *s0 = x + (size_t)i * xs;
+    __m256 a0 = _mm256_setzero_ps();
+    TAP1(a0, s0)
+    stf(o + (size_t)i * C, finish(a0, bv, lo, hi), masked, m);
+  }
+#undef TAP1
+}
+
+static void f32_3x3_row(const float *x, float *o, int32_t n_px, int32_t C, int32_t in_w, int S,
+                        const float *filter, const float *bias, __m256 lo, __m256 hi) {
+  const size_t rs = (size_t)in_w * C;
+  int32_t cb = 0;
+  const __m256i none = _mm256_setzero_si256();
+  for (; cb + 8 <= C; cb += 8) {
+    const float *bp = bias ? bias + cb : NULL;
+    if (S == 1) f32_3x3_span(x + cb, o + cb, n_px, C, rs, 1, filter + cb, bp, lo, hi, 0, none);
+    else f32_3x3_span(x + cb, o + cb, n_px, C, rs, 2, filter + cb, bp, lo, hi, 0, none);
+  }
+  if (cb < C) {
+    const __m256i m = tc__avx2_tail_mask(C - cb);
+    const float *bp = bias ? bias + cb : NULL;
+    f32_3x3_span(x + cb, o + cb, n_px, C, rs, S, filter + cb, bp, lo, hi, 1, m);
+  }
+}
+
+/* Interior span of any filter through a table of tap offsets (in floats). */
+static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, size_t xs,
+                             const int64_t *toff, int32_t T, const float *filter,
+                             const float *bias, __m256 lo, __m256 hi) {
+  for (int32_t cb = 0; cb < C; cb += 8) {
+    const int masked = C - cb < 8;
+    const __m256i m = tc__avx2_tail_mask(C - cb);
+    const __m256 bv = bias ? ldf(bias + cb, masked, m) : _mm256_setzero_ps();
+    int32_t i = 0;
+    for (; i + 2 <= n_px; i += 2) {
+      const float *s0 = x + (size_t)i * xs + cb;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+      for (int32_t t = 0; t < T; t++) {
+        const __m256 w = ldf(filter + (size_t)t * C + cb, masked, m);
+        a0 = _mm256_fmadd_ps(ldf(s0 + toff[t], masked, m), w, a0);
+        a1 = _mm256_fmadd_ps(ldf(s0 + xs + toff[t], masked, m), w, a1);
+      }
+      stf(o + (size_t)i * C + cb, finish(a0, bv, lo, hi), masked, m);
+      stf(o + (size_t)(i + 1) * C + cb, finish(a1, bv, lo, hi), masked, m);
+    }
+    for (; i < n_px; i++) {
+      const float *s0 = x + (size_t)i * xs + cb;
+      __m256 a0 = _mm256_setzero_ps();
+      for (int32_t t = 0; t < T; t++)
+        a0 = _mm256_fmadd_ps(ldf(s0 + toff[t], masked, m),
+                             ldf(filter + (size_t)t * C + cb, masked, m), a0);
+      stf(o + (size_t)i * C + cb, finish(a0, bv, lo, hi), masked, m);
+    }
+  }
+}
+
+enum { MAX_TAPS = 256 };
+
+static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
+                        const float *bias, float *out, int32_t row_begin, int32_t row_end) {
+  const int32_t T = p->k_h * p->k_w;
+  if (p->depth_multiplier != 1 || T > MAX_TAPS) {
+    tc_f32_dwconv__ref.run(p, in, filter, bias, out, row_begin, row_end);
+    return;
+  }
+  const int32_t C = p->in_c;
+  int32_t ox_lo, ox_hi, oy_lo, oy_hi;
+  interior(p->pad_left, p->stride_w, p->k_w, p->dilation_w, p->in_w, p->out_w, &ox_lo, &ox_hi);
+  interior(p->pad_top, p->stride_h, p->k_h, p->dilation_h, p->in_h, p->out_h, &oy_lo, &oy_hi);
+  const int is3x3 = p->k_h == 3 && p->k_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
+                    (p->stride_w == 1 || p->stride_w == 2);
+  int64_t toff[MAX_TAPS];
+  for (int32_t ky = 0, t = 0; ky < p->k_h; ky++)
+    for (int32_t kx = 0; kx < p->k_w; kx++, t++)
+      toff[t] = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * C;
+  const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
+  const int64_t img_size = (int64_t)p->in_h * p->in_w * C;
+  for (int32_t r = row_begin; r < row_end; r++) {
+    const int32_t b = r / p->out_h, oy = r % p->out_h;
+    const float *img = in + b * img_size;
+    float *orow = out + (int64_t)r * p->out_w * C;
+    int32_t a = 0, e = 0; /* interior pixels [a, e) of this row */
+    if (oy >= oy_lo && oy < oy_hi) a = ox_lo, e = ox_hi;
+    for (int32_t ox = 0; ox < a; ox++) f32_pixel(p, img, filter, bias, orow + (int64_t)ox * C, oy, ox);
+    if (e > a) {
+      const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
+      const float *x = img + ((int64_t)y0 * p->in_w + x0) * C;
+      if (is3x3)
+        f32_3x3_row(x, orow + (int64_t)a * C, e - a, C, p->in_w, p->stride_w, filter, bias, lo,
+                    hi);
+      else
+        f32_generic_span(x, orow + (int64_t)a * C, e - a, C, (size_t)p->stride_w * C, toff, T,
+                         filter, bias, lo, hi);
+    }
+    for (int32_t ox = e > a ? e : a; ox < p->out_w; ox++)
+      f32_pixel(p, img, filter, bias, orow + (int64_t)ox * C, oy, ox);
+  }
+}
+
+tc_f32_dwconv_kernel tc_f32_dwconv__avx2 = {"avx2", f32_dw_avx2};
+
+/* ---- 8-bit ---------------------------------------------------------------------------------- *
+ * Packed layout, per group g of 16 channels (G groups, the last zero-padded) and P = ceil(T/2)
+ * tap pairs:
+ *   int16 w[G][P][32]: for the "lo" half, lane k (0..7) holds the pair (tap 2p, tap 2p+1) of
+ *     channel perm(k); the "hi" half lane k the pair of channel perm(8 + k). perm follows the
+ *     lanes of vpunpck{l,h}wd: lo = channels 0-3, 8-11 and hi = 4-7, 12-15 of the group.
+ *   int32 bias_fold[G][16], bias_raw[G][16], mult[G][16], lshift[G][16], rshift[G][16] in
+ *     the same lane order (16 = the lo 8 then the hi 8). */
+
+static inline int32_t perm16(int32_t j) {
+  return j < 4 ? j : (j < 8 ? j + 4 : (j < 12 ? j - 4 : j));
+}
+
+typedef struct q8_layout {
+  int32_t G, P, T;
+  size_t w_bytes; /* G * P * 64 */
+} q8_layout;
+
+static q8_layout q8_geom(const tc_dwconv2d_params *p) {
+  q8_layout l;
+  l.T = p->k_h * p->k_w;
+  l.P = (l.T + 1) / 2;
+  l.G = (p->in_c * p->depth_multiplier + 15) / 16;
+  l.w_bytes = (size_t)l.G * l.P * 64;
+  return l;
+}
+
+static size_t q8_packed_size(const tc_dwconv2d_params *p) {
+  q8_layout l = q8_geom(p);
+  return l.w_bytes + (size_t)l.G * 5 * 64;
+}
+
+static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *filter,
+                    const int32_t *bias, void *packed, int is_u8) {
+  const q8_layout l = q8_geom(p);
+  const int32_t C = p->in_c * p->depth_multiplier;
+  int16_t *w = packed;
+  int32_t *extra = (int32_t *)((char *)packed + l.w_bytes);
+  memset(packed, 0, q8_packed_size(p));
+  for (int32_t g = 0; g < l.G; g++) {
+    int32_t *bf = extra + ((size_t)g * 5 + 0) * 16, *br = extra + ((size_t)g * 5 + 1) * 16;
+    int32_t *mu = extra + ((size_t)g * 5 + 2) * 16, *ls = extra + ((size_t)g * 5 + 3) * 16;
+    int32_t *rsh = extra + ((size_t)g * 5 + 4) * 16;
+    for (int32_t j = 0; j < 16; j++) {
+      const int32_t c = g * 16 + perm16(j);
+      if (c >= C) continue; /* padding lanes: weights, bias and multiplier stay 0 */
+      uint32_t wsum = 0;
+      for (int32_t t = 0; t < l.T; t++) {
+        int32_t v = is_u8 ? ((const uint8_t *)filter)[(size_t)t * C + c] + q->filter_offset
+                          : ((const int8_t *)filter)[(size_t)t * C + c];
+        wsum += (uint32_t)v;
+        /* lane j of the group: half j / 8, lane k = j % 8, element 2k (+1 for the odd tap) */
+        w[(((size_t)g * l.P + t / 2) * 32) + (j / 8) * 16 + (j % 8) * 2 + (t % 2)] = (int16_t)v;
+      }
+      const uint32_t b0 = bias ? (uint32_t)bias[c] : 0u;
+      br[j] = (int32_t)b0;
+      bf[j] = (int32_t)(b0 + (uint32_t)q->input_offset * wsum);
+      mu[j] = q->mult[c];
+      ls[j] = q->shift[c] > 0 ? q->shift[c] : 0;
+      rsh[j] = q->shift[c] > 0 ? 0 : -q->shift[c];
+    }
+  }
+}
+
+static void s8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *filter,
+                    const int32_t *bias, void *packed) {
+  q8_pack(p, q, filter, bias, packed, 0);
+}
+static void u8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *filter,
+                    const int32_t *bias, void *packed) {
+  q8_pack(p, q, filter, bias, packed, 1);
+}
+
+/* 16 bytes of channels at src widened to int16 (rem < 16: only rem bytes are read). */
+static inline __attribute__((always_inline)) __m256i ld16(const void *src, int32_t rem,
+                                                          int is_u8) {
+  __m128i v;
+  if (rem >= 16) v = _mm_loadu_si128((const __m128i *)src);
+  else if (rem == 8) v = _mm_loadl_epi64((const __m128i *)src);
+  else {
+    uint8_t buf[16] = {0};
+    memcpy(buf, src, (size_t)rem);
+    v = _mm_loadu_si128((const __m128i *)buf);
+  }
+  return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
+}
+
+/* Requantizes the two accumulator halves of one group and stores rem (<= 16) channels. */
+static inline __attribute__((always_inline)) void q8_store(__m256i lo, __m256i hi,
+                                                           const int32_t *ex, const tc_q_requant *q,
+                                                           void *dst, int32_t rem, int is_u8) {
+  const __m256i zo = _mm256_set1_epi32(q->output_offset);
+  const __m256i amin = _mm256_set1_epi32(q->act_min), amax = _mm256_set1_epi32(q->act_max);
+  const int32_t *mu = ex + 2 * 16, *ls = ex + 3 * 16, *rsh = ex + 4 * 16;
+  lo = tc__avx2_q_mul(lo, _mm256_loadu_si256((const __m256i *)mu),
+                      _mm256_loadu_si256((const __m256i *)ls),
+                      _mm256_loadu_si256((const __m256i *)rsh));
+  hi = tc__avx2_q_mul(hi, _mm256_loadu_si256((const __m256i *)(mu + 8)),
+                      _mm256_loadu_si256((const __m256i *)(ls + 8)),
+                      _mm256_loadu_si256((const __m256i *)(rsh + 8)));
+  lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zo), amin), amax);
+  hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zo), amin), amax);
+  __m256i w16 = _mm256_packs_epi32(lo, hi); /* channels 0-7 | 8-15 as int16 */
+  __m256i b8 = is_u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
+  __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b8, 0x08));
+  if (rem >= 16) _mm_storeu_si128((__m128i *)dst, r);
+  else if (rem == 8) _mm_storel_epi64((__m128i *)dst, r);
+  else {
+    uint8_t buf[16];
+    _mm_storeu_si128((__m128i *)buf, r);
+    memcpy(dst, buf, (size_t)rem);
+  }
+}
+
+/* One interior pixel: all taps valid, input offset folded into the bias. */
+static inline __attribute__((always_inline)) void q8_pixel_interior(
+    const uint8_t *x, uint8_t *o, int32_t C, const int64_t *toff, const q8_layout *l,
+    const int16_t *w, const int32_t *extra, const tc_q_requant *q, int is_u8) {
+  for (int32_t g = 0; g < l->G; g++) {
+    const int32_t cb = g * 16, rem = C - cb;
+    const int32_t *ex = extra + (size_t)g * 5 * 16;
+    const __m256i *wg = (const __m256i *)(w + (size_t)g * l->P * 32);
+    __m256i alo = _mm256_loadu_si256((const __m256i *)ex);
+    __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 8));
+    const uint8_t *s = x + cb;
+    int32_t t = 0, pp = 0;
+    for (; t + 1 < l->T; t += 2, pp++) {
+      const __m256i a = ld16(s + toff[t], rem, is_u8), b = ld16(s + toff[t + 1], rem, is_u8);
+      alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b),
+                                                    _mm256_loadu_si256(wg + 2 * pp)));
+      ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b),
+                                                    _mm256_loadu_si256(wg + 2 * pp + 1)));
+    }
+    if (t < l->T) { /* odd tap count: the pair's second weight is 0 */
+      const __m256i a = ld16(s + toff[t], rem, is_u8), z = _mm256_setzero_si256();
+      alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, z),
+                                                    _mm256_loadu_si256(wg + 2 * pp)));
+      ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, z),
+                                                    _mm256_loadu_si256(wg + 2 * pp + 1)));
+    }
+    q8_store(alo, ahi, ex, q, o + cb, rem, is_u8);
+  }
+}
+
+/* One border pixel: out-of-image taps contribute 0 (padding with the input zero point); the
+ * valid ones get the input offset added as int16 (|value| <= 255). */
+static void q8_pixel_border(const tc_dwconv2d_params *p, const uint8_t *img, uint8_t *o,
+                            int32_t oy, int32_t ox, const q8_layout *l, const int16_t *w,
+                            const int32_t *extra, const tc_q_requant *q, int is_u8) {
+  const int32_t C = p->in_c;
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const __m256i off = _mm256_set1_epi16((int16_t)q->input_offset);
+  const __m256i z = _mm256_setzero_si256();
+  for (int32_t g = 0; g < l->G; g++) {
+    const int32_t cb = g * 16, rem = C - cb;
+    const int32_t *ex = extra + (size_t)g * 5 * 16;
+    const __m256i *wg = (const __m256i *)(w + (size_t)g * l->P * 32);
+    __m256i alo = _mm256_loadu_si256((const __m256i *)(ex + 16));
+    __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 24));
+    for (int32_t pp = 0; pp < l->P; pp++) {
+      __m256i v[2];
+      for (int k = 0; k < 2; k++) {
+        const int32_t t = 2 * pp + k;
+        v[k] = z;
+        if (t >= l->T) continue;
+        const int32_t y = y0 + (t / p->k_w) * p->dilation_h;
+        const int32_t xx = x0 + (t % p->k_w) * p->dilation_w;
+        if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) continue;
+        v[k] = _mm256_add_epi16(ld16(img + ((int64_t)y * p->in_w + xx) * C + cb, rem, is_u8),
+                                off);
+      }
+      alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(v[0], v[1]),
+                                                    _mm256_loadu_si256(wg + 2 * pp)));
+      ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(v[0], v[1]),
+                                                    _mm256_loadu_si256(wg + 2 * pp + 1)));
+    }
+    q8_store(alo, ahi, ex, q, o + cb, rem, is_u8);
+  }
+}
+
+static inline __attribute__((always_inline)) void q8_dw(
+    const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in, const void *packed,
+    void *out, int32_t row_begin, int32_t row_end, int is_u8) {
+  const int32_t C = p->in_c;
+  const q8_layout l = q8_geom(p);
+  const int16_t *w = packed;
+  const int32_t *extra = (const int32_t *)((const char *)packed + l.w_bytes);
+  int32_t ox_lo, ox_hi, oy_lo, oy_hi;
+  interior(p->pad_left, p->stride_w, p->k_w, p->dilation_w, p->in_w, p->out_w, &ox_lo, &ox_hi);
+  interior(p->pad_top, p->stride_h, p->k_h, p->dilation_h, p->in_h, p->out_h, &oy_lo, &oy_hi);
+  int64_t toff[MAX_TAPS];
+  for (int32_t ky = 0, t = 0; ky < p->k_h; ky++)
+    for (int32_t kx = 0; kx < p->k_w; kx++, t++)
+      toff[t] = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * C;
+  const int64_t img_size = (int64_t)p->in_h * p->in_w * C;
+  const size_t xs = (size_t)p->stride_w * C;
+  for (int32_t r = row_begin; r < row_end; r++) {
+    const int32_t b = r / p->out_h, oy = r % p->out_h;
+    const uint8_t *img = (const uint8_t *)in + b * img_size;
+    uint8_t *orow = (uint8_t *)out + (int64_t)r * p->out_w * C;
+    int32_t a = 0, e = 0;
+    if (oy >= oy_lo && oy < oy_hi) a = ox_lo, e = ox_hi;
+    for (int32_t ox = 0; ox < a; ox++)
+      q8_pixel_border(p, img, orow + (int64_t)ox * C, oy, ox, &l, w, extra, q, is_u8);
+    if (e > a) {
+      const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
+      const uint8_t *x = img + ((int64_t)y0 * p->in_w + x0) * C;
+      for (int32_t ox = a; ox < e; ox++)
+        q8_pixel_interior(x + (size_t)(ox - a) * xs, orow + (int64_t)ox * C, C, toff, &l, w,
+                          extra, q, is_u8);
+    }
+    for (int32_t ox = e > a ? e : a; ox < p->out_w; ox++)
+      q8_pixel_border(p, img, orow + (int64_t)ox * C, oy, ox, &l, w, extra, q, is_u8);
+  }
+}
+
+static void s8_dw_avx2(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
+                       const void *filter, const int32_t *bias, const void *packed, void *out,
+                       int32_t row_begin, int32_t row_end) {
+  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS || !packed) {
+    tc_s8_dwconv__ref.run(p, q, in, filter, bias, NULL, out, row_begin, row_end);
+    return;
+  }
+  q8_dw(p, q, in, packed, out, row_begin, row_end, 0);
+}
+
+static void u8_dw_avx2(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
+                       const void *filter, const int32_t *bias, const void *packed, void *out,
+                       int32_t row_begin, int32_t row_end) {
+  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS || !packed) {
+    tc_u8_dwconv__ref.run(p, q, in, filter, bias, NULL, out, row_begin, row_end);
+    return;
+  }
+  q8_dw(p, q, in, packed, out, row_begin, row_end, 1);
+}
+
+/* Packing is only worth its memory when the fast path runs (multiplier 1, bounded taps). */
+static size_t q8_size_if_used(const tc_dwconv2d_params *p) {
+  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS) return 0;
+  return q8_packed_size(p);
+}
+
+tc_s8_dwconv_kernel tc_s8_dwconv__avx2 = {"avx2", q8_size_if_used, s8_pack, s8_dw_avx2};
+tc_u8_dwconv_kernel tc_u8_dwconv__avx2 = {"avx2", q8_size_if_used, u8_pack, u8_dw_avx2};
+
+void tc__avx2_q_mul_check(const int32_t *x, const int32_t *mult, const int32_t *shift,
+                          int32_t *out, size_t n) {
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    __m256i sh = _mm256_loadu_si256((const __m256i *)(shift + i)), z = _mm256_setzero_si256();
+    __m256i r = tc__avx2_q_mul(_mm256_loadu_si256((const __m256i *)(x + i)),
+                               _mm256_loadu_si256((const __m256i *)(mult + i)),
+                               _mm256_max_epi32(sh, z), _mm256_max_epi32(_mm256_sub_epi32(z, sh), z));
+    _mm256_storeu_si256((__m256i *)(out + i), r);
+  }
+}
+
+#endif /* x86-64 */

@@ -1,0 +1,282 @@
+/* test_fastdw.c: the channel-vectorised kernels of kernels/vec_ops.h (depthwise convolution,
+ * pooling, elementwise, softmax, mean). Every kernels.def variant this CPU can run is compared
+ * with the reference kernel of src/kernels/ref on swept shapes: spatial sizes odd and even,
+ * channel counts below, at and above the 8/16/32 vector widths, strides 1 and 2, SAME and VALID
+ * padding, dilation 2, depth multipliers 1 and 2, extreme zero points. Integer results must be
+ * bit-exact and float results within rounding (FMA / summation order) of the reference; every
+ * result must also be identical whatever the row split (the thread pool's tasks). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels/cpu.h"
+#include "kernels/ref/depthwise_q.h"
+#include "kernels/ref/qmath.h"
+#include "kernels/select.h"
+#include "kernels/vec_ops.h"
+#include "lite/ops.h"
+#include "tc_test.h"
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static uint32_t rng_next(uint32_t *s) {
+  uint32_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *s = x;
+}
+static int32_t rng_range(uint32_t *s, int32_t lo, int32_t hi) { /* [lo, hi] */
+  return lo + (int32_t)(rng_next(s) % (uint32_t)(hi - lo + 1));
+}
+static float rng_f(uint32_t *s) { return (float)((double)rng_next(s) / 4294967296.0 * 2.0 - 1.0); }
+
+/* The supported variants of one slot, e.g. ("dwconv", "f32"); at most max. */
+static int variants(const char *op, const char *dtype, const tc_kernel_variant **out, int max) {
+  size_t n = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  int k = 0;
+  for (size_t i = 0; i < n && k < max; i++)
+    if (!strcmp(v[i].op, op) && !strcmp(v[i].dtype, dtype) && tc_kernel_variant_supported(&v[i]))
+      out[k++] = &v[i];
+  return k;
+}
+
+static void *xalloc(size_t n) {
+  size_t sz = (n + 63) / 64 * 64;
+  return aligned_alloc(64, sz ? sz : 64);
+}
+
+/* ---- requantization primitive -------------------------------------------------------------- */
+
+TC_TEST(kernel_fastdw_q_mul_exact) {
+#if TC_ARCH_X86_64
+  if (!(tc_cpu_features() & TC_CPU_AVX2)) return;
+  enum { N = 1 << 16 };
+  static int32_t x[N], m[N], sh[N], got[N];
+  static const int32_t edge_x[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1,
+                                   1 << 30, -(1 << 30), (1 << 30) + 1, -(1 << 30) - 1, 12345, -12345};
+  static const int32_t edge_m[] = {0, 1, INT32_MAX, INT32_MIN, 1 << 30, (1 << 30) + 1,
+                                   1518500250, 2147483000};
+  uint32_t seed = 0x1234567u;
+  long bad = 0;
+  for (int round = 0; round < 24; round++) {
+    for (int i = 0; i < N; i++) {
+      int kind = (int)(rng_next(&seed) % 8);
+      x[i] = (int32_t)rng_next(&seed);
+      if (kind == 0) x[i] = edge_x[rng_next(&seed) % (sizeof edge_x / sizeof edge_x[0])];
+      if (kind == 1) x[i] = rng_range(&seed, -70000, 70000);
+      if (kind == 2) x[i] >>= rng_next(&seed) % 31;
+      m[i] = (int32_t)(rng_next(&seed) | 0x40000000u) & 0x7fffffff; /* [2^30, 2^31) */
+      if (kind == 3 || kind == 4) m[i] = edge_m[rng_next(&seed) % (sizeof edge_m / sizeof edge_m[0])];
+      if (kind == 5) m[i] = (int32_t)rng_next(&seed); /* any sign */
+      sh[i] = rng_range(&seed, -31, 8);
+      if (kind == 6) sh[i] = rng_range(&seed, -3, 1);
+      /* positive shifts overflow the left shift on purpose: it wraps in both forms */
+    }
+    tc__avx2_q_mul_check(x, m, sh, got, N);
+    for (int i = 0; i < N; i++) {
+      int32_t want = tc_q_mul_double(x[i], m[i], sh[i]);
+      if (got[i] != want && bad++ < 5)
+        CHECK_MSG(0, "q_mul(%d, %d, %d): avx2 %d, scalar %d", (int)x[i], (int)m[i], (int)sh[i],
+                  (int)got[i], (int)want);
+    }
+  }
+  /* every exponent, with the saturating pair INT32_MIN * INT32_MIN in lane 0 */
+  for (int e = -31; e <= 8; e++) {
+    for (int i = 0; i < 8; i++) {
+      x[i] = i == 0 ? INT32_MIN : (int32_t)rng_next(&seed);
+      m[i] = i == 0 ? INT32_MIN : (int32_t)rng_next(&seed);
+      sh[i] = e;
+    }
+    tc__avx2_q_mul_check(x, m, sh, got, 8);
+    for (int i = 0; i < 8; i++)
+      if (got[i] != tc_q_mul_double(x[i], m[i], sh[i])) bad++;
+  }
+  CHECK_EQ(bad, 0);
+#endif
+}
+
+/* ---- depthwise ----------------------------------------------------------------------------- */
+
+typedef struct dw_case {
+  tc_dwconv2d_params p;
+  int has_bias;
+} dw_case;
+
+/* A random geometry from the sweep; returns 0 if the output would be empty. */
+static int dw_make(uint32_t *seed, int i, dw_case *dc) {
+  static const int32_t sizes[] = {1, 2, 3, 5, 6, 7, 8, 9, 12, 15};
+  static const int32_t chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48};
+  tc_dwconv2d_params *p = &dc->p;
+  memset(dc, 0, sizeof *dc);
+  p->batch = 1 + (i % 5 == 0);
+  p->in_h = sizes[rng_next(seed) % 10];
+  p->in_w = sizes[rng_next(seed) % 10];
+  p->in_c = chans[rng_next(seed) % 13];
+  p->depth_multiplier = i % 4 == 3 ? 2 : 1;
+  int shape = (int)(rng_next(seed) % 8);
+  p->k_h = p->k_w = 3;
+  if (shape == 5) p->k_h = p->k_w = 5;
+  if (shape == 6) p->k_h = 1, p->k_w = 1;
+  if (shape == 7) p->k_h = 2, p->k_w = 3;
+  p->stride_h = p->stride_w = 1 + (int32_t)(rng_next(seed) % 2);
+  if (i % 7 == 0) p->stride_h = 1, p->stride_w = 2;
+  p->dilation_h = p->dilation_w = i % 6 == 5 ? 2 : 1;
+  int pad = (int)(rng_next(seed) % 2);
+  dc->has_bias = i % 3 != 2;
+  if (!tc__conv_out_size(pad, p->in_h, p->k_h, p->stride_h, p->dilation_h, &p->out_h,
+                         &p->pad_top) ||
+      !tc__conv_out_size(pad, p->in_w, p->k_w, p->stride_w, p->dilation_w, &p->out_w,
+                         &p->pad_left))
+    return 0;
+  int act = (int)(rng_next(seed) % 3);
+  p->act_min = act == 0 ? -FLT_MAX : (act == 1 ? 0.0f : -0.5f);
+  p->act_max = act == 0 ? FLT_MAX : (act == 1 ? FLT_MAX : 0.75f);
+  return 1;
+}
+
+TC_TEST(kernel_fastdw_f32_vs_ref) {
+  const tc_kernel_variant *vs[8];
+  int nv = variants("dwconv", "f32", vs, 8);
+  CHECK(nv >= 1);
+  uint32_t seed = 77;
+  int n_cases = 0;
+  for (int i = 0; i < 400; i++) {
+    dw_case dc;
+    if (!dw_make(&seed, i, &dc)) continue;
+    const tc_dwconv2d_params *p = &dc.p;
+    const int32_t oc = p->in_c * p->depth_multiplier, T = p->k_h * p->k_w;
+    size_t n_in = (size_t)p->batch * p->in_h * p->in_w * p->in_c;
+    size_t n_out = (size_t)p->batch * p->out_h * p->out_w * oc;
+    float *in = xalloc(n_in * 4), *w = xalloc((size_t)T * oc * 4), *b = xalloc((size_t)oc * 4);
+    float *want = xalloc(n_out * 4), *got = xalloc(n_out * 4), *got2 = xalloc(n_out * 4);
+    for (size_t k = 0; k < n_in; k++) in[k] = rng_f(&seed);
+    for (size_t k = 0; k < (size_t)T * oc; k++) w[k] = rng_f(&seed);
+    for (int32_t k = 0; k < oc; k++) b[k] = rng_f(&seed);
+    const float *bias = dc.has_bias ? b : NULL;
+    tc_f32_depthwise_conv2d__ref(p, in, w, bias, want);
+    const int32_t rows = p->batch * p->out_h;
+    for (int v = 0; v < nv; v++) {
+      tc_f32_dwconv_kernel *kr = vs[v]->impl;
+      memset(got, 0xff, n_out * 4);
+      kr->run(p, in, w, bias, got, 0, rows);
+      int bad = 0;
+      for (size_t k = 0; k < n_out && bad < 3; k++)
+        if (!(fabsf(got[k] - want[k]) <= 2e-6f * (float)(T + 1))) {
+          bad++;
+          CHECK_MSG(0, "%s case %d: out[%zu] %.9g vs ref %.9g (in %dx%dx%d k %dx%d s %d d %d m %d)",
+                    vs[v]->symbol, i, k, (double)got[k], (double)want[k], (int)p->in_h,
+                    (int)p->in_w, (int)p->in_c, (int)p->k_h, (int)p->k_w, (int)p->stride_w,
+                    (int)p->dilation_w, (int)p->depth_multiplier);
+        }
+      /* three uneven row chunks give the same bits */
+      memset(got2, 0, n_out * 4);
+      int32_t c1 = rows / 3, c2 = rows - rows / 4;
+      kr->run(p, in, w, bias, got2, 0, c1);
+      kr->run(p, in, w, bias, got2, c1, c2);
+      kr->run(p, in, w, bias, got2, c2, rows);
+      CHECK(memcmp(got, got2, n_out * 4) == 0);
+    }
+    n_cases++;
+    free(in), free(w), free(b), free(want), free(got), free(got2);
+  }
+  CHECK(n_cases > 200);
+}
+
+/* Runs every supported 8-bit variant (s8 or u8) on random data and compares it bit for bit. */
+static void dw_q8_sweep(int is_u8) {
+  const tc_kernel_variant *vs[8];
+  int nv = variants("dwconv", is_u8 ? "u8" : "s8", vs, 8);
+  CHECK(nv >= 1);
+  uint32_t seed = is_u8 ? 991 : 313;
+  int n_cases = 0;
+  for (int i = 0; i < 500; i++) {
+    dw_case dc;
+    if (!dw_make(&seed, i, &dc)) continue;
+    const tc_dwconv2d_params *p = &dc.p;
+    const int32_t oc = p->in_c * p->depth_multiplier, T = p->k_h * p->k_w;
+    size_t n_in = (size_t)p->batch * p->in_h * p->in_w * p->in_c;
+    size_t n_out = (size_t)p->batch * p->out_h * p->out_w * oc;
+    uint8_t *in = xalloc(n_in), *w = xalloc((size_t)T * oc);
+    int32_t *b = xalloc((size_t)oc * 4), *mult = xalloc((size_t)oc * 4), *shift = xalloc((size_t)oc * 4);
+    uint8_t *want = xalloc(n_out), *got = xalloc(n_out), *got2 = xalloc(n_out);
+    for (size_t k = 0; k < n_in; k++) in[k] = (uint8_t)rng_next(&seed);
+    for (size_t k = 0; k < (size_t)T * oc; k++) w[k] = (uint8_t)rng_next(&seed);
+    if (!is_u8 && i % 9 == 4) /* extreme weights */
+      for (size_t k = 0; k < (size_t)T * oc; k++) w[k] = (uint8_t)(k % 2 ? 0x80 : 0x7f);
+    for (int32_t k = 0; k < oc; k++) {
+      b[k] = rng_range(&seed, -40000, 40000);
+      if (i % 11 == 1) b[k] = (int32_t)rng_next(&seed); /* wraps the accumulator */
+      mult[k] = (int32_t)((rng_next(&seed) | 0x40000000u) & 0x7fffffffu);
+      shift[k] = rng_range(&seed, -14, 1);
+      if (i % 13 == 6) shift[k] = rng_range(&seed, -31, 6);
+    }
+    static const int32_t zps8[] = {-128, 127, 0, -1, 5}, zpu8[] = {0, 255, 128, 1, 200};
+    const int32_t *zps = is_u8 ? zpu8 : zps8;
+    tc_q_requant q;
+    q.input_offset = -zps[rng_next(&seed) % 5];
+    q.filter_offset = is_u8 ? -zpu8[rng_next(&seed) % 5] : 0;
+    q.output_offset = zps[rng_next(&seed) % 5];
+    q.mult = mult;
+    q.shift = shift;
+    int32_t lo = is_u8 ? 0 : -128, hi = is_u8 ? 255 : 127;
+    q.act_min = i % 4 == 1 ? lo + rng_range(&seed, 0, 100) : lo;
+    q.act_max = i % 4 == 2 ? hi - rng_range(&seed, 0, 100) : hi;
+    const int32_t *bias = dc.has_bias ? b : NULL;
+    if (is_u8) tc_u8_depthwise_conv2d__ref(p, &q, in, w, bias, want);
+    else tc_s8_depthwise_conv2d__ref(p, &q, (const int8_t *)in, (const int8_t *)w, bias, (int8_t *)want);
+    const int32_t rows = p->batch * p->out_h;
+    for (int v = 0; v < nv; v++) {
+      const tc_q8_dwconv_ukernel *kr = vs[v]->impl;
+      size_t size = kr->packed_size(p);
+      void *packed = size ? xalloc(size) : NULL;
+      if (size) kr->pack(p, &q, w, bias, packed);
+      memset(got, 0x5a, n_out);
+      kr->run(p, &q, in, w, bias, packed, got, 0, rows);
+      size_t first = n_out;
+      for (size_t k = 0; k < n_out; k++)
+        if (got[k] != want[k]) {
+          first = k;
+          break;
+        }
+      CHECK_MSG(first == n_out,
+                "%s case %d: out[%zu] %d vs ref %d (in %dx%dx%d k %dx%d s %d d %d m %d zp %d/%d/%d)",
+                vs[v]->symbol, i, first, first < n_out ? (int)got[first] : 0,
+                first < n_out ? (int)want[first] : 0, (int)p->in_h, (int)p->in_w, (int)p->in_c,
+                (int)p->k_h, (int)p->k_w, (int)p->stride_w, (int)p->dilation_w,
+                (int)p->depth_multiplier, (int)-q.input_offset, (int)-q.filter_offset,
+                (int)q.output_offset);
+      memset(got2, 0, n_out);
+      int32_t c1 = rows / 2, c2 = rows - rows / 5;
+      kr->run(p, &q, in, w, bias, packed, got2, 0, c1);
+      kr->run(p, &q, in, w, bias, packed, got2, c1, c2);
+      kr->run(p, &q, in, w, bias, packed, got2, c2, rows);
+      CHECK(memcmp(got, got2, n_out) == 0);
+      free(packed);
+    }
+    n_cases++;
+    free(in), free(w), free(b), free(mult), free(shift), free(want), free(got), free(got2);
+  }
+  CHECK(n_cases > 250);
+}
+
+TC_TEST(kernel_fastdw_s8_vs_ref) { dw_q8_sweep(0); }
+TC_TEST(kernel_fastdw_u8_vs_ref) { dw_q8_sweep(1); }
+
+/* The dispatch table picks the AVX2 variants where the CPU has AVX2 and FMA. */
+TC_TEST(kernel_fastdw_dispatch) {
+  tc_kernel_table t;
+  tc_kernels_fill(&t, 0);
+  CHECK(t.f32_dwconv == &tc_f32_dwconv__ref);
+  CHECK(t.s8_dwconv == &tc_s8_dwconv__ref);
+  CHECK(t.u8_dwconv == &tc_u8_dwconv__ref);
+  tc_kernels_fill(&t, tc_cpu_features());
+  CHECK(t.f32_dwconv && t.s8_dwconv && t.u8_dwconv);
+#if TC_ARCH_X86_64
+  if ((tc_cpu_features() & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA) {
+    CHECK(!strcmp(t.f32_dwconv->name, "avx2"));
+    CHECK(!strcmp(t.s8_dwconv->name, "avx2"));
+  }
+#endif
+}
