@@ -48,7 +48,7 @@ static void check_grads_x(tc_net *net, tc_tensor *x, int training, double tol, i
     wrt[n++] = x;
   }
   tc_train_ctx_step_reset(ctx);
-  tc_tensor *loss;
+  tc_tensor *loss = NULL;
   double l0 = loss_of(net, ctx, x, training, 1, &loss);
   CHECK(!isnan(l0));
   CHECK_EQ(tc_gradient(ctx, loss, n, wrt, g), TC_OK);
