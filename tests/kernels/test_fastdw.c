@@ -11,6 +11,7 @@
 
 #include "kernels/cpu.h"
 #include "kernels/ref/depthwise_q.h"
+#include "kernels/ref/pool_q.h"
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "kernels/vec_ops.h"
@@ -279,4 +280,79 @@ TC_TEST(kernel_fastdw_dispatch) {
     CHECK(!strcmp(t.s8_dwconv->name, "avx2"));
   }
 #endif
+}
+
+/* ---- pooling ------------------------------------------------------------------------------- */
+
+static int pool_make(uint32_t *seed, int i, tc_pool2d_params *p) {
+  static const int32_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 10, 13};
+  static const int32_t chans[] = {1, 3, 8, 9, 16, 24, 31, 32, 33, 64, 65};
+  memset(p, 0, sizeof *p);
+  p->batch = 1 + (i % 6 == 0);
+  p->in_h = sizes[rng_next(seed) % 9];
+  p->in_w = sizes[rng_next(seed) % 9];
+  p->channels = chans[rng_next(seed) % 11];
+  p->filter_h = 1 + (int32_t)(rng_next(seed) % 3);
+  p->filter_w = 1 + (int32_t)(rng_next(seed) % 3);
+  if (i % 10 == 9) p->filter_h = p->in_h, p->filter_w = p->in_w; /* global pooling */
+  p->stride_h = 1 + (int32_t)(rng_next(seed) % 2);
+  p->stride_w = 1 + (int32_t)(rng_next(seed) % 2);
+  int pad = (int)(rng_next(seed) % 2);
+  int act = (int)(rng_next(seed) % 3);
+  p->act_min = act == 0 ? -FLT_MAX : (act == 1 ? 0.0f : -0.25f);
+  p->act_max = act == 2 ? 0.5f : FLT_MAX;
+  return tc__conv_out_size(pad, p->in_h, p->filter_h, p->stride_h, 1, &p->out_h, &p->pad_top) &&
+         tc__conv_out_size(pad, p->in_w, p->filter_w, p->stride_w, 1, &p->out_w, &p->pad_left);
+}
+
+TC_TEST(kernel_fastdw_pool_vs_ref) {
+  const tc_kernel_variant *vf[8], *vs8[8], *vu8[8];
+  int nf = variants("pool", "f32", vf, 8), ns = variants("pool", "s8", vs8, 8);
+  int nu = variants("pool", "u8", vu8, 8);
+  CHECK(nf >= 1 && ns >= 1 && nu >= 1);
+  uint32_t seed = 4242;
+  int n_cases = 0;
+  for (int i = 0; i < 600; i++) {
+    tc_pool2d_params p;
+    if (!pool_make(&seed, i, &p)) continue;
+    const int is_max = i % 2;
+    size_t n_in = (size_t)p.batch * p.in_h * p.in_w * p.channels;
+    size_t n_out = (size_t)p.batch * p.out_h * p.out_w * p.channels;
+    float *fin = xalloc(n_in * 4), *fwant = xalloc(n_out * 4), *fgot = xalloc(n_out * 4);
+    uint8_t *qin = xalloc(n_in), *qwant = xalloc(n_out), *qgot = xalloc(n_out);
+    for (size_t k = 0; k < n_in; k++) fin[k] = rng_f(&seed), qin[k] = (uint8_t)rng_next(&seed);
+    if (i % 17 == 3) memset(qin, 0x80, n_in); /* all at the int8 minimum */
+    const int32_t rows = p.batch * p.out_h, split = rows / 2;
+    if (is_max) tc_f32_max_pool2d__ref(&p, fin, fwant);
+    else tc_f32_avg_pool2d__ref(&p, fin, fwant);
+    for (int v = 0; v < nf; v++) {
+      tc_f32_pool_kernel *k = (tc_f32_pool_kernel *)vf[v]->impl;
+      memset(fgot, 0xff, n_out * 4);
+      k(&p, is_max, fin, fgot, 0, split);
+      k(&p, is_max, fin, fgot, split, rows);
+      CHECK_MSG(memcmp(fgot, fwant, n_out * 4) == 0, "%s case %d (max %d)", vf[v]->symbol, i, is_max);
+    }
+    for (int u8 = 0; u8 < 2; u8++) {
+      int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+      if (i % 3 == 1) lo += 40, hi -= 30;
+      if (u8) {
+        if (is_max) tc_u8_max_pool2d__ref(&p, lo, hi, qin, qwant);
+        else tc_u8_avg_pool2d__ref(&p, lo, hi, qin, qwant);
+      } else {
+        if (is_max) tc_s8_max_pool2d__ref(&p, lo, hi, (const int8_t *)qin, (int8_t *)qwant);
+        else tc_s8_avg_pool2d__ref(&p, lo, hi, (const int8_t *)qin, (int8_t *)qwant);
+      }
+      const tc_kernel_variant **vq = u8 ? vu8 : vs8;
+      for (int v = 0; v < (u8 ? nu : ns); v++) {
+        tc_q8_pool_fn *k = (tc_q8_pool_fn *)vq[v]->impl;
+        memset(qgot, 0x5a, n_out);
+        k(&p, is_max, lo, hi, qin, qgot, 0, split);
+        k(&p, is_max, lo, hi, qin, qgot, split, rows);
+        CHECK_MSG(memcmp(qgot, qwant, n_out) == 0, "%s case %d (max %d)", vq[v]->symbol, i, is_max);
+      }
+    }
+    n_cases++;
+    free(fin), free(fwant), free(fgot), free(qin), free(qwant), free(qgot);
+  }
+  CHECK(n_cases > 300);
 }

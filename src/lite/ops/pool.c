@@ -2,12 +2,17 @@
  * share the geometry (TFLite's output-size and padding rules with dilation 1); invoke calls
  * kernels/ref/pool.c (float32) or kernels/ref/pool_q.c (int8, uint8, int16: bit-exact with
  * TFLite Micro's reference kernels). Quantized pooling does not rescale, so the output must have
- * the input's zero point and scale (within 1e-6, the tolerance TFLite's debug check uses). */
+ * the input's zero point and scale (within 1e-6, the tolerance TFLite's debug check uses).
+ * float32, int8 and uint8 run the variant of the interpreter's kernel table (kernels/vec_ops.h,
+ * bit-exact with the reference), output rows split over the thread pool for large calls; int16
+ * runs the reference kernels. */
 #include <math.h>
 
+#include "core/threadpool.h"
 #include "kernels/ref/pool.h"
 #include "kernels/ref/pool_q.h"
 #include "kernels/ref/qmath.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 enum {
@@ -19,7 +24,48 @@ typedef struct pool_state {
   int kind; /* POOL_* chosen in prepare */
   tc_pool2d_params p;
   int32_t q_min, q_max; /* integer kinds: quantized fused-activation range */
+  tc_f32_pool_kernel *kf; /* float32 variant, or NULL */
+  tc_q8_pool_fn *kq;      /* int8 / uint8 variant, or NULL */
+  struct tc_threadpool *pool;
 } pool_state;
+
+/* Row tasks of one invoke. */
+typedef struct pool_job {
+  const pool_state *st;
+  int is_max;
+  const void *in;
+  void *out;
+  int32_t rows, n_tasks;
+} pool_job;
+
+static void pool_rows(const pool_job *j, int32_t r0, int32_t r1) {
+  const pool_state *st = j->st;
+  if (st->kf) st->kf(&st->p, j->is_max, j->in, j->out, r0, r1);
+  else st->kq(&st->p, j->is_max, st->q_min, st->q_max, j->in, j->out, r0, r1);
+}
+
+static void pool_task(void *ctx, size_t task, int thread) {
+  const pool_job *j = ctx;
+  (void)thread;
+  int32_t r0 = (int32_t)((int64_t)j->rows * (int64_t)task / j->n_tasks);
+  int32_t r1 = (int32_t)((int64_t)j->rows * (int64_t)(task + 1) / j->n_tasks);
+  if (r1 > r0) pool_rows(j, r0, r1);
+}
+
+/* Runs the chosen variant, split over the pool when the windows hold about 256K elements. */
+static void pool_run(const pool_state *st, int is_max, const void *in, void *out) {
+  const tc_pool2d_params *p = &st->p;
+  pool_job j = {st, is_max, in, out, p->batch * p->out_h, 1};
+  int threads = tc_threadpool_n_threads(st->pool);
+  double work = (double)j.rows * p->out_w * p->channels * p->filter_h * p->filter_w;
+  if (threads > 1 && work >= 262144.0 && j.rows > 1) {
+    int32_t t = threads * 4;
+    j.n_tasks = t < j.rows ? t : j.rows;
+    tc_threadpool_parallel_for(st->pool, (size_t)j.n_tasks, pool_task, &j);
+  } else if (j.rows > 0) {
+    pool_rows(&j, 0, j.rows);
+  }
+}
 
 /* Integer kinds: input and output quantization must agree; the fused activation becomes a
  * quantized clamp on the output's scale and zero point. */
@@ -111,6 +157,14 @@ static tc_status pool_prepare(tc__ctx *c, tc__node *n, int is_max) {
                     tc__dims_str(in, b1, sizeof b1), (int)filter_h, (int)filter_w,
                     (int)stride_h, (int)stride_w, pad == TC_PAD_SAME ? "SAME" : "VALID");
   if (in->dtype != TC_DTYPE_F32 && (s = quant_setup(c, n, st, in, out, act))) return s;
+  const tc_kernel_table *kt = tc__ctx_kernels(c);
+  st->pool = tc__ctx_pool(c);
+  st->kf = in->dtype == TC_DTYPE_F32 ? kt->f32_pool : NULL;
+  st->kq = in->dtype == TC_DTYPE_I8 ? kt->s8_pool : (in->dtype == TC_DTYPE_U8 ? kt->u8_pool : NULL);
+  const char *name = "ref";
+  if (st->kf) name = st->kf == tc_f32_pool__ref ? "ref" : "avx2";
+  if (st->kq) name = (st->kq == tc_s8_pool__ref || st->kq == tc_u8_pool__ref) ? "ref" : "avx2";
+  tc__set_kernel_name(n, name);
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, p->channels};
   return tc__set_shape(c, n, out, 4, dims);
 }
@@ -122,19 +176,15 @@ static tc_status pool_invoke(tc__ctx *c, tc__node *n) {
   const pool_state *st = n->state;
   tc__tensor *in = tc__in(c, n, 0), *out = tc__out(c, n, 0);
   switch (st->kind) {
-  case POOL_AVG_F32: tc_f32_avg_pool2d__ref(&st->p, in->data, out->data); return TC_OK;
-  case POOL_MAX_F32: tc_f32_max_pool2d__ref(&st->p, in->data, out->data); return TC_OK;
+  case POOL_AVG_F32:
   case POOL_AVG_S8:
-    tc_s8_avg_pool2d__ref(&st->p, st->q_min, st->q_max, in->data, out->data);
-    return TC_OK;
-  case POOL_MAX_S8:
-    tc_s8_max_pool2d__ref(&st->p, st->q_min, st->q_max, in->data, out->data);
-    return TC_OK;
   case POOL_AVG_U8:
-    tc_u8_avg_pool2d__ref(&st->p, st->q_min, st->q_max, in->data, out->data);
+    pool_run(st, 0, in->data, out->data);
     return TC_OK;
+  case POOL_MAX_F32:
+  case POOL_MAX_S8:
   case POOL_MAX_U8:
-    tc_u8_max_pool2d__ref(&st->p, st->q_min, st->q_max, in->data, out->data);
+    pool_run(st, 1, in->data, out->data);
     return TC_OK;
   case POOL_AVG_S16:
     tc_s16_avg_pool2d__ref(&st->p, st->q_min, st->q_max, in->data, out->data);
