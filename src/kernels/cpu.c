@@ -1,7 +1,8 @@
 /* cpu.c: CPU feature detection (see cpu.h). On x86-64: cpuid leaves 1 and 7 (subleaves 0 and
  * 1) for what the CPU implements, XGETBV(0) for what the OS saves on context switches (XCR0),
  * and on Linux arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA) before AMX tiles may be used. On
- * aarch64 Linux: getauxval(AT_HWCAP). Anything else reports no features (reference only). */
+ * aarch64 Linux: getauxval(AT_HWCAP) and AT_HWCAP2. Anything else reports no features
+ * (reference only). */
 #include "kernels/cpu.h"
 
 #include <pthread.h>
@@ -86,12 +87,17 @@ static uint32_t detect(void) {
 }
 #elif TC_ARCH_AARCH64
 static uint32_t detect(void) {
-  uint32_t f = TC_CPU_NEON; /* Advanced SIMD is mandatory on AArch64 */
 #if defined(__linux__)
-  unsigned long hw = getauxval(AT_HWCAP);
-  if (hw & (1ul << 20)) f |= TC_CPU_DOTPROD; /* HWCAP_ASIMDDP */
-#endif
+  /* Bit numbers from the Linux uapi <asm/hwcap.h>, spelled out so old headers build. */
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  if (!(hw & (1ul << 1))) return 0; /* HWCAP_ASIMD */
+  uint32_t f = TC_CPU_NEON;
+  if (hw & (1ul << 20)) f |= TC_CPU_DOTPROD;                     /* HWCAP_ASIMDDP */
+  if ((f & TC_CPU_DOTPROD) && (hw2 & (1ul << 13))) f |= TC_CPU_I8MM; /* HWCAP2_I8MM */
   return f;
+#else
+  return TC_CPU_NEON; /* Advanced SIMD is part of every AArch64 A-profile CPU */
+#endif
 }
 #else
 static uint32_t detect(void) { return 0; }
@@ -127,7 +133,8 @@ const char *tc_cpu_feature_string(uint32_t features, char *buf, size_t size) {
   static const char *const names[] = {
       "sse4.1",     "avx",        "fma",         "f16c",       "avx2",     "avx512f",
       "avx512bw",   "avx512dq",   "avx512vl",    "avx512vnni", "avx512bf16", "avx512fp16",
-      "avxvnni",    "amx-tile",   "amx-int8",    "amx-bf16",   "neon",     "dotprod"};
+      "avxvnni",    "amx-tile",   "amx-int8",    "amx-bf16",   "neon",     "dotprod",
+      "i8mm"};
   size_t used = 0;
   if (size == 0) return buf;
   buf[0] = '\0';

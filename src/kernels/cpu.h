@@ -44,6 +44,7 @@ enum {
   TC_CPU_AMX_BF16 = 1u << 15,
   TC_CPU_NEON = 1u << 16,    /* aarch64 Advanced SIMD */
   TC_CPU_DOTPROD = 1u << 17, /* aarch64 SDOT/UDOT */
+  TC_CPU_I8MM = 1u << 18,    /* aarch64 SMMLA/UMMLA/USMMLA and USDOT (FEAT_I8MM) */
 };
 
 /* The set that the *_avx512.c files are compiled for (-mavx512f -mavx512bw -mavx512dq
