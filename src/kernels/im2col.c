@@ -14,21 +14,50 @@ int tc_conv2d_is_gemm(const tc_conv2d_params *p) {
          p->out_w == p->in_w;
 }
 
-/* Output pixel i -> top-left input coordinates and batch. */
-static void pixel(const tc_conv2d_params *p, size_t i, int32_t *b, int32_t *y0, int32_t *x0) {
-  const int32_t ox = (int32_t)(i % (size_t)p->out_w);
-  const size_t t = i / (size_t)p->out_w;
-  const int32_t oy = (int32_t)(t % (size_t)p->out_h);
-  *b = (int32_t)(t / (size_t)p->out_h);
-  *y0 = oy * p->stride_h - p->pad_top;
-  *x0 = ox * p->stride_w - p->pad_left;
+/* Copies n bytes with fixed-size moves: im2col copies are short (a few channels), where a libc
+ * memcpy call costs more than the copy. */
+static inline void copy_bytes(void *dst, const void *src, size_t n) {
+  char *d = dst;
+  const char *s = src;
+  if (n >= 256) {
+    memcpy(d, s, n);
+    return;
+  }
+  for (; n >= 32; n -= 32, d += 32, s += 32) __builtin_memcpy(d, s, 32);
+  if (n >= 16) { __builtin_memcpy(d, s, 16); n -= 16; d += 16; s += 16; }
+  if (n >= 8) { __builtin_memcpy(d, s, 8); n -= 8; d += 8; s += 8; }
+  if (n >= 4) { __builtin_memcpy(d, s, 4); n -= 4; d += 4; s += 4; }
+  for (; n > 0; n--) *d++ = *s++;
 }
 
-/* One im2col row of elements of `es` bytes; pad_fn writes n padding elements. */
+/* Output pixel i -> batch, output row and column. */
+typedef struct pix {
+  int32_t b, oy, ox;
+} pix;
+static pix pixel(const tc_conv2d_params *p, size_t i) {
+  pix q;
+  q.ox = (int32_t)(i % (size_t)p->out_w);
+  const size_t t = i / (size_t)p->out_w;
+  q.oy = (int32_t)(t % (size_t)p->out_h);
+  q.b = (int32_t)(t / (size_t)p->out_h);
+  return q;
+}
+static inline void pixel_next(const tc_conv2d_params *p, pix *q) {
+  if (++q->ox == p->out_w) {
+    q->ox = 0;
+    if (++q->oy == p->out_h) {
+      q->oy = 0;
+      q->b++;
+    }
+  }
+}
+
+/* One im2col row of output pixel q, elements of type T; PAD_STMT writes n_pad padding
+ * elements at dst. */
 #define IM2COL_ROW(T, PAD_STMT)                                                                \
-  int32_t b, y0, x0;                                                                           \
-  pixel(p, i, &b, &y0, &x0);                                                                   \
+  const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;  \
   const size_t C = (size_t)p->in_c, kw = (size_t)p->k_w;                                       \
+  const int x_inside = p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;                \
   for (int32_t ky = 0; ky < p->k_h; ky++) {                                                    \
     const int32_t y = y0 + ky * p->dilation_h;                                                 \
     T *dst = row + (size_t)ky * kw * C;                                                        \
@@ -37,9 +66,9 @@ static void pixel(const tc_conv2d_params *p, size_t i, int32_t *b, int32_t *y0, 
       PAD_STMT;                                                                                \
       continue;                                                                                \
     }                                                                                          \
-    const T *src = in + (((size_t)b * (size_t)p->in_h + (size_t)y) * (size_t)p->in_w) * C;   \
-    if (p->dilation_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w) {                             \
-      memcpy(dst, src + (size_t)x0 * C, kw * C * sizeof(T));                                   \
+    const T *src = in + (((size_t)q.b * (size_t)p->in_h + (size_t)y) * (size_t)p->in_w) * C; \
+    if (x_inside) {                                                                            \
+      copy_bytes(dst, src + (size_t)x0 * C, kw * C * sizeof(T));                               \
       continue;                                                                                \
     }                                                                                          \
     for (int32_t kx = 0; kx < p->k_w; kx++, dst += C) {                                        \
@@ -48,18 +77,27 @@ static void pixel(const tc_conv2d_params *p, size_t i, int32_t *b, int32_t *y0, 
         const size_t n_pad = C;                                                                \
         PAD_STMT;                                                                              \
       } else {                                                                                 \
-        memcpy(dst, src + (size_t)x * C, C * sizeof(T));                                       \
+        copy_bytes(dst, src + (size_t)x * C, C * sizeof(T));                                   \
       }                                                                                        \
     }                                                                                          \
   }
 
-void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, float *row) {
+static inline void f32_row(const tc_conv2d_params *p, const float *in, pix q, float *row) {
   IM2COL_ROW(float, for (size_t e = 0; e < n_pad; e++) dst[e] = 0.0f)
+}
+
+static inline void x8_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, pix q,
+                          uint8_t *row) {
+  IM2COL_ROW(uint8_t, memset(dst, pad, n_pad))
+}
+
+void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, float *row) {
+  f32_row(p, in, pixel(p, i), row);
 }
 
 void tc_x8_im2col_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, size_t i,
                       uint8_t *row) {
-  IM2COL_ROW(uint8_t, memset(dst, pad, n_pad))
+  x8_row(p, in, pad, pixel(p, i), row);
 }
 
 /* ---- float ---------------------------------------------------------------------------------- */
@@ -104,7 +142,9 @@ static void f32_conv_task(void *ctx, size_t task, int thread) {
   const f32_conv_job *job = ctx;
   const size_t i0 = task * job->mb, i1 = TC_MIN(job->m, i0 + job->mb), k = job->k;
   float *buf = (float *)(job->scratch + (size_t)thread * job->per_thread);
-  for (size_t i = i0; i < i1; i++) tc_f32_im2col_row(job->p, job->in, i, buf + (i - i0) * k);
+  pix q = pixel(job->p, i0);
+  for (size_t i = i0; i < i1; i++, pixel_next(job->p, &q))
+    f32_row(job->p, job->in, q, buf + (i - i0) * k);
   const size_t n = (size_t)job->p->out_c;
   tc_f32_gemm(job->kr, NULL, (int32_t)(i1 - i0), (int32_t)n, (int32_t)k, buf, k, job->packed,
               job->bias, job->p->act_min, job->p->act_max, job->out + i0 * n, n);
@@ -142,21 +182,28 @@ typedef struct x8_rows {
   uint8_t pad;
 } x8_rows;
 
-static const void *x8_row_im2col(const void *ctx, size_t i, void *buf) {
+static void x8_rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                           const void **rows) {
   const x8_rows *r = ctx;
-  tc_x8_im2col_row(r->p, r->in, r->pad, i, buf);
-  return buf;
+  pix q = pixel(r->p, i);
+  for (size_t j = 0; j < n; j++, pixel_next(r->p, &q)) {
+    x8_row(r->p, r->in, r->pad, q, (uint8_t *)buf + j * stride);
+    rows[j] = buf + j * stride;
+  }
 }
 
-/* 1x1 filter (no padding possible): the row is one input pixel, read in place. */
-static const void *x8_row_pointwise(const void *ctx, size_t i, void *buf) {
+/* 1x1 filter without padding: the row is one input pixel, read in place. */
+static void x8_rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                              const void **rows) {
   const x8_rows *r = ctx;
   const tc_conv2d_params *p = r->p;
-  int32_t b, y0, x0;
   (void)buf;
-  pixel(p, i, &b, &y0, &x0);
-  return r->in + (((size_t)b * (size_t)p->in_h + (size_t)y0) * (size_t)p->in_w + (size_t)x0) *
-                     (size_t)p->in_c;
+  (void)stride;
+  pix q = pixel(p, i);
+  for (size_t j = 0; j < n; j++, pixel_next(p, &q)) {
+    const size_t y = (size_t)(q.oy * p->stride_h), x = (size_t)(q.ox * p->stride_w);
+    rows[j] = r->in + (((size_t)q.b * (size_t)p->in_h + y) * (size_t)p->in_w + x) * (size_t)p->in_c;
+  }
 }
 
 size_t tc_x8_conv2d_gemm_scratch_size(const tc_qgemm_packed *pk, int n_threads) {
@@ -170,11 +217,9 @@ void tc_x8_conv2d_gemm(const tc_qgemm_packed *pk, tc_threadpool *pool,
   if (m == 0) return;
   x8_rows rows = {p, in, (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp)};
   tc_qgemm_a a = {in_u8, in, (size_t)p->in_c, NULL, &rows};
-  const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top <= 0 && p->pad_left <= 0 &&
-                        (p->out_h - 1) * p->stride_h - p->pad_top < p->in_h &&
-                        (p->out_w - 1) * p->stride_w - p->pad_left < p->in_w;
-  if (!tc_conv2d_is_gemm(p)) a.row_fn = pointwise && p->pad_top == 0 && p->pad_left == 0
-                                            ? x8_row_pointwise
-                                            : x8_row_im2col;
+  if (!tc_conv2d_is_gemm(p))
+    a.rows_fn = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0
+                    ? x8_rows_pointwise
+                    : x8_rows_im2col;
   tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, scratch);
 }

@@ -1,7 +1,7 @@
 /* qgemm.c: the driver of the 8-bit GEMM of qgemm.h: packs the weights (int16 pairs in column
  * panels) with the folded bias and split shifts, cuts the output into row x column blocks for
  * the thread pool, and in each block packs A one mr-row strip at a time (rows read in place or
- * produced by row_fn, e.g. im2col, into per-thread scratch) and runs the microkernel across the
+ * produced by rows_fn, e.g. im2col, into per-thread scratch) and runs the microkernel across the
  * block's panels. Exact integer arithmetic, so any tiling and thread count give the same bytes. */
 #include "kernels/qgemm.h"
 
@@ -97,7 +97,7 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   return pk;
 }
 
-/* Per thread: the packed A strip, then mr row buffers of k bytes (for row_fn). */
+/* Per thread: the packed A strip, then mr row buffers of k bytes (for rows_fn). */
 static size_t thread_scratch(const tc_qgemm_packed *pk) {
   const size_t mr = (size_t)pk->kr->mr;
   return TC_ALIGN_UP(mr * (size_t)pk->kp * 4, 64) + mr * TC_ALIGN_UP((size_t)pk->k + 16, 64);
@@ -140,9 +140,10 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   const void *src[16];
   for (size_t i = i0; i < i1; i += mr) {
     const size_t rows = TC_MIN(mr, i1 - i);
-    for (size_t r = 0; r < rows; r++)
-      src[r] = a->row_fn ? a->row_fn(a->ctx, i + r, rowbuf + r * rowbuf_stride)
-                         : (const void *)((const char *)a->base + (i + r) * a->lda);
+    if (a->rows_fn)
+      a->rows_fn(a->ctx, i, rows, rowbuf, rowbuf_stride, src);
+    else
+      for (size_t r = 0; r < rows; r++) src[r] = (const char *)a->base + (i + r) * a->lda;
     for (size_t r = rows; r < mr; r++) src[r] = src[0];
     kr->pack_a(rows, k, src, a->is_u8, pa);
     kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);

@@ -84,14 +84,15 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
 
 /* ---- the product --------------------------------------------------------------------------- */
 
-/* Where the rows of A come from: a matrix (row i at base + i * lda bytes), or row_fn, which
- * returns a pointer to row i's k bytes, either inside the caller's data or written into `buf`
- * (k bytes of per-thread scratch). */
+/* Where the rows of A come from: a matrix (row i at base + i * lda bytes), or rows_fn, which
+ * sets rows[r] (r < n) to row i + r's k bytes, either inside the caller's data or written into
+ * buf + r * stride (per-thread scratch with room for n rows of k bytes). */
 typedef struct tc_qgemm_a {
   int is_u8;
   const void *base;
   size_t lda;
-  const void *(*row_fn)(const void *ctx, size_t i, void *buf);
+  void (*rows_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                  const void **rows);
   const void *ctx;
 } tc_qgemm_a;
 

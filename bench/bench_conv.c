@@ -1,0 +1,209 @@
+/* bench_conv.c: micro-benchmark of CONV_2D / FULLY_CONNECTED as GEMM (kernels/im2col.h,
+ * kernels/qgemm.h) against the reference kernels, on the layer shapes of the benchmark models
+ * (MobileNet V1/V2, ResNet8, FC heads). Prints the median time of each path, GFLOP/s (GOP/s for
+ * 8-bit: multiply-add = 2) and % of the 1-core peak measured here with independent FMA chains
+ * (float) and vpmaddwd chains (8-bit, 2 ops per int16 pair product). Never a test.
+ *   bench_conv [--threads N] [--runs N] [--no-ref]
+ * Build: cc -O2 -Isrc -Iinclude bench/bench_conv.c BUILD/libtensorc.a -lpthread -lm */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/threadpool.h"
+#include "kernels/im2col.h"
+#include "kernels/qgemm.h"
+#include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv2d_q.h"
+#include "kernels/select.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* 1-core peaks: 12 independent chains so latency is hidden. */
+#define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+__attribute__((target("avx2,fma"))) static double peak_fma(void) {
+#define DECL(i) __m256 acc##i = _mm256_set1_ps((float)(i));
+  REP12(DECL)
+#undef DECL
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
+  const long iters = 20000000;
+  double t = now();
+  for (long it = 0; it < iters; it++) {
+#define STEP(i) acc##i = _mm256_fmadd_ps(acc##i, a, b);
+    REP12(STEP)
+#undef STEP
+  }
+  t = now() - t;
+  float sink = 0;
+#define SUM(i) sink += _mm256_cvtss_f32(acc##i);
+  REP12(SUM)
+#undef SUM
+  if (sink == 12345.f) printf(" ");
+  return (double)iters * 12 * 16 / t / 1e9;
+}
+__attribute__((target("avx2"))) static double peak_madd(void) {
+#define DECL(i) __m256i acc##i = _mm256_set1_epi32(i);
+  REP12(DECL)
+#undef DECL
+  const __m256i a = _mm256_set1_epi16(3);
+  const long iters = 20000000;
+  double t = now();
+  for (long it = 0; it < iters; it++) {
+#define STEP(i) acc##i = _mm256_add_epi32(acc##i, _mm256_madd_epi16(a, acc##i));
+    REP12(STEP)
+#undef STEP
+  }
+  t = now() - t;
+  int sink = 0;
+#define SUM(i) sink += _mm256_cvtsi256_si32(acc##i);
+  REP12(SUM)
+#undef SUM
+  if (sink == 12345) printf(" ");
+  return (double)iters * 12 * 32 / t / 1e9; /* 16 products + 16 adds per vpmaddwd */
+}
+#else
+static double peak_fma(void) { return 0; }
+static double peak_madd(void) { return 0; }
+#endif
+
+typedef struct shape {
+  const char *name;
+  int h, w, ic, oc, k, s;
+} shape;
+
+static const shape g_shapes[] = {
+    {"mnv1 0.25 conv0 224x224x3 3x3/2 ->8", 224, 224, 3, 8, 3, 2},
+    {"mnv1 0.25 pw 56x56 32->32", 56, 56, 32, 32, 1, 1},
+    {"mnv1 0.25 pw 7x7 256->256", 7, 7, 256, 256, 1, 1},
+    {"mnv2 conv0 224x224x3 3x3/2 ->32", 224, 224, 3, 32, 3, 2},
+    {"mnv2 pw 112x112 16->96", 112, 112, 16, 96, 1, 1},
+    {"mnv2 pw 56x56 144->24", 56, 56, 144, 24, 1, 1},
+    {"mnv2 pw 14x14 384->64", 14, 14, 384, 64, 1, 1},
+    {"mnv2 pw 7x7 960->160", 7, 7, 960, 160, 1, 1},
+    {"mnv2 pw 7x7 320->1280", 7, 7, 320, 1280, 1, 1},
+    {"resnet8 32x32 3x3 16->16", 32, 32, 16, 16, 3, 1},
+    {"resnet8 16x16 3x3 32->32", 16, 16, 32, 32, 3, 1},
+    {"FC 1x1 1280->1001", 1, 1, 1280, 1001, 1, 1},
+};
+
+static double time_median(int runs, void (*fn)(void *), void *ctx) {
+  double t[64];
+  if (runs > 64) runs = 64;
+  fn(ctx);
+  for (int r = 0; r < runs; r++) {
+    double t0 = now();
+    fn(ctx);
+    t[r] = now() - t0;
+  }
+  qsort(t, (size_t)runs, sizeof *t, cmp_d);
+  return t[runs / 2];
+}
+
+typedef struct run_ctx {
+  tc_conv2d_params p;
+  tc_threadpool *pool;
+  const float *fin, *fpacked, *fw, *fbias;
+  float *fout;
+  const int8_t *qin, *qw;
+  const int32_t *qbias;
+  tc_q_requant rq;
+  const tc_qgemm_packed *pk;
+  int8_t *qout;
+  void *scratch;
+} run_ctx;
+
+static void run_f32(void *c) {
+  run_ctx *r = c;
+  tc_f32_conv2d_gemm(NULL, r->pool, &r->p, r->fin, r->fpacked, r->fbias, r->fout, r->scratch);
+}
+static void run_f32_ref(void *c) {
+  run_ctx *r = c;
+  tc_f32_conv2d__ref(&r->p, r->fin, r->fw, r->fbias, r->fout);
+}
+static void run_s8(void *c) {
+  run_ctx *r = c;
+  tc_x8_conv2d_gemm(r->pk, r->pool, &r->p, r->qin, 0, -3, r->qout, r->scratch);
+}
+static void run_s8_ref(void *c) {
+  run_ctx *r = c;
+  tc_s8_conv2d__ref(&r->p, &r->rq, r->qin, r->qw, r->qbias, r->qout);
+}
+
+int main(int argc, char **argv) {
+  int threads = 1, runs = 15, with_ref = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--no-ref")) with_ref = 0;
+  }
+  const double pf = peak_fma(), pq = peak_madd();
+  printf("f32 gemm: %s, s8 qgemm: %s, threads %d; 1-core peak: %.1f GFLOP/s (FMA), %.1f GOP/s "
+         "(vpmaddwd)\n",
+         tc_f32_gemm_default_kernel()->name, tc_s8_qgemm_default_kernel()->name, threads, pf, pq);
+  printf("%-38s %9s %9s %7s %6s | %9s %9s %7s %6s\n", "layer", "f32 us", "ref us", "GFLOP/s",
+         "%peak", "s8 us", "ref us", "GOP/s", "%peak");
+  tc_threadpool *pool = threads > 1 ? tc_threadpool_create(threads) : NULL;
+  for (size_t si = 0; si < sizeof g_shapes / sizeof *g_shapes; si++) {
+    const shape *sh = &g_shapes[si];
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    tc_conv2d_params *p = &r.p;
+    p->batch = 1; p->in_h = sh->h; p->in_w = sh->w; p->in_c = sh->ic; p->filter_c = sh->ic;
+    p->out_c = sh->oc; p->k_h = p->k_w = sh->k; p->stride_h = p->stride_w = sh->s;
+    p->dilation_h = p->dilation_w = 1;
+    p->out_h = (sh->h + sh->s - 1) / sh->s;
+    p->out_w = (sh->w + sh->s - 1) / sh->s;
+    int ph = (p->out_h - 1) * sh->s + sh->k - sh->h;
+    p->pad_top = p->pad_left = ph > 0 ? ph / 2 : 0;
+    p->act_min = 0.0f;
+    p->act_max = 6.0f;
+    const size_t k = (size_t)sh->k * sh->k * sh->ic, nin = (size_t)sh->h * sh->w * sh->ic;
+    const size_t nout = (size_t)p->out_h * p->out_w * sh->oc;
+    const double flops = 2.0 * (double)p->out_h * p->out_w * sh->oc * (double)k;
+    float *fin = malloc(nin * 4), *fw = malloc(k * sh->oc * 4), *fb = malloc(sh->oc * 4);
+    float *fout = malloc(nout * 4);
+    int8_t *qin = malloc(nin), *qw = malloc(k * sh->oc), *qout = malloc(nout);
+    int32_t *qb = malloc(sh->oc * 4), *mult = malloc(sh->oc * 4), *shift = malloc(sh->oc * 4);
+    for (size_t i = 0; i < nin; i++) { fin[i] = (float)(i % 13) * 0.1f; qin[i] = (int8_t)(i * 7); }
+    for (size_t i = 0; i < k * sh->oc; i++) { fw[i] = (float)(i % 7) * 0.01f; qw[i] = (int8_t)(i * 5); }
+    for (int j = 0; j < sh->oc; j++) { fb[j] = 0.1f; qb[j] = j * 10; mult[j] = 1234567890; shift[j] = -9; }
+    float *packed = malloc(tc_f32_gemm_packed_b_size(NULL, sh->oc, (int32_t)k) + 64);
+    tc_f32_gemm_pack_b(NULL, sh->oc, (int32_t)k, fw, k, TC_GEMM_B_NK, packed);
+    tc_qgemm_weights qwt = {qw, k, 0, 0, 3, qb, mult, shift, -1, -128, 127, 0};
+    void *pkbuf = malloc(tc_qgemm_packed_size(NULL, sh->oc, (int32_t)k));
+    r.pk = tc_qgemm_pack(NULL, sh->oc, (int32_t)k, &qwt, pkbuf);
+    size_t ss = tc_f32_conv2d_gemm_scratch_size(NULL, p, threads);
+    size_t qs = tc_x8_conv2d_gemm_scratch_size(r.pk, threads);
+    r.scratch = malloc((ss > qs ? ss : qs) + 1);
+    r.pool = pool;
+    r.fin = fin; r.fpacked = packed; r.fw = fw; r.fbias = fb; r.fout = fout;
+    r.qin = qin; r.qw = qw; r.qbias = qb; r.qout = qout;
+    tc_q_requant rq = {3, 0, -1, mult, shift, -128, 127};
+    r.rq = rq;
+    const double tf = time_median(runs, run_f32, &r);
+    const double tq = time_median(runs, run_s8, &r);
+    const int ref_runs = runs > 5 ? 5 : runs;
+    const double tfr = with_ref ? time_median(ref_runs, run_f32_ref, &r) : 0;
+    const double tqr = with_ref ? time_median(ref_runs, run_s8_ref, &r) : 0;
+    printf("%-38s %9.1f %9.1f %7.1f %5.0f%% | %9.1f %9.1f %7.1f %5.0f%%\n", sh->name, tf * 1e6,
+           tfr * 1e6, flops / tf / 1e9, 100.0 * flops / tf / 1e9 / (pf * threads), tq * 1e6,
+           tqr * 1e6, flops / tq / 1e9, 100.0 * flops / tq / 1e9 / (pq * threads));
+    free(fin); free(fw); free(fb); free(fout); free(qin); free(qw); free(qout); free(qb);
+    free(mult); free(shift); free(packed); free(pkbuf); free(r.scratch);
+  }
+  tc_threadpool_destroy(pool);
+  return 0;
+}
