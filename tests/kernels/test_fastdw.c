@@ -356,3 +356,97 @@ TC_TEST(kernel_fastdw_pool_vs_ref) {
   }
   CHECK(n_cases > 300);
 }
+
+/* ---- elementwise --------------------------------------------------------------------------- */
+
+/* Random operand shapes that broadcast: same shape, scalar, per-channel [C], [N,1,1,C], a
+ * column [N,H,W,1] and mixed broadcasts of both sides. */
+static void bin_shapes(uint32_t *seed, int i, int *na, int32_t *da, int *nb, int32_t *db) {
+  static const int32_t sz[] = {1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 33, 64};
+  int32_t d[4] = {1 + (int32_t)(rng_next(seed) % 2), sz[rng_next(seed) % 12],
+                  sz[rng_next(seed) % 12], sz[rng_next(seed) % 12]};
+  *na = 4;
+  memcpy(da, d, sizeof d);
+  switch (i % 7) {
+  case 0: *nb = 4; memcpy(db, d, sizeof d); break;
+  case 1: *nb = 0; break;
+  case 2: *nb = 1; db[0] = d[3]; break;
+  case 3: *nb = 4; db[0] = d[0], db[1] = 1, db[2] = 1, db[3] = d[3]; break;
+  case 4: *nb = 4; db[0] = d[0], db[1] = d[1], db[2] = d[2], db[3] = 1; break;
+  case 5: *nb = 3; db[0] = d[1], db[1] = 1, db[2] = d[3]; da[3] = 1; break; /* both broadcast */
+  default: *nb = 1; db[0] = 1; break;
+  }
+  if (i % 2) { /* swap the operands */
+    int32_t t[4];
+    int nt = *na;
+    memcpy(t, da, sizeof t);
+    *na = *nb;
+    memcpy(da, db, sizeof t);
+    *nb = nt;
+    memcpy(db, t, sizeof t);
+  }
+}
+
+TC_TEST(kernel_fastdw_binary_vs_ref) {
+  const tc_kernel_variant *vf[8], *vadd[2][8], *vmul[2][8];
+  int nf = variants("binary", "f32", vf, 8);
+  int nadd[2] = {variants("addsub", "s8", vadd[0], 8), variants("addsub", "u8", vadd[1], 8)};
+  int nmul[2] = {variants("qmul", "s8", vmul[0], 8), variants("qmul", "u8", vmul[1], 8)};
+  CHECK(nf >= 1 && nadd[0] >= 1 && nadd[1] >= 1 && nmul[0] >= 1 && nmul[1] >= 1);
+  uint32_t seed = 555;
+  for (int i = 0; i < 280; i++) {
+    int na, nb;
+    int32_t da[4], db[4];
+    bin_shapes(&seed, i, &na, da, &nb, db);
+    tc_bcast bc;
+    CHECK(tc_bcast_init(&bc, na, da, nb, db));
+    size_t no = bc.n_out;
+    float *fa = xalloc(bc.n_a * 4), *fb = xalloc(bc.n_b * 4);
+    float *fw = xalloc(no * 4), *fg = xalloc(no * 4);
+    uint8_t *qa = xalloc(bc.n_a), *qb = xalloc(bc.n_b), *qw = xalloc(no), *qg = xalloc(no);
+    for (size_t k = 0; k < bc.n_a; k++) fa[k] = rng_f(&seed) * 3, qa[k] = (uint8_t)rng_next(&seed);
+    for (size_t k = 0; k < bc.n_b; k++) fb[k] = rng_f(&seed) * 3, qb[k] = (uint8_t)rng_next(&seed);
+    if (bc.n_b > 2) fb[1] = NAN, fb[2] = 0.0f; /* NaN and division by zero pass through */
+    const tc_binop op = (tc_binop)(i % TC_BINOP_COUNT);
+    float lo = i % 3 == 0 ? 0.0f : -INFINITY, hi = i % 3 == 0 ? 6.0f : INFINITY;
+    tc_f32_binary__ref(op, &bc, fa, fb, fw, lo, hi);
+    for (int v = 0; v < nf; v++) {
+      memset(fg, 0, no * 4);
+      ((tc_f32_binary_kernel *)vf[v]->impl)(op, &bc, fa, fb, fg, lo, hi);
+      CHECK_MSG(memcmp(fg, fw, no * 4) == 0, "%s op %d case %d", vf[v]->symbol, (int)op, i);
+    }
+    for (int u8 = 0; u8 < 2; u8++) {
+      static const int32_t zs[] = {-128, 127, 0, 3}, zu[] = {0, 255, 128, 7};
+      const int32_t *z = u8 ? zu : zs;
+      int32_t tlo = u8 ? 0 : -128, thi = u8 ? 255 : 127;
+      float s1 = 0.01f + (float)(rng_next(&seed) % 1000) * 1e-4f;
+      float s2 = 0.01f + (float)(rng_next(&seed) % 1000) * 1e-4f;
+      float so = 0.02f + (float)(rng_next(&seed) % 1000) * 2e-4f;
+      int32_t z1 = z[rng_next(&seed) % 4], z2 = z[rng_next(&seed) % 4], zo = z[rng_next(&seed) % 4];
+      int32_t alo = i % 4 == 1 ? tlo + 20 : tlo, ahi = i % 4 == 2 ? thi - 20 : thi;
+      int is_sub = i % 2;
+      tc_qadd_params pa;
+      tc_qmul_params pm;
+      if (tc_qadd_params_init(&pa, is_sub, 0, s1, z1, s2, z2, so, zo, alo, ahi)) {
+        if (u8) (is_sub ? tc_u8_sub__ref : tc_u8_add__ref)(&pa, &bc, qa, qb, qw);
+        else (is_sub ? tc_s8_sub__ref : tc_s8_add__ref)(&pa, &bc, (const int8_t *)qa,
+                                                        (const int8_t *)qb, (int8_t *)qw);
+        for (int v = 0; v < nadd[u8]; v++) {
+          memset(qg, 0x5a, no);
+          ((tc_q8_addsub_fn *)vadd[u8][v]->impl)(&pa, is_sub, &bc, qa, qb, qg);
+          CHECK_MSG(memcmp(qg, qw, no) == 0, "%s sub %d case %d", vadd[u8][v]->symbol, is_sub, i);
+        }
+      }
+      CHECK(tc_qmul_params_init(&pm, s1 * 20, z1, s2 * 10, z2, so, zo, alo, ahi));
+      if (i % 5 == 0) pm.out_shift = 2; /* a multiplier above one shifts left */
+      if (u8) tc_u8_mul__ref(&pm, &bc, qa, qb, qw);
+      else tc_s8_mul__ref(&pm, &bc, (const int8_t *)qa, (const int8_t *)qb, (int8_t *)qw);
+      for (int v = 0; v < nmul[u8]; v++) {
+        memset(qg, 0x5a, no);
+        ((tc_q8_mul_fn *)vmul[u8][v]->impl)(&pm, &bc, qa, qb, qg);
+        CHECK_MSG(memcmp(qg, qw, no) == 0, "%s case %d", vmul[u8][v]->symbol, i);
+      }
+    }
+    free(fa), free(fb), free(fw), free(fg), free(qa), free(qb), free(qw), free(qg);
+  }
+}

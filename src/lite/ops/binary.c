@@ -4,12 +4,15 @@
  * ADD/SUB/MUL/DIV apply their fused activation (clamped as integers for int32, in the output's
  * quantized range for quantized data). The loops are in kernels/ref/binary.c and binary_q.c;
  * the quantized multipliers are computed in prepare. Invoke reads only the tensors and the op
- * state, so the interpreter may run it at prepare time to fold constant shape arithmetic. */
+ * state, so the interpreter may run it at prepare time to fold constant shape arithmetic.
+ * float32 and int8/uint8 ADD/SUB/MUL run the variants of the interpreter's kernel table
+ * (kernels/vec_ops.h: AVX2 where the CPU has it), which are bit-exact with the reference. */
 #include <math.h>
 
 #include "kernels/ref/binary.h"
 #include "kernels/ref/binary_q.h"
 #include "kernels/ref/qmath.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 /* Data path chosen in prepare. */
@@ -24,7 +27,31 @@ typedef struct binary_state {
   int kind;         /* KIND_*, set by prepare */
   tc_qadd_params qadd; /* quantized ADD/SUB */
   tc_qmul_params qmul; /* quantized MUL */
+  /* variants from the kernel table, read at prepare */
+  tc_f32_binary_kernel *kf;
+  tc_q8_addsub_fn *kadd;
+  tc_q8_mul_fn *kmul;
 } binary_state;
+
+/* Reads the variants of the kernel table for the chosen kind and names the one that runs. */
+static void pick_variants(tc__ctx *c, tc__node *n, binary_state *st) {
+  const tc_kernel_table *kt = tc__ctx_kernels(c);
+  st->kf = kt->f32_binary;
+  st->kadd = st->kind == KIND_U8 ? kt->u8_addsub : kt->s8_addsub;
+  st->kmul = st->kind == KIND_U8 ? kt->u8_qmul : kt->s8_qmul;
+#ifdef TC_Q_SINGLE_ROUNDING /* the SIMD MUL requantization implements the double-rounding form */
+  st->kmul = st->kind == KIND_U8 ? tc_u8_qmul__ref : tc_s8_qmul__ref;
+#endif
+  int fast = 0;
+  if (st->kind == KIND_F32) fast = st->kf != tc_f32_binary__ref && st->op != TC_BINOP_FLOOR_MOD;
+  if (st->kind == KIND_S8 || st->kind == KIND_U8) {
+    if (st->op == TC_BINOP_MUL)
+      fast = st->kmul != tc_s8_qmul__ref && st->kmul != tc_u8_qmul__ref;
+    else if (st->op == TC_BINOP_ADD || st->op == TC_BINOP_SUB)
+      fast = st->kadd != tc_s8_addsub__ref && st->kadd != tc_u8_addsub__ref;
+  }
+  tc__set_kernel_name(n, fast ? "avx2" : "ref");
+}
 
 static tc_binop binop_of(int32_t builtin) {
   switch (builtin) {
@@ -159,6 +186,7 @@ static tc_status binary_prepare(tc__ctx *c, tc__node *n) {
     return tc__fail(c, n, TC_ERR_MODEL, "input shapes %s and %s do not broadcast",
                     tc__dims_str(a, sa, sizeof sa), tc__dims_str(b, sb, sizeof sb));
   }
+  pick_variants(c, n, st);
   return tc__set_shape(c, n, out, n_dims, dims);
 }
 
@@ -175,7 +203,7 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
   int minmax = is_max || st->op == TC_BINOP_MINIMUM;
   switch (st->kind) {
   case KIND_F32:
-    tc_f32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->lo, st->hi);
+    st->kf(st->op, &bc, a->data, b->data, out->data, st->lo, st->hi);
     return TC_OK;
   case KIND_I32: {
     size_t n_zero = tc_i32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->ilo, st->ihi);
@@ -186,15 +214,13 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
   }
   case KIND_S8:
     if (minmax) tc_s8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_MUL) tc_s8_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_SUB) tc_s8_sub__ref(&st->qadd, &bc, a->data, b->data, out->data);
-    else tc_s8_add__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
+    else st->kadd(&st->qadd, st->op == TC_BINOP_SUB, &bc, a->data, b->data, out->data);
     return TC_OK;
   case KIND_U8:
     if (minmax) tc_u8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_MUL) tc_u8_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_SUB) tc_u8_sub__ref(&st->qadd, &bc, a->data, b->data, out->data);
-    else tc_u8_add__ref(&st->qadd, &bc, a->data, b->data, out->data);
+    else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
+    else st->kadd(&st->qadd, st->op == TC_BINOP_SUB, &bc, a->data, b->data, out->data);
     return TC_OK;
   case KIND_S16:
     if (minmax) tc_s16_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
