@@ -9,6 +9,8 @@
 int cmd_train(int argc, char **argv); /* cmd_train.c */
 
 int cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
+int cmd_convert(int argc, char **argv);  /* cmd_convert.c */
+int cmd_demo(int argc, char **argv);     /* cmd_demo.c */
 
 typedef struct verb {
   const char *name;
@@ -22,6 +24,8 @@ static const verb g_verbs[] = {
     {"bench", cmd_bench, "time model initialisation and inference"},
     {"train", cmd_train, "train a network described by a JSON spec (layers, loss, data)"},
     {"quantize", cmd_quantize, "post-training quantization of a float .tflite (int8, dynamic, float16)"},
+    {"convert", cmd_convert, "export a training checkpoint as .tflite (float, or quantized)"},
+    {"demo", cmd_demo, "train sine, export float + int8 .tflite, run both (no files needed)"},
 };
 
 static void usage(FILE *f) {
