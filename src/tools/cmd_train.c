@@ -1090,7 +1090,9 @@ static int run(const train_spec *s, long threads, int verbose, const char *ckpt)
   fflush(stdout);
 
   size_t n = (size_t)tc_tensor_dim(d.x, 0);
-  tc_data train = {tc_tensor_f32(d.x), tc_tensor_f32(d.y), n, 0};
+  /* y_size is given explicitly so that fit checks it against the net's output. */
+  size_t y_size = tc_tensor_size(d.y) / n;
+  tc_data train = {tc_tensor_f32(d.x), tc_tensor_f32(d.y), n, y_size};
   static epoch_timer timer;
   memset(&timer, 0, sizeof timer);
   tc_callback tcb = {0};
@@ -1120,7 +1122,9 @@ static int run(const train_spec *s, long threads, int verbose, const char *ckpt)
   }
   /* Final training metrics (last epoch). */
   for (int k = 0; k < hist.n_keys; k++)
-    if (hist.n_epochs > 0) printf("train_%s=%.6g\n", hist.keys[k], hist.values[k][hist.n_epochs - 1]);
+    if (hist.n_epochs > 0)
+      printf("%s%s=%.6g\n", strncmp(hist.keys[k], "val_", 4) ? "train_" : "", hist.keys[k],
+             hist.values[k][hist.n_epochs - 1]);
   tc_history_free(&hist);
 
   /* Examples/s like the PyTorch peer: the median epoch time over the epochs after the first. */
@@ -1137,7 +1141,8 @@ static int run(const train_spec *s, long threads, int verbose, const char *ckpt)
   double final = NAN;
   int have_final = 0;
   if (d.tx) {
-    tc_data test = {tc_tensor_f32(d.tx), tc_tensor_f32(d.ty), (size_t)tc_tensor_dim(d.tx, 0), 0};
+    tc_data test = {tc_tensor_f32(d.tx), tc_tensor_f32(d.ty), (size_t)tc_tensor_dim(d.tx, 0),
+                    y_size};
     tc_logs logs;
     memset(&logs, 0, sizeof logs);
     st = tc_net_evaluate(net, &test, 500, 0, &logs);

@@ -139,6 +139,13 @@ TC_TEST(cli_train_spec_errors) {
                                "\"csv\", \"path\": \"missing.csv\"}}"));
   CHECK_EQ(cli(args), 1);
   CHECK_STR_CONTAINS(g_out, "/missing.csv: cannot open");
+  /* The last layer does not fit the targets: fit reports both shapes (no out-of-bounds read). */
+  snprintf(args, sizeof args, "train '%s' --verbose 0",
+           spec("mismatch.json", "{\"layers\": [{\"type\": \"dense\", \"units\": 8}], "
+                                 "\"loss\": \"mse\", \"data\": {\"format\": \"sine\", "
+                                 "\"train\": 10, \"test\": 5}}"));
+  CHECK_EQ(cli(args), 1);
+  CHECK_STR_CONTAINS(g_out, "y_true [10,1] does not match y_pred [10,8]");
   CHECK_EQ(cli("train /nonexistent/spec.json"), 1);
   CHECK_STR_CONTAINS(g_out, "cannot read the spec");
   /* Unused keys are reported (and training goes on); defaulted keys are listed. */
