@@ -12,6 +12,8 @@
 #include "kernels/cpu.h"
 #include "kernels/ref/depthwise_q.h"
 #include "kernels/ref/pool_q.h"
+#include "kernels/ref/reduce.h"
+#include "kernels/ref/softmax.h"
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "kernels/vec_ops.h"
@@ -448,5 +450,71 @@ TC_TEST(kernel_fastdw_binary_vs_ref) {
       }
     }
     free(fa), free(fb), free(fw), free(fg), free(qa), free(qb), free(qw), free(qg);
+  }
+}
+
+/* ---- softmax and mean ---------------------------------------------------------------------- */
+
+TC_TEST(kernel_fastdw_softmax_vs_ref) {
+  const tc_kernel_variant *vs[8];
+  int nv = variants("softmax", "f32", vs, 8);
+  CHECK(nv >= 1);
+  uint32_t seed = 99;
+  static const size_t depths[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1001};
+  float worst = 0.0f;
+  for (int i = 0; i < 120; i++) {
+    size_t depth = depths[i % 13], outer = 1 + rng_next(&seed) % 4, n = outer * depth;
+    float beta = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.5f : 3.0f);
+    float scale = i % 4 == 0 ? 30.0f : 4.0f; /* wide inputs: many exps underflow */
+    float *x = xalloc(n * 4), *want = xalloc(n * 4), *got = xalloc(n * 4);
+    for (size_t k = 0; k < n; k++) x[k] = rng_f(&seed) * scale;
+    tc_f32_softmax__ref(x, want, outer, depth, beta);
+    for (int v = 0; v < nv; v++) {
+      ((tc_f32_softmax_kernel *)vs[v]->impl)(x, got, outer, depth, beta);
+      for (size_t k = 0; k < n; k++) {
+        float d = fabsf(got[k] - want[k]);
+        if (d > worst) worst = d;
+        if (!(d <= 1e-6f))
+          CHECK_MSG(0, "%s depth %zu: y[%zu] %.9g vs ref %.9g", vs[v]->symbol, depth, k,
+                    (double)got[k], (double)want[k]);
+      }
+      /* in place */
+      memcpy(got, x, n * 4);
+      ((tc_f32_softmax_kernel *)vs[v]->impl)(got, got, outer, depth, beta);
+      for (size_t k = 0; k < n; k++) CHECK(fabsf(got[k] - want[k]) <= 1e-6f);
+    }
+    free(x), free(want), free(got);
+  }
+  CHECK(worst <= 1e-6f);
+  /* NaN propagates as in the reference */
+  float x[9] = {1, 2, NAN, 4, 5, 6, 7, 8, 9}, y[9];
+  for (int v = 0; v < nv; v++) {
+    ((tc_f32_softmax_kernel *)vs[v]->impl)(x, y, 1, 9, 1.0f);
+    CHECK(isnan(y[2]));
+  }
+}
+
+TC_TEST(kernel_fastdw_mean_vs_ref) {
+  const tc_kernel_variant *vs[8];
+  int nv = variants("mean", "f32", vs, 8);
+  CHECK(nv >= 1);
+  uint32_t seed = 7;
+  static const size_t inners[] = {1, 3, 8, 9, 31, 32, 33, 64, 100, 1024};
+  for (int i = 0; i < 60; i++) {
+    size_t outer = 1 + rng_next(&seed) % 3, mid = (size_t)(i % 7 == 6 ? 0 : 1 + rng_next(&seed) % 60);
+    size_t inner = inners[i % 10];
+    size_t n_in = outer * mid * inner, n_out = outer * inner;
+    float *x = xalloc(n_in * 4), *want = xalloc(n_out * 4), *got = xalloc(n_out * 4);
+    for (size_t k = 0; k < n_in; k++) x[k] = rng_f(&seed);
+    int32_t dims[3] = {(int32_t)outer, (int32_t)mid, (int32_t)inner};
+    int is_mean = i % 2 == 0;
+    tc_f32_reduce__ref(x, 3, dims, 2u, is_mean ? TC_REDUCE_MEAN : TC_REDUCE_SUM, want);
+    for (int v = 0; v < nv; v++) {
+      memset(got, 0, n_out * 4);
+      ((tc_f32_mean_kernel *)vs[v]->impl)(x, outer, mid, inner, is_mean, got);
+      CHECK_MSG(memcmp(got, want, n_out * 4) == 0, "%s %zux%zux%zu mean %d", vs[v]->symbol,
+                outer, mid, inner, is_mean);
+    }
+    free(x), free(want), free(got);
   }
 }

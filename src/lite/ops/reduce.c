@@ -3,11 +3,14 @@
  * computed at prepare); its values may be negative or repeated. Prepare turns it into an axis
  * mask and sets the output shape with TFLite's rules (kernels/ref/reduce.h); invoke runs the
  * reference reduction on float32 data, or on int8/uint8/int16 data for MEAN, SUM, REDUCE_MAX and
- * REDUCE_MIN (TFLite Micro's quantized arithmetic; the int32 sums live in a scratch buffer). */
+ * REDUCE_MIN (TFLite Micro's quantized arithmetic; the int32 sums live in a scratch buffer).
+ * Float MEAN and SUM over one contiguous run of axes (MEAN over H, W of NHWC) run the variant of
+ * the interpreter's kernel table (kernels/vec_ops.h, bit-exact with the reference). */
 #include <string.h>
 
 #include "kernels/ref/qmath.h"
 #include "kernels/ref/reduce.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 /* Builtin codes model.h does not name yet. */
@@ -20,7 +23,30 @@ typedef struct reduce_state {
   uint32_t mask;
   tc_qreduce_params q; /* REDUCE_Q */
   int scratch;         /* REDUCE_Q: slot of the int32 accumulators */
+  tc_f32_mean_kernel *kmean; /* REDUCE_F32 MEAN/SUM over contiguous axes, else NULL */
 } reduce_state;
+
+/* For float MEAN / SUM whose reduced axes are one contiguous run: the [outer][mid][inner] view
+ * of the current dims and 1; else 0. */
+static int mid_view(const tc__tensor *in, uint32_t mask, size_t *outer, size_t *mid,
+                    size_t *inner) {
+  int first = -1, last = -1;
+  for (int i = 0; i < in->n_dims; i++)
+    if (mask & (1u << i)) {
+      if (first < 0) first = i;
+      else if (last != i - 1) return 0;
+      last = i;
+    }
+  if (first < 0) return 0;
+  *outer = *mid = *inner = 1;
+  for (int i = 0; i < in->n_dims; i++) {
+    size_t d = in->dims[i] < 0 ? 0 : (size_t)in->dims[i];
+    if (i < first) *outer *= d;
+    else if (i <= last) *mid *= d;
+    else *inner *= d;
+  }
+  return 1;
+}
 
 /* Prepares the quantized path: dtypes, quantization parameters and the scratch buffer. */
 static tc_status prepare_quantized(tc__ctx *c, tc__node *n, reduce_state *st, tc__tensor *in,
@@ -94,6 +120,9 @@ static tc_status reduce_prepare(tc__ctx *c, tc__node *n) {
     if ((s = prepare_quantized(c, n, st, in, out))) return s;
   } else {
     st->kind = REDUCE_F32;
+    int32_t op = n->reg->builtin;
+    st->kmean = (op == TC_OP_MEAN || op == TC_OP_SUM) ? tc__ctx_kernels(c)->f32_mean : NULL;
+    tc__set_kernel_name(n, st->kmean && st->kmean != tc_f32_mean__ref ? "avx2" : "ref");
   }
   int keep_dims = tc__fb_u8(tc__ctx_fb(c), &n->m->options, 0, 0) != 0;
   int32_t dims[TC_MAX_DIMS];
@@ -105,9 +134,15 @@ static tc_status reduce_run(tc__ctx *c, tc__node *n, tc_reduce_kind op) {
   const reduce_state *st = n->state;
   tc__tensor *in = tc__in(c, n, 0), *out = tc__out(c, n, 0);
   switch (st->kind) {
-  case REDUCE_F32:
-    tc_f32_reduce__ref(in->data, in->n_dims, in->dims, st->mask, op, out->data);
+  case REDUCE_F32: {
+    size_t outer, mid, inner;
+    if (st->kmean && (op == TC_REDUCE_MEAN || op == TC_REDUCE_SUM) &&
+        mid_view(in, st->mask, &outer, &mid, &inner))
+      st->kmean(in->data, outer, mid, inner, op == TC_REDUCE_MEAN, out->data);
+    else
+      tc_f32_reduce__ref(in->data, in->n_dims, in->dims, st->mask, op, out->data);
     return TC_OK;
+  }
   case REDUCE_Q:
     if (!tc_q_reduce__ref(in->dtype, in->data, in->n_dims, in->dims, st->mask, op, &st->q,
                           tc__scratch(c, n, st->scratch), out->data))

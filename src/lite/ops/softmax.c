@@ -8,11 +8,14 @@
  *   int8 -> int8 (scale 1/256, zero point -128) and int8 -> int16 (scale 1/65536, zero point
  *   -32768): fixed point, bit-exact with TFLite Micro;
  *   int16 -> int16 (scale 1/32768, zero point 0): TFLite Micro's interpolated tables;
- *   uint8 -> uint8 (scale 1/256, zero point 0): TFLite's float-table kernel. */
+ *   uint8 -> uint8 (scale 1/256, zero point 0): TFLite's float-table kernel.
+ * float32 runs the variant of the interpreter's kernel table (kernels/vec_ops.h: an AVX2 one
+ * with a polynomial exp, within 1e-6 of the reference); the quantized kinds run the reference. */
 #include <math.h>
 
 #include "kernels/ref/softmax.h"
 #include "kernels/ref/softmax_q.h"
+#include "kernels/select.h"
 #include "lite/ops.h"
 
 enum { SOFTMAX_F32 = 1, SOFTMAX_S8, SOFTMAX_S8_S16, SOFTMAX_S16, SOFTMAX_U8 };
@@ -24,6 +27,7 @@ typedef struct softmax_state {
   tc_softmax_q_params q;            /* SOFTMAX_S8, SOFTMAX_S8_S16 */
   tc_softmax_s16_params *s16;       /* SOFTMAX_S16 (prepare memory) */
   tc_softmax_table_params *table;   /* SOFTMAX_U8 (prepare memory) */
+  tc_f32_softmax_kernel *kf;        /* SOFTMAX_F32: the variant chosen at prepare */
 } softmax_state;
 
 static tc_status softmax_init(tc__ctx *c, tc__node *n) {
@@ -128,6 +132,8 @@ static tc_status softmax_prepare(tc__ctx *c, tc__node *n) {
   if (in->dtype == TC_DTYPE_F32) {
     if ((s = tc__expect_dtype(c, n, out, "output", TC_DTYPE_F32))) return s;
     st->kind = SOFTMAX_F32;
+    st->kf = tc__ctx_kernels(c)->f32_softmax;
+    tc__set_kernel_name(n, st->kf == tc_f32_softmax__ref ? "ref" : "avx2");
   } else if (in->dtype == TC_DTYPE_I8 || in->dtype == TC_DTYPE_I16 || in->dtype == TC_DTYPE_U8) {
     if ((s = prepare_quantized(c, n, st, in, out))) {
       st->kind = 0;
@@ -146,7 +152,7 @@ static tc_status softmax_invoke(tc__ctx *c, tc__node *n) {
   tc__tensor *in = tc__in(c, n, 0), *out = tc__out(c, n, 0);
   switch (st->kind) {
   case SOFTMAX_F32:
-    tc_f32_softmax__ref(in->data, out->data, st->outer, st->depth, st->beta);
+    st->kf(in->data, out->data, st->outer, st->depth, st->beta);
     return TC_OK;
   case SOFTMAX_S8:
     tc_s8_softmax__ref(in->data, out->data, st->outer, st->depth, &st->q);
