@@ -90,7 +90,7 @@ typedef struct jctx {
   char defaulted[2048];
   size_t n_def;
   char unused[1024];
-  const cJSON *used[512];
+  const cJSON *used[4096]; /* every member a getter read (specs are small) */
   int n_used;
 } jctx;
 
