@@ -1,207 +1,166 @@
-/* gemm.c: the packed single-precision matrix product behind matmul, dense and conv2d (forward
- * and backward). Classic Goto/BLIS blocking: B is packed in KCxNR column panels, A in MRxKC row
- * panels, and a 6x16 register-tile micro-kernel accumulates rank-1 updates over k. The kernel
- * is plain C with GCC/Clang vector extensions; on x86 an AVX2+FMA build of the same source is
- * picked at run time when the CPU has it. Transposes are absorbed by the packing, so callers
- * never materialise A^T or B^T. */
+/* gemm.c: the single-precision matrix product behind matmul, dense and conv2d (forward and
+ * backward), on top of the dispatched float GEMM microkernel of kernels/gemm.h (AVX2 6x16 on
+ * this kind of CPU, AVX-512 8x32 where present, the portable 4x8 otherwise). B is packed into
+ * the microkernel's column panels (row copies for a [K,N] B, a strided walk for a transposed
+ * one), a transposed A is copied row-major, and tasks over blocks of C run the microkernel,
+ * which streams A rows directly, fuses the bias and can accumulate into C. Long K is cut into
+ * chunks whose partial sums go through C (exact), so the tiling and the thread count never
+ * change the bits of a result. The packers and the blocked driver are also used by conv2d's
+ * own lowering (ops_conv.c) through train/gemm.h. */
+#include "train/gemm.h"
+
+#include <math.h>
 #include <string.h>
 
-#include "train/train.h"
+enum {
+  B_BLOCK_FLOATS = 32 * 1024, /* packed-B floats per task and K chunk: 128 KiB, in L2 */
+  KC_MAX = 512,               /* longest K chunk: a 6-row A strip is then 12 KiB, in L1 */
+};
+/* Below this many tile multiply-adds a product stays on the calling thread. */
+#define MIN_PARALLEL_TILE_MACS (192.0 * 1024)
 
-/* FMA contraction is what makes the kernel fast; -std=c11 turns it off by default in GCC. */
-#if defined(__clang__)
-#pragma clang fp contract(fast)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=fast")
-#endif
-
-#define MR 6
-#define NR 16
-#define KC 256
-#define MC 120 /* multiple of MR; the packed A block (MC x KC floats) stays in L2 */
-#define NC 2048
-
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
-
-/* One 6x16 tile: acc = (load_c ? C : init broadcast to every row) + Ap * Bp over kc steps.
- * a: kc groups of MR floats; b: kc groups of NR floats (32-byte aligned). */
-static inline __attribute__((always_inline)) void tile_body(int kc, const float *a,
-                                                            const float *b, float *c, int ldc,
-                                                            int load_c, const float *init) {
-  v8 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-  if (load_c) {
-#define LD(r) c##r##0 = *(const v8u *)(c + r * ldc); c##r##1 = *(const v8u *)(c + r * ldc + 8);
-    LD(0) LD(1) LD(2) LD(3) LD(4) LD(5)
-#undef LD
-  } else {
-    v8 i0 = *(const v8u *)init, i1 = *(const v8u *)(init + 8);
-    c00 = c10 = c20 = c30 = c40 = c50 = i0;
-    c01 = c11 = c21 = c31 = c41 = c51 = i1;
-  }
-  for (int p = 0; p < kc; p++) {
-    v8 b0 = *(const v8 *)b, b1 = *(const v8 *)(b + 8);
-    float s;
-#define UP(r) s = a[r]; c##r##0 += s * b0; c##r##1 += s * b1;
-    UP(0) UP(1) UP(2) UP(3) UP(4) UP(5)
-#undef UP
-    a += MR;
-    b += NR;
-  }
-#define ST(r) *(v8u *)(c + r * ldc) = c##r##0; *(v8u *)(c + r * ldc + 8) = c##r##1;
-  ST(0) ST(1) ST(2) ST(3) ST(4) ST(5)
-#undef ST
+tc_f32_gemm_kernel *tc__tr_gemm_kernel(void) {
+  static tc_f32_gemm_kernel *kr;
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  return kr;
 }
 
-typedef void (*tile_fn)(int, const float *, const float *, float *, int, int, const float *);
-
-static void tile_generic(int kc, const float *a, const float *b, float *c, int ldc, int load_c,
-                         const float *init) {
-  tile_body(kc, a, b, c, ldc, load_c, init);
+/* Width of the panel that starts at column j0 (the rule of gemm.h). */
+static inline size_t panel_width(size_t nr, size_t n, size_t j0) {
+  size_t rem = n - j0;
+  return rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define TC__HAVE_AVX2 1
-__attribute__((target("avx2,fma"))) static void tile_avx2(int kc, const float *a,
-                                                          const float *b, float *c, int ldc,
-                                                          int load_c, const float *init) {
-  tile_body(kc, a, b, c, ldc, load_c, init);
-}
-#endif
-
-static tile_fn pick_tile(void) {
-  static tile_fn fn;
-  if (!fn) {
-    fn = tile_generic;
-#ifdef TC__HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) fn = tile_avx2;
-#endif
-  }
-  return fn;
+size_t tc__tr_packed_size(tc_f32_gemm_kernel *kr, size_t n, size_t k) {
+  return tc_f32_gemm_packed_b_size(kr, (int32_t)n, (int32_t)k);
 }
 
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) panels of kc x MR (zero rows past M). */
-static void pack_a(const float *A, int lda, int trans, int i0, int mc, int p0, int kc,
-                   float *dst) {
-  for (int ir = 0; ir < mc; ir += MR) {
-    int mr = TC_MIN(MR, mc - ir);
-    float *d = dst + (size_t)ir * kc;
+void tc__tr_pack_b(tc_f32_gemm_kernel *kr, size_t n, size_t k, const float *b, size_t ldb,
+                   int trans, float *dst) {
+  const size_t nr = (size_t)kr->nr;
+  for (size_t j0 = 0; j0 < n; j0 += nr) {
+    const size_t w = panel_width(nr, n, j0), cols = TC_MIN(w, n - j0);
     if (!trans) {
-      /* Six row pointers walked together so the stores are contiguous; rows past M read row
-       * 0 and are then zeroed (their products land in the discarded part of an edge tile). */
-      const float *s[MR];
-      for (int r = 0; r < MR; r++) s[r] = A + (size_t)(i0 + ir + (r < mr ? r : 0)) * lda + p0;
-      for (int p = 0; p < kc; p++, d += MR) {
-        d[0] = s[0][p], d[1] = s[1][p], d[2] = s[2][p];
-        d[3] = s[3][p], d[4] = s[4][p], d[5] = s[5][p];
-      }
-      if (mr < MR) {
-        d = dst + (size_t)ir * kc;
-        for (int p = 0; p < kc; p++)
-          for (int r = mr; r < MR; r++) d[p * MR + r] = 0.0f;
-      }
-    } else {
-      /* A is stored [K, M]: row p of the panel is contiguous in memory. */
-      for (int p = 0; p < kc; p++) {
-        const float *src = A + (size_t)(p0 + p) * lda + i0 + ir;
-        int r = 0;
-        for (; r < mr; r++) d[p * MR + r] = src[r];
-        for (; r < MR; r++) d[p * MR + r] = 0.0f;
-      }
-    }
-  }
-}
-
-/* Packs op(B)[p0:p0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc x NR (zero columns past N). */
-static void pack_b(const float *B, int ldb, int trans, int p0, int kc, int j0, int nc,
-                   float *dst) {
-  for (int jr = 0; jr < nc; jr += NR) {
-    int nr = TC_MIN(NR, nc - jr);
-    float *d = dst + (size_t)jr * kc;
-    if (!trans) {
-      for (int p = 0; p < kc; p++) {
-        const float *src = B + (size_t)(p0 + p) * ldb + j0 + jr;
-        float *o = d + (size_t)p * NR;
-        if (nr == NR) {
-          memcpy(o, src, NR * sizeof(float));
+      for (size_t kk = 0; kk < k; kk++, dst += w) {
+        const float *s = b + kk * ldb + j0;
+        if (cols == w) {
+          memcpy(dst, s, w * sizeof(float));
         } else {
-          int c = 0;
-          for (; c < nr; c++) o[c] = src[c];
-          for (; c < NR; c++) o[c] = 0.0f;
+          size_t c = 0;
+          for (; c < cols; c++) dst[c] = s[c];
+          for (; c < w; c++) dst[c] = 0.0f;
         }
       }
     } else {
-      /* B is stored [N, K]: walk the NR source rows together so the stores are contiguous;
-       * rows past N read row 0 and are zeroed afterwards. */
-      const float *s[NR];
-      for (int c = 0; c < NR; c++) s[c] = B + (size_t)(j0 + jr + (c < nr ? c : 0)) * ldb + p0;
-      for (int p = 0; p < kc; p++) {
-        float *o = d + (size_t)p * NR;
-        for (int c = 0; c < NR; c++) o[c] = s[c][p];
+      /* B[kk][j] at b[j * ldb + kk]: walk the panel's source rows together. */
+      for (size_t c = 0; c < w; c++) {
+        if (c < cols) {
+          const float *s = b + (j0 + c) * ldb;
+          for (size_t kk = 0; kk < k; kk++) dst[kk * w + c] = s[kk];
+        } else {
+          for (size_t kk = 0; kk < k; kk++) dst[kk * w + c] = 0.0f;
+        }
       }
-      if (nr < NR)
-        for (int p = 0; p < kc; p++)
-          for (int c = nr; c < NR; c++) d[(size_t)p * NR + c] = 0.0f;
+      dst += w * k;
     }
   }
 }
 
-/* Shared state of one packed (jc, pc) block, handed to the tasks. */
+void tc__tr_transpose(const float *src, size_t rows, size_t cols, size_t lds, float *dst,
+                      size_t ldd) {
+  /* 8x8 blocks keep both sides within a few cache lines. */
+  for (size_t i0 = 0; i0 < rows; i0 += 8)
+    for (size_t j0 = 0; j0 < cols; j0 += 8) {
+      size_t i1 = TC_MIN(rows, i0 + 8), j1 = TC_MIN(cols, j0 + 8);
+      for (size_t j = j0; j < j1; j++)
+        for (size_t i = i0; i < i1; i++) dst[j * ldd + i] = src[i * lds + j];
+    }
+}
+
 typedef struct gemm_job {
-  tile_fn tile;
-  const float *A, *bp, *bias;
-  float *C, *ap;
-  size_t ap_stride; /* floats of packed A per thread */
-  int lda, trans_a, ldc, M, jc, nc, pc, kc, load_c, n_ic, panels_per_task;
+  tc_f32_gemm_kernel *kr;
+  size_t m, n, k;
+  const float *a;
+  size_t lda;
+  const float *packed_b, *bias;
+  float *c;
+  size_t ldc;
+  int accumulate;
+  size_t kc;                /* K chunk */
+  size_t mb, nb, n_mblocks; /* block rows, block columns, row blocks */
 } gemm_job;
 
-/* One task: row block ic (MC rows), NR panels [jr0, jr1) of the packed B block. Packs its
- * own A block into the calling thread's buffer. Tasks write disjoint tiles of C. */
 static void gemm_task(void *arg, size_t task, int thread) {
+  (void)thread;
   const gemm_job *j = arg;
-  int icb = (int)(task % (size_t)j->n_ic), jg = (int)(task / (size_t)j->n_ic);
-  int ic = icb * MC, mc = TC_MIN(MC, j->M - ic);
-  int jr0 = jg * j->panels_per_task * NR, jr1 = TC_MIN(j->nc, jr0 + j->panels_per_task * NR);
-  if (jr0 >= jr1) return;
-  float *ap = j->ap + (size_t)thread * j->ap_stride;
-  pack_a(j->A, j->lda, j->trans_a, ic, mc, j->pc, j->kc, ap);
-  float edge[MR * NR] __attribute__((aligned(32)));
-  float init[NR] __attribute__((aligned(32)));
-  int kc = j->kc, ldc = j->ldc, load_c = j->load_c;
-  for (int jr = jr0; jr < jr1; jr += NR) {
-    int nr = TC_MIN(NR, j->nc - jr);
-    const float *bpanel = j->bp + (size_t)jr * kc;
-    if (!load_c) {
-      for (int c = 0; c < NR; c++)
-        init[c] = (j->bias && c < nr) ? j->bias[j->jc + jr + c] : 0.0f;
+  tc_f32_gemm_kernel *kr = j->kr;
+  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr, k = j->k, kc = j->kc;
+  const size_t i0 = (task % j->n_mblocks) * j->mb, j0 = (task / j->n_mblocks) * j->nb;
+  const size_t i1 = TC_MIN(j->m, i0 + j->mb), nc = TC_MIN(j->n - j0, j->nb);
+  const float *w = j->packed_b + j0 * k; /* every panel before j0 is full */
+  const float *bias = j->bias ? j->bias + j0 : NULL;
+  for (size_t i = i0; i < i1; i += mr) {
+    const size_t rows = TC_MIN(mr, i1 - i);
+    const float *a = j->a + i * j->lda;
+    float *c = j->c + i * j->ldc + j0;
+    if (kc >= k) {
+      kr->run(rows, nc, k, a, j->lda, w, bias, c, j->ldc, j->accumulate, -INFINITY, INFINITY);
+      continue;
     }
-    for (int ir = 0; ir < mc; ir += MR) {
-      int mr = TC_MIN(MR, mc - ir);
-      const float *apanel = ap + (size_t)ir * kc;
-      float *ct = j->C + (size_t)(ic + ir) * ldc + j->jc + jr;
-      if (mr == MR && nr == NR) {
-        j->tile(kc, apanel, bpanel, ct, ldc, load_c, init);
-        continue;
+    for (size_t k0 = 0; k0 < k; k0 += kc) {
+      const size_t kn = TC_MIN(kc, k - k0);
+      const int first = k0 == 0;
+      const float *wp = w;
+      for (size_t jj = 0; jj < nc; jj += nr) {
+        const size_t width = panel_width(nr, j->n, j0 + jj), cols = TC_MIN(nr, nc - jj);
+        kr->run(rows, cols, kn, a + k0, j->lda, wp + k0 * width, first && bias ? bias + jj : NULL,
+                c + jj, j->ldc, first ? j->accumulate : 1, -INFINITY, INFINITY);
+        wp += width * k;
       }
-      /* Partial tile: run the full kernel on a local tile and copy the valid part. */
-      if (load_c) {
-        memset(edge, 0, sizeof edge);
-        for (int r = 0; r < mr; r++) memcpy(edge + r * NR, ct + (size_t)r * ldc, nr * 4);
-      }
-      j->tile(kc, apanel, bpanel, edge, NR, load_c, init);
-      for (int r = 0; r < mr; r++) memcpy(ct + (size_t)r * ldc, edge + r * NR, nr * 4);
     }
   }
 }
 
-/* Loop nest (outer to inner): column blocks of NC, k blocks of KC (pack B once per pair), then
- * tasks over (row block of MC, group of NR panels); a task packs its A block and runs the
- * MR x NR tiles. The first k block writes C (from the bias or zero) unless accumulating; later
- * k blocks add into C. With a thread pool the tasks of one (jc, pc) block run in parallel;
- * when there are few row blocks, the panels are split into groups so every thread gets work.
- * The split never changes the arithmetic of any output element, so results do not depend on
- * the thread count. */
+void tc__tr_gemm_packed(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n,
+                        size_t k, const float *a, size_t lda, const float *packed_b,
+                        const float *bias, float *c, size_t ldc, int accumulate) {
+  if (m == 0 || n == 0) return;
+  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr;
+  gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, c, ldc, accumulate, k, 0, 0, 0};
+  if (k > KC_MAX) {
+    const size_t n_chunks = (k + KC_MAX - 1) / KC_MAX;
+    job.kc = (k + n_chunks - 1) / n_chunks;
+  }
+  size_t nb = B_BLOCK_FLOATS / (job.kc ? job.kc : 1) / nr * nr;
+  if (nb < nr) nb = nr;
+  if (nb >= n) nb = n;
+  const size_t m_tiles = (m + mr - 1) / mr;
+  if ((double)(m_tiles * mr) * (double)((n + nr - 1) / nr * nr) * (double)k <
+      MIN_PARALLEL_TILE_MACS)
+    pool = NULL;
+  const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  const size_t target = 4 * n_threads;
+  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
+    size_t want = (target + m_tiles - 1) / m_tiles;
+    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
+    if (nb2 < nb) nb = nb2;
+  }
+  const size_t n_nblocks = (n + nb - 1) / nb;
+  size_t want_mblocks = 1;
+  if (n_threads > 1) {
+    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
+    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
+  }
+  job.mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
+  job.nb = nb;
+  job.n_mblocks = (m + job.mb - 1) / job.mb;
+  size_t n_tasks = job.n_mblocks * n_nblocks;
+  if (n_threads > 1 && n_tasks > 1)
+    tc_threadpool_parallel_for(pool, n_tasks, gemm_task, &job);
+  else
+    for (size_t t = 0; t < n_tasks; t++) gemm_task(&job, t, 0);
+}
+
 tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda,
                       int trans_a, const float *B, int ldb, int trans_b, float *C, int ldc,
                       int accumulate, const float *bias) {
@@ -212,34 +171,19 @@ tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, in
         for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias ? bias[j] : 0.0f;
     return TC_OK;
   }
-  int nth = ctx->pool ? ctx->n_threads : 1;
-  if ((double)M * N * K < 2e5) nth = 1; /* not worth waking the workers */
-  int ncap = TC_MIN(NC, (N + NR - 1) / NR * NR), mcap = TC_MIN(MC, (M + MR - 1) / MR * MR);
-  int kcap = TC_MIN(KC, K);
-  size_t ap_stride = TC_ALIGN_UP((size_t)mcap * kcap, 16);
-  float *bp = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, (size_t)ncap * kcap * sizeof(float));
-  float *ap = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A, ap_stride * nth * sizeof(float));
-  if (!bp || !ap) return TC_ERR_NOMEM;
-  gemm_job j = {pick_tile(), A, bp, bias, C, ap, ap_stride, lda, trans_a, ldc, M};
-  j.n_ic = (M + MC - 1) / MC;
-  for (int jc = 0; jc < N; jc += NC) {
-    int nc = TC_MIN(NC, N - jc), panels = (nc + NR - 1) / NR, groups = 1;
-    if (nth > 1 && j.n_ic < 2 * nth) groups = TC_MIN(panels, (2 * nth + j.n_ic - 1) / j.n_ic);
-    j.jc = jc;
-    j.nc = nc;
-    j.panels_per_task = (panels + groups - 1) / groups;
-    groups = (panels + j.panels_per_task - 1) / j.panels_per_task;
-    for (int pc = 0; pc < K; pc += KC) {
-      j.pc = pc;
-      j.kc = TC_MIN(KC, K - pc);
-      j.load_c = accumulate || pc > 0;
-      pack_b(B, ldb, trans_b, pc, j.kc, jc, nc, bp);
-      size_t n_tasks = (size_t)j.n_ic * (size_t)groups;
-      if (nth > 1)
-        tc_threadpool_parallel_for(ctx->pool, n_tasks, gemm_task, &j);
-      else
-        for (size_t t = 0; t < n_tasks; t++) gemm_task(&j, t, 0);
-    }
+  tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
+  float *bp = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, tc__tr_packed_size(kr, (size_t)N, (size_t)K));
+  if (!bp) return TC_ERR_NOMEM;
+  tc__tr_pack_b(kr, (size_t)N, (size_t)K, B, (size_t)ldb, trans_b, bp);
+  if (trans_a) {
+    float *at = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A, (size_t)M * K * sizeof(float));
+    if (!at) return TC_ERR_NOMEM;
+    tc__tr_transpose(A, (size_t)K, (size_t)M, (size_t)lda, at, (size_t)K);
+    A = at;
+    lda = K;
   }
+  tc_threadpool *pool = ctx->n_threads > 1 ? ctx->pool : NULL;
+  tc__tr_gemm_packed(kr, pool, (size_t)M, (size_t)N, (size_t)K, A, (size_t)lda, bp,
+                     accumulate ? NULL : bias, C, (size_t)ldc, accumulate);
   return TC_OK;
 }

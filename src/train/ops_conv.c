@@ -6,7 +6,12 @@
  * innermost (contiguous in NHWC, so it vectorises). */
 #include <string.h>
 
+#include "train/gemm.h"
 #include "train/train.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Output size and leading pad of one spatial dim (TFLite rules). Returns 0 if no output. */
 int tc__tr_conv_out(int in, int k, int stride, int dil, tc_padding pad, int *out, int *pad_before) {
@@ -110,46 +115,33 @@ static void im2col(const geo *g, const float *x, int m0, int m1, float *col) {
   }
 }
 
-/* im2col over the context's thread pool: rows are split into contiguous chunks (a pure copy,
- * so the result does not depend on the split). */
-typedef struct im2col_job {
-  const geo *g;
-  const float *x;
-  float *col;
-  int m0, m1, chunk;
-} im2col_job;
-
-static void im2col_task(void *arg, size_t task, int thread) {
-  const im2col_job *j = arg;
-  int a = j->m0 + (int)task * j->chunk, b = TC_MIN(j->m1, a + j->chunk);
-  size_t K = (size_t)j->g->kh * j->g->kw * j->g->cin;
-  if (a < b) im2col(j->g, j->x, a, b, j->col + (size_t)(a - j->m0) * K);
-}
-
-static void im2col_par(tc_train_ctx *ctx, const geo *g, const float *x, int m0, int m1,
-                       float *col) {
-  int nth = ctx->pool ? ctx->n_threads : 1;
-  if (nth < 2 || m1 - m0 < 64) {
-    im2col(g, x, m0, m1, col);
-    return;
-  }
-  im2col_job j = {g, x, col, m0, m1, (m1 - m0 + 2 * nth - 1) / (2 * nth)};
-  size_t n_tasks = (size_t)((m1 - m0 + j.chunk - 1) / j.chunk);
-  tc_threadpool_parallel_for(ctx->pool, n_tasks, im2col_task, &j);
+/* d[i] += s[i] for i < n. */
+static inline void add_f(float *d, const float *s, int n) {
+  int i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(d + i, _mm_add_ps(_mm_loadu_ps(d + i), _mm_loadu_ps(s + i)));
+#endif
+  for (; i < n; i++) d[i] += s[i];
 }
 
 static void col2im_add(const geo *g, const float *col, int m0, int m1, float *dx) {
-  int K = g->kh * g->kw * g->cin, ohw = g->oh * g->ow;
+  int K = g->kh * g->kw * g->cin, ohw = g->oh * g->ow, C = g->cin, rowlen = g->kw * C;
   for (int m = m0; m < m1; m++) {
     int n = m / ohw, r = m % ohw, oy = r / g->ow, ox = r % g->ow;
     const float *src = col + (size_t)(m - m0) * K;
-    for (int ky = 0; ky < g->kh; ky++) {
+    int ix0 = ox * g->sw - g->pl;
+    int row_inside = g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
+    for (int ky = 0; ky < g->kh; ky++, src += rowlen) {
       int iy = oy * g->sh - g->pt + ky * g->dh;
-      for (int kx = 0; kx < g->kw; kx++, src += g->cin) {
-        int ix = ox * g->sw - g->pl + kx * g->dw;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
-        float *d = dx + (((size_t)n * g->h + iy) * g->w + ix) * g->cin;
-        for (int c = 0; c < g->cin; c++) d[c] += src[c];
+      if (iy < 0 || iy >= g->h) continue;
+      float *drow = dx + ((size_t)n * g->h + iy) * g->w * C;
+      if (row_inside) {
+        add_f(drow + (size_t)ix0 * C, src, rowlen);
+        continue;
+      }
+      for (int kx = 0; kx < g->kw; kx++) {
+        int ix = ix0 + kx * g->dw;
+        if (ix >= 0 && ix < g->w) add_f(drow + (size_t)ix * C, src + kx * C, C);
       }
     }
   }
@@ -159,13 +151,165 @@ static int is_pointwise(const geo *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 }
 
-/* Rows per im2col block: about 1 MiB of columns (fewer re-packs of the filter per call while
- * the block still sits in the last-level cache), at least a few gemm row tiles. */
+/* Rows per im2col block: about 96 KiB of columns (the block and the packed filter stay in L2),
+ * a multiple of 6 (the AVX2 microkernel's rows). */
 static int block_rows(const geo *g, int M) {
   int K = g->kh * g->kw * g->cin;
-  int rows = (int)((1024u * 1024u) / ((unsigned)K * 4u));
-  rows = TC_MAX(rows, 48);
+  int rows = (int)((96u * 1024u) / ((unsigned)K * 4u)) / 6 * 6;
+  rows = TC_MAX(rows, 24);
   return TC_MIN(rows, M);
+}
+
+static int n_threads(const tc_train_ctx *ctx) { return ctx->pool ? ctx->n_threads : 1; }
+
+/* ---- forward: tasks over blocks of output rows; each packs its rows with im2col into its
+ * thread's buffer and runs the microkernel against the packed filter (bias fused). ---- */
+typedef struct fwd_job {
+  const geo *g;
+  const float *x, *packed, *bias;
+  float *y, *col;
+  size_t col_stride;
+  int M, rb;
+  tc_f32_gemm_kernel *kr;
+} fwd_job;
+
+static void fwd_task(void *arg, size_t task, int thread) {
+  const fwd_job *j = arg;
+  int m0 = (int)task * j->rb, m1 = TC_MIN(j->M, m0 + j->rb);
+  int K = j->g->kh * j->g->kw * j->g->cin, N = j->g->cout;
+  float *col = j->col + (size_t)thread * j->col_stride;
+  im2col(j->g, j->x, m0, m1, col);
+  tc__tr_gemm_packed(j->kr, NULL, (size_t)(m1 - m0), (size_t)N, (size_t)K, col, (size_t)K,
+                     j->packed, j->bias, j->y + (size_t)m0 * N, (size_t)N, 0);
+}
+
+/* ---- dW = col^T dY over super-chunks of S output rows. The smaller of col (K wide) and dY
+ * (N wide) is transposed into A' [X][S]; the other is packed into microkernel panels B' (k = S
+ * rows). Phase 1 (parallel over 64-row pieces) fills A' and B', phase 2 is the blocked product
+ * C += A' B' over the pool. C is dW [K][N] when col is transposed, else dW^T [N][K] (added
+ * into dW at the end). Each element of C sums its chunks in order: bits independent of the
+ * thread count. ---- */
+enum { DW_S = 2048, DW_PIECE = 64 };
+
+typedef struct dw_job {
+  const geo *g;
+  const float *x, *dy;
+  float *ap, *bp, *col;
+  size_t col_stride;
+  int m0, rows, trans_col; /* trans_col: A' = col^T (K <= N), else A' = dY^T */
+  tc_f32_gemm_kernel *kr;
+} dw_job;
+
+/* Packs rows [r0, r1) of a [rows][n] block (src row r at src + r * lds) as rows r0.. of the
+ * panels of an n-column B with k = total rows. */
+static void pack_rows(tc_f32_gemm_kernel *kr, const float *src, size_t lds, size_t n, size_t r0,
+                      size_t r1, size_t total, float *dst) {
+  const size_t nr = (size_t)kr->nr;
+  for (size_t j0 = 0; j0 < n; j0 += nr) {
+    size_t rem = n - j0, w = rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr), cols = TC_MIN(w, rem);
+    float *d = dst + j0 * total;
+    for (size_t r = r0; r < r1; r++) {
+      const float *sr = src + (r - r0) * lds + j0;
+      float *dr = d + r * w;
+      if (cols == w) {
+        memcpy(dr, sr, w * sizeof(float));
+      } else {
+        size_t c = 0;
+        for (; c < cols; c++) dr[c] = sr[c];
+        for (; c < w; c++) dr[c] = 0.0f;
+      }
+    }
+  }
+}
+
+static void dw_task(void *arg, size_t task, int thread) {
+  const dw_job *j = arg;
+  const geo *g = j->g;
+  int K = g->kh * g->kw * g->cin, N = g->cout;
+  int r0 = (int)task * DW_PIECE, r1 = TC_MIN(j->rows, r0 + DW_PIECE);
+  if (r0 >= r1) return;
+  float *col = j->col + (size_t)thread * j->col_stride;
+  im2col(g, j->x, j->m0 + r0, j->m0 + r1, col);
+  const float *dyr = j->dy + (size_t)(j->m0 + r0) * N;
+  if (j->trans_col) {
+    tc__tr_transpose(col, (size_t)(r1 - r0), (size_t)K, (size_t)K, j->ap + r0, DW_S);
+    pack_rows(j->kr, dyr, (size_t)N, (size_t)N, (size_t)r0, (size_t)r1, (size_t)j->rows, j->bp);
+  } else {
+    tc__tr_transpose(dyr, (size_t)(r1 - r0), (size_t)N, (size_t)N, j->ap + r0, DW_S);
+    pack_rows(j->kr, col, (size_t)K, (size_t)K, (size_t)r0, (size_t)r1, (size_t)j->rows, j->bp);
+  }
+}
+
+static tc_status conv_grad_w(tc_train_ctx *ctx, const geo *g, const float *x, const float *dy,
+                             float *dw, int fresh) {
+  int M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->cin, N = g->cout, nth = n_threads(ctx);
+  tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
+  int trans_col = K <= N;
+  size_t X = (size_t)(trans_col ? K : N), Y = (size_t)(trans_col ? N : K);
+  size_t col_stride = TC_ALIGN_UP((size_t)DW_PIECE * K, 16);
+  float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, col_stride * nth * sizeof(float));
+  float *ap = tc__tr_scratch(ctx, TC__SCRATCH_PACK_A,
+                             (X * DW_S + (trans_col ? 0 : X * Y)) * sizeof(float));
+  float *bp = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, tc__tr_packed_size(kr, Y, DW_S));
+  if (!col || !ap || !bp) return TC_ERR_NOMEM;
+  float *c = trans_col ? dw : ap + X * DW_S; /* dW^T [N][K] after A' when not transposing col */
+  tc_threadpool *pool = nth > 1 ? ctx->pool : NULL;
+  for (int m0 = 0; m0 < M; m0 += DW_S) {
+    dw_job j = {g, x, dy, ap, bp, col, col_stride, m0, TC_MIN(DW_S, M - m0), trans_col, kr};
+    size_t pieces = (size_t)((j.rows + DW_PIECE - 1) / DW_PIECE);
+    if (pool && pieces > 1)
+      tc_threadpool_parallel_for(pool, pieces, dw_task, &j);
+    else
+      for (size_t t = 0; t < pieces; t++) dw_task(&j, t, 0);
+    int acc = m0 > 0 || (trans_col && !fresh);
+    tc__tr_gemm_packed(kr, pool, X, Y, (size_t)j.rows, ap, DW_S, bp, NULL, c, Y, acc);
+  }
+  if (!trans_col) { /* dW[k][n] (+)= dW^T[n][k] */
+    for (int k = 0; k < K; k++)
+      for (int n = 0; n < N; n++) {
+        float v = c[(size_t)n * K + k];
+        dw[(size_t)k * N + n] = fresh ? v : dw[(size_t)k * N + n] + v;
+      }
+  }
+  return TC_OK;
+}
+
+/* ---- dX: tasks over images; each computes dcol = dY W^T for blocks of the image's rows into
+ * its thread's buffer and scatters it into that image of dX with col2im (images do not
+ * overlap, so the order of the adds is fixed). A fresh dX image is zeroed by its task. ---- */
+typedef struct dx_job {
+  const geo *g;
+  const float *dy, *packed_wt;
+  float *dx, *col;
+  size_t col_stride;
+  int rb, fresh;
+  tc_f32_gemm_kernel *kr;
+} dx_job;
+
+static void dx_task(void *arg, size_t task, int thread) {
+  const dx_job *j = arg;
+  const geo *g = j->g;
+  int K = g->kh * g->kw * g->cin, N = g->cout, ohw = g->oh * g->ow, n = (int)task;
+  float *col = j->col + (size_t)thread * j->col_stride;
+  size_t img = (size_t)g->h * g->w * g->cin;
+  if (j->fresh) memset(j->dx + (size_t)n * img, 0, img * sizeof(float));
+  for (int m0 = n * ohw; m0 < (n + 1) * ohw; m0 += j->rb) {
+    int m1 = TC_MIN((n + 1) * ohw, m0 + j->rb);
+    tc__tr_gemm_packed(j->kr, NULL, (size_t)(m1 - m0), (size_t)K, (size_t)N,
+                       j->dy + (size_t)m0 * N, (size_t)N, j->packed_wt, NULL, col, (size_t)K, 0);
+    col2im_add(g, col, m0, m1, j->dx);
+  }
+}
+
+/* db[j] (+)= sum over rows of dy[r][j], rows in order (db stays in L1). */
+static void bias_grad(const float *dy, size_t M, size_t N, float *db) {
+  for (size_t m = 0; m < M; m++, dy += N) {
+    size_t j = 0;
+#if defined(__SSE2__)
+    for (; j + 4 <= N; j += 4) _mm_storeu_ps(db + j, _mm_add_ps(_mm_loadu_ps(db + j), _mm_loadu_ps(dy + j)));
+#endif
+    for (; j < N; j++) db[j] += dy[j];
+  }
 }
 
 static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy) {
@@ -176,39 +320,37 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
   if (tc__needs_grad(bias)) {
     float *db = tc__tr_grad(ctx, bias);
     if (!db) return TC_ERR_NOMEM;
-    const float *r = dy;
-    for (int m = 0; m < M; m++, r += N)
-      for (int j = 0; j < N; j++) db[j] += r[j];
+    bias_grad(dy, (size_t)M, (size_t)N, db);
   }
   int need_w = tc__needs_grad(f), need_x = tc__needs_grad(x);
   if (!need_w && !need_x) return TC_OK;
   float *dw = NULL, *dx = NULL;
-  int fresh_w = 0;
+  int fresh_w = 0, fresh_x = 0;
   if (need_w && !(dw = tc__tr_grad_raw(ctx, f, &fresh_w))) return TC_ERR_NOMEM;
-  if (need_x && !(dx = tc__tr_grad(ctx, x))) return TC_ERR_NOMEM;
+  if (need_x && !(dx = tc__tr_grad_raw(ctx, x, &fresh_x))) return TC_ERR_NOMEM;
   if (is_pointwise(g)) {
     if (need_w &&
         (st = tc__tr_gemm(ctx, K, N, M, tc__f(x), K, 1, dy, N, 0, dw, N, !fresh_w, NULL)))
       return st;
-    if (need_x && (st = tc__tr_gemm(ctx, M, K, N, dy, N, 0, tc__f(f), N, 1, dx, K, 1, NULL)))
+    if (need_x &&
+        (st = tc__tr_gemm(ctx, M, K, N, dy, N, 0, tc__f(f), N, 1, dx, K, !fresh_x, NULL)))
       return st;
     return TC_OK;
   }
-  int rb = block_rows(g, M);
-  float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
-  if (!col) return TC_ERR_NOMEM;
-  for (int m0 = 0; m0 < M; m0 += rb) {
-    int m1 = TC_MIN(M, m0 + rb), mb = m1 - m0;
-    const float *dyb = dy + (size_t)m0 * N;
-    if (need_w) {
-      im2col_par(ctx, g, tc__f(x), m0, m1, col);
-      int acc = m0 > 0 || !fresh_w;
-      if ((st = tc__tr_gemm(ctx, K, N, mb, col, K, 1, dyb, N, 0, dw, N, acc, NULL))) return st;
-    }
-    if (need_x) {
-      if ((st = tc__tr_gemm(ctx, mb, K, N, dyb, N, 0, tc__f(f), N, 1, col, K, 0, NULL))) return st;
-      col2im_add(g, col, m0, m1, dx);
-    }
+  if (need_w && (st = conv_grad_w(ctx, g, tc__f(x), dy, dw, fresh_w))) return st;
+  if (need_x) {
+    tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
+    int nth = n_threads(ctx), rb = block_rows(g, g->oh * g->ow);
+    size_t col_stride = TC_ALIGN_UP((size_t)rb * K, 16);
+    float *wt = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, tc__tr_packed_size(kr, (size_t)K, (size_t)N));
+    float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, col_stride * nth * sizeof(float));
+    if (!wt || !col) return TC_ERR_NOMEM;
+    tc__tr_pack_b(kr, (size_t)K, (size_t)N, tc__f(f), (size_t)N, 1, wt);
+    dx_job j = {g, dy, wt, dx, col, col_stride, rb, fresh_x, kr};
+    if (nth > 1 && g->n > 1)
+      tc_threadpool_parallel_for(ctx->pool, (size_t)g->n, dx_task, &j);
+    else
+      for (int n = 0; n < g->n; n++) dx_task(&j, (size_t)n, 0);
   }
   return TC_OK;
 }
@@ -229,16 +371,19 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
     st = tc__tr_gemm(ctx, M, N, K, tc__f(x), K, 0, tc__f(filter), N, 0, tc__f(y), N, 0, b);
     if (st) return st;
   } else {
-    int rb = block_rows(&g, M);
-    float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, (size_t)rb * K * sizeof(float));
-    if (!col) return TC_ERR_NOMEM;
-    for (int m0 = 0; m0 < M; m0 += rb) {
-      int m1 = TC_MIN(M, m0 + rb);
-      im2col_par(ctx, &g, tc__f(x), m0, m1, col);
-      st = tc__tr_gemm(ctx, m1 - m0, N, K, col, K, 0, tc__f(filter), N, 0,
-                    tc__f(y) + (size_t)m0 * N, N, 0, b);
-      if (st) return st;
-    }
+    tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
+    int nth = n_threads(ctx), rb = block_rows(&g, M);
+    size_t col_stride = TC_ALIGN_UP((size_t)rb * K, 16);
+    float *packed = tc__tr_scratch(ctx, TC__SCRATCH_PACK_B, tc__tr_packed_size(kr, (size_t)N, (size_t)K));
+    float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, col_stride * nth * sizeof(float));
+    if (!packed || !col) return TC_ERR_NOMEM;
+    tc__tr_pack_b(kr, (size_t)N, (size_t)K, tc__f(filter), (size_t)N, 0, packed);
+    fwd_job j = {&g, tc__f(x), packed, b, tc__f(y), col, col_stride, M, rb, kr};
+    size_t n_tasks = (size_t)((M + rb - 1) / rb);
+    if (nth > 1 && n_tasks > 1)
+      tc_threadpool_parallel_for(ctx->pool, n_tasks, fwd_task, &j);
+    else
+      for (size_t t = 0; t < n_tasks; t++) fwd_task(&j, t, 0);
   }
   if (tc__want_node(ctx, x, filter, bias)) {
     const tc_tensor *in[3] = {x, filter, bias};

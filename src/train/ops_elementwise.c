@@ -9,6 +9,10 @@
 
 #include "train/train.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ==== broadcasting helpers ==== */
 
 int tc__tr_broadcast_shape(const tc_tensor *a, const tc_tensor *b, int32_t *out_dims,
@@ -253,6 +257,62 @@ static inline float sigmoidf(float x) {
   return e / (1.0f + e);
 }
 
+/* ---- relu fast path: SSE loops split over the context's thread pool (each element's result
+ * is independent of the split). The forward is max(x, 0), which like the scalar x > 0 ? x : 0
+ * gives +0 for NaN, -0 and negative x. The backward overwrites a fresh gradient buffer instead
+ * of zero-filling it first. */
+
+enum { RELU_CHUNK = 16384 }; /* elements per task */
+
+typedef struct relu_job {
+  const float *x, *g;
+  float *y;
+  size_t n;
+  int mode; /* 0: y = relu(x); 1: y = x > 0 ? g : 0; 2: y += x > 0 ? g : 0 */
+} relu_job;
+
+static void relu_range(const relu_job *j, size_t a, size_t b) {
+  const float *x = j->x, *g = j->g;
+  float *y = j->y;
+  size_t i = a;
+#if defined(__SSE2__)
+  const __m128 z = _mm_setzero_ps();
+  if (j->mode == 0) {
+    for (; i + 8 <= b; i += 8) {
+      _mm_storeu_ps(y + i, _mm_max_ps(_mm_loadu_ps(x + i), z));
+      _mm_storeu_ps(y + i + 4, _mm_max_ps(_mm_loadu_ps(x + i + 4), z));
+    }
+  } else if (j->mode == 1) {
+    for (; i + 4 <= b; i += 4)
+      _mm_storeu_ps(y + i, _mm_and_ps(_mm_cmpgt_ps(_mm_loadu_ps(x + i), z), _mm_loadu_ps(g + i)));
+  } else {
+    for (; i + 4 <= b; i += 4) {
+      __m128 d = _mm_and_ps(_mm_cmpgt_ps(_mm_loadu_ps(x + i), z), _mm_loadu_ps(g + i));
+      _mm_storeu_ps(y + i, _mm_add_ps(_mm_loadu_ps(y + i), d));
+    }
+  }
+#endif
+  for (; i < b; i++) {
+    float d = x[i] > 0 ? (j->mode ? g[i] : x[i]) : 0.0f;
+    y[i] = j->mode == 2 ? y[i] + d : d;
+  }
+}
+
+static void relu_task(void *arg, size_t task, int thread) {
+  (void)thread;
+  const relu_job *j = arg;
+  size_t a = task * RELU_CHUNK, b = TC_MIN(j->n, a + RELU_CHUNK);
+  relu_range(j, a, b);
+}
+
+static void relu_run(tc_train_ctx *ctx, relu_job *j) {
+  size_t n_tasks = (j->n + RELU_CHUNK - 1) / RELU_CHUNK;
+  if (ctx->pool && ctx->n_threads > 1 && n_tasks > 1)
+    tc_threadpool_parallel_for(ctx->pool, n_tasks, relu_task, j);
+  else
+    relu_range(j, 0, j->n);
+}
+
 static void un_forward(int op, float p0, float p1, size_t n, const float *x, float *y) {
   switch (op) {
   case U_NEG: for (size_t i = 0; i < n; i++) y[i] = -x[i]; break;
@@ -289,6 +349,14 @@ static void un_forward(int op, float p0, float p1, size_t n, const float *x, flo
 /* dx += dy * f'(x) with y = f(x) available. */
 static tc_status un_backward(tc_train_ctx *ctx, tc__node *nd, const float *g) {
   tc_tensor *xt = nd->in[0];
+  if (nd->i[0] == U_RELU) {
+    int fresh;
+    float *d = tc__tr_grad_raw(ctx, xt, &fresh);
+    if (!d) return TC_ERR_NOMEM;
+    relu_job j = {tc__f(xt), g, d, xt->size, fresh ? 1 : 2};
+    relu_run(ctx, &j);
+    return TC_OK;
+  }
   float *dx = tc__tr_grad(ctx, xt);
   if (!dx) return TC_ERR_NOMEM;
   const float *x = tc__f(xt), *y = tc__f(nd->out);
@@ -344,7 +412,12 @@ static tc_status unary(tc_train_ctx *ctx, int op, const tc_tensor *x, float p0, 
   if (st) return st;
   tc_tensor *y;
   if ((st = tc__tr_new_like(ctx, x, 0, &y))) return st;
-  un_forward(op, p0, p1, x->size, tc__f(x), tc__f(y));
+  if (op == U_RELU) {
+    relu_job j = {tc__f(x), NULL, tc__f(y), x->size, 0};
+    relu_run(ctx, &j);
+  } else {
+    un_forward(op, p0, p1, x->size, tc__f(x), tc__f(y));
+  }
   if (tc__want_node(ctx, x, NULL, NULL)) {
     tc__node *nd = tc__tr_record(ctx, un_names[op], un_backward, y, 1, &x);
     if (!nd) return TC_ERR_NOMEM;

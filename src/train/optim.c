@@ -7,6 +7,10 @@
 
 #include "train/model.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 struct tc_optim {
   tc_optim_config cfg;
   int64_t iterations;
@@ -144,6 +148,33 @@ tc__optim_slot *tc__optim_slots(tc_optim *o, const tc_tensor *param) {
   return s;
 }
 
+/* One Adam step over sz elements: m += (g - m) a1; v += (g^2 - v) a2;
+ * p -= (m alpha) / (sqrt(v) + eps). The SSE loop performs exactly the scalar operations in the
+ * same order (no FMA contraction; sqrt and division are correctly rounded), so both paths give
+ * the same bits. */
+static void adam_update(float *p, float *m, float *v, const float *g, size_t sz, float a1,
+                        float a2, float alpha, float eps) {
+  size_t k = 0;
+#if defined(__SSE2__)
+  const __m128 va1 = _mm_set1_ps(a1), va2 = _mm_set1_ps(a2), val = _mm_set1_ps(alpha),
+               vep = _mm_set1_ps(eps);
+  for (; k + 4 <= sz; k += 4) {
+    __m128 gk = _mm_loadu_ps(g + k), mk = _mm_loadu_ps(m + k), vk = _mm_loadu_ps(v + k);
+    mk = _mm_add_ps(mk, _mm_mul_ps(_mm_sub_ps(gk, mk), va1));
+    vk = _mm_add_ps(vk, _mm_mul_ps(_mm_sub_ps(_mm_mul_ps(gk, gk), vk), va2));
+    __m128 upd = _mm_div_ps(_mm_mul_ps(mk, val), _mm_add_ps(_mm_sqrt_ps(vk), vep));
+    _mm_storeu_ps(m + k, mk);
+    _mm_storeu_ps(v + k, vk);
+    _mm_storeu_ps(p + k, _mm_sub_ps(_mm_loadu_ps(p + k), upd));
+  }
+#endif
+  for (; k < sz; k++) {
+    m[k] += (g[k] - m[k]) * a1;
+    v[k] += (g[k] * g[k] - v[k]) * a2;
+    p[k] -= (m[k] * alpha) / (sqrtf(v[k]) + eps);
+  }
+}
+
 tc_status tc_optim_apply(tc_optim *o, size_t n, tc_tensor *const *params,
                          tc_tensor *const *grads) {
   if (!o || (n && (!params || !grads))) return TC_ERR_ARG;
@@ -186,12 +217,7 @@ tc_status tc_optim_apply(tc_optim *o, size_t n, tc_tensor *const *params,
         for (size_t k = 0; k < sz; k++) p[k] -= p[k] * wd;
       }
       float *m = tc_tensor_f32(s->s[0]), *v = tc_tensor_f32(s->s[1]);
-      float a1 = 1.0f - c->beta_1, a2 = 1.0f - c->beta_2;
-      for (size_t k = 0; k < sz; k++) {
-        m[k] += (g[k] - m[k]) * a1;
-        v[k] += (g[k] * g[k] - v[k]) * a2;
-        p[k] -= (m[k] * alpha) / (sqrtf(v[k]) + c->epsilon);
-      }
+      adam_update(p, m, v, g, sz, 1.0f - c->beta_1, 1.0f - c->beta_2, alpha, c->epsilon);
       break;
     }
     case TC_OPTIM_RMSPROP: {
