@@ -3,6 +3,7 @@
 #   1. release build with warnings as errors (gcc), all tests (ctest)
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. clang build (warning-free with both compilers) and a short libFuzzer run of the loader
+#   4. aarch64 cross build run under qemu-user (scripts/cross-aarch64.sh)
 # Usage: scripts/check.sh [--quick]   (--quick: step 1 only)
 # Environment: TC_SHARED_DIR (default ../shared), JOBS (default 2), FUZZ_SECONDS (default 60).
 set -euo pipefail
@@ -42,5 +43,15 @@ if command -v clang >/dev/null; then
 else
   echo "clang not found: skipping the clang build and the fuzz smoke run" >&2
   exit 1
+fi
+
+# aarch64: cross build (NEON kernels) and the tests under qemu-user. CI installs the tools
+# (.ci/run) and must run this step; a local machine without them skips it with a message.
+if command -v aarch64-linux-gnu-gcc >/dev/null || [ -n "${CI:-}" ]; then
+  step "aarch64 cross build + tests under qemu-aarch64 (NEON, then golden with TC_FORCE_REF=1)"
+  JOBS="$JOBS" scripts/cross-aarch64.sh
+else
+  echo "aarch64-linux-gnu-gcc not found (and CI unset): skipping the aarch64 cross build;" \
+    "apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user to run it" >&2
 fi
 step "all checks passed"
