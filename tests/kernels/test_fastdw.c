@@ -2,7 +2,7 @@
  * pooling, elementwise, softmax, mean). Every kernels.def variant this CPU can run is compared
  * with the reference kernel of src/kernels/ref on swept shapes: spatial sizes odd and even,
  * channel counts below, at and above the 8/16/32 vector widths, strides 1 and 2, SAME and VALID
- * padding, dilation 2, depth multipliers 1 and 2, extreme zero points. Integer results must be
+ * padding, dilation 2, depth multipliers 1, 2, 3 and 8, extreme zero points. Integer results must be
  * bit-exact and float results within rounding (FMA / summation order) of the reference; every
  * result must also be identical whatever the row split (the thread pool's tasks). */
 #include <float.h>
@@ -117,7 +117,12 @@ static int dw_make(uint32_t *seed, int i, dw_case *dc) {
   p->in_h = sizes[rng_next(seed) % 10];
   p->in_w = sizes[rng_next(seed) % 10];
   p->in_c = chans[rng_next(seed) % 13];
-  p->depth_multiplier = i % 4 == 3 ? 2 : 1;
+  p->depth_multiplier = 1;
+  if (i % 4 == 3) { /* multipliers 2, 3 and 8 (person_detect's first layer: 1 -> 8 channels) */
+    static const int32_t mults[] = {2, 3, 8};
+    p->depth_multiplier = mults[(i / 4) % 3];
+    if (p->depth_multiplier == 8) p->in_c = 1 + (int32_t)(rng_next(seed) % 3);
+  }
   int shape = (int)(rng_next(seed) % 8);
   p->k_h = p->k_w = 3;
   if (shape == 5) p->k_h = p->k_w = 5;

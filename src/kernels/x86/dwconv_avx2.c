@@ -1,4 +1,4 @@
-/* dwconv_avx2.c: AVX2 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, depth multiplier 1),
+/* dwconv_avx2.c: AVX2 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, any depth multiplier),
  * vectorised over channels. Each output row is cut into a left border, an interior where every
  * filter tap lies inside the image, and a right border; rows near the top/bottom are all border.
  * Float: 8 channels per register, the interior of 3x3 filters (stride 1 or 2, dilation 1) keeps
@@ -9,8 +9,9 @@
  * vpmaddwd against weights repacked at prepare (int16, filter offset applied); the interior
  * adds the input offset through the bias (bias + input_offset * sum of weights, precomputed),
  * border pixels add it to every valid tap. The int32 accumulator is the reference's accumulator
- * modulo 2^32, and the requantization is tc_q_mul_double lane by lane (see q_mul_avx2), so the
- * outputs are bit-exact. Depth multipliers other than 1 run the reference kernel. */
+ * modulo 2^32, and the requantization is tc_q_mul_double lane by lane (tc__avx2_q_mul, vec_avx2.h), so the
+ * outputs are bit-exact. Depth multipliers M > 1 gather the input channel of each output lane
+ * (vpermps for float, vpshufb for 8-bit). */
 #include "kernels/vec_ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -50,15 +51,22 @@ static inline __attribute__((always_inline)) __m256 finish(__m256 acc, __m256 bv
   return _mm256_min_ps(hi, _mm256_max_ps(lo, acc)); /* NaN passes, as the ref clamp */
 }
 
-/* One border pixel, all channels: taps outside the image are skipped. */
+/* One pixel, all output channels, taps outside the image skipped (border pixels, and every
+ * pixel when the depth multiplier M > 1). Output channels oc read input channel oc / M: for
+ * M > 1 the 8 lanes of a block are gathered from the input channels they need with vpermps. */
 static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float *filter,
                       const float *bias, float *o, int32_t oy, int32_t ox) {
-  const int32_t C = p->in_c;
+  const int32_t M = p->depth_multiplier, Cin = p->in_c, C = Cin * M;
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
   for (int32_t cb = 0; cb < C; cb += 8) {
     const int masked = C - cb < 8;
     const __m256i m = tc__avx2_tail_mask(C - cb);
+    const int32_t c0 = cb / M, n_in = (cb + (masked ? C - cb : 8) - 1) / M - c0 + 1;
+    const __m256i min = tc__avx2_tail_mask(n_in);
+    int32_t ix[8];
+    for (int32_t j = 0; j < 8; j++) ix[j] = (cb + j) / M - c0 < n_in ? (cb + j) / M - c0 : 0;
+    const __m256i idx = _mm256_loadu_si256((const __m256i *)ix);
     __m256 acc = _mm256_setzero_ps();
     for (int32_t ky = 0; ky < p->k_h; ky++) {
       const int32_t y = y0 + ky * p->dilation_h;
@@ -66,10 +74,12 @@ static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float
       for (int32_t kx = 0; kx < p->k_w; kx++) {
         const int32_t x = x0 + kx * p->dilation_w;
         if (x < 0 || x >= p->in_w) continue;
-        const float *src = img + ((int64_t)y * p->in_w + x) * C + cb;
+        const float *src = img + ((int64_t)y * p->in_w + x) * Cin + c0;
         const float *w = filter + ((int64_t)ky * p->k_w + kx) * C + cb;
-        acc = masked ? _mm256_fmadd_ps(_mm256_maskload_ps(src, m), _mm256_maskload_ps(w, m), acc)
-                     : _mm256_fmadd_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(w), acc);
+        __m256 v;
+        if (M == 1) v = masked ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
+        else v = _mm256_permutevar8x32_ps(_mm256_maskload_ps(src, min), idx);
+        acc = _mm256_fmadd_ps(v, masked ? _mm256_maskload_ps(w, m) : _mm256_loadu_ps(w), acc);
       }
     }
     __m256 bv = bias ? ldf(bias + cb, masked, m) : _mm256_setzero_ps();
@@ -190,8 +200,18 @@ enum { MAX_TAPS = 256 };
 static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const int32_t T = p->k_h * p->k_w;
-  if (p->depth_multiplier != 1 || T > MAX_TAPS) {
+  if (T > MAX_TAPS) {
     tc_f32_dwconv__ref.run(p, in, filter, bias, out, row_begin, row_end);
+    return;
+  }
+  if (p->depth_multiplier != 1) { /* every pixel through the gathering per-pixel path */
+    const int64_t oc = (int64_t)p->in_c * p->depth_multiplier;
+    for (int32_t r = row_begin; r < row_end; r++) {
+      const int32_t b = r / p->out_h, oy = r % p->out_h;
+      const float *img = in + (int64_t)b * p->in_h * p->in_w * p->in_c;
+      for (int32_t ox = 0; ox < p->out_w; ox++)
+        f32_pixel(p, img, filter, bias, out + ((int64_t)r * p->out_w + ox) * oc, oy, ox);
+    }
     return;
   }
   const int32_t C = p->in_c;
@@ -231,20 +251,24 @@ static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const floa
 tc_f32_dwconv_kernel tc_f32_dwconv__avx2 = {"avx2", f32_dw_avx2};
 
 /* ---- 8-bit ---------------------------------------------------------------------------------- *
- * Packed layout, per group g of 16 channels (G groups, the last zero-padded) and P = ceil(T/2)
- * tap pairs:
+ * Packed layout, per group g of 16 output channels (G groups, the last zero-padded) and
+ * P = ceil(T/2) tap pairs:
  *   int16 w[G][P][32]: for the "lo" half, lane k (0..7) holds the pair (tap 2p, tap 2p+1) of
  *     channel perm(k); the "hi" half lane k the pair of channel perm(8 + k). perm follows the
  *     lanes of vpunpck{l,h}wd: lo = channels 0-3, 8-11 and hi = 4-7, 12-15 of the group.
- *   int32 bias_fold[G][16], bias_raw[G][16], mult[G][16], lshift[G][16], rshift[G][16] in
- *     the same lane order (16 = the lo 8 then the hi 8). */
+ *   int32 blocks [G][6][16]: bias_fold, bias_raw, mult, lshift, rshift in that lane order, and a
+ *     gather block: bytes 0-15 the vpshufb index taking output channel g*16+j from input byte
+ *     (g*16+j)/M - c0, int32 [4] = c0 = g*16/M (first input channel), [5] = input bytes read.
+ * With depth multiplier M == 1 the gather is the identity and is skipped. */
+
+enum { QBLK = 6 * 16 }; /* int32 per group in the block area */
 
 static inline int32_t perm16(int32_t j) {
   return j < 4 ? j : (j < 8 ? j + 4 : (j < 12 ? j - 4 : j));
 }
 
 typedef struct q8_layout {
-  int32_t G, P, T;
+  int32_t G, P, T, Cin, Cout, M;
   size_t w_bytes; /* G * P * 64 */
 } q8_layout;
 
@@ -252,27 +276,39 @@ static q8_layout q8_geom(const tc_dwconv2d_params *p) {
   q8_layout l;
   l.T = p->k_h * p->k_w;
   l.P = (l.T + 1) / 2;
-  l.G = (p->in_c * p->depth_multiplier + 15) / 16;
+  l.Cin = p->in_c;
+  l.M = p->depth_multiplier;
+  l.Cout = p->in_c * p->depth_multiplier;
+  l.G = (l.Cout + 15) / 16;
   l.w_bytes = (size_t)l.G * l.P * 64;
   return l;
 }
 
 static size_t q8_packed_size(const tc_dwconv2d_params *p) {
   q8_layout l = q8_geom(p);
-  return l.w_bytes + (size_t)l.G * 5 * 64;
+  return l.w_bytes + (size_t)l.G * QBLK * 4;
 }
 
 static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *filter,
                     const int32_t *bias, void *packed, int is_u8) {
   const q8_layout l = q8_geom(p);
-  const int32_t C = p->in_c * p->depth_multiplier;
+  const int32_t C = l.Cout;
   int16_t *w = packed;
   int32_t *extra = (int32_t *)((char *)packed + l.w_bytes);
   memset(packed, 0, q8_packed_size(p));
   for (int32_t g = 0; g < l.G; g++) {
-    int32_t *bf = extra + ((size_t)g * 5 + 0) * 16, *br = extra + ((size_t)g * 5 + 1) * 16;
-    int32_t *mu = extra + ((size_t)g * 5 + 2) * 16, *ls = extra + ((size_t)g * 5 + 3) * 16;
-    int32_t *rsh = extra + ((size_t)g * 5 + 4) * 16;
+    int32_t *blk = extra + (size_t)g * QBLK;
+    int32_t *bf = blk, *br = blk + 16, *mu = blk + 32, *ls = blk + 48, *rsh = blk + 64;
+    int32_t *gat = blk + 80;
+    const int32_t c0 = g * 16 / l.M, last = (g * 16 + (C - g * 16 < 16 ? C - g * 16 : 16) - 1) / l.M;
+    uint8_t idx[16];
+    for (int32_t j = 0; j < 16; j++) {
+      const int32_t oc = g * 16 + j;
+      idx[j] = (uint8_t)(oc < C ? oc / l.M - c0 : 0);
+    }
+    memcpy(gat, idx, 16);
+    gat[4] = c0;
+    gat[5] = last - c0 + 1;
     for (int32_t j = 0; j < 16; j++) {
       const int32_t c = g * 16 + perm16(j);
       if (c >= C) continue; /* padding lanes: weights, bias and multiplier stay 0 */
@@ -303,17 +339,21 @@ static void u8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
   q8_pack(p, q, filter, bias, packed, 1);
 }
 
-/* 16 bytes of channels at src widened to int16 (rem < 16: only rem bytes are read). */
-static inline __attribute__((always_inline)) __m256i ld16(const void *src, int32_t rem,
-                                                          int is_u8) {
+/* The 16 output channels of a group from the input bytes at src (n bytes are needed; 16 are
+ * read when that stays before `end`), gathered for M > 1, widened to int16. Lanes past the
+ * group's channels hold garbage that only reaches output lanes that are not stored. */
+static inline __attribute__((always_inline)) __m256i ldq(const uint8_t *src, int32_t n,
+                                                         const uint8_t *end, __m128i idx,
+                                                         int gather, int is_u8) {
   __m128i v;
-  if (rem >= 16) v = _mm_loadu_si128((const __m128i *)src);
-  else if (rem == 8) v = _mm_loadl_epi64((const __m128i *)src);
+  if (n >= 16 || src + 16 <= end) v = _mm_loadu_si128((const __m128i *)src);
+  else if (n == 8) v = _mm_loadl_epi64((const __m128i *)src);
   else {
     uint8_t buf[16] = {0};
-    memcpy(buf, src, (size_t)rem);
+    memcpy(buf, src, (size_t)n);
     v = _mm_loadu_si128((const __m128i *)buf);
   }
+  if (gather) v = _mm_shuffle_epi8(v, idx);
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
@@ -344,48 +384,54 @@ static inline __attribute__((always_inline)) void q8_store(__m256i lo, __m256i h
   }
 }
 
-/* One interior pixel: all taps valid, input offset folded into the bias. */
+/* One interior pixel (x: its top-left tap, channel 0): all taps valid, input offset folded
+ * into the bias. */
 static inline __attribute__((always_inline)) void q8_pixel_interior(
-    const uint8_t *x, uint8_t *o, int32_t C, const int64_t *toff, const q8_layout *l,
-    const int16_t *w, const int32_t *extra, const tc_q_requant *q, int is_u8) {
+    const uint8_t *x, const uint8_t *end, uint8_t *o, const int64_t *toff, const q8_layout *l,
+    const int16_t *w, const int32_t *extra, const tc_q_requant *q, int gather, int is_u8) {
   for (int32_t g = 0; g < l->G; g++) {
-    const int32_t cb = g * 16, rem = C - cb;
-    const int32_t *ex = extra + (size_t)g * 5 * 16;
+    const int32_t rem = l->Cout - g * 16;
+    const int32_t *ex = extra + (size_t)g * QBLK;
+    const __m128i idx = _mm_loadu_si128((const __m128i *)(ex + 80));
+    const int32_t n_in = ex[85];
     const __m256i *wg = (const __m256i *)(w + (size_t)g * l->P * 32);
     __m256i alo = _mm256_loadu_si256((const __m256i *)ex);
     __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 8));
-    const uint8_t *s = x + cb;
+    const uint8_t *s = x + ex[84];
     int32_t t = 0, pp = 0;
     for (; t + 1 < l->T; t += 2, pp++) {
-      const __m256i a = ld16(s + toff[t], rem, is_u8), b = ld16(s + toff[t + 1], rem, is_u8);
+      const __m256i a = ldq(s + toff[t], n_in, end, idx, gather, is_u8);
+      const __m256i b = ldq(s + toff[t + 1], n_in, end, idx, gather, is_u8);
       alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b),
                                                     _mm256_loadu_si256(wg + 2 * pp)));
       ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b),
                                                     _mm256_loadu_si256(wg + 2 * pp + 1)));
     }
     if (t < l->T) { /* odd tap count: the pair's second weight is 0 */
-      const __m256i a = ld16(s + toff[t], rem, is_u8), z = _mm256_setzero_si256();
+      const __m256i a = ldq(s + toff[t], n_in, end, idx, gather, is_u8), z = _mm256_setzero_si256();
       alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, z),
                                                     _mm256_loadu_si256(wg + 2 * pp)));
       ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, z),
                                                     _mm256_loadu_si256(wg + 2 * pp + 1)));
     }
-    q8_store(alo, ahi, ex, q, o + cb, rem, is_u8);
+    q8_store(alo, ahi, ex, q, o + g * 16, rem, is_u8);
   }
 }
 
 /* One border pixel: out-of-image taps contribute 0 (padding with the input zero point); the
  * valid ones get the input offset added as int16 (|value| <= 255). */
-static void q8_pixel_border(const tc_dwconv2d_params *p, const uint8_t *img, uint8_t *o,
-                            int32_t oy, int32_t ox, const q8_layout *l, const int16_t *w,
-                            const int32_t *extra, const tc_q_requant *q, int is_u8) {
-  const int32_t C = p->in_c;
+static inline __attribute__((always_inline)) void q8_pixel_border(
+    const tc_dwconv2d_params *p, const uint8_t *img, const uint8_t *end, uint8_t *o, int32_t oy,
+    int32_t ox, const q8_layout *l, const int16_t *w, const int32_t *extra,
+    const tc_q_requant *q, int gather, int is_u8) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   const __m256i off = _mm256_set1_epi16((int16_t)q->input_offset);
   const __m256i z = _mm256_setzero_si256();
   for (int32_t g = 0; g < l->G; g++) {
-    const int32_t cb = g * 16, rem = C - cb;
-    const int32_t *ex = extra + (size_t)g * 5 * 16;
+    const int32_t rem = l->Cout - g * 16;
+    const int32_t *ex = extra + (size_t)g * QBLK;
+    const __m128i idx = _mm_loadu_si128((const __m128i *)(ex + 80));
+    const int32_t n_in = ex[85], c0 = ex[84];
     const __m256i *wg = (const __m256i *)(w + (size_t)g * l->P * 32);
     __m256i alo = _mm256_loadu_si256((const __m256i *)(ex + 16));
     __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 24));
@@ -398,23 +444,24 @@ static void q8_pixel_border(const tc_dwconv2d_params *p, const uint8_t *img, uin
         const int32_t y = y0 + (t / p->k_w) * p->dilation_h;
         const int32_t xx = x0 + (t % p->k_w) * p->dilation_w;
         if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) continue;
-        v[k] = _mm256_add_epi16(ld16(img + ((int64_t)y * p->in_w + xx) * C + cb, rem, is_u8),
-                                off);
+        v[k] = _mm256_add_epi16(
+            ldq(img + ((int64_t)y * p->in_w + xx) * l->Cin + c0, n_in, end, idx, gather, is_u8),
+            off);
       }
       alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(v[0], v[1]),
                                                     _mm256_loadu_si256(wg + 2 * pp)));
       ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(v[0], v[1]),
                                                     _mm256_loadu_si256(wg + 2 * pp + 1)));
     }
-    q8_store(alo, ahi, ex, q, o + cb, rem, is_u8);
+    q8_store(alo, ahi, ex, q, o + g * 16, rem, is_u8);
   }
 }
 
 static inline __attribute__((always_inline)) void q8_dw(
     const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in, const void *packed,
-    void *out, int32_t row_begin, int32_t row_end, int is_u8) {
-  const int32_t C = p->in_c;
+    void *out, int32_t row_begin, int32_t row_end, int gather, int is_u8) {
   const q8_layout l = q8_geom(p);
+  const int32_t Cin = l.Cin, Cout = l.Cout;
   const int16_t *w = packed;
   const int32_t *extra = (const int32_t *)((const char *)packed + l.w_bytes);
   int32_t ox_lo, ox_hi, oy_lo, oy_hi;
@@ -423,52 +470,56 @@ static inline __attribute__((always_inline)) void q8_dw(
   int64_t toff[MAX_TAPS];
   for (int32_t ky = 0, t = 0; ky < p->k_h; ky++)
     for (int32_t kx = 0; kx < p->k_w; kx++, t++)
-      toff[t] = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * C;
-  const int64_t img_size = (int64_t)p->in_h * p->in_w * C;
-  const size_t xs = (size_t)p->stride_w * C;
+      toff[t] = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * Cin;
+  const int64_t img_size = (int64_t)p->in_h * p->in_w * Cin;
+  const size_t xs = (size_t)p->stride_w * Cin;
   for (int32_t r = row_begin; r < row_end; r++) {
     const int32_t b = r / p->out_h, oy = r % p->out_h;
-    const uint8_t *img = (const uint8_t *)in + b * img_size;
-    uint8_t *orow = (uint8_t *)out + (int64_t)r * p->out_w * C;
+    const uint8_t *img = (const uint8_t *)in + b * img_size, *end = img + img_size;
+    uint8_t *orow = (uint8_t *)out + (int64_t)r * p->out_w * Cout;
     int32_t a = 0, e = 0;
     if (oy >= oy_lo && oy < oy_hi) a = ox_lo, e = ox_hi;
     for (int32_t ox = 0; ox < a; ox++)
-      q8_pixel_border(p, img, orow + (int64_t)ox * C, oy, ox, &l, w, extra, q, is_u8);
+      q8_pixel_border(p, img, end, orow + (int64_t)ox * Cout, oy, ox, &l, w, extra, q, gather,
+                      is_u8);
     if (e > a) {
       const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
-      const uint8_t *x = img + ((int64_t)y0 * p->in_w + x0) * C;
+      const uint8_t *x = img + ((int64_t)y0 * p->in_w + x0) * Cin;
       for (int32_t ox = a; ox < e; ox++)
-        q8_pixel_interior(x + (size_t)(ox - a) * xs, orow + (int64_t)ox * C, C, toff, &l, w,
-                          extra, q, is_u8);
+        q8_pixel_interior(x + (size_t)(ox - a) * xs, end, orow + (int64_t)ox * Cout, toff, &l,
+                          w, extra, q, gather, is_u8);
     }
     for (int32_t ox = e > a ? e : a; ox < p->out_w; ox++)
-      q8_pixel_border(p, img, orow + (int64_t)ox * C, oy, ox, &l, w, extra, q, is_u8);
+      q8_pixel_border(p, img, end, orow + (int64_t)ox * Cout, oy, ox, &l, w, extra, q, gather,
+                      is_u8);
   }
 }
 
 static void s8_dw_avx2(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
                        const void *filter, const int32_t *bias, const void *packed, void *out,
                        int32_t row_begin, int32_t row_end) {
-  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS || !packed) {
+  if (p->k_h * p->k_w > MAX_TAPS || !packed) {
     tc_s8_dwconv__ref.run(p, q, in, filter, bias, NULL, out, row_begin, row_end);
     return;
   }
-  q8_dw(p, q, in, packed, out, row_begin, row_end, 0);
+  if (p->depth_multiplier == 1) q8_dw(p, q, in, packed, out, row_begin, row_end, 0, 0);
+  else q8_dw(p, q, in, packed, out, row_begin, row_end, 1, 0);
 }
 
 static void u8_dw_avx2(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
                        const void *filter, const int32_t *bias, const void *packed, void *out,
                        int32_t row_begin, int32_t row_end) {
-  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS || !packed) {
+  if (p->k_h * p->k_w > MAX_TAPS || !packed) {
     tc_u8_dwconv__ref.run(p, q, in, filter, bias, NULL, out, row_begin, row_end);
     return;
   }
-  q8_dw(p, q, in, packed, out, row_begin, row_end, 1);
+  if (p->depth_multiplier == 1) q8_dw(p, q, in, packed, out, row_begin, row_end, 0, 1);
+  else q8_dw(p, q, in, packed, out, row_begin, row_end, 1, 1);
 }
 
-/* Packing is only worth its memory when the fast path runs (multiplier 1, bounded taps). */
+/* Packing is only worth its memory when the fast path runs (bounded tap count). */
 static size_t q8_size_if_used(const tc_dwconv2d_params *p) {
-  if (p->depth_multiplier != 1 || p->k_h * p->k_w > MAX_TAPS) return 0;
+  if (p->k_h * p->k_w > MAX_TAPS) return 0;
   return q8_packed_size(p);
 }
 
