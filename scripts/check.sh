@@ -17,6 +17,7 @@ step "gcc release build (-Werror) + tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTC_WERROR=ON -DTC_SHARED_DIR="$SHARED" >/dev/null
 cmake --build build -j"$JOBS"
 ctest --test-dir build --output-on-failure --no-tests=error -j"$JOBS"
+scripts/install-test.sh build
 [ "${1:-}" = "--quick" ] && exit 0
 
 step "ASan + UBSan build + tests"
