@@ -1,7 +1,8 @@
 /* cmd_convert.c: `tensorc convert CHECKPOINT -o MODEL.tflite`: rebuilds a trained net from its
  * checkpoint (tensorc_train.h), exports it as a float TFLite model (tc_net_export) and
  * optionally quantizes it (tc_quantize: int8, dynamic range, float16) on representative data
- * read here (MNIST IDX files, .npy / raw float32 .bin / image files, folders, random:N).
+ * read here (MNIST IDX files, .npy / raw float32 .bin / image files, folders, random:N, or the
+ * data section of a `tensorc train` spec).
  * --evaluate measures accuracy and tensorc latency of the checkpoint, the float model and the
  * written model on MNIST images; --save-io writes inputs and tensorc's outputs for comparisons
  * with other runtimes. cvt_set_input/cvt_get_output are shared with cmd_demo.c. */
@@ -11,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#ifdef TC_HAVE_CJSON
+#include <cJSON.h>
+#endif
 
 #include "tensorc_data.h"
 #include "tensorc_export.h"
@@ -35,7 +40,8 @@ static void help(FILE *f) {
           "                            first N images of an IDX file, .gz or plain; default 200),\n"
           "                            .npy or raw float32 .bin files (one or more samples each),\n"
           "                            images (.png .jpg .bmp; see --norm), folders of those, or\n"
-          "                            random:N (uniform [-1,1))\n"
+          "                            random:N (uniform [-1,1)), or a `tensorc train` SPEC.json\n"
+          "                            (its mnist training images, or sine x values)\n"
           "  --norm MODE               image scaling: 0_1 (default, p/255), -1_1, raw\n"
           "  --max-samples N           use at most N calibration samples (default 500)\n"
           "  --inputs float|int8       int8: model inputs/outputs float32 (default, with\n"
@@ -198,8 +204,67 @@ static int load_mnist(const char *spec, samples *s) {
   return rc;
 }
 
+/* SPEC.json (the `tensorc train` spec format): calibration samples from its data section:
+ * mnist -> the first images of the training range, sine -> x evenly spread over [0, 2 pi). */
+static int load_spec(const char *path, samples *s) {
+#ifdef TC_HAVE_CJSON
+  FILE *f = fopen(path, "rb");
+  if (!f) return cli_err("cannot open %s", path), 1;
+  char *text = malloc(1 << 20);
+  size_t n = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+  fclose(f);
+  if (!text) return 1;
+  text[n] = 0;
+  cJSON *root = cJSON_Parse(text);
+  free(text);
+  const cJSON *d = root ? cJSON_GetObjectItemCaseSensitive(root, "data") : NULL;
+  const cJSON *fmt = d ? cJSON_GetObjectItemCaseSensitive(d, "format") : NULL;
+  int rc = 1;
+  if (!cJSON_IsString(fmt)) {
+    cli_err("%s: no data.format (expected a `tensorc train` spec)", path);
+  } else if (!strcmp(fmt->valuestring, "mnist")) {
+    const cJSON *img = cJSON_GetObjectItemCaseSensitive(d, "images");
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(d, "train");
+    const cJSON *first = tr ? cJSON_GetObjectItemCaseSensitive(tr, "first") : NULL;
+    if (!cJSON_IsString(img)) {
+      cli_err("%s: data.images is missing", path);
+    } else {
+      char full[2048];
+      const char *slash = strrchr(path, '/');
+      if (img->valuestring[0] == '/' || !slash)
+        snprintf(full, sizeof full, "%s", img->valuestring);
+      else
+        snprintf(full, sizeof full, "%.*s/%s", (int)(slash - path), path, img->valuestring);
+      int64_t at = cJSON_IsNumber(first) ? (int64_t)first->valuedouble : 0;
+      tc_tensor *x = NULL;
+      char err[256];
+      if (tc_data_read_idx_images(full, at, s->max - s->n, &x, err, sizeof err))
+        cli_err("%s: %s", path, err);
+      else
+        rc = load_floats(full, tc_tensor_f32_const(x), tc_tensor_size(x), s);
+      tc_tensor_destroy(x);
+    }
+  } else if (!strcmp(fmt->valuestring, "sine") && s->numel == 1) {
+    for (int k = 0; s->n < s->max; k++) {
+      float v = (float)(6.283185307179586 * (k + 0.5) / s->max);
+      push(s, &v);
+    }
+    rc = 0;
+  } else {
+    cli_err("%s: data.format '%s' is not usable for calibration here (mnist and sine are; save "
+            "samples as .npy or float32 .bin instead)", path, fmt->valuestring);
+  }
+  cJSON_Delete(root);
+  return rc;
+#else
+  cli_err("%s: this tensorc was built without cJSON and cannot read specs", path);
+  return 1;
+#endif
+}
+
 static int load_path(const char *path, const tc_tensor_info *t, int norm, samples *s) {
   if (!strncmp(path, "mnist:", 6)) return load_mnist(path + 6, s);
+  if (has_ext(path, ".json")) return load_spec(path, s);
   if (!strncmp(path, "random:", 7)) {
     long n;
     if (!cli_parse_long(path + 7, 1, 1000000, "random:N", &n)) return 1;

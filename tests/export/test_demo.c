@@ -90,7 +90,7 @@ TC_TEST(export_demo_runs) {
     CHECK_MSG(0, "cannot create a temporary folder");
     return;
   }
-  char args[256], path[256];
+  char args[1024], path[256];
   snprintf(args, sizeof args, "demo --out '%s/d'", g_dir);
   double t0 = now_s();
   int rc = cli(args);
@@ -128,6 +128,21 @@ TC_TEST(export_demo_runs) {
   snprintf(path, sizeof path, "%s/d/sine_float.tflite", g_dir);
   CHECK(access(path, R_OK) == 0);
   CHECK_EQ(cli("demo --bogus"), 2);
+  /* convert the demo's checkpoint with a `tensorc train` spec as representative data. */
+  char spec[160];
+  snprintf(spec, sizeof spec, "%s/sine.json", g_dir);
+  FILE *f = fopen(spec, "w");
+  if (f) {
+    fputs("{\"data\": {\"format\": \"sine\", \"train\": 100}}\n", f);
+    fclose(f);
+  }
+  snprintf(args, sizeof args, "convert '%s/d/sine.ckpt' -o '%s/s8.tflite' --quantize int8 "
+           "--representative '%s' --max-samples 64", g_dir, g_dir, spec);
+  int rc2 = cli(args);
+  if (!strstr(g_out, "without cJSON")) {
+    CHECK_MSG(rc2 == 0, "exit %d: %s", rc2, g_out);
+    CHECK_STR_CONTAINS(g_out, "64 calibration samples");
+  }
   teardown();
 }
 
