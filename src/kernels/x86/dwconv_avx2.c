@@ -259,7 +259,9 @@ tc_f32_dwconv_kernel tc_f32_dwconv__avx2 = {"avx2", f32_dw_avx2};
  *   int32 blocks [G][6][16]: bias_fold, bias_raw, mult, lshift, rshift in that lane order, and a
  *     gather block: bytes 0-15 the vpshufb index taking output channel g*16+j from input byte
  *     (g*16+j)/M - c0, int32 [4] = c0 = g*16/M (first input channel), [5] = input bytes read.
- * With depth multiplier M == 1 the gather is the identity and is skipped. */
+ * With depth multiplier M == 1 the gather is the identity and is skipped. With exactly 8 output
+ * channels the upper 8 lanes repeat channels 0-7 (weights, requantization, gather + 8), so the
+ * interior computes two pixels per register (q8_pair_interior). */
 
 enum { QBLK = 6 * 16 }; /* int32 per group in the block area */
 
@@ -305,12 +307,14 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
     for (int32_t j = 0; j < 16; j++) {
       const int32_t oc = g * 16 + j;
       idx[j] = (uint8_t)(oc < C ? oc / l.M - c0 : 0);
+      if (C == 8 && j >= 8) idx[j] = (uint8_t)(8 + (j - 8) / l.M); /* pixel pairs, see q8_dw */
     }
     memcpy(gat, idx, 16);
     gat[4] = c0;
     gat[5] = last - c0 + 1;
     for (int32_t j = 0; j < 16; j++) {
-      const int32_t c = g * 16 + perm16(j);
+      /* 8 channels: lanes 8-15 repeat channels 0-7 for a second pixel (q8_dw) */
+      const int32_t c = C == 8 ? perm16(j) % 8 : g * 16 + perm16(j);
       if (c >= C) continue; /* padding lanes: weights, bias and multiplier stay 0 */
       uint32_t wsum = 0;
       for (int32_t t = 0; t < l.T; t++) {
@@ -418,6 +422,59 @@ static inline __attribute__((always_inline)) void q8_pixel_interior(
   }
 }
 
+/* The 8 channels of input a and of a + xs in one register (low and high 8 lanes). */
+static inline __attribute__((always_inline)) __m256i ld_pair(const uint8_t *a, size_t xs,
+                                                             const uint8_t *end, int32_t n_in,
+                                                             __m128i idx, int gather, int is_u8) {
+  const uint8_t *b = a + xs;
+  __m128i va, vb;
+  if (b + 8 <= end) {
+    va = _mm_loadl_epi64((const __m128i *)a);
+    vb = _mm_loadl_epi64((const __m128i *)b);
+  } else {
+    uint8_t ba[16] = {0}, bb[16] = {0};
+    memcpy(ba, a, (size_t)n_in);
+    memcpy(bb, b, (size_t)n_in);
+    va = _mm_loadu_si128((const __m128i *)ba);
+    vb = _mm_loadu_si128((const __m128i *)bb);
+  }
+  __m128i v = _mm_unpacklo_epi64(va, vb);
+  if (gather) v = _mm_shuffle_epi8(v, idx);
+  return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
+}
+
+/* Two interior pixels of an 8-channel layer (x, x + xs), lanes 0-7 and 8-15 of one group. */
+static inline __attribute__((always_inline)) void q8_pair_interior(
+    const uint8_t *x, size_t xs, const uint8_t *end, uint8_t *o, const int64_t *toff,
+    const q8_layout *l, const int16_t *w, const int32_t *extra, const tc_q_requant *q,
+    int gather, int is_u8) {
+  const int32_t *ex = extra;
+  const __m128i idx = _mm_loadu_si128((const __m128i *)(ex + 80));
+  const __m256i *wg = (const __m256i *)w;
+  __m256i alo = _mm256_loadu_si256((const __m256i *)ex);
+  __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 8));
+  const int32_t n_in = ex[85];
+  int32_t t = 0, pp = 0;
+  for (; t + 1 < l->T; t += 2, pp++) {
+    const __m256i a = ld_pair(x + toff[t], xs, end, n_in, idx, gather, is_u8), b = ld_pair(x + toff[t + 1], xs, end, n_in, idx, gather, is_u8);
+    alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b),
+                                                  _mm256_loadu_si256(wg + 2 * pp)));
+    ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b),
+                                                  _mm256_loadu_si256(wg + 2 * pp + 1)));
+  }
+  if (t < l->T) {
+    const __m256i a = ld_pair(x + toff[t], xs, end, n_in, idx, gather, is_u8), z = _mm256_setzero_si256();
+    alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, z),
+                                                  _mm256_loadu_si256(wg + 2 * pp)));
+    ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, z),
+                                                  _mm256_loadu_si256(wg + 2 * pp + 1)));
+  }
+  uint8_t buf[16];
+  q8_store(alo, ahi, ex, q, buf, 16, is_u8);
+  memcpy(o, buf, 8);
+  memcpy(o + 8, buf + 8, 8); /* the next pixel's 8 channels follow contiguously */
+}
+
 /* One border pixel: out-of-image taps contribute 0 (padding with the input zero point); the
  * valid ones get the input offset added as int16 (|value| <= 255). */
 static inline __attribute__((always_inline)) void q8_pixel_border(
@@ -485,7 +542,12 @@ static inline __attribute__((always_inline)) void q8_dw(
     if (e > a) {
       const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
       const uint8_t *x = img + ((int64_t)y0 * p->in_w + x0) * Cin;
-      for (int32_t ox = a; ox < e; ox++)
+      int32_t ox = a;
+      if (Cout == 8)
+        for (; ox + 2 <= e; ox += 2)
+          q8_pair_interior(x + (size_t)(ox - a) * xs, xs, end, orow + (int64_t)ox * Cout, toff,
+                           &l, w, extra, q, gather, is_u8);
+      for (; ox < e; ox++)
         q8_pixel_interior(x + (size_t)(ox - a) * xs, end, orow + (int64_t)ox * Cout, toff, &l,
                           w, extra, q, gather, is_u8);
     }
