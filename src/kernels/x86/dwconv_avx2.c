@@ -51,15 +51,48 @@ static inline __attribute__((always_inline)) __m256 finish(__m256 acc, __m256 bv
   return _mm256_min_ps(hi, _mm256_max_ps(lo, acc)); /* NaN passes, as the ref clamp */
 }
 
+enum { MAX_TAPS = 256 };
+
 /* One pixel, all output channels, taps outside the image skipped (border pixels, and every
- * pixel when the depth multiplier M > 1). Output channels oc read input channel oc / M: for
+ * pixel when the depth multiplier M > 1). The valid taps are listed first; with M == 1, 32
+ * channels run as 4 independent FMA chains. Output channels oc read input channel oc / M: for
  * M > 1 the 8 lanes of a block are gathered from the input channels they need with vpermps. */
 static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float *filter,
                       const float *bias, float *o, int32_t oy, int32_t ox) {
   const int32_t M = p->depth_multiplier, Cin = p->in_c, C = Cin * M;
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
-  for (int32_t cb = 0; cb < C; cb += 8) {
+  int64_t soff[MAX_TAPS], woff[MAX_TAPS];
+  int32_t nt = 0;
+  for (int32_t ky = 0; ky < p->k_h; ky++) {
+    const int32_t y = y0 + ky * p->dilation_h;
+    if (y < 0 || y >= p->in_h) continue;
+    for (int32_t kx = 0; kx < p->k_w; kx++) {
+      const int32_t x = x0 + kx * p->dilation_w;
+      if (x < 0 || x >= p->in_w) continue;
+      soff[nt] = ((int64_t)y * p->in_w + x) * Cin;
+      woff[nt++] = ((int64_t)ky * p->k_w + kx) * C;
+    }
+  }
+  int32_t cb = 0;
+  if (M == 1) {
+    for (; cb + 32 <= C; cb += 32) {
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int32_t t = 0; t < nt; t++) {
+        const float *src = img + soff[t] + cb, *w = filter + woff[t] + cb;
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(w), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(src + 8), _mm256_loadu_ps(w + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(src + 16), _mm256_loadu_ps(w + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(src + 24), _mm256_loadu_ps(w + 24), a3);
+      }
+      const __m256 z = _mm256_setzero_ps();
+      _mm256_storeu_ps(o + cb, finish(a0, bias ? _mm256_loadu_ps(bias + cb) : z, lo, hi));
+      _mm256_storeu_ps(o + cb + 8, finish(a1, bias ? _mm256_loadu_ps(bias + cb + 8) : z, lo, hi));
+      _mm256_storeu_ps(o + cb + 16, finish(a2, bias ? _mm256_loadu_ps(bias + cb + 16) : z, lo, hi));
+      _mm256_storeu_ps(o + cb + 24, finish(a3, bias ? _mm256_loadu_ps(bias + cb + 24) : z, lo, hi));
+    }
+  }
+  for (; cb < C; cb += 8) {
     const int masked = C - cb < 8;
     const __m256i m = tc__avx2_tail_mask(C - cb);
     const int32_t c0 = cb / M, n_in = (cb + (masked ? C - cb : 8) - 1) / M - c0 + 1;
@@ -68,19 +101,12 @@ static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float
     for (int32_t j = 0; j < 8; j++) ix[j] = (cb + j) / M - c0 < n_in ? (cb + j) / M - c0 : 0;
     const __m256i idx = _mm256_loadu_si256((const __m256i *)ix);
     __m256 acc = _mm256_setzero_ps();
-    for (int32_t ky = 0; ky < p->k_h; ky++) {
-      const int32_t y = y0 + ky * p->dilation_h;
-      if (y < 0 || y >= p->in_h) continue;
-      for (int32_t kx = 0; kx < p->k_w; kx++) {
-        const int32_t x = x0 + kx * p->dilation_w;
-        if (x < 0 || x >= p->in_w) continue;
-        const float *src = img + ((int64_t)y * p->in_w + x) * Cin + c0;
-        const float *w = filter + ((int64_t)ky * p->k_w + kx) * C + cb;
-        __m256 v;
-        if (M == 1) v = masked ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
-        else v = _mm256_permutevar8x32_ps(_mm256_maskload_ps(src, min), idx);
-        acc = _mm256_fmadd_ps(v, masked ? _mm256_maskload_ps(w, m) : _mm256_loadu_ps(w), acc);
-      }
+    for (int32_t t = 0; t < nt; t++) {
+      const float *src = img + soff[t] + c0, *w = filter + woff[t] + cb;
+      __m256 v;
+      if (M == 1) v = masked ? _mm256_maskload_ps(src, m) : _mm256_loadu_ps(src);
+      else v = _mm256_permutevar8x32_ps(_mm256_maskload_ps(src, min), idx);
+      acc = _mm256_fmadd_ps(v, masked ? _mm256_maskload_ps(w, m) : _mm256_loadu_ps(w), acc);
     }
     __m256 bv = bias ? ldf(bias + cb, masked, m) : _mm256_setzero_ps();
     stf(o + cb, finish(acc, bv, lo, hi), masked, m);
@@ -194,8 +220,6 @@ static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, 
     }
   }
 }
-
-enum { MAX_TAPS = 256 };
 
 static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
