@@ -219,6 +219,7 @@ static void dw_q8_sweep(int is_u8) {
       mult[k] = (int32_t)((rng_next(&seed) | 0x40000000u) & 0x7fffffffu);
       shift[k] = rng_range(&seed, -14, 1);
       if (i % 13 == 6) shift[k] = rng_range(&seed, -31, 6);
+      if (i % 19 == 7 && k % 3 == 0) mult[k] = INT32_MIN; /* the saturating multiply */
     }
     static const int32_t zps8[] = {-128, 127, 0, -1, 5}, zpu8[] = {0, 255, 128, 1, 200};
     const int32_t *zps = is_u8 ? zpu8 : zps8;

@@ -280,14 +280,16 @@ tc_f32_dwconv_kernel tc_f32_dwconv__avx2 = {"avx2", f32_dw_avx2};
  *   int16 w[G][P][32]: for the "lo" half, lane k (0..7) holds the pair (tap 2p, tap 2p+1) of
  *     channel perm(k); the "hi" half lane k the pair of channel perm(8 + k). perm follows the
  *     lanes of vpunpck{l,h}wd: lo = channels 0-3, 8-11 and hi = 4-7, 12-15 of the group.
- *   int32 blocks [G][6][16]: bias_fold, bias_raw, mult, lshift, rshift in that lane order, and a
+ *   int32 blocks [G][8][16]: bias_fold, bias_raw, mult, lshift, rshift in that lane order, a
  *     gather block: bytes 0-15 the vpshufb index taking output channel g*16+j from input byte
- *     (g*16+j)/M - c0, int32 [4] = c0 = g*16/M (first input channel), [5] = input bytes read.
+ *     (g*16+j)/M - c0, int32 [4] = c0 = g*16/M (first input channel), [5] = input bytes read,
+ *     [6] = 1 if some lshift is not 0, [7] = 1 if some mult is INT32_MIN (the saturating case
+ *     of tc_q_srdhm); then the rounding mask 2^rshift - 1 and its half, precomputed.
  * With depth multiplier M == 1 the gather is the identity and is skipped. With exactly 8 output
  * channels the upper 8 lanes repeat channels 0-7 (weights, requantization, gather + 8), so the
  * interior computes two pixels per register (q8_pair_interior). */
 
-enum { QBLK = 6 * 16 }; /* int32 per group in the block area */
+enum { QBLK = 8 * 16 }; /* int32 per group in the block area */
 
 static inline int32_t perm16(int32_t j) {
   return j < 4 ? j : (j < 8 ? j + 4 : (j < 12 ? j - 4 : j));
@@ -354,6 +356,10 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
       mu[j] = q->mult[c];
       ls[j] = q->shift[c] > 0 ? q->shift[c] : 0;
       rsh[j] = q->shift[c] > 0 ? 0 : -q->shift[c];
+      blk[96 + j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
+      blk[112 + j] = blk[96 + j] >> 1;
+      if (ls[j]) gat[6] = 1;
+      if (mu[j] == INT32_MIN) gat[7] = 1;
     }
   }
 }
@@ -385,6 +391,24 @@ static inline __attribute__((always_inline)) __m256i ldq(const uint8_t *src, int
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
+/* tc__avx2_q_mul with the per-group constants of the packed block: the left shift and the
+ * saturation test are skipped when the group has none (flags [6], [7] of the gather block),
+ * and the rounding mask and half come precomputed. Same value in every lane. */
+static inline __attribute__((always_inline)) __m256i q_mul_pre(__m256i x, const int32_t *ex,
+                                                               const int32_t *mu,
+                                                               const int32_t *ls,
+                                                               const int32_t *rsh, int h) {
+  const __m256i m = _mm256_loadu_si256((const __m256i *)(mu + h));
+  if (ex[86]) x = _mm256_sllv_epi32(x, _mm256_loadu_si256((const __m256i *)(ls + h)));
+  __m256i r = ex[87] ? tc__avx2_srdhm(x, m) : tc__avx2_srdhm_nosat(x, m);
+  const __m256i mask = _mm256_loadu_si256((const __m256i *)(ex + 96 + h));
+  const __m256i thr = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(ex + 112 + h)),
+                                       _mm256_cmpgt_epi32(_mm256_setzero_si256(), r));
+  const __m256i rem = _mm256_and_si256(r, mask);
+  return _mm256_sub_epi32(_mm256_srav_epi32(r, _mm256_loadu_si256((const __m256i *)(rsh + h))),
+                          _mm256_cmpgt_epi32(rem, thr));
+}
+
 /* Requantizes the two accumulator halves of one group and stores rem (<= 16) channels. */
 static inline __attribute__((always_inline)) void q8_store(__m256i lo, __m256i hi,
                                                            const int32_t *ex, const tc_q_requant *q,
@@ -392,12 +416,8 @@ static inline __attribute__((always_inline)) void q8_store(__m256i lo, __m256i h
   const __m256i zo = _mm256_set1_epi32(q->output_offset);
   const __m256i amin = _mm256_set1_epi32(q->act_min), amax = _mm256_set1_epi32(q->act_max);
   const int32_t *mu = ex + 2 * 16, *ls = ex + 3 * 16, *rsh = ex + 4 * 16;
-  lo = tc__avx2_q_mul(lo, _mm256_loadu_si256((const __m256i *)mu),
-                      _mm256_loadu_si256((const __m256i *)ls),
-                      _mm256_loadu_si256((const __m256i *)rsh));
-  hi = tc__avx2_q_mul(hi, _mm256_loadu_si256((const __m256i *)(mu + 8)),
-                      _mm256_loadu_si256((const __m256i *)(ls + 8)),
-                      _mm256_loadu_si256((const __m256i *)(rsh + 8)));
+  lo = q_mul_pre(lo, ex, mu, ls, rsh, 0);
+  hi = q_mul_pre(hi, ex, mu, ls, rsh, 8);
   lo = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(lo, zo), amin), amax);
   hi = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(hi, zo), amin), amax);
   __m256i w16 = _mm256_packs_epi32(lo, hi); /* channels 0-7 | 8-15 as int16 */
@@ -508,6 +528,15 @@ static inline __attribute__((always_inline)) void q8_pixel_border(
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   const __m256i off = _mm256_set1_epi16((int16_t)q->input_offset);
   const __m256i z = _mm256_setzero_si256();
+  int64_t src[MAX_TAPS + 1]; /* input offset of each tap, -1 outside the image (and past T) */
+  for (int32_t t = 0; t < 2 * l->P; t++) {
+    src[t] = -1;
+    if (t >= l->T) continue;
+    const int32_t y = y0 + (t / p->k_w) * p->dilation_h;
+    const int32_t xx = x0 + (t % p->k_w) * p->dilation_w;
+    if (y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w)
+      src[t] = ((int64_t)y * p->in_w + xx) * l->Cin;
+  }
   for (int32_t g = 0; g < l->G; g++) {
     const int32_t rem = l->Cout - g * 16;
     const int32_t *ex = extra + (size_t)g * QBLK;
@@ -517,21 +546,15 @@ static inline __attribute__((always_inline)) void q8_pixel_border(
     __m256i alo = _mm256_loadu_si256((const __m256i *)(ex + 16));
     __m256i ahi = _mm256_loadu_si256((const __m256i *)(ex + 24));
     for (int32_t pp = 0; pp < l->P; pp++) {
-      __m256i v[2];
-      for (int k = 0; k < 2; k++) {
-        const int32_t t = 2 * pp + k;
-        v[k] = z;
-        if (t >= l->T) continue;
-        const int32_t y = y0 + (t / p->k_w) * p->dilation_h;
-        const int32_t xx = x0 + (t % p->k_w) * p->dilation_w;
-        if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) continue;
-        v[k] = _mm256_add_epi16(
-            ldq(img + ((int64_t)y * p->in_w + xx) * l->Cin + c0, n_in, end, idx, gather, is_u8),
-            off);
-      }
-      alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(v[0], v[1]),
+      const int64_t s0 = src[2 * pp], s1 = src[2 * pp + 1];
+      if (s0 < 0 && s1 < 0) continue; /* both taps outside: adds 0 */
+      const __m256i v0 =
+          s0 < 0 ? z : _mm256_add_epi16(ldq(img + s0 + c0, n_in, end, idx, gather, is_u8), off);
+      const __m256i v1 =
+          s1 < 0 ? z : _mm256_add_epi16(ldq(img + s1 + c0, n_in, end, idx, gather, is_u8), off);
+      alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(v0, v1),
                                                     _mm256_loadu_si256(wg + 2 * pp)));
-      ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(v[0], v[1]),
+      ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(v0, v1),
                                                     _mm256_loadu_si256(wg + 2 * pp + 1)));
     }
     q8_store(alo, ahi, ex, q, o + g * 16, rem, is_u8);

@@ -21,17 +21,20 @@ static inline __m256i tc__avx2_tail_mask(int32_t n) {
  * The floor is an arithmetic shift by 31; its low 32 bits (all we keep, the result fits int32)
  * are bits 31..62 of the sum, which a logical shift gives as well. The one overflow case
  * a == b == INT32_MIN gives 0x80000000 there and is flipped to INT32_MAX. */
-static inline __m256i tc__avx2_srdhm(__m256i a, __m256i b) {
+static inline __m256i tc__avx2_srdhm_nosat(__m256i a, __m256i b) {
   const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
   __m256i even = _mm256_mul_epi32(a, b);
   __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
   even = _mm256_srli_epi64(_mm256_add_epi64(even, nudge), 31);
   odd = _mm256_slli_epi64(_mm256_add_epi64(odd, nudge), 1); /* bits 31..62 to the high half */
-  __m256i r = _mm256_blend_epi32(even, odd, 0xAA);
+  return _mm256_blend_epi32(even, odd, 0xAA);
+}
+static inline __m256i tc__avx2_srdhm(__m256i a, __m256i b) {
   const __m256i mn = _mm256_set1_epi32(INT32_MIN);
   const __m256i sat = _mm256_and_si256(_mm256_cmpeq_epi32(a, mn), _mm256_cmpeq_epi32(b, mn));
-  return _mm256_xor_si256(r, sat);
+  return _mm256_xor_si256(tc__avx2_srdhm_nosat(a, b), sat);
 }
+/* (tc__avx2_srdhm_nosat is exact whenever no lane of b is INT32_MIN.) */
 
 /* tc_q_rdivpot lane by lane, exponents e in 0..31 per lane. */
 static inline __m256i tc__avx2_rdivpot(__m256i x, __m256i e) {
