@@ -163,7 +163,9 @@ tc_status tc_interp_reset_variables(tc_interp *it);
 void tc_interp_destroy(tc_interp *it);
 const char *tc_interp_errmsg(const tc_interp *it);
 
-/* Bytes of the arena in use after prepare (index + state + planned activations + scratch). */
+/* Bytes of the arena in use after prepare (tables + state + planned activations + scratch,
+ * plus, for a caller arena, the bytes skipped to align its start to 16). An arena of this size
+ * at the same address suffices; a buffer aligned differently may need up to 15 bytes more. */
 size_t tc_interp_arena_used(const tc_interp *it);
 /* Bytes of the planned activation region alone. */
 size_t tc_interp_activations_size(const tc_interp *it);

@@ -12,6 +12,7 @@ void tc__arena_init_fixed(tc__arena *a, void *buf, size_t size) {
   size_t skip = (size_t)(q - p);
   a->base = (uint8_t *)q;
   a->size = size > skip ? ((size - skip) & ~(size_t)15) : 0;
+  a->skip = skip;
 }
 
 void tc__arena_init_heap(tc__arena *a) {

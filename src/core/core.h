@@ -34,6 +34,7 @@ typedef struct tc__arena {
   void **blocks;
   size_t n_blocks, cap_blocks;
   size_t heap_used; /* bytes handed out in heap mode (for reporting) */
+  size_t skip;      /* fixed mode: bytes skipped at the buffer's start to align it to 16 */
 } tc__arena;
 
 void tc__arena_init_fixed(tc__arena *a, void *buf, size_t size);

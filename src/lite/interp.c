@@ -561,7 +561,8 @@ const char *tc_interp_errmsg(const tc_interp *it) { return it ? it->errmsg : "in
 
 size_t tc_interp_arena_used(const tc_interp *it) {
   if (!it) return 0;
-  return tc__arena_used(&it->arena) + it->act_size;
+  /* A caller arena also counts the bytes skipped to align its start. */
+  return tc__arena_used(&it->arena) + it->act_size + (it->fixed ? it->arena.skip : 0);
 }
 size_t tc_interp_activations_size(const tc_interp *it) { return it ? it->act_size : 0; }
 
