@@ -5,7 +5,7 @@
  * files that run like tc_net_predict, refuses bad usage with exit status 2 and unexportable
  * nets with a message; on a short-trained MNIST CNN, --evaluate reports the float and int8
  * accuracy, and official TFLite (tests/export/peer_tflite.sh; TC_SKIP_PEER=1 skips) reproduces
- * the int8 outputs saved by --save-io within 1 LSB. */
+ * the int8 outputs saved by --save-io within 1 LSB and the float ones within 1e-5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,5 +319,32 @@ TC_TEST(export_convert_mnist_int8_peer) {
   }
   printf("  official TFLite vs tensorc int8 CNN logits: max %d LSB over 5 images\n", worst);
   CHECK_MSG(worst <= 1, "official TFLite differs by %d LSB", worst);
+  /* The float export too: within 1e-5 of the largest logit. */
+  snprintf(args, sizeof args,
+           "convert '%s' -o '%s/cnn_float.tflite' --evaluate 'mnist:%s:8000:2' --save-io '%s/fio:1'",
+           ck, g_dir, img, g_dir);
+  CHECK_EQ(cli(args), 0);
+  char cmd[2048], po[256], to[256];
+  snprintf(cmd, sizeof cmd, "TC_SHARED_DIR='%s' sh '%s' '%s/cnn_float.tflite' '%s/fpeer' "
+           "'%s/fio/input_0.bin' > '%s/peer.log' 2>&1",
+           TC_SHARED_DIR, peer_script(), g_dir, g_dir, g_dir, g_dir);
+  int st = system(cmd);
+  CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "official TFLite failed on the float model");
+  snprintf(po, sizeof po, "%s/fpeer/output_0.bin", g_dir);
+  snprintf(to, sizeof to, "%s/fio/output_0.bin", g_dir);
+  size_t np = 0, nt = 0;
+  float *a = tc_test_read_file(po, &np), *b = tc_test_read_file(to, &nt);
+  CHECK(a && b && np == 40 && nt == 40);
+  if (a && b && np == 40 && nt == 40) {
+    double mx = 1e-6, err = 0;
+    for (int i = 0; i < 10; i++) {
+      if (fabs(b[i]) > mx) mx = fabs(b[i]);
+      if (fabs(a[i] - b[i]) > err) err = fabs(a[i] - b[i]);
+    }
+    printf("  official TFLite vs tensorc float CNN logits: %.2g relative\n", err / mx);
+    CHECK_MSG(err / mx <= 1e-5, "float logits differ by %g relative", err / mx);
+  }
+  free(a);
+  free(b);
   teardown();
 }
