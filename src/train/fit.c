@@ -274,8 +274,11 @@ static tc_status train_step(tc_net *net, tc_tensor *x, tc_tensor *y, double *los
   if (!grads) return tc__net_err(net, TC_ERR_NOMEM, "out of memory");
   if ((st = tc_gradient(ctx, loss, net->n_trainable, net->trainable, grads)))
     return tc__net_err(net, st, "gradient: %s", tc_train_ctx_errmsg(ctx));
-  if ((st = tc_optim_apply(net->opt, net->n_trainable, net->trainable, grads)))
-    return tc__net_err(net, st, "optimizer: cannot apply the update");
+  /* The update runs over the context's pool, which the optimizer only borrows for the call. */
+  tc__optim_set_pool(net->opt, ctx->n_threads > 1 ? ctx->pool : NULL);
+  st = tc_optim_apply(net->opt, net->n_trainable, net->trainable, grads);
+  tc__optim_set_pool(net->opt, NULL);
+  if (st) return tc__net_err(net, st, "optimizer: cannot apply the update");
   *loss_out = tc_tensor_item(loss);
   return TC_OK;
 }

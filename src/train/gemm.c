@@ -3,7 +3,8 @@
  * this kind of CPU, AVX-512 8x32 where present, the portable 4x8 otherwise). B is packed into
  * the microkernel's column panels (row copies for a [K,N] B, a strided walk for a transposed
  * one), a transposed A is copied row-major, and tasks over blocks of C run the microkernel,
- * which streams A rows directly, fuses the bias and can accumulate into C. Long K is cut into
+ * which streams A rows directly, fuses the bias and a clamp (ReLU/ReLU6 of the fused dense and
+ * conv2d layers, applied with the last K chunk) and can accumulate into C. Long K is cut into
  * chunks whose partial sums go through C (exact), so the tiling and the thread count never
  * change the bits of a result. The packers and the blocked driver are also used by conv2d's
  * own lowering (ops_conv.c) through train/gemm.h. */
@@ -86,6 +87,7 @@ typedef struct gemm_job {
   float *c;
   size_t ldc;
   int accumulate;
+  float act_min, act_max;   /* clamp of the stored result (-INF/INF: none) */
   size_t kc;                /* K chunk */
   size_t mb, nb, n_mblocks; /* block rows, block columns, row blocks */
 } gemm_job;
@@ -104,17 +106,19 @@ static void gemm_task(void *arg, size_t task, int thread) {
     const float *a = j->a + i * j->lda;
     float *c = j->c + i * j->ldc + j0;
     if (kc >= k) {
-      kr->run(rows, nc, k, a, j->lda, w, bias, c, j->ldc, j->accumulate, -INFINITY, INFINITY);
+      kr->run(rows, nc, k, a, j->lda, w, bias, c, j->ldc, j->accumulate, j->act_min,
+              j->act_max);
       continue;
     }
     for (size_t k0 = 0; k0 < k; k0 += kc) {
       const size_t kn = TC_MIN(kc, k - k0);
-      const int first = k0 == 0;
+      const int first = k0 == 0, last = k0 + kn >= k;
+      const float lo = last ? j->act_min : -INFINITY, hi = last ? j->act_max : INFINITY;
       const float *wp = w;
       for (size_t jj = 0; jj < nc; jj += nr) {
         const size_t width = panel_width(nr, j->n, j0 + jj), cols = TC_MIN(nr, nc - jj);
         kr->run(rows, cols, kn, a + k0, j->lda, wp + k0 * width, first && bias ? bias + jj : NULL,
-                c + jj, j->ldc, first ? j->accumulate : 1, -INFINITY, INFINITY);
+                c + jj, j->ldc, first ? j->accumulate : 1, lo, hi);
         wp += width * k;
       }
     }
@@ -124,9 +128,18 @@ static void gemm_task(void *arg, size_t task, int thread) {
 void tc__tr_gemm_packed(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n,
                         size_t k, const float *a, size_t lda, const float *packed_b,
                         const float *bias, float *c, size_t ldc, int accumulate) {
+  tc__tr_gemm_packed_act(kr, pool, m, n, k, a, lda, packed_b, bias, c, ldc, accumulate,
+                         -INFINITY, INFINITY);
+}
+
+void tc__tr_gemm_packed_act(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n,
+                            size_t k, const float *a, size_t lda, const float *packed_b,
+                            const float *bias, float *c, size_t ldc, int accumulate,
+                            float act_min, float act_max) {
   if (m == 0 || n == 0) return;
   const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr;
-  gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, c, ldc, accumulate, k, 0, 0, 0};
+  gemm_job job = {kr,  m,          n,       k,       a,       lda, packed_b, bias, c,
+                  ldc, accumulate, act_min, act_max, k,       0,   0,        0};
   if (k > KC_MAX) {
     const size_t n_chunks = (k + KC_MAX - 1) / KC_MAX;
     job.kc = (k + n_chunks - 1) / n_chunks;
@@ -164,11 +177,20 @@ void tc__tr_gemm_packed(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, s
 tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda,
                       int trans_a, const float *B, int ldb, int trans_b, float *C, int ldc,
                       int accumulate, const float *bias) {
+  return tc__tr_gemm_act(ctx, M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, accumulate,
+                         bias, -INFINITY, INFINITY);
+}
+
+tc_status tc__tr_gemm_act(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda,
+                          int trans_a, const float *B, int ldb, int trans_b, float *C, int ldc,
+                          int accumulate, const float *bias, float act_min, float act_max) {
   if (M <= 0 || N <= 0) return TC_OK;
   if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias ? bias[j] : 0.0f;
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        float v = (accumulate ? C[(size_t)i * ldc + j] : 0.0f) + (bias && !accumulate ? bias[j] : 0.0f);
+        C[(size_t)i * ldc + j] = v < act_min ? act_min : (v > act_max ? act_max : v);
+      }
     return TC_OK;
   }
   tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
@@ -183,7 +205,7 @@ tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, in
     lda = K;
   }
   tc_threadpool *pool = ctx->n_threads > 1 ? ctx->pool : NULL;
-  tc__tr_gemm_packed(kr, pool, (size_t)M, (size_t)N, (size_t)K, A, (size_t)lda, bp,
-                     accumulate ? NULL : bias, C, (size_t)ldc, accumulate);
+  tc__tr_gemm_packed_act(kr, pool, (size_t)M, (size_t)N, (size_t)K, A, (size_t)lda, bp,
+                         accumulate ? NULL : bias, C, (size_t)ldc, accumulate, act_min, act_max);
   return TC_OK;
 }

@@ -31,5 +31,10 @@ void tc__tr_transpose(const float *src, size_t rows, size_t cols, size_t lds, fl
 void tc__tr_gemm_packed(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n,
                         size_t k, const float *a, size_t lda, const float *packed_b,
                         const float *bias, float *c, size_t ldc, int accumulate);
+/* The same with the stored result clamped to [act_min, act_max] (-INFINITY/INFINITY: none). */
+void tc__tr_gemm_packed_act(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size_t n,
+                            size_t k, const float *a, size_t lda, const float *packed_b,
+                            const float *bias, float *c, size_t ldc, int accumulate,
+                            float act_min, float act_max);
 
 #endif /* TC_TRAIN_GEMM_H */

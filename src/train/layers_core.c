@@ -210,15 +210,23 @@ tc_status tc__layer_build(tc_net *net, int index, const tc__shape *const *in) {
 
 /* ---- call ---- */
 
+/* The activation a Dense or Conv2D layer fuses into its product (ReLU, ReLU6), else none. */
+static tc__fused_act fused_act(const tc_layer_config *c) {
+  if (c->kind != TC_LAYER_DENSE && c->kind != TC_LAYER_CONV2D) return TC__ACT_NONE;
+  return c->activation == TC_ACT_RELU ? TC__ACT_RELU
+                                      : c->activation == TC_ACT_RELU6 ? TC__ACT_RELU6 : TC__ACT_NONE;
+}
+
 static tc_status dense_call(tc__layer *L, tc_train_ctx *ctx, const tc_tensor *x, tc_tensor **y) {
   tc_tensor *b = L->cfg.use_bias ? L->w[1] : NULL;
+  tc__fused_act act = fused_act(&L->cfg);
   int r = tc_tensor_rank(x);
-  if (r == 2) return tc_dense(ctx, x, L->w[0], b, y);
+  if (r == 2) return tc__dense_act(ctx, x, L->w[0], b, act, y);
   /* Keras applies Dense over the last axis: fold the leading axes into rows. */
   int32_t flat[2] = {-1, tc_tensor_dim(x, -1)}, od[TC_MAX_DIMS];
   tc_tensor *x2, *y2;
   tc_status st;
-  if ((st = tc_reshape(ctx, x, 2, flat, &x2)) || (st = tc_dense(ctx, x2, L->w[0], b, &y2)))
+  if ((st = tc_reshape(ctx, x, 2, flat, &x2)) || (st = tc__dense_act(ctx, x2, L->w[0], b, act, &y2)))
     return st;
   for (int i = 0; i < r; i++) od[i] = tc_tensor_dim(x, i);
   od[r - 1] = L->cfg.units;
@@ -277,7 +285,7 @@ tc_status tc__layer_call(tc_net *net, tc__layer *L, tc_train_ctx *ctx, tc_tensor
   case TC_LAYER_DEPTHWISE_CONV2D: {
     tc_conv_params p = {c->stride_h, c->stride_w, c->dilation_h, c->dilation_w, c->padding};
     tc_tensor *b = c->use_bias ? L->w[1] : NULL;
-    st = c->kind == TC_LAYER_CONV2D ? tc_conv2d(ctx, x, L->w[0], b, &p, &y)
+    st = c->kind == TC_LAYER_CONV2D ? tc__conv2d_act(ctx, x, L->w[0], b, &p, fused_act(c), &y)
                                     : tc_depthwise_conv2d(ctx, x, L->w[0], b, &p, &y);
     break;
   }
@@ -313,9 +321,11 @@ tc_status tc__layer_call(tc_net *net, tc__layer *L, tc_train_ctx *ctx, tc_tensor
   default: return tc__tr_err(ctx, TC_ERR_ARG, "unknown layer kind %d", (int)c->kind);
   }
   if (st) return st;
-  /* The output activation of Dense, Conv2D, DepthwiseConv2D and Activation. */
-  if (c->kind == TC_LAYER_DENSE || c->kind == TC_LAYER_CONV2D ||
-      c->kind == TC_LAYER_DEPTHWISE_CONV2D || c->kind == TC_LAYER_ACTIVATION)
+  /* The output activation of Dense, Conv2D, DepthwiseConv2D and Activation (ReLU and ReLU6 of
+   * Dense and Conv2D are already fused into the product). */
+  if ((c->kind == TC_LAYER_DENSE || c->kind == TC_LAYER_CONV2D ||
+       c->kind == TC_LAYER_DEPTHWISE_CONV2D || c->kind == TC_LAYER_ACTIVATION) &&
+      fused_act(c) == TC__ACT_NONE)
     st = tc_activation_apply(ctx, c->activation, c->alpha, y, &y);
   *out = y;
   (void)net;

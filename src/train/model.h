@@ -125,6 +125,9 @@ tc__optim_slot *tc__optim_slots(tc_optim *opt, const tc_tensor *param);
 void tc__optim_set_iterations(tc_optim *opt, int64_t it);
 /* The overridden rate (*set = 0: none, the schedule applies). */
 float tc__optim_lr_override(const tc_optim *opt, int *set);
+/* The pool tc_optim_apply splits its elementwise update over (NULL: the calling thread); the
+ * bits never depend on it. fit sets the net context's pool before each update. */
+void tc__optim_set_pool(tc_optim *opt, tc_threadpool *pool);
 
 /* ---- progress bar (progress.c) ---- */
 typedef struct tc__progbar {

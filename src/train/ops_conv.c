@@ -2,8 +2,10 @@
  * [kh,kw,C,mult]), stride, dilation and TFLite/Keras SAME/VALID padding. conv2d lowers to
  * im2col + the packed gemm, one block of output rows at a time so the column buffer stays in
  * cache; backward computes dW = col^T dY (same blocks) and dX by col2im of dY W^T. A 1x1,
- * stride-1 convolution skips im2col. Depthwise conv runs direct loops with the channel loop
+ * stride-1 convolution skips im2col. The internal tc__conv2d_act fuses ReLU/ReLU6 into the
+ * gemm's store and masks the gradient by the saved output first in backward. Depthwise conv runs direct loops with the channel loop
  * innermost (contiguous in NHWC, so it vectorises). */
+#include <math.h>
 #include <string.h>
 
 #include "train/gemm.h"
@@ -171,6 +173,7 @@ typedef struct fwd_job {
   size_t col_stride;
   int M, rb;
   tc_f32_gemm_kernel *kr;
+  float lo, hi; /* fused activation clamp */
 } fwd_job;
 
 static void fwd_task(void *arg, size_t task, int thread) {
@@ -179,8 +182,8 @@ static void fwd_task(void *arg, size_t task, int thread) {
   int K = j->g->kh * j->g->kw * j->g->cin, N = j->g->cout;
   float *col = j->col + (size_t)thread * j->col_stride;
   im2col(j->g, j->x, m0, m1, col);
-  tc__tr_gemm_packed(j->kr, NULL, (size_t)(m1 - m0), (size_t)N, (size_t)K, col, (size_t)K,
-                     j->packed, j->bias, j->y + (size_t)m0 * N, (size_t)N, 0);
+  tc__tr_gemm_packed_act(j->kr, NULL, (size_t)(m1 - m0), (size_t)N, (size_t)K, col, (size_t)K,
+                         j->packed, j->bias, j->y + (size_t)m0 * N, (size_t)N, 0, j->lo, j->hi);
 }
 
 /* ---- dW = col^T dY over super-chunks of S output rows. The smaller of col (K wide) and dY
@@ -317,6 +320,8 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
   tc_tensor *x = nd->in[0], *f = nd->in[1], *bias = nd->in[2];
   int M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->cin, N = g->cout;
   tc_status st;
+  dy = tc__tr_act_mask(ctx, (tc__fused_act)nd->i[0], tc__f(nd->out), dy, (size_t)M * N);
+  if (!dy) return TC_ERR_NOMEM;
   if (tc__needs_grad(bias)) {
     float *db = tc__tr_grad(ctx, bias);
     if (!db) return TC_ERR_NOMEM;
@@ -357,8 +362,18 @@ static tc_status conv_backward(tc_train_ctx *ctx, tc__node *nd, const float *dy)
 
 tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filter,
                     const tc_tensor *bias, const tc_conv_params *p, tc_tensor **out) {
+  return tc__conv2d_act(ctx, x, filter, bias, p, TC__ACT_NONE, out);
+}
+
+tc_status tc__conv2d_act(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filter,
+                         const tc_tensor *bias, const tc_conv_params *p, tc__fused_act act,
+                         tc_tensor **out) {
   if (!ctx || !out) return TC_ERR_ARG;
   *out = NULL;
+  if ((unsigned)act > TC__ACT_RELU6)
+    return tc__tr_err(ctx, TC_ERR_ARG, "conv2d: unknown fused activation %d", (int)act);
+  const float lo = act == TC__ACT_NONE ? -INFINITY : 0.0f;
+  const float hi = act == TC__ACT_RELU6 ? 6.0f : INFINITY;
   geo g;
   tc_status st = conv_geo(ctx, "conv2d", x, filter, bias, p, 0, &g);
   if (st) return st;
@@ -368,7 +383,8 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
   int M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.cin, N = g.cout;
   const float *b = bias ? tc__f(bias) : NULL;
   if (is_pointwise(&g)) {
-    st = tc__tr_gemm(ctx, M, N, K, tc__f(x), K, 0, tc__f(filter), N, 0, tc__f(y), N, 0, b);
+    st = tc__tr_gemm_act(ctx, M, N, K, tc__f(x), K, 0, tc__f(filter), N, 0, tc__f(y), N, 0, b,
+                         lo, hi);
     if (st) return st;
   } else {
     tc_f32_gemm_kernel *kr = tc__tr_gemm_kernel();
@@ -378,7 +394,7 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
     float *col = tc__tr_scratch(ctx, TC__SCRATCH_COL, col_stride * nth * sizeof(float));
     if (!packed || !col) return TC_ERR_NOMEM;
     tc__tr_pack_b(kr, (size_t)N, (size_t)K, tc__f(filter), (size_t)N, 0, packed);
-    fwd_job j = {&g, tc__f(x), packed, b, tc__f(y), col, col_stride, M, rb, kr};
+    fwd_job j = {&g, tc__f(x), packed, b, tc__f(y), col, col_stride, M, rb, kr, lo, hi};
     size_t n_tasks = (size_t)((M + rb - 1) / rb);
     if (nth > 1 && n_tasks > 1)
       tc_threadpool_parallel_for(ctx->pool, n_tasks, fwd_task, &j);
@@ -387,9 +403,11 @@ tc_status tc_conv2d(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filt
   }
   if (tc__want_node(ctx, x, filter, bias)) {
     const tc_tensor *in[3] = {x, filter, bias};
-    tc__node *nd = tc__tr_record(ctx, "conv2d", conv_backward, y, 3, in);
+    static const char *const names[] = {"conv2d", "conv2d_relu", "conv2d_relu6"};
+    tc__node *nd = tc__tr_record(ctx, names[act], conv_backward, y, 3, in);
     if (!nd || !(nd->extra = tc__tr_alloc(ctx, sizeof g))) return TC_ERR_NOMEM;
     geo_save(nd, &g);
+    nd->i[0] = (int)act;
   }
   *out = y;
   return TC_OK;

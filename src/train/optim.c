@@ -1,7 +1,10 @@
 /* optim.c: Keras optimizers (SGD with momentum/Nesterov, Adam, AdamW, RMSprop) with the Keras 3
  * update formulas and default epsilons. Slots (momentum, first/second moments) are persistent
  * tensors keyed by the parameter they belong to and created on its first update, so the same
- * optimizer serves nets and hand-written training loops and allocates nothing afterwards. */
+ * optimizer serves nets and hand-written training loops and allocates nothing afterwards. An
+ * update is elementwise: with a thread pool set (tc__optim_set_pool, by fit each step) the
+ * elements of all parameters together are cut into fixed chunks that run over the pool, which
+ * cannot change any bit. */
 #include <math.h>
 #include <string.h>
 
@@ -18,7 +21,22 @@ struct tc_optim {
   float lr_override;
   tc__optim_slot *slots;
   size_t n_slots, cap_slots;
+  tc_threadpool *pool; /* NULL: the calling thread */
+  /* Per-apply work list (grown on demand): parameter i covers [off[i], off[i + 1]) of the
+   * concatenated elements. */
+  struct upd_item *items;
+  size_t cap_items;
 };
+
+typedef struct upd_item {
+  float *p, *s0, *s1;
+  const float *g;
+  size_t off;
+} upd_item;
+
+void tc__optim_set_pool(tc_optim *o, tc_threadpool *pool) {
+  if (o) o->pool = pool;
+}
 
 static tc_optim_config base(tc_optim_kind kind, float lr) {
   tc_optim_config c;
@@ -93,6 +111,7 @@ void tc_optim_destroy(tc_optim *o) {
   for (size_t i = 0; i < o->n_slots; i++)
     for (int k = 0; k < o->slots[i].n; k++) tc_tensor_destroy(o->slots[i].s[k]);
   tc__free(o->slots);
+  tc__free(o->items);
   tc__free(o);
 }
 
@@ -175,6 +194,87 @@ static void adam_update(float *p, float *m, float *v, const float *g, size_t sz,
   }
 }
 
+/* The update's constants, shared by every chunk. */
+typedef struct upd_job {
+  const tc_optim_config *c;
+  const upd_item *items;
+  size_t n_items, total;
+  float lr, alpha;
+} upd_job;
+
+/* Elements per task: 16K floats (64 KiB per operand stream). */
+enum { UPD_CHUNK = 16 * 1024 };
+/* Below this many elements in all, the update stays on the calling thread. */
+#define UPD_MIN_PARALLEL ((size_t)48 * 1024)
+
+/* Updates elements [k0, k1) of one parameter. */
+static void update_range(const upd_job *j, const upd_item *it, size_t k0, size_t k1) {
+  const tc_optim_config *c = j->c;
+  const float lr = j->lr;
+  float *p = it->p + k0;
+  const float *g = it->g + k0;
+  const size_t sz = k1 - k0;
+  switch (c->kind) {
+  case TC_OPTIM_SGD:
+    if (it->s0) {
+      float *m = it->s0 + k0, mu = c->momentum;
+      for (size_t k = 0; k < sz; k++) {
+        m[k] = -g[k] * lr + m[k] * mu;
+        p[k] += c->nesterov ? -g[k] * lr + m[k] * mu : m[k];
+      }
+    } else {
+      for (size_t k = 0; k < sz; k++) p[k] -= g[k] * lr;
+    }
+    break;
+  case TC_OPTIM_ADAMW:
+  case TC_OPTIM_ADAM: {
+    if (c->kind == TC_OPTIM_ADAMW) {
+      float wd = c->weight_decay * lr;
+      for (size_t k = 0; k < sz; k++) p[k] -= p[k] * wd;
+    }
+    adam_update(p, it->s0 + k0, it->s1 + k0, g, sz, 1.0f - c->beta_1, 1.0f - c->beta_2,
+                j->alpha, c->epsilon);
+    break;
+  }
+  case TC_OPTIM_RMSPROP: {
+    float *v = it->s0 + k0, rho = c->rho;
+    float *m = it->s1 ? it->s1 + k0 : NULL;
+    for (size_t k = 0; k < sz; k++) {
+      v[k] = rho * v[k] + (1.0f - rho) * g[k] * g[k];
+      float inc = lr * g[k] / sqrtf(v[k] + c->epsilon);
+      if (m) {
+        m[k] = c->momentum * m[k] + inc;
+        p[k] -= m[k];
+      } else {
+        p[k] -= inc;
+      }
+    }
+    break;
+  }
+  }
+}
+
+/* Elements [a, b) of the concatenation of all parameters. */
+static void update_span(const upd_job *j, size_t a, size_t b) {
+  size_t i = 0;
+  while (i + 1 < j->n_items && j->items[i + 1].off <= a) i++;
+  for (; i < j->n_items && a < b; i++) {
+    const upd_item *it = &j->items[i];
+    size_t end = i + 1 < j->n_items ? j->items[i + 1].off : j->total;
+    if (end <= a) continue;
+    size_t e = TC_MIN(end, b);
+    update_range(j, it, a - it->off, e - it->off);
+    a = e;
+  }
+}
+
+static void update_task(void *arg, size_t task, int thread) {
+  (void)thread;
+  const upd_job *j = arg;
+  size_t a = task * UPD_CHUNK;
+  update_span(j, a, TC_MIN(j->total, a + UPD_CHUNK));
+}
+
 tc_status tc_optim_apply(tc_optim *o, size_t n, tc_tensor *const *params,
                          tc_tensor *const *grads) {
   if (!o || (n && (!params || !grads))) return TC_ERR_ARG;
@@ -189,54 +289,33 @@ tc_status tc_optim_apply(tc_optim *o, size_t n, tc_tensor *const *params,
   float t = (float)(o->iterations + 1);
   float b1p = powf(c->beta_1, t), b2p = powf(c->beta_2, t);
   float alpha = lr * sqrtf(1.0f - b2p) / (1.0f - b1p);
+  if (n > o->cap_items) {
+    upd_item *it = tc__realloc(o->items, n * sizeof *it);
+    if (!it) return TC_ERR_NOMEM;
+    o->items = it;
+    o->cap_items = n;
+  }
+  size_t total = 0;
   for (size_t i = 0; i < n; i++) {
     /* Fast path: the i-th entry usually belongs to params[i]. */
     tc__optim_slot *s = (i < o->n_slots && o->slots[i].param == params[i])
                             ? &o->slots[i]
                             : tc__optim_slots(o, params[i]);
     if (!s) return TC_ERR_NOMEM;
-    float *p = tc_tensor_f32(params[i]);
-    const float *g = tc_tensor_f32_const(grads[i]);
-    size_t sz = tc_tensor_size(params[i]);
-    switch (c->kind) {
-    case TC_OPTIM_SGD:
-      if (s->n) {
-        float *m = tc_tensor_f32(s->s[0]), mu = c->momentum;
-        for (size_t k = 0; k < sz; k++) {
-          m[k] = -g[k] * lr + m[k] * mu;
-          p[k] += c->nesterov ? -g[k] * lr + m[k] * mu : m[k];
-        }
-      } else {
-        for (size_t k = 0; k < sz; k++) p[k] -= g[k] * lr;
-      }
-      break;
-    case TC_OPTIM_ADAMW:
-    case TC_OPTIM_ADAM: {
-      if (c->kind == TC_OPTIM_ADAMW) {
-        float wd = c->weight_decay * lr;
-        for (size_t k = 0; k < sz; k++) p[k] -= p[k] * wd;
-      }
-      float *m = tc_tensor_f32(s->s[0]), *v = tc_tensor_f32(s->s[1]);
-      adam_update(p, m, v, g, sz, 1.0f - c->beta_1, 1.0f - c->beta_2, alpha, c->epsilon);
-      break;
-    }
-    case TC_OPTIM_RMSPROP: {
-      float *v = tc_tensor_f32(s->s[0]), rho = c->rho;
-      float *m = s->n > 1 ? tc_tensor_f32(s->s[1]) : NULL;
-      for (size_t k = 0; k < sz; k++) {
-        v[k] = rho * v[k] + (1.0f - rho) * g[k] * g[k];
-        float inc = lr * g[k] / sqrtf(v[k] + c->epsilon);
-        if (m) {
-          m[k] = c->momentum * m[k] + inc;
-          p[k] -= m[k];
-        } else {
-          p[k] -= inc;
-        }
-      }
-      break;
-    }
-    }
+    upd_item *it = &o->items[i];
+    it->p = tc_tensor_f32(params[i]);
+    it->g = tc_tensor_f32_const(grads[i]);
+    it->s0 = s->n > 0 ? tc_tensor_f32(s->s[0]) : NULL;
+    it->s1 = s->n > 1 ? tc_tensor_f32(s->s[1]) : NULL;
+    it->off = total;
+    total += tc_tensor_size(params[i]);
   }
+  upd_job job = {c, o->items, n, total, lr, alpha};
+  size_t n_tasks = (total + UPD_CHUNK - 1) / UPD_CHUNK;
+  if (o->pool && tc_threadpool_n_threads(o->pool) > 1 && total >= UPD_MIN_PARALLEL)
+    tc_threadpool_parallel_for(o->pool, n_tasks, update_task, &job);
+  else
+    update_span(&job, 0, total);
   o->iterations++;
   return TC_OK;
 }

@@ -139,6 +139,27 @@ static inline float tc__tr_rng_uniform(uint64_t s[4]) {
 tc_status tc__tr_gemm(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda, int trans_a,
                    const float *B, int ldb, int trans_b, float *C, int ldc, int accumulate,
                    const float *bias);
+/* The same with every stored element clamped to [act_min, act_max] (-INFINITY/INFINITY: none;
+ * the fused ReLU is 0/INFINITY, ReLU6 0/6). */
+tc_status tc__tr_gemm_act(tc_train_ctx *ctx, int M, int N, int K, const float *A, int lda,
+                          int trans_a, const float *B, int ldb, int trans_b, float *C, int ldc,
+                          int accumulate, const float *bias, float act_min, float act_max);
+
+/* ---- fused activations (ops_matmul.c, ops_conv.c) ----
+ * Internal variants of tc_dense and tc_conv2d that apply ReLU or ReLU6 in the GEMM's store
+ * (one pass instead of two) and record one tape node whose backward masks the incoming
+ * gradient by the saved output (0 < y, and y < 6 for ReLU6) before the usual backward. Same
+ * values as the op followed by tc_relu / tc_relu6. */
+typedef enum { TC__ACT_NONE = 0, TC__ACT_RELU = 1, TC__ACT_RELU6 = 2 } tc__fused_act;
+tc_status tc__dense_act(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *w,
+                        const tc_tensor *bias, tc__fused_act act, tc_tensor **out);
+tc_status tc__conv2d_act(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *filter,
+                         const tc_tensor *bias, const tc_conv_params *p, tc__fused_act act,
+                         tc_tensor **out);
+/* g' = g where the fused output y lets the gradient through (see above), else 0; n floats,
+ * split over the context's pool. Returns g itself for TC__ACT_NONE, NULL on out-of-memory. */
+const float *tc__tr_act_mask(tc_train_ctx *ctx, tc__fused_act act, const float *y,
+                             const float *g, size_t n);
 
 /* ---- shapes ---- */
 /* Output size and leading pad of one spatial dim under TFLite SAME/VALID rules (ops_conv.c).
