@@ -17,9 +17,9 @@
  *     input and DEQUANTIZE before each output (the int8 tensors are then named "<name>_int8").
  * It does not fuse or fold anything: the float model is expected to be converter output already.
  *
- * DYNAMIC: CONV_2D filters with at least dynamic_min_elements elements become int8 per output
- * channel; activations stay float (tensorc runs such CONV_2D as "hybrid"). FULLY_CONNECTED and
- * DEPTHWISE weights stay float because tensorc's runtime has no hybrid kernels for them.
+ * DYNAMIC: CONV_2D filters (per output channel) and FULLY_CONNECTED weights (per tensor) with
+ * at least dynamic_min_elements elements become int8; activations stay float (tensorc runs
+ * such ops as "hybrid"). DEPTHWISE weights stay float (no hybrid depthwise kernel).
  *
  * FLOAT16: every float32 constant becomes float16, followed by a DEQUANTIZE to float32 that the
  * runtime folds at prepare. */
@@ -303,17 +303,24 @@ static tc_status quantize_dynamic(const tc_graphdef *in, const tc_quant_options 
   size_t min_el = o->dynamic_min_elements ? o->dynamic_min_elements : 1024;
   for (int i = 0; i < s->n_op; i++) {
     xop *op = &s->op[i];
-    if (op->builtin != OP_CONV || op->n_in < 2 || op->in[1] < 0) continue;
-    xtensor *w = &s->t[op->in[1]];
-    if (!w->data || w->dtype != TC_DTYPE_F32 || w->n_dims != 4 || tc__x_numel(w) < (int64_t)min_el)
+    /* CONV_2D filters [O,H,W,I] and FULLY_CONNECTED weights [units, depth], per output
+     * channel (axis 0): tensorc's runtime and TFLite run both as hybrid ops. */
+    if ((op->builtin != OP_CONV && op->builtin != OP_FC) || op->n_in < 2 || op->in[1] < 0)
       continue;
-    int only_conv = 1;
+    xtensor *w = &s->t[op->in[1]];
+    int want_rank = op->builtin == OP_CONV ? 4 : 2;
+    if (!w->data || w->dtype != TC_DTYPE_F32 || w->n_dims != want_rank ||
+        tc__x_numel(w) < (int64_t)min_el)
+      continue;
+    int only_weights = 1; /* the tensor is used only as this kind of op's weights */
     for (int k = 0; k < s->n_op; k++)
       for (int j = 0; j < s->op[k].n_in; j++)
-        if (s->op[k].in[j] == op->in[1] && !(s->op[k].builtin == OP_CONV && j == 1)) only_conv = 0;
-    if (!only_conv) continue;
+        if (s->op[k].in[j] == op->in[1] && !(s->op[k].builtin == op->builtin && j == 1))
+          only_weights = 0;
+    if (!only_weights) continue;
     int ti;
-    if ((st = quant_weights(c, w, 0, 1, &ti))) break;
+    /* FC weights per tensor (symmetric), as TFLite's dynamic-range converter writes them. */
+    if ((st = quant_weights(c, w, 0, op->builtin == OP_CONV, &ti))) break;
     /* swap the new int8 tensor into the filter's slot */
     s = &c->sg[0];
     xtensor tmp = s->t[op->in[1]];

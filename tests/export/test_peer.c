@@ -100,6 +100,9 @@ static const peer_model g_models[] = {
     {"mlperf_tiny/ic_resnet8_float.tflite",
      {"mlperf_tiny/ic_resnet8_float/cat", "mlperf_tiny/ic_resnet8_float/bird",
       "mlperf_tiny/ic_resnet8_float/random", NULL}},
+    {"mlperf_tiny/ad01_fp32.tflite", /* ten FULLY_CONNECTED: dynamic range runs hybrid FC */
+     {"mlperf_tiny/ad01_fp32/win0", "mlperf_tiny/ad01_fp32/win100",
+      "mlperf_tiny/ad01_fp32/win195", "mlperf_tiny/ad01_fp32/random"}},
     {"tflite_support/mobilenet_v1_0.25_224_float.tflite",
      {"tflite_support/mobilenet_v1_0.25_224_float/grace_hopper",
       "tflite_support/mobilenet_v1_0.25_224_float/random", NULL, NULL}},

@@ -237,3 +237,41 @@ TC_TEST(export_quantize_dynamic_and_float16_shared) {
   tc_graphdef_destroy(g);
   tc_model_destroy(m);
 }
+
+/* Dynamic range on a dense model: ad01_fp32's FULLY_CONNECTED weights become int8 (per tensor)
+ * and tensorc runs them as hybrid FC; outputs stay close to float. */
+TC_TEST(export_quantize_dynamic_fully_connected) {
+  tc_model *m = NULL;
+  tc_graphdef *g = NULL;
+  if (tc_model_load_file(tc_test_shared("models/mlperf_tiny/ad01_fp32.tflite"), NULL, &m) ||
+      tc_graphdef_from_model(m, &g)) {
+    CHECK_MSG(0, "ad01_fp32: %s", tc_model_errmsg(m));
+    tc_model_destroy(m);
+    return;
+  }
+  size_t n = 0;
+  float *in = tc_test_read_file(tc_test_shared("models/golden/mlperf_tiny/ad01_fp32/win100/input_0.bin"), &n);
+  CHECK(in && n == 640 * 4);
+  float fo[640], qo[640];
+  CHECK_EQ(run_float(g, in, 640, fo, 640), 640);
+  tc_quant_options o;
+  memset(&o, 0, sizeof o);
+  o.mode = TC_QUANT_DYNAMIC;
+  tc_graphdef *q = NULL;
+  CHECK_EQ(tc_quantize(g, &o, &q), TC_OK);
+  int n_i8 = 0;
+  for (int i = 0; q && i < q->sg[0].n_t; i++)
+    n_i8 += q->sg[0].t[i].dtype == TC_DTYPE_I8 && q->sg[0].t[i].data != NULL;
+  CHECK(n_i8 >= 8); /* the large FC weights (640x128, 128x128, ...) */
+  CHECK_EQ(run_float(q, in, 640, qo, 640), 640);
+  double worst = 0, scale = 0;
+  for (int i = 0; i < 640; i++) {
+    worst = fmax(worst, fabs(qo[i] - fo[i]));
+    scale = fmax(scale, fabs(fo[i]));
+  }
+  CHECK_MSG(worst < 0.05 * scale, "hybrid FC differs from float by %g (outputs up to %g)", worst, scale);
+  tc_graphdef_destroy(q);
+  tc_graphdef_destroy(g);
+  tc_model_destroy(m);
+  free(in);
+}

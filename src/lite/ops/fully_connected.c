@@ -30,6 +30,8 @@ typedef struct fc_state {
   const tc_qgemm_packed *qpk; /* FAST_X8 */
   struct tc_threadpool *pool;
   int slot; /* scratch slot, -1 if none */
+  int hybrid;            /* float input with constant int8 weights (dynamic-range models) */
+  const float *w_f32;    /* hybrid: the dequantized weights (persistent) */
 } fc_state;
 
 enum { FAST_NONE = 0, FAST_F32, FAST_X8 };
@@ -105,13 +107,11 @@ static tc_status pick_kind(tc__ctx *c, tc__node *n, fc_state *st, const tc__tens
   tc_status s;
   switch (in->dtype) {
   case TC_DTYPE_F32:
-    if (w->dtype != TC_DTYPE_F32)
-      return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                      "weights have dtype %s with a float32 input (hybrid); only float32 "
-                      "weights are implemented",
-                      tc_dtype_name(w->dtype));
+    /* Hybrid (dynamic-range) models: int8 weights are dequantized once at prepare and run
+     * through the float kernels (within float rounding of TFLite's hybrid arithmetic). */
+    st->hybrid = w->dtype == TC_DTYPE_I8;
     st->kind = FC_F32;
-    wdt = TC_DTYPE_F32;
+    wdt = st->hybrid ? TC_DTYPE_I8 : TC_DTYPE_F32;
     bdt = TC_DTYPE_F32;
     break;
   case TC_DTYPE_I8: st->kind = FC_S8; wdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
@@ -146,7 +146,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__ten
     float *buf = tc__persist_alloc(c, tc_f32_gemm_packed_b_size(kr, p->out_n, p->in_k) + 64);
     if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     float *packed = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
-    tc_f32_gemm_pack_b(kr, p->out_n, p->in_k, w->data, (size_t)p->in_k, TC_GEMM_B_NK, packed);
+    tc_f32_gemm_pack_b(kr, p->out_n, p->in_k, st->hybrid ? st->w_f32 : w->data, (size_t)p->in_k,
+                       TC_GEMM_B_NK, packed);
     st->fkr = kr;
     st->packed = packed;
     st->fast = FAST_F32;
@@ -180,6 +181,30 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__ten
 static tc_status fc_init(tc__ctx *c, tc__node *n) {
   n->state = tc__persist_alloc(c, sizeof(fc_state));
   if (!n->state) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for op state");
+  return TC_OK;
+}
+
+/* Hybrid weights: constant int8 with one scale or one per output unit (axis 0). */
+static tc_status dequantize_weights(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *w) {
+  const tc__quant *q = w->m ? &w->m->q : NULL;
+  int32_t units = w->dims[0];
+  if (!w->known || !w->data)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "int8 weights with a float32 input (hybrid) "
+                                              "must be constant");
+  if (!q || !(q->n_scales == 1 || (q->n_scales == units && q->axis == 0)))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "hybrid int8 weights need per-tensor or per-unit (axis 0) quantization, "
+                    "got %d scales on axis %d",
+                    q ? (int)q->n_scales : 0, q ? (int)q->axis : 0);
+  size_t total = tc__numel(w), per_unit = units > 0 ? total / (size_t)units : 0;
+  float *f = tc__persist_alloc(c, total * sizeof(float) + 1);
+  if (!f) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for the dequantized weights");
+  const int8_t *qw = w->data;
+  for (size_t i = 0; i < total; i++) {
+    size_t ch = q->n_scales == 1 ? 0 : i / per_unit;
+    f[i] = q->scale[ch] * (float)((int64_t)qw[i] - q->zero_point[ch]);
+  }
+  st->w_f32 = f;
   return TC_OK;
 }
 
@@ -234,6 +259,8 @@ static tc_status fc_prepare(tc__ctx *c, tc__node *n) {
   st->p.act_min = lo;
   st->p.act_max = hi;
   if (st->kind != FC_F32 && (s = quant_setup(c, n, st, in, w, out, act))) return s;
+  st->w_f32 = NULL;
+  if (st->hybrid && (s = dequantize_weights(c, n, st, w))) return s;
   if ((s = fast_setup(c, n, st, w, bias))) return s;
   return tc__set_shape(c, n, out, n_out, dims);
 }
@@ -256,7 +283,9 @@ static tc_status fc_invoke(tc__ctx *c, tc__node *n) {
   }
   switch (st->kind) {
   case FC_F32:
-    tc_f32_fully_connected__ref(&st->p, in->data, w->data, bias ? bias->data : NULL, out->data);
+    /* Weights are read at invoke: they may be an activation (non-constant weights). */
+    tc_f32_fully_connected__ref(&st->p, in->data, st->hybrid ? st->w_f32 : w->data,
+                                bias ? bias->data : NULL, out->data);
     return TC_OK;
   case FC_S8:
     tc_s8_fully_connected__ref(&st->p, &st->q, in->data, w->data, bias ? bias->data : NULL,
