@@ -120,7 +120,7 @@ static int nms_single(const tc_detpp_params *p, const float *decoded, const floa
     }
   argsort_desc(w->keep_score, w->order, w->tmp, kept);
   int out_size = imin(kept, max_out), n_sel = 0, n_active = kept;
-  memset(w->active, 1, (size_t)kept);
+  if (kept > 0) memset(w->active, 1, (size_t)kept);
   for (int i = 0; i < kept; i++) {
     if (n_active == 0 || n_sel >= out_size) break;
     if (!w->active[i]) continue;
