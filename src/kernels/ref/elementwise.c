@@ -201,10 +201,10 @@ int tc_qleaky_params_init(tc_qleaky_params *p, float in_scale, int32_t in_zp, fl
 }
 
 static inline int32_t qleaky(const tc_qleaky_params *p, int32_t q, int32_t lo, int32_t hi) {
-  int32_t x = q - p->in_zp;
+  int32_t x = (int32_t)((int64_t)q - p->in_zp); /* zero points are range-checked at prepare */
   int32_t y = x >= 0 ? tc_q_mul(x, p->mult_identity, p->shift_identity)
                      : tc_q_mul(x, p->mult_alpha, p->shift_alpha);
-  return tc_q_clamp(y + p->out_zp, lo, hi);
+  return tc_q_add_clamp(y, p->out_zp, lo, hi);
 }
 
 void tc_s8_leaky_relu__ref(const tc_qleaky_params *p, const int8_t *in, int8_t *out, size_t n) {

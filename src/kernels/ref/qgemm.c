@@ -24,7 +24,7 @@ void tc_s8_qgemm__ref(int32_t m, int32_t n, int32_t k, const void *a, size_t lda
                (get8(row, (size_t)kk, a_is_u8) + w->in_offset);
       if (w->bias) acc += w->bias[j];
       int32_t r = tc_q_mul((int32_t)(uint32_t)(uint64_t)acc, w->mult[j], w->shift[j]);
-      r = tc_q_clamp(r + w->out_zp, w->act_min, w->act_max);
+      r = tc_q_add_clamp(r, w->out_zp, w->act_min, w->act_max);
       if (w->out_u8)
         ((uint8_t *)out)[(size_t)i * ldc + (size_t)j] = (uint8_t)r;
       else
@@ -52,7 +52,7 @@ static void ref_pack_a(size_t rows, size_t k, const void *const *src, int is_u8,
 static int32_t requant(const tc_qgemm_cols *q, size_t j, int32_t acc) {
   int32_t x = (int32_t)((uint32_t)acc << q->lshift[j]);
   int32_t r = tc_q_rdivpot(tc_q_srdhm(x, q->mult[j]), q->rshift[j]);
-  return tc_q_clamp(r + q->out_zp, q->act_min, q->act_max);
+  return tc_q_add_clamp(r, q->out_zp, q->act_min, q->act_max);
 }
 
 static void ref_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const int16_t *pb,

@@ -64,6 +64,7 @@ static inline int32_t tc_q_mul_single(int32_t x, int32_t q, int shift) {
  * and applied with one rounding shift, as TFLite's int64 MultiplyByQuantizedMultiplier. */
 static inline int32_t tc_q_mul64(int64_t x, int32_t q, int shift) {
   int32_t reduced = q < 0x7FFF0000 ? ((q + (1 << 15)) >> 16) : 0x7FFF;
+  if (shift > 14) shift = 14; /* TFLite requires shift < 8; keeps the shift below defined */
   int total = 15 - shift;
   /* TFLite requires |x| < 2^47 (a real accumulator never exceeds it); clamp so hostile biases
    * cannot overflow the 64-bit product. */
@@ -83,6 +84,13 @@ static inline int32_t tc_q_mul_gt1(int32_t x, int32_t q, int shift) {
 
 static inline int32_t tc_q_clamp(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* clamp(v + offset) where the int32 addition wraps instead of overflowing (undefined in C):
+ * hostile scales can push v to the ends of the int32 range, real models never do. Wrapping is
+ * what the SIMD variants' 32-bit lane adds do, so they stay bit-identical to this. */
+static inline int32_t tc_q_add_clamp(int32_t v, int32_t offset, int32_t lo, int32_t hi) {
+  return tc_q_clamp((int32_t)((uint32_t)v + (uint32_t)offset), lo, hi);
 }
 
 /* Quantized activation range for a fused activation (TC_ACT_* codes of lite/ops.h) on an

@@ -55,7 +55,7 @@ void tc_s8_transpose_conv2d__ref(const tc_tconv2d_params *p, const tc_q_requant 
     TC_TCONV_SUM(int8_t, int8_t, int64_t, in_off)
     if (bias) acc += bias[oc];
     int32_t r = tc_q_mul((int32_t)(uint32_t)(uint64_t)acc, q->mult[oc], q->shift[oc]);
-    out[at] = (int8_t)tc_q_clamp(r + q->output_offset, q->act_min, q->act_max);
+    out[at] = (int8_t)tc_q_add_clamp(r, q->output_offset, q->act_min, q->act_max);
   })
 }
 

@@ -120,8 +120,8 @@ static void requant_u8(const uint8_t *src, uint8_t *dst, size_t count, const tc_
   float bias = -(float)tc__shp_zero_point(in) * scale;
   int32_t zp = (int32_t)tc__shp_zero_point(out);
   for (size_t i = 0; i < count; i++) {
-    int32_t v = (int32_t)roundf((float)src[i] * scale + bias) + zp;
-    dst[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    float v = roundf((float)src[i] * scale + bias) + (float)zp; /* clamp before converting */
+    dst[i] = (uint8_t)(v >= 0.0f ? (v <= 255.0f ? (int32_t)v : 255) : 0);
   }
 }
 
