@@ -16,6 +16,7 @@
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "lite/ops.h"
+#include "lite/ops/conv_common.h"
 
 enum { DW_F32 = 1, DW_S8, DW_U8, DW_S16, DW_S16_ACC32 };
 
@@ -31,62 +32,13 @@ typedef struct dw_state {
   struct tc_threadpool *pool;
 } dw_state;
 
-static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
-  switch (dt) {
-  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
-  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
-  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
-  }
-}
-
 /* Quantized kinds: per-output-channel multipliers (filter per tensor or per channel along
- * axis 3), offsets and fused activation range, as TFLite Micro computes them. */
+ * axis 3), offsets and fused activation range (conv_common.c). */
 static tc_status quant_setup(tc__ctx *c, tc__node *n, dw_state *st, const tc__tensor *in,
                              const tc__tensor *filter, const tc__tensor *out, int act,
                              int32_t out_c) {
-  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = filter->m ? &filter->m->q : NULL;
-  const tc__quant *qo = out->m ? &out->m->q : NULL;
-  int32_t lo, hi, in_lo, in_hi;
-  if (!qi || qi->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
-                    tc_dtype_name(in->dtype));
-  if (!qw || qw->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s filter has no quantization parameters",
-                    tc_dtype_name(filter->dtype));
-  if (!qo || qo->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
-                    tc_dtype_name(out->dtype));
-  if (qw->n_scales != 1 && (qw->n_scales != out_c || qw->axis != 3))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "filter has %d scales on axis %d; expected 1, or %d (one per output "
-                    "channel) on axis 3",
-                    (int)qw->n_scales, (int)qw->axis, (int)out_c);
-  int32_t *mult = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
-  int32_t *shift = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
-  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
-  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], out_c, mult,
-                             shift))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "invalid scales: input %g, output %g, filter scales must be >= 0",
-                    (double)qi->scale[0], (double)qo->scale[0]);
-  q_range(in->dtype, &in_lo, &in_hi);
-  q_range(out->dtype, &lo, &hi);
-  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0];
-  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
-    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "int16 activations need zero points 0, got input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  st->q.input_offset = (int32_t)-zi;
-  st->q.filter_offset = filter->dtype == TC_DTYPE_U8 ? (int32_t)-qw->zero_point[0] : 0;
-  st->q.output_offset = (int32_t)zo;
-  st->q.mult = mult;
-  st->q.shift = shift;
-  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
-  return TC_OK;
+  const tc__conv_qspec spec = {out_c, 3, 0};
+  return tc__q_conv_setup(c, n, in, filter, out, act, &spec, &st->q);
 }
 
 /* Chooses the kernel kind from the dtypes (TFLite's supported combinations). */

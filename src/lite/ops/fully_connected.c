@@ -17,6 +17,7 @@
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "lite/ops.h"
+#include "lite/ops/conv_common.h"
 
 enum { FC_F32 = 1, FC_S8, FC_U8, FC_S16, FC_S16_ACC32 };
 
@@ -36,67 +37,14 @@ typedef struct fc_state {
 
 enum { FAST_NONE = 0, FAST_F32, FAST_X8 };
 
-static void q_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
-  switch (dt) {
-  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
-  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
-  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
-  }
-}
-
 /* Quantized kinds: one multiplier per output feature (weights per tensor, or per channel along
  * axis 0), offsets and the fused activation range, as TFLite Micro's
- * CalculateOpDataFullyConnected. Per-tensor weights keep their zero point as an offset;
- * per-channel ones do not (TFLite's per-channel kernel has none). */
+ * CalculateOpDataFullyConnected (conv_common.c). Per-tensor weights keep their zero point as an
+ * offset; per-channel ones do not (TFLite's per-channel kernel has none). */
 static tc_status quant_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *in,
                              const tc__tensor *w, const tc__tensor *out, int act) {
-  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = w->m ? &w->m->q : NULL;
-  const tc__quant *qo = out->m ? &out->m->q : NULL;
-  int32_t units = st->p.out_n, lo, hi, in_lo, in_hi;
-  if (!qi || qi->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
-                    tc_dtype_name(in->dtype));
-  if (!qw || qw->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s weights have no quantization parameters",
-                    tc_dtype_name(w->dtype));
-  if (!qo || qo->n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
-                    tc_dtype_name(out->dtype));
-  int per_channel = qw->n_scales > 1;
-  if (per_channel && (qw->n_scales != units || qw->axis != 0))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "weights have %d scales on axis %d; expected 1, or %d (one per output "
-                    "feature) on axis 0",
-                    (int)qw->n_scales, (int)qw->axis, (int)units);
-  int32_t *mult = tc__persist_alloc(c, (size_t)units * sizeof(int32_t) + 1);
-  int32_t *shift = tc__persist_alloc(c, (size_t)units * sizeof(int32_t) + 1);
-  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
-  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], units, mult,
-                             shift))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "invalid scales: input %g, output %g, weight scales must be >= 0",
-                    (double)qi->scale[0], (double)qo->scale[0]);
-  q_range(in->dtype, &in_lo, &in_hi);
-  q_range(out->dtype, &lo, &hi);
-  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0], zw = qw->zero_point[0];
-  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
-    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  if (zw < -255 || zw > 255)
-    return tc__fail(c, n, TC_ERR_MODEL, "weights zero point %lld is out of range",
-                    (long long)zw);
-  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "int16 activations need zero points 0, got input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  st->q.input_offset = (int32_t)-zi;
-  st->q.filter_offset = per_channel ? 0 : (int32_t)-zw;
-  st->q.output_offset = (int32_t)zo;
-  st->q.mult = mult;
-  st->q.shift = shift;
-  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
-  return TC_OK;
+  const tc__conv_qspec spec = {st->p.out_n, 0, 1};
+  return tc__q_conv_setup(c, n, in, w, out, act, &spec, &st->q);
 }
 
 /* Chooses the kernel kind from the dtypes (TFLite Micro's combinations: output dtype equals

@@ -13,6 +13,7 @@
 #include "kernels/ref/qmath.h"
 #include "kernels/ref/transpose_conv.h"
 #include "lite/ops.h"
+#include "lite/ops/conv_common.h"
 
 enum { TCONV_F32 = 1, TCONV_S8, TCONV_S16 };
 
@@ -31,46 +32,16 @@ static tc_status tconv_init(tc__ctx *c, tc__node *n) {
 }
 
 /* Integer kinds: per-output-channel multipliers (filter per tensor or per channel on axis 0),
- * offsets and the activation range, as TFLite Micro's PopulateConvolutionQuantizationParams. */
+ * offsets and the activation range (conv_common.c). */
 static tc_status quant_setup(tc__ctx *c, tc__node *n, tconv_state *st, const tc__tensor *in,
                              const tc__tensor *filter, const tc__tensor *out, int act) {
   const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = filter->m ? &filter->m->q : NULL;
   const tc__quant *qo = out->m ? &out->m->q : NULL;
-  int32_t out_c = st->p.out_c;
-  int32_t lo = in->dtype == TC_DTYPE_I16 ? INT16_MIN : INT8_MIN;
-  int32_t hi = in->dtype == TC_DTYPE_I16 ? INT16_MAX : INT8_MAX;
   if (!qi || qi->n_scales < 1 || !qw || qw->n_scales < 1 || !qo || qo->n_scales < 1)
     return tc__fail(c, n, TC_ERR_MODEL,
                     "quantized input, filter and output need quantization parameters");
-  if (qw->n_scales != 1 && (qw->n_scales != out_c || qw->axis != 0))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "filter has %d scales on axis %d; expected 1, or %d (one per output "
-                    "channel) on axis 0",
-                    (int)qw->n_scales, (int)qw->axis, (int)out_c);
-  int32_t *mult = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
-  int32_t *shift = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
-  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
-  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], out_c, mult,
-                             shift))
-    return tc__fail(c, n, TC_ERR_MODEL,
-                    "invalid scales: input %g, output %g, filter scales must be >= 0",
-                    (double)qi->scale[0], (double)qo->scale[0]);
-  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0];
-  if (zi < lo || zi > hi || zo < lo || zo > hi)
-    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "int16 activations need zero points 0, got input %lld, output %lld",
-                    (long long)zi, (long long)zo);
-  st->q.input_offset = (int32_t)-zi;
-  st->q.filter_offset = 0;
-  st->q.output_offset = (int32_t)zo;
-  st->q.mult = mult;
-  st->q.shift = shift;
-  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &st->q.act_min, &st->q.act_max))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
-  return TC_OK;
+  const tc__conv_qspec spec = {st->p.out_c, 0, 0};
+  return tc__q_conv_setup(c, n, in, filter, out, act, &spec, &st->q);
 }
 
 /* Dtypes: chooses the kind; for 16x8 widens a constant int16/int32 bias to int64. */

@@ -1,0 +1,80 @@
+/* conv_common.c: quantization setup shared by the convolution-like glue files (see
+ * conv_common.h), so conv2d, depthwise_conv2d, transpose_conv and fully_connected validate and
+ * requantize the same way. */
+#include "lite/ops/conv_common.h"
+
+#include "kernels/ref/qmath.h"
+
+void tc__q_dtype_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+  case TC_DTYPE_U8: *lo = 0; *hi = 255; return;
+  case TC_DTYPE_I16: *lo = INT16_MIN; *hi = INT16_MAX; return;
+  default: *lo = INT8_MIN; *hi = INT8_MAX; return;
+  }
+}
+
+tc_status tc__q_check_conv_quant(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                                 const tc__tensor *filter, const tc__tensor *out,
+                                 const tc__conv_qspec *spec) {
+  const tc__quant *qi = in->m ? &in->m->q : NULL, *qw = filter->m ? &filter->m->q : NULL;
+  const tc__quant *qo = out->m ? &out->m->q : NULL;
+  if (!qi || qi->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s input has no quantization parameters",
+                    tc_dtype_name(in->dtype));
+  if (!qw || qw->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s %s no quantization parameters",
+                    tc_dtype_name(filter->dtype), spec->weights ? "weights have" : "filter has");
+  if (!qo || qo->n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s output has no quantization parameters",
+                    tc_dtype_name(out->dtype));
+  if (qw->n_scales != 1 && (qw->n_scales != spec->out_c || qw->axis != spec->axis))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "%s %d scales on axis %d; expected 1, or %d (one per output %s) on axis %d",
+                    spec->weights ? "weights have" : "filter has", (int)qw->n_scales,
+                    (int)qw->axis, (int)spec->out_c, spec->weights ? "feature" : "channel",
+                    spec->axis);
+  return TC_OK;
+}
+
+tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                           const tc__tensor *filter, const tc__tensor *out, int act,
+                           const tc__conv_qspec *spec, tc_q_requant *q) {
+  tc_status s = tc__q_check_conv_quant(c, n, in, filter, out, spec);
+  if (s) return s;
+  const tc__quant *qi = &in->m->q, *qw = &filter->m->q, *qo = &out->m->q;
+  const int32_t out_c = spec->out_c;
+  int32_t lo, hi, in_lo, in_hi;
+  int32_t *mult = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  int32_t *shift = tc__persist_alloc(c, (size_t)out_c * sizeof(int32_t) + 1);
+  if (!mult || !shift) return tc__fail(c, n, TC_ERR_NOMEM, "out of memory for multipliers");
+  if (!tc_q_conv_multipliers(qi->scale[0], qw->scale, qw->n_scales, qo->scale[0], out_c, mult,
+                             shift))
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "invalid scales: input %g, output %g, %s scales must be >= 0",
+                    (double)qi->scale[0], (double)qo->scale[0],
+                    spec->weights ? "weight" : "filter");
+  tc__q_dtype_range(in->dtype, &in_lo, &in_hi);
+  tc__q_dtype_range(out->dtype, &lo, &hi);
+  int64_t zi = qi->zero_point[0], zo = qo->zero_point[0], zw = qw->zero_point[0];
+  if (zi < in_lo || zi > in_hi || zo < lo || zo > hi)
+    return tc__fail(c, n, TC_ERR_MODEL, "zero points out of range: input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  if (spec->weights && (zw < -255 || zw > 255))
+    return tc__fail(c, n, TC_ERR_MODEL, "weights zero point %lld is out of range",
+                    (long long)zw);
+  if (in->dtype == TC_DTYPE_I16 && (zi != 0 || zo != 0))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "int16 activations need zero points 0, got input %lld, output %lld",
+                    (long long)zi, (long long)zo);
+  q->input_offset = (int32_t)-zi;
+  if (spec->weights)
+    q->filter_offset = qw->n_scales > 1 ? 0 : (int32_t)-zw;
+  else
+    q->filter_offset = filter->dtype == TC_DTYPE_U8 ? (int32_t)-zw : 0;
+  q->output_offset = (int32_t)zo;
+  q->mult = mult;
+  q->shift = shift;
+  if (!tc_q_act_range(act, qo->scale[0], (int32_t)zo, lo, hi, &q->act_min, &q->act_max))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  return TC_OK;
+}

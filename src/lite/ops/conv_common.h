@@ -1,0 +1,39 @@
+/* conv_common.h: quantization setup shared by the convolution-like glue files (conv2d.c,
+ * depthwise_conv2d.c, transpose_conv.c, fully_connected.c): the integer range of a dtype,
+ * validation of the input / filter / output quantization and the per-output-channel
+ * requantization parameters, as TFLite Micro's PopulateConvolutionQuantizationParams computes
+ * them. Internal to src/lite/ops. */
+#ifndef TC_LITE_OPS_CONV_COMMON_H
+#define TC_LITE_OPS_CONV_COMMON_H
+
+#include "kernels/ref/conv2d_q.h"
+#include "lite/ops.h"
+
+/* The integer range of a quantized dtype: uint8 [0, 255], int16 [INT16_MIN, INT16_MAX], every
+ * other dtype int8's [INT8_MIN, INT8_MAX]. */
+void tc__q_dtype_range(tc_dtype dt, int32_t *lo, int32_t *hi);
+
+/* How one op's filter is quantized and named. */
+typedef struct tc__conv_qspec {
+  int32_t out_c; /* output channels (features): the length of a per-channel scale vector */
+  int axis;      /* the filter axis per-channel scales run along */
+  /* FULLY_CONNECTED's rules: the filter is called "weights" in messages, its zero point must lie
+   * in [-255, 255] and is kept as the filter offset when quantized per tensor. Otherwise the
+   * filter offset is minus the zero point of a uint8 filter, and 0 for other dtypes. */
+  int weights;
+} tc__conv_qspec;
+
+/* Checks that input, filter and output carry quantization parameters and that the filter's
+ * scales are one per tensor or one per output channel along spec->axis; fails via tc__fail. */
+tc_status tc__q_check_conv_quant(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                                 const tc__tensor *filter, const tc__tensor *out,
+                                 const tc__conv_qspec *spec);
+
+/* tc__q_check_conv_quant, then fills *q: per-channel multipliers and shifts (spec->out_c of
+ * each, in prepare-time persistent memory), the zero-point offsets (checked against the
+ * dtypes' ranges; int16 activations need zero points 0) and the fused activation's range. */
+tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                           const tc__tensor *filter, const tc__tensor *out, int act,
+                           const tc__conv_qspec *spec, tc_q_requant *q);
+
+#endif
