@@ -20,6 +20,7 @@
 #include "tensorc_data.h"
 #include "tensorc_export.h"
 #include "tensorc_train.h"
+#include "repdata.h"
 #include "util.h"
 
 int cmd_convert(int argc, char **argv);
@@ -91,8 +92,6 @@ tc_status cvt_get_output(tc_interp *it, float *y, size_t n) {
 
 /* ---- representative data ------------------------------------------------------------------ */
 
-enum { NORM_01, NORM_PM1, NORM_RAW };
-
 typedef struct samples {
   size_t numel; /* floats per sample */
   int n, max;
@@ -104,11 +103,6 @@ static int push(samples *s, const float *v) {
   memcpy(s->data + (size_t)s->n * s->numel, v, s->numel * sizeof(float));
   s->n++;
   return 0;
-}
-
-static int has_ext(const char *p, const char *ext) {
-  size_t n = strlen(p), e = strlen(ext);
-  return n > e && !strcasecmp(p + n - e, ext);
 }
 
 static int load_floats(const char *path, const float *v, size_t n, samples *s) {
@@ -127,25 +121,11 @@ static int load_image(const char *path, const tc_tensor_info *t, int norm, sampl
   else if (t->n_dims == 3 && d[0] == 1) h = d[1], w = d[2], c = 1;
   if (h <= 0 || w <= 0 || (c != 1 && c != 3))
     return cli_err("%s: the model input is not an image ([1,H,W,C], C 1 or 3)", path), 1;
-  char err[256];
-  cli_image img, sized;
-  if (image_load(path, &img, err, sizeof err)) return cli_err("%s: %s", path, err), 1;
-  if (img.w == w && img.h == h) {
-    sized = img;
-  } else {
-    int bad = image_resize(&img, w, h, &sized);
-    free(img.rgb);
-    if (bad) return cli_err("out of memory"), 1;
-  }
+  cli_image sized;
+  if (cli_image_load_sized(path, w, h, &sized)) return 1;
   float *v = malloc(s->numel * sizeof(float));
   if (!v) return free(sized.rgb), 1;
-  for (size_t p = 0; p < (size_t)w * (size_t)h; p++)
-    for (int k = 0; k < c; k++) {
-      const uint8_t *px = sized.rgb + 3 * p;
-      float f = c == 3 ? px[k] : (px[0] * 0.299f + px[1] * 0.587f + px[2] * 0.114f);
-      v[p * (size_t)c + (size_t)k] = norm == NORM_01 ? f / 255.0f
-                                     : norm == NORM_PM1 ? (f - 127.5f) / 127.5f : f;
-    }
+  cli_image_to_floats(&sized, c, norm, v);
   free(sized.rgb);
   push(s, v);
   free(v);
@@ -154,7 +134,7 @@ static int load_image(const char *path, const tc_tensor_info *t, int norm, sampl
 
 static int load_file(const char *path, const tc_tensor_info *t, int norm, samples *s) {
   if (image_is_path(path)) return load_image(path, t, norm, s);
-  if (has_ext(path, ".npy")) {
+  if (cli_has_ext(path, ".npy")) {
     cli_array a;
     char err[256];
     if (npy_read(path, &a, err, sizeof err)) return cli_err("%s: %s", path, err), 1;
@@ -177,10 +157,6 @@ static int load_file(const char *path, const tc_tensor_info *t, int norm, sample
   free(v);
   fclose(f);
   return rc;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* mnist:PATH[:N]: the first N images (pixel / 255) of an IDX images file. */
@@ -264,7 +240,7 @@ static int load_spec(const char *path, samples *s) {
 
 static int load_path(const char *path, const tc_tensor_info *t, int norm, samples *s) {
   if (!strncmp(path, "mnist:", 6)) return load_mnist(path + 6, s);
-  if (has_ext(path, ".json")) return load_spec(path, s);
+  if (cli_has_ext(path, ".json")) return load_spec(path, s);
   if (!strncmp(path, "random:", 7)) {
     long n;
     if (!cli_parse_long(path + 7, 1, 1000000, "random:N", &n)) return 1;
@@ -281,23 +257,9 @@ static int load_path(const char *path, const tc_tensor_info *t, int norm, sample
   struct stat st;
   if (stat(path, &st) != 0) return cli_err("cannot find %s", path), 1;
   if (!S_ISDIR(st.st_mode)) return load_file(path, t, norm, s);
-  DIR *dir = opendir(path);
-  if (!dir) return cli_err("cannot open folder %s", path), 1;
-  char **names = NULL;
-  int n = 0, rc = 0;
-  for (struct dirent *e; (e = readdir(dir));) {
-    if (!image_is_path(e->d_name) && !has_ext(e->d_name, ".npy") && !has_ext(e->d_name, ".bin"))
-      continue;
-    char **nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
-    if (!nn) break;
-    names = nn;
-    size_t len = strlen(path) + strlen(e->d_name) + 2;
-    if (!(names[n] = malloc(len))) break;
-    snprintf(names[n], len, "%s/%s", path, e->d_name);
-    n++;
-  }
-  closedir(dir);
-  if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
+  char **names;
+  int n, rc = 0;
+  if (cli_list_sample_files(path, &names, &n)) return 1;
   for (int i = 0; i < n; i++) {
     if (!rc) rc = load_file(names[i], t, norm, s);
     free(names[i]);
@@ -437,15 +399,10 @@ static int load_eval(const char *spec, eval_set *e) {
   return e->n == 0;
 }
 
-static long file_size(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
 int cmd_convert(int argc, char **argv) {
   const char *ckpt = NULL, *out = NULL, *repr = NULL, *eval = NULL;
   char save_dir[1024] = "";
-  int norm = NORM_01, report = 0, quant = 0;
+  int norm = CLI_NORM_01, report = 0, quant = 0;
   long max = 500, n_save = 10;
   tc_quant_options qo;
   memset(&qo, 0, sizeof qo);
@@ -459,33 +416,25 @@ int cmd_convert(int argc, char **argv) {
     } else if (!strcmp(a, "--quantize")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
       quant = 1;
-      if (!strcmp(v, "int8")) qo.mode = TC_QUANT_INT8;
-      else if (!strcmp(v, "dynamic")) qo.mode = TC_QUANT_DYNAMIC;
-      else if (!strcmp(v, "float16")) qo.mode = TC_QUANT_FLOAT16;
-      else return cli_err("--quantize: expected int8, dynamic or float16, got '%s'", v), CLI_USAGE;
+      if (!cli_parse_quant_mode("--quantize", v, &qo)) return CLI_USAGE;
     } else if (!strcmp(a, "--representative")) {
       if (!(repr = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--norm")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "0_1")) norm = NORM_01;
-      else if (!strcmp(v, "-1_1")) norm = NORM_PM1;
-      else if (!strcmp(v, "raw")) norm = NORM_RAW;
+      if (!strcmp(v, "0_1")) norm = CLI_NORM_01;
+      else if (!strcmp(v, "-1_1")) norm = CLI_NORM_PM1;
+      else if (!strcmp(v, "raw")) norm = CLI_NORM_RAW;
       else return cli_err("--norm: expected 0_1, -1_1 or raw, got '%s'", v), CLI_USAGE;
     } else if (!strcmp(a, "--max-samples")) {
       if (!(v = cli_opt_value(argc, argv, &i)) ||
           !cli_parse_long(v, 1, 1000000, "--max-samples", &max))
         return CLI_USAGE;
     } else if (!strcmp(a, "--inputs")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "float")) qo.int8_io = 0;
-      else if (!strcmp(v, "int8")) qo.int8_io = 1;
-      else return cli_err("--inputs: expected float or int8, got '%s'", v), CLI_USAGE;
+      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_inputs(v, &qo))
+        return CLI_USAGE;
     } else if (!strcmp(a, "--percentile")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      char *end;
-      qo.percentile = strtod(v, &end);
-      if (*end || !(qo.percentile > 50 && qo.percentile <= 100))
-        return cli_err("--percentile: expected a number in (50, 100], got '%s'", v), CLI_USAGE;
+      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_percentile(v, &qo))
+        return CLI_USAGE;
     } else if (!strcmp(a, "--report")) {
       report = 1;
     } else if (!strcmp(a, "--evaluate")) {
@@ -593,7 +542,7 @@ int cmd_convert(int argc, char **argv) {
     goto done;
   }
   double t1 = cli_now_us();
-  long os = file_size(out);
+  long os = cli_file_size(out);
   const char *mode = !quant ? "float32" : qo.mode == TC_QUANT_INT8 ? (qo.int8_io ? "int8 (int8 I/O)" : "int8")
                      : qo.mode == TC_QUANT_DYNAMIC ? "dynamic range" : "float16";
   printf("%s: %s, %d operators, %ld bytes", out, mode,
@@ -635,7 +584,7 @@ int cmd_convert(int argc, char **argv) {
       goto done;
     printf("\nevaluation on %zu images (%s)\n", ev.n, eval + 6);
     printf("%-26s %12s %10s %16s\n", "model", "size (bytes)", "accuracy", "latency (us)");
-    printf("%-26s %12ld %9.2f%% %16.1f\n", "checkpoint (tc_net)", file_size(ckpt), 100 * acc[0],
+    printf("%-26s %12ld %9.2f%% %16.1f\n", "checkpoint (tc_net)", cli_file_size(ckpt), 100 * acc[0],
            lat[0]);
     printf("%-26s %12zu %9.2f%% %16.1f\n", "float .tflite", fsize, 100 * acc[1], lat[1]);
     if (quant) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "tensorc_export.h"
+#include "repdata.h"
 #include "util.h"
 
 int cmd_quantize(int argc, char **argv);
@@ -37,8 +38,6 @@ static void help(FILE *f) {
           "  --report                 per-layer SQNR (dB) of the quantized model against the float\n"
           "                           one on the representative data\n");
 }
-
-enum { NORM_PM1, NORM_01, NORM_RAW };
 
 typedef struct samples {
   int n, cap;
@@ -71,28 +70,11 @@ static int load_image(const char *path, const tc_tensor_info *t, int norm, sampl
     cli_err("%s: input '%s' does not look like an image ([1,H,W,C] with C 1 or 3)", path, t->name);
     return 1;
   }
-  char err[256];
-  cli_image img, sized;
-  if (image_load(path, &img, err, sizeof err)) {
-    cli_err("%s: %s", path, err);
-    return 1;
-  }
-  if (img.w == w && img.h == h) sized = img;
-  else {
-    int bad = image_resize(&img, w, h, &sized);
-    free(img.rgb);
-    if (bad) return cli_err("out of memory"), 1;
-  }
+  cli_image sized;
+  if (cli_image_load_sized(path, w, h, &sized)) return 1;
   float *v = malloc(s->numel * sizeof(float));
   if (!v) return free(sized.rgb), 1;
-  for (size_t p = 0; p < (size_t)w * (size_t)h; p++)
-    for (int k = 0; k < c; k++) {
-      const uint8_t *px = sized.rgb + 3 * p;
-      float f = c == 3 ? px[k] : (px[0] * 0.299f + px[1] * 0.587f + px[2] * 0.114f);
-      if (norm == NORM_PM1) f = (f - 127.5f) / 127.5f;
-      else if (norm == NORM_01) f /= 255.0f;
-      v[p * (size_t)c + (size_t)k] = f;
-    }
+  cli_image_to_floats(&sized, c, norm, v);
   free(sized.rgb);
   int rc = s->n < max ? push_sample(s, v) : 0;
   free(v);
@@ -109,14 +91,9 @@ static int load_floats(const char *path, const float *v, size_t n, samples *s, i
   return 0;
 }
 
-static int has_ext(const char *p, const char *ext) {
-  size_t n = strlen(p), e = strlen(ext);
-  return n > e && !strcasecmp(p + n - e, ext);
-}
-
 static int load_file(const char *path, const tc_tensor_info *t, int norm, samples *s, int max) {
   if (image_is_path(path)) return load_image(path, t, norm, s, max);
-  if (has_ext(path, ".npy")) {
+  if (cli_has_ext(path, ".npy")) {
     cli_array a;
     char err[256];
     if (npy_read(path, &a, err, sizeof err)) return cli_err("%s: %s", path, err), 1;
@@ -148,10 +125,6 @@ static int load_file(const char *path, const tc_tensor_info *t, int norm, sample
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int load_path(const char *path, const tc_tensor_info *t, int norm, samples *s, int max) {
   struct stat st;
   if (!strncmp(path, "random:", 7)) {
@@ -169,24 +142,9 @@ static int load_path(const char *path, const tc_tensor_info *t, int norm, sample
   }
   if (stat(path, &st) != 0) return cli_err("cannot find %s", path), 1;
   if (!S_ISDIR(st.st_mode)) return load_file(path, t, norm, s, max);
-  DIR *dir = opendir(path);
-  if (!dir) return cli_err("cannot open folder %s", path), 1;
-  char **names = NULL;
-  int n = 0, rc = 0;
-  for (struct dirent *e; (e = readdir(dir));) {
-    if (!image_is_path(e->d_name) && !has_ext(e->d_name, ".npy") && !has_ext(e->d_name, ".bin"))
-      continue;
-    char **nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
-    if (!nn) break;
-    names = nn;
-    size_t len = strlen(path) + strlen(e->d_name) + 2;
-    names[n] = malloc(len);
-    if (!names[n]) break;
-    snprintf(names[n], len, "%s/%s", path, e->d_name);
-    n++;
-  }
-  closedir(dir);
-  qsort(names, (size_t)n, sizeof *names, cmp_str);
+  char **names;
+  int n, rc = 0;
+  if (cli_list_sample_files(path, &names, &n)) return 1;
   for (int i = 0; i < n; i++) {
     if (!rc && s->n < max) rc = load_file(names[i], t, norm, s, max);
     free(names[i]);
@@ -203,14 +161,9 @@ static tc_status sample_cb(void *user, int k, int input, float *data, size_t n) 
   return TC_OK;
 }
 
-static long file_size(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
 int cmd_quantize(int argc, char **argv) {
   const char *model = NULL, *out = NULL, *repr = NULL;
-  int norm = NORM_PM1, report = 0;
+  int norm = CLI_NORM_PM1, report = 0;
   long max = 200;
   tc_quant_options qo;
   memset(&qo, 0, sizeof qo);
@@ -224,32 +177,24 @@ int cmd_quantize(int argc, char **argv) {
       if (!(out = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--mode")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "int8")) qo.mode = TC_QUANT_INT8;
-      else if (!strcmp(v, "dynamic")) qo.mode = TC_QUANT_DYNAMIC;
-      else if (!strcmp(v, "float16")) qo.mode = TC_QUANT_FLOAT16;
-      else return cli_err("--mode: expected int8, dynamic or float16, got '%s'", v), CLI_USAGE;
+      if (!cli_parse_quant_mode("--mode", v, &qo)) return CLI_USAGE;
     } else if (!strcmp(a, "--representative")) {
       if (!(repr = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--norm")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "-1_1")) norm = NORM_PM1;
-      else if (!strcmp(v, "0_1")) norm = NORM_01;
-      else if (!strcmp(v, "raw")) norm = NORM_RAW;
+      if (!strcmp(v, "-1_1")) norm = CLI_NORM_PM1;
+      else if (!strcmp(v, "0_1")) norm = CLI_NORM_01;
+      else if (!strcmp(v, "raw")) norm = CLI_NORM_RAW;
       else return cli_err("--norm: expected -1_1, 0_1 or raw, got '%s'", v), CLI_USAGE;
     } else if (!strcmp(a, "--max-samples")) {
       if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 1, 1000000, "--max-samples", &max))
         return CLI_USAGE;
     } else if (!strcmp(a, "--inputs")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "float")) qo.int8_io = 0;
-      else if (!strcmp(v, "int8")) qo.int8_io = 1;
-      else return cli_err("--inputs: expected float or int8, got '%s'", v), CLI_USAGE;
+      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_inputs(v, &qo))
+        return CLI_USAGE;
     } else if (!strcmp(a, "--percentile")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      char *end;
-      qo.percentile = strtod(v, &end);
-      if (*end || !(qo.percentile > 50 && qo.percentile <= 100))
-        return cli_err("--percentile: expected a number in (50, 100], got '%s'", v), CLI_USAGE;
+      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_percentile(v, &qo))
+        return CLI_USAGE;
     } else if (!strcmp(a, "--fc-per-tensor")) {
       qo.fc_per_tensor = 1;
     } else if (!strcmp(a, "--report")) {
@@ -323,7 +268,7 @@ int cmd_quantize(int argc, char **argv) {
     cli_err("quantize: %s", tc_graphdef_errmsg(qg));
     goto done;
   }
-  long fs = file_size(model), qs = file_size(out);
+  long fs = cli_file_size(model), qs = cli_file_size(out);
   printf("%s: %s, %d calibration samples, %.1f s\n", out,
          qo.mode == TC_QUANT_INT8 ? "int8" : qo.mode == TC_QUANT_DYNAMIC ? "dynamic range" : "float16",
          qo.n_samples, (t1 - t0) / 1e6);

@@ -1,0 +1,96 @@
+/* repdata.c: representative-data and quantization-option helpers shared by the convert and
+ * quantize subcommands (see repdata.h). */
+#include "repdata.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+int cli_has_ext(const char *p, const char *ext) {
+  size_t n = strlen(p), e = strlen(ext);
+  return n > e && !strcasecmp(p + n - e, ext);
+}
+
+long cli_file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+int cli_image_load_sized(const char *path, int w, int h, cli_image *out) {
+  char err[256];
+  cli_image img;
+  if (image_load(path, &img, err, sizeof err)) return cli_err("%s: %s", path, err), 1;
+  if (img.w == w && img.h == h) {
+    *out = img;
+    return 0;
+  }
+  int bad = image_resize(&img, w, h, out);
+  free(img.rgb);
+  if (bad) return cli_err("out of memory"), 1;
+  return 0;
+}
+
+void cli_image_to_floats(const cli_image *img, int c, int norm, float *v) {
+  for (size_t p = 0; p < (size_t)img->w * (size_t)img->h; p++)
+    for (int k = 0; k < c; k++) {
+      const uint8_t *px = img->rgb + 3 * p;
+      float f = c == 3 ? px[k] : (px[0] * 0.299f + px[1] * 0.587f + px[2] * 0.114f);
+      if (norm == CLI_NORM_PM1) f = (f - 127.5f) / 127.5f;
+      else if (norm == CLI_NORM_01) f /= 255.0f;
+      v[p * (size_t)c + (size_t)k] = f;
+    }
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_list_sample_files(const char *path, char ***names_out, int *n_out) {
+  DIR *dir = opendir(path);
+  if (!dir) return cli_err("cannot open folder %s", path), 1;
+  char **names = NULL;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(dir));) {
+    if (!image_is_path(e->d_name) && !cli_has_ext(e->d_name, ".npy") &&
+        !cli_has_ext(e->d_name, ".bin"))
+      continue;
+    char **nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
+    if (!nn) break;
+    names = nn;
+    size_t len = strlen(path) + strlen(e->d_name) + 2;
+    if (!(names[n] = malloc(len))) break;
+    snprintf(names[n], len, "%s/%s", path, e->d_name);
+    n++;
+  }
+  closedir(dir);
+  if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
+  *names_out = names;
+  *n_out = n;
+  return 0;
+}
+
+int cli_parse_quant_mode(const char *opt, const char *v, tc_quant_options *qo) {
+  if (!strcmp(v, "int8")) qo->mode = TC_QUANT_INT8;
+  else if (!strcmp(v, "dynamic")) qo->mode = TC_QUANT_DYNAMIC;
+  else if (!strcmp(v, "float16")) qo->mode = TC_QUANT_FLOAT16;
+  else return cli_err("%s: expected int8, dynamic or float16, got '%s'", opt, v), 0;
+  return 1;
+}
+
+int cli_parse_quant_inputs(const char *v, tc_quant_options *qo) {
+  if (!strcmp(v, "float")) qo->int8_io = 0;
+  else if (!strcmp(v, "int8")) qo->int8_io = 1;
+  else return cli_err("--inputs: expected float or int8, got '%s'", v), 0;
+  return 1;
+}
+
+int cli_parse_quant_percentile(const char *v, tc_quant_options *qo) {
+  char *end;
+  qo->percentile = strtod(v, &end);
+  if (*end || !(qo->percentile > 50 && qo->percentile <= 100))
+    return cli_err("--percentile: expected a number in (50, 100], got '%s'", v), 0;
+  return 1;
+}
