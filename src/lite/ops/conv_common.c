@@ -78,3 +78,19 @@ tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
   return TC_OK;
 }
+
+tc_status tc__conv_check_options(tc__ctx *c, tc__node *n, int pad, int32_t stride_w,
+                                 int32_t stride_h, int32_t dil_w, int32_t dil_h, int act,
+                                 float *lo, float *hi) {
+  if (pad != TC_PAD_SAME && pad != TC_PAD_VALID)
+    return tc__fail(c, n, TC_ERR_MODEL, "unknown padding %d", pad);
+  if (stride_w <= 0 || stride_h <= 0)
+    return tc__fail(c, n, TC_ERR_MODEL, "strides must be positive, got w=%d h=%d",
+                    (int)stride_w, (int)stride_h);
+  if (dil_w <= 0 || dil_h <= 0)
+    return tc__fail(c, n, TC_ERR_MODEL, "dilation factors must be positive, got w=%d h=%d",
+                    (int)dil_w, (int)dil_h);
+  if (tc__act_range_f32(act, lo, hi))
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  return TC_OK;
+}

@@ -36,4 +36,11 @@ tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
                            const tc__tensor *filter, const tc__tensor *out, int act,
                            const tc__conv_qspec *spec, tc_q_requant *q);
 
+/* Checks a convolution's options: padding SAME or VALID, positive strides and dilations (pass
+ * 1, 1 for ops without dilation) and a fused activation with a float range, returned in *lo,
+ * *hi. Fails via tc__fail naming the bad value. */
+tc_status tc__conv_check_options(tc__ctx *c, tc__node *n, int pad, int32_t stride_w,
+                                 int32_t stride_h, int32_t dil_w, int32_t dil_h, int act,
+                                 float *lo, float *hi);
+
 #endif

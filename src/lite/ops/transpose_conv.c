@@ -138,14 +138,9 @@ static tc_status tconv_prepare(tc__ctx *c, tc__node *n) {
   int pad = tc__fb_u8(fb, opt, 0, 0);
   int32_t stride_w = tc__fb_i32(fb, opt, 1, 0), stride_h = tc__fb_i32(fb, opt, 2, 0);
   int act = tc__fb_u8(fb, opt, 3, 0);
-  if (pad != TC_PAD_SAME && pad != TC_PAD_VALID)
-    return tc__fail(c, n, TC_ERR_MODEL, "unknown padding %d", pad);
-  if (stride_w <= 0 || stride_h <= 0)
-    return tc__fail(c, n, TC_ERR_MODEL, "strides must be positive, got w=%d h=%d",
-                    (int)stride_w, (int)stride_h);
   float lo, hi;
-  if (tc__act_range_f32(act, &lo, &hi))
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
+  if ((s = tc__conv_check_options(c, n, pad, stride_w, stride_h, 1, 1, act, &lo, &hi)))
+    return s;
 
   tc_tconv2d_params *p = &st->p;
   p->batch = in->dims[0];
