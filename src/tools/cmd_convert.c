@@ -143,19 +143,15 @@ static int load_file(const char *path, const tc_tensor_info *t, int norm, sample
     free(a.data);
     return rc;
   }
-  FILE *f = fopen(path, "rb");
-  if (!f) return cli_err("cannot open %s", path), 1;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  float *v = size > 0 ? malloc((size_t)size) : NULL;
-  int rc = 1;
-  if (v && fread(v, 1, (size_t)size, f) == (size_t)size && size % 4 == 0)
+  void *v;
+  long size;
+  int got = cli_read_file(path, &v, &size), rc = 1;
+  if (got < 0) return 1;
+  if (got && size % 4 == 0)
     rc = load_floats(path, v, (size_t)size / 4, s);
   else
     cli_err("cannot read %s as raw float32 values", path);
   free(v);
-  fclose(f);
   return rc;
 }
 

@@ -19,6 +19,24 @@ long cli_file_size(const char *path) {
   return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+int cli_read_file(const char *path, void **data, long *size) {
+  *data = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return cli_err("cannot open %s", path), -1;
+  fseek(f, 0, SEEK_END);
+  *size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  void *v = *size > 0 ? malloc((size_t)*size) : NULL;
+  int ok = v && fread(v, 1, (size_t)*size, f) == (size_t)*size;
+  fclose(f);
+  if (!ok) {
+    free(v);
+    return 0;
+  }
+  *data = v;
+  return 1;
+}
+
 int cli_image_load_sized(const char *path, int w, int h, cli_image *out) {
   char err[256];
   cli_image img;

@@ -16,6 +16,11 @@ int cli_has_ext(const char *p, const char *ext);
 /* Size of a file in bytes, or -1 if it cannot be stat'ed. */
 long cli_file_size(const char *path);
 
+/* Reads a whole file into *data (malloc'ed; the caller frees it) and its byte count into *size.
+ * Returns -1 with "cannot open PATH" printed when it cannot be opened, 0 (nothing printed,
+ * *data NULL) when it is empty or cannot be read, else 1. */
+int cli_read_file(const char *path, void **data, long *size);
+
 /* Loads an image file and resizes it to w x h (kept as is when it already has that size).
  * Prints the reason on failure and returns 1; else 0 with out->rgb malloc'ed. */
 int cli_image_load_sized(const char *path, int w, int h, cli_image *out);
