@@ -48,15 +48,10 @@ typedef struct concat_state {
 } concat_state;
 
 static tc_status concat_prepare(tc__ctx *c, tc__node *n) {
-  if (n->n_inputs < 1 || n->n_inputs > MAX_PARTS)
-    return tc__fail(c, n, TC_ERR_MODEL, "expected 1..%d inputs, got %d", MAX_PARTS,
-                    (int)n->n_inputs);
-  tc_status s = tc__expect_io(c, n, n->n_inputs, n->n_inputs, 1);
-  if (s) return s;
-  tc__tensor *in0 = tc__in(c, n, 0), *out = tc__out(c, n, 0);
+  tc__tensor *in0 = NULL, *out = NULL;
   size_t es = 0;
-  if ((s = tc__shp_elem_size(c, n, in0, "input 0", &es))) return s;
-  if ((s = tc__shp_same_dtype(c, n, in0, out))) return s;
+  tc_status s = tc__shp_join_io(c, n, MAX_PARTS, &in0, &out, &es);
+  if (s) return s;
   const tc__fb *fb = tc__ctx_fb(c);
   int axis = 0, rank = in0->n_dims;
   if (rank == 0) return tc__fail(c, n, TC_ERR_MODEL, "cannot concatenate scalars");

@@ -68,6 +68,22 @@ static inline int tc__shp_same_quant(const tc__tensor *a, const tc__tensor *b) {
          tc__shp_zero_point(a) == tc__shp_zero_point(b);
 }
 
+/* Opening of the prepare of an op joining 1..max_inputs operands into one output
+ * (CONCATENATION, PACK): checks the input and output counts, that input 0's dtype has a fixed
+ * size (*es) and that the output has input 0's dtype; returns input 0 and the output. */
+static inline tc_status tc__shp_join_io(tc__ctx *c, tc__node *n, int max_inputs,
+                                        tc__tensor **in0, tc__tensor **out, size_t *es) {
+  if (n->n_inputs < 1 || n->n_inputs > max_inputs)
+    return tc__fail(c, n, TC_ERR_MODEL, "expected 1..%d inputs, got %d", max_inputs,
+                    (int)n->n_inputs);
+  tc_status s = tc__expect_io(c, n, n->n_inputs, n->n_inputs, 1);
+  if (s) return s;
+  *in0 = tc__in(c, n, 0);
+  *out = tc__out(c, n, 0);
+  if ((s = tc__shp_elem_size(c, n, *in0, "input 0", es))) return s;
+  return tc__shp_same_dtype(c, n, *in0, *out);
+}
+
 /* Copies the input bytes to the output unless they already share storage. */
 static inline void tc__shp_copy(const tc__tensor *in, tc__tensor *out) {
   size_t bytes = in->bytes < out->bytes ? in->bytes : out->bytes;
