@@ -81,32 +81,22 @@ static tc_status quant_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__
 static tc_status pick_kind(tc__ctx *c, tc__node *n, conv_state *st, const tc__tensor *in,
                            const tc__tensor *filter, const tc__tensor *bias,
                            const tc__tensor *out) {
-  tc_dtype fdt = TC_DTYPE_UNKNOWN, bdt = TC_DTYPE_UNKNOWN;
-  tc_status s;
-  switch (in->dtype) {
-  case TC_DTYPE_F32:
-    if (filter->dtype != TC_DTYPE_F32 && filter->dtype != TC_DTYPE_I8)
-      return tc__fail(c, n, TC_ERR_UNSUPPORTED, "filter has dtype %s with a float32 input",
-                      tc_dtype_name(filter->dtype));
+  if (in->dtype == TC_DTYPE_F32 && filter->dtype != TC_DTYPE_F32 && filter->dtype != TC_DTYPE_I8)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "filter has dtype %s with a float32 input",
+                    tc_dtype_name(filter->dtype));
+  int k = 0;
+  tc_status s = tc__conv_pick_kind(c, n, in, filter, bias, out, "filter", filter->dtype, &k);
+  switch (k) {
+  case TC__CK_F32:
     st->kind = filter->dtype == TC_DTYPE_F32 ? CONV_F32 : CONV_HYBRID_DEQUANT;
-    fdt = filter->dtype;
-    bdt = TC_DTYPE_F32;
     break;
-  case TC_DTYPE_I8: st->kind = CONV_S8; fdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_U8: st->kind = CONV_U8; fdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_I16:
-    fdt = TC_DTYPE_I8;
-    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
-    st->kind = bdt == TC_DTYPE_I32 ? CONV_S16_ACC32 : CONV_S16;
-    break;
-  default:
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
-                    tc_dtype_name(in->dtype));
+  case TC__CK_S8: st->kind = CONV_S8; break;
+  case TC__CK_U8: st->kind = CONV_U8; break;
+  case TC__CK_S16: st->kind = CONV_S16; break;
+  case TC__CK_S16_ACC32: st->kind = CONV_S16_ACC32; break;
+  default: break;
   }
-  if ((s = tc__expect_dtype(c, n, filter, "filter", fdt))) return s;
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
-  return tc__expect_dtype(c, n, out, "output", in->dtype);
+  return s;
 }
 
 /* Picks and prepares a GEMM path when one applies (st->fast stays FAST_NONE otherwise). */

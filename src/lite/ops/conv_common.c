@@ -94,3 +94,28 @@ tc_status tc__conv_check_options(tc__ctx *c, tc__node *n, int pad, int32_t strid
     return tc__fail(c, n, TC_ERR_UNSUPPORTED, "fused activation %d is not supported", act);
   return TC_OK;
 }
+
+tc_status tc__conv_pick_kind(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                             const tc__tensor *filter, const tc__tensor *bias,
+                             const tc__tensor *out, const char *filter_name,
+                             tc_dtype f32_filter, int *kind) {
+  tc_dtype fdt, bdt;
+  tc_status s;
+  switch (in->dtype) {
+  case TC_DTYPE_F32: *kind = TC__CK_F32; fdt = f32_filter; bdt = TC_DTYPE_F32; break;
+  case TC_DTYPE_I8: *kind = TC__CK_S8; fdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_U8: *kind = TC__CK_U8; fdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
+  case TC_DTYPE_I16:
+    fdt = TC_DTYPE_I8;
+    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
+    *kind = bdt == TC_DTYPE_I32 ? TC__CK_S16_ACC32 : TC__CK_S16;
+    break;
+  default:
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
+                    tc_dtype_name(in->dtype));
+  }
+  if ((s = tc__expect_dtype(c, n, filter, filter_name, fdt))) return s;
+  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
+  return tc__expect_dtype(c, n, out, "output", in->dtype);
+}

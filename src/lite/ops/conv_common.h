@@ -36,6 +36,18 @@ tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
                            const tc__tensor *filter, const tc__tensor *out, int act,
                            const tc__conv_qspec *spec, tc_q_requant *q);
 
+/* Kernel kinds of a conv-like op, by dtype (TFLite's combinations). */
+enum { TC__CK_F32 = 1, TC__CK_S8, TC__CK_U8, TC__CK_S16, TC__CK_S16_ACC32 };
+
+/* Chooses *kind from the input dtype: float32 (filter dtype f32_filter, float32 bias), int8
+ * (int8 filter, int32 bias), uint8 (uint8 filter, int32 bias) or int16 (int8 filter, int64
+ * bias: TC__CK_S16, or int32 bias: TC__CK_S16_ACC32); then checks the filter (named
+ * filter_name), the optional bias and the output (the input's dtype). */
+tc_status tc__conv_pick_kind(tc__ctx *c, tc__node *n, const tc__tensor *in,
+                             const tc__tensor *filter, const tc__tensor *bias,
+                             const tc__tensor *out, const char *filter_name,
+                             tc_dtype f32_filter, int *kind);
+
 /* Checks a convolution's options: padding SAME or VALID, positive strides and dilations (pass
  * 1, 1 for ops without dilation) and a fused activation with a float range, returned in *lo,
  * *hi. Fails via tc__fail naming the bad value. */

@@ -18,7 +18,8 @@
 #include "lite/ops.h"
 #include "lite/ops/conv_common.h"
 
-enum { DW_F32 = 1, DW_S8, DW_U8, DW_S16, DW_S16_ACC32 };
+enum { DW_F32 = TC__CK_F32, DW_S8 = TC__CK_S8, DW_U8 = TC__CK_U8, DW_S16 = TC__CK_S16,
+       DW_S16_ACC32 = TC__CK_S16_ACC32 }; /* as tc__conv_pick_kind chooses them */
 
 typedef struct dw_state {
   int kind; /* DW_* chosen in prepare */
@@ -45,25 +46,7 @@ static tc_status quant_setup(tc__ctx *c, tc__node *n, dw_state *st, const tc__te
 static tc_status pick_kind(tc__ctx *c, tc__node *n, dw_state *st, const tc__tensor *in,
                            const tc__tensor *filter, const tc__tensor *bias,
                            const tc__tensor *out) {
-  tc_dtype fdt, bdt;
-  tc_status s;
-  switch (in->dtype) {
-  case TC_DTYPE_F32: st->kind = DW_F32; fdt = TC_DTYPE_F32; bdt = TC_DTYPE_F32; break;
-  case TC_DTYPE_I8: st->kind = DW_S8; fdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_U8: st->kind = DW_U8; fdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_I16:
-    fdt = TC_DTYPE_I8;
-    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
-    st->kind = bdt == TC_DTYPE_I32 ? DW_S16_ACC32 : DW_S16;
-    break;
-  default:
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
-                    tc_dtype_name(in->dtype));
-  }
-  if ((s = tc__expect_dtype(c, n, filter, "filter", fdt))) return s;
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
-  return tc__expect_dtype(c, n, out, "output", in->dtype);
+  return tc__conv_pick_kind(c, n, in, filter, bias, out, "filter", TC_DTYPE_F32, &st->kind);
 }
 
 /* Reads the kernel table (the reference variants when the interpreter forces them) and packs

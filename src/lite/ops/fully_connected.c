@@ -19,7 +19,8 @@
 #include "lite/ops.h"
 #include "lite/ops/conv_common.h"
 
-enum { FC_F32 = 1, FC_S8, FC_U8, FC_S16, FC_S16_ACC32 };
+enum { FC_F32 = TC__CK_F32, FC_S8 = TC__CK_S8, FC_U8 = TC__CK_U8, FC_S16 = TC__CK_S16,
+       FC_S16_ACC32 = TC__CK_S16_ACC32 }; /* as tc__conv_pick_kind chooses them */
 
 typedef struct fc_state {
   int kind; /* FC_* chosen in prepare */
@@ -51,32 +52,12 @@ static tc_status quant_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__te
  * input dtype). */
 static tc_status pick_kind(tc__ctx *c, tc__node *n, fc_state *st, const tc__tensor *in,
                            const tc__tensor *w, const tc__tensor *bias, const tc__tensor *out) {
-  tc_dtype wdt, bdt;
-  tc_status s;
-  switch (in->dtype) {
-  case TC_DTYPE_F32:
-    /* Hybrid (dynamic-range) models: int8 weights are dequantized once at prepare and run
-     * through the float kernels (within float rounding of TFLite's hybrid arithmetic). */
-    st->hybrid = w->dtype == TC_DTYPE_I8;
-    st->kind = FC_F32;
-    wdt = st->hybrid ? TC_DTYPE_I8 : TC_DTYPE_F32;
-    bdt = TC_DTYPE_F32;
-    break;
-  case TC_DTYPE_I8: st->kind = FC_S8; wdt = TC_DTYPE_I8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_U8: st->kind = FC_U8; wdt = TC_DTYPE_U8; bdt = TC_DTYPE_I32; break;
-  case TC_DTYPE_I16:
-    wdt = TC_DTYPE_I8;
-    bdt = bias && bias->dtype == TC_DTYPE_I32 ? TC_DTYPE_I32 : TC_DTYPE_I64;
-    st->kind = bdt == TC_DTYPE_I32 ? FC_S16_ACC32 : FC_S16;
-    break;
-  default:
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "input has dtype %s; float32, int8, uint8 and int16 are implemented",
-                    tc_dtype_name(in->dtype));
-  }
-  if ((s = tc__expect_dtype(c, n, w, "weights", wdt))) return s;
-  if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
-  return tc__expect_dtype(c, n, out, "output", in->dtype);
+  /* Hybrid (dynamic-range) models: int8 weights are dequantized once at prepare and run
+   * through the float kernels (within float rounding of TFLite's hybrid arithmetic). */
+  int hybrid = in->dtype == TC_DTYPE_F32 && w->dtype == TC_DTYPE_I8;
+  if (in->dtype == TC_DTYPE_F32) st->hybrid = hybrid;
+  return tc__conv_pick_kind(c, n, in, w, bias, out, "weights",
+                            hybrid ? TC_DTYPE_I8 : TC_DTYPE_F32, &st->kind);
 }
 
 /* Picks and prepares a GEMM path when one applies (st->fast stays FAST_NONE otherwise). */
