@@ -119,3 +119,14 @@ tc_status tc__conv_pick_kind(tc__ctx *c, tc__node *n, const tc__tensor *in,
   if (bias && (s = tc__expect_dtype(c, n, bias, "bias", bdt))) return s;
   return tc__expect_dtype(c, n, out, "output", in->dtype);
 }
+
+tc_status tc__conv_io(tc__ctx *c, tc__node *n, tc__tensor **in, tc__tensor **filter,
+                      tc__tensor **bias, tc__tensor **out) {
+  tc_status s = tc__expect_io(c, n, 2, 3, 1);
+  if (s) return s;
+  *in = tc__in(c, n, 0);
+  *filter = tc__in(c, n, 1);
+  *out = tc__out(c, n, 0);
+  *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
+  return TC_OK;
+}

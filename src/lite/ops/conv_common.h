@@ -36,6 +36,11 @@ tc_status tc__q_conv_setup(tc__ctx *c, tc__node *n, const tc__tensor *in,
                            const tc__tensor *filter, const tc__tensor *out, int act,
                            const tc__conv_qspec *spec, tc_q_requant *q);
 
+/* Checks that the node has 2 or 3 inputs (input, filter, optional bias) and one output, and
+ * returns them (*bias NULL when absent). */
+tc_status tc__conv_io(tc__ctx *c, tc__node *n, tc__tensor **in, tc__tensor **filter,
+                      tc__tensor **bias, tc__tensor **out);
+
 /* Kernel kinds of a conv-like op, by dtype (TFLite's combinations). */
 enum { TC__CK_F32 = 1, TC__CK_S8, TC__CK_U8, TC__CK_S16, TC__CK_S16_ACC32 };
 

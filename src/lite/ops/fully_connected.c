@@ -142,10 +142,9 @@ static tc_status fc_prepare(tc__ctx *c, tc__node *n) {
   const tc__fb *fb = tc__ctx_fb(c);
   const tc__fbt *opt = &n->m->options;
   char b1[96], b2[96];
-  tc_status s = tc__expect_io(c, n, 2, 3, 1);
+  tc__tensor *in = NULL, *w = NULL, *bias = NULL, *out = NULL;
+  tc_status s = tc__conv_io(c, n, &in, &w, &bias, &out);
   if (s) return s;
-  tc__tensor *in = tc__in(c, n, 0), *w = tc__in(c, n, 1), *out = tc__out(c, n, 0);
-  tc__tensor *bias = n->n_inputs > 2 ? tc__in(c, n, 2) : NULL;
 
   if ((s = pick_kind(c, n, st, in, w, bias, out))) return s;
 
