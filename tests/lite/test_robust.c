@@ -1419,7 +1419,7 @@ typedef struct byte_patch {
 typedef struct regression {
   const char *model;
   int n_patches;
-  byte_patch patch[4];
+  byte_patch patch[8];
 } regression;
 
 static void regression_child(void *p) {
@@ -1475,4 +1475,13 @@ TC_TEST(robust_fuzz_regression_3) {
                                {{147, 0x00, 0xfa}, {148, 0x00, 0xff}, {149, 0x00, 0xff},
                                 {150, 0x00, 0xff}}};
   run_regression("fuzz regression 3 (int16 conv int64 requantize overflow)", &r);
+}
+
+/* 4: tflite_support/dilated_conv.tflite with the input shape's bytes changed (found by the CI
+ * fuzz smoke run): a CONV_2D input with 0 channels made the group count 0 and
+ * `out_c % groups` divided by zero (SIGFPE) in conv_prepare. */
+TC_TEST(robust_fuzz_regression_4) {
+  static const regression r = {"models/tflite_support/dilated_conv.tflite", 3,
+                               {{9096, 0x01, 0x00}, {9098, 0x00, 0x54}, {9100, 0x03, 0x00}}};
+  run_regression("fuzz regression 4 (conv with zero input channels)", &r);
 }

@@ -191,7 +191,7 @@ static tc_status split_prepare(tc__ctx *c, tc__node *n) {
   int axis = 0;
   if ((s = read_axis(c, n, tc__in(c, n, 0), in->n_dims, &axis))) return s;
   int32_t num = tc__fb_i32(tc__ctx_fb(c), &n->m->options, 0, (int32_t)n->n_outputs);
-  if (num != n->n_outputs)
+  if (num <= 0 || num != n->n_outputs)
     return tc__fail(c, n, TC_ERR_MODEL, "num_splits is %d but the op has %d outputs",
                     (int)num, (int)n->n_outputs);
   if (in->dims[axis] % num != 0)

@@ -174,7 +174,7 @@ static tc_status conv_prepare(tc__ctx *c, tc__node *n) {
     return tc__fail(c, n, TC_ERR_MODEL, "filter must have rank 4 (OHWI), got %s",
                     tc__dims_str(filter, b1, sizeof b1));
   int32_t in_c = in->dims[3], filter_c = filter->dims[3], out_c = filter->dims[0];
-  if (filter_c <= 0 || in_c % filter_c != 0)
+  if (in_c <= 0 || filter_c <= 0 || in_c % filter_c != 0)
     return tc__fail(c, n, TC_ERR_MODEL,
                     "input channels (%d) must be a multiple of the filter's channels (%d): "
                     "input %s, filter %s",
