@@ -77,7 +77,7 @@ static inline int32_t qadd(const tc_qadd_params *p, int32_t x, int32_t y, int su
   int32_t sx = qadd_scale(x, p->in1_offset, p->left_shift, p->in1_mult, p->in1_shift);
   int32_t sy = qadd_scale(y, p->in2_offset, p->left_shift, p->in2_mult, p->in2_shift);
   int32_t raw = sub ? sx - sy : sx + sy;
-  int32_t out = tc_q_mul_lt1(raw, p->out_mult, p->out_shift) + p->out_offset;
+  int32_t out = (int32_t)((uint32_t)tc_q_mul_lt1(raw, p->out_mult, p->out_shift) + (uint32_t)p->out_offset);
   return tc_q_clamp(out, p->act_min, p->act_max);
 }
 static inline int32_t f_add(const tc_qadd_params *p, int32_t x, int32_t y) {
@@ -89,7 +89,7 @@ static inline int32_t f_sub(const tc_qadd_params *p, int32_t x, int32_t y) {
 
 static inline int32_t f_mul(const tc_qmul_params *p, int32_t x, int32_t y) {
   int32_t prod = (x + p->in1_offset) * (y + p->in2_offset);
-  int32_t out = tc_q_mul(prod, p->out_mult, p->out_shift) + p->out_offset;
+  int32_t out = (int32_t)((uint32_t)tc_q_mul(prod, p->out_mult, p->out_shift) + (uint32_t)p->out_offset);
   return tc_q_clamp(out, p->act_min, p->act_max);
 }
 

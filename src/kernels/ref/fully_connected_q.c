@@ -9,7 +9,7 @@ static inline int32_t wrap32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v;
 
 static inline int32_t requant32(const tc_q_requant *q, int32_t o, int64_t acc, int offset) {
   int32_t r = tc_q_mul(wrap32(acc), q->mult[o], q->shift[o]);
-  if (offset) r += q->output_offset;
+  if (offset) r = (int32_t)((uint32_t)r + (uint32_t)q->output_offset); /* wraps, like SIMD lanes */
   return tc_q_clamp(r, q->act_min, q->act_max);
 }
 
