@@ -6,8 +6,13 @@
 # test accuracy on the 2000 held-out images and peak RSS of each side. Every timed process waits
 # for an idle machine and is re-run when other processes took CPU meanwhile (peers/quiet.py).
 #
+# With --seeds A-B it measures accuracy instead of speed: both sides train each workload once per
+# seed A..B (1 thread, no idle-machine guard) and it prints the test accuracy per seed, then the
+# mean, standard deviation, min/max and how many seeds reach the issue's target (MLP 95 %, CNN
+# 97.5 %): the spread from the seed alone, for both frameworks, in one run.
+#
 # usage: bench/bench_train.sh [TENSORC] [--threads 1,2] [--workloads mlp,cnn] [--epochs N]
-#                             [--no-guard] [--no-torch]
+#                             [--no-guard] [--no-torch] [--seeds A-B]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${TC_SHARED_DIR:-$ROOT/../shared}"
@@ -16,13 +21,19 @@ import json, os, subprocess, sys, tempfile
 
 root, shared, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 tc, threads, workloads, epochs, guard, torch = os.path.join(root, 'build', 'tensorc'), '1,2', 'mlp,cnn', None, True, True
+seeds = None
 i = 0
 while i < len(args):
     a = args[i]
-    if a in ('--threads', '--workloads', '--epochs') and i + 1 < len(args):
+    if a in ('--threads', '--workloads', '--epochs', '--seeds') and i + 1 < len(args):
         v = args[i + 1]; i += 1
         if a == '--threads': threads = v
         elif a == '--workloads': workloads = v
+        elif a == '--seeds':
+            lo, _, hi = v.partition('-')
+            if not (lo.isdigit() and (hi or lo).isdigit()) or int(hi or lo) < int(lo):
+                sys.exit(f'bench_train.sh: --seeds wants A-B (e.g. 0-9), got {v}')
+            seeds = range(int(lo), int(hi or lo) + 1)
         else: epochs = v
     elif a == '--no-guard': guard = False
     elif a == '--no-torch': torch = False
@@ -45,6 +56,48 @@ def run(cmd):
     if guard:
         return guarded_run(cmd)
     return subprocess.run(cmd, capture_output=True, text=True), None
+
+def kv_of(text):
+    return dict(l.split('=', 1) for l in text.splitlines() if '=' in l and ' ' not in l.split('=', 1)[0])
+
+if seeds is not None:
+    import statistics
+    has_torch = torch and subprocess.run(['/usr/bin/python3', '-c', 'import torch'],
+                                         capture_output=True).returncode == 0
+    target = {'mlp': 0.95, 'cnn': 0.975}
+    print(f'test accuracy per seed (1 thread; tensorc {tc}; '
+          f'{"PyTorch train_torch.py" if has_torch else "no PyTorch"})\n')
+    for wl in workloads.split(','):
+        spec = os.path.join(root, 'examples', 'specs', f'mnist_{wl}.json')
+        acc = {'tensorc': [], 'PyTorch': []}
+        print(f'| {wl} seed | tensorc | PyTorch |\n|---:|---:|---:|')
+        for sd in seeds:
+            cmd = [tc, 'train', spec, '--threads', '1', '--verbose', '0', '--data', mnist, '--seed', str(sd)]
+            if epochs: cmd += ['--epochs', epochs]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                sys.exit(f'{" ".join(cmd)} failed:\n{(p.stdout + p.stderr)[-3000:]}')
+            acc['tensorc'].append(float(kv_of(p.stdout)['test_accuracy']))
+            pt = None
+            if has_torch:
+                with tempfile.TemporaryDirectory() as d:
+                    out = os.path.join(d, 't.json')
+                    cmd = ['/usr/bin/python3', os.path.join(peers, 'train_torch.py'), '--workloads', wl,
+                           '--threads', '1', '--seed', str(sd), '--data', mnist, '--json', out,
+                           '--no-guard'] + (['--epochs', epochs] if epochs else [])
+                    if subprocess.run(cmd, capture_output=True, text=True).returncode != 0:
+                        sys.exit('train_torch.py failed')
+                    pt = json.load(open(out))[0]['test_accuracy']
+                    acc['PyTorch'].append(pt)
+            print(f'| {sd} | {acc["tensorc"][-1]:.4f} | {"-" if pt is None else format(pt, ".4f")} |', flush=True)
+        for name, v in acc.items():
+            if not v: continue
+            sdv = statistics.stdev(v) if len(v) > 1 else 0.0
+            print(f'\n{wl} {name}: mean {statistics.mean(v):.4f}, sd {sdv:.4f}, min {min(v):.4f}, '
+                  f'max {max(v):.4f}, {sum(x >= target[wl] for x in v)}/{len(v)} seeds >= {target[wl]}',
+                  end='')
+        print('\n')
+    sys.exit(0)
 
 rows = {}
 for wl in workloads.split(','):

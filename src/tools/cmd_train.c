@@ -24,6 +24,7 @@ static void usage(FILE *f) {
         "options:\n"
         "  --epochs N      override the spec's epoch count\n"
         "  --threads N     threads for matmul/conv (default 1)\n"
+        "  --seed N        override the spec's seed (initialisation, shuffling, dropout)\n"
         "  -o FILE         write a checkpoint after training\n"
         "  --data DIR      look for the spec's data files in DIR (by file name)\n"
         "  --verbose 0|1|2 0 quiet, 1 progress bar (default), 2 one line per epoch\n"
@@ -1202,7 +1203,7 @@ static char *read_text(const char *path) {
 
 int cmd_train(int argc, char **argv) {
   const char *spec_path = NULL, *ckpt = NULL, *data_dir = NULL, *v;
-  long epochs = 0, threads = 1, verbose = 1;
+  long epochs = 0, threads = 1, verbose = 1, seed = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (cli_is_help(a)) {
@@ -1213,6 +1214,9 @@ int cmd_train(int argc, char **argv) {
         return CLI_USAGE;
     } else if (!strcmp(a, "--threads")) {
       if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 1, 1024, "--threads", &threads))
+        return CLI_USAGE;
+    } else if (!strcmp(a, "--seed")) {
+      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 0, 0x7fffffffL, "--seed", &seed))
         return CLI_USAGE;
     } else if (!strcmp(a, "--verbose")) {
       if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 0, 2, "--verbose", &verbose))
@@ -1256,6 +1260,7 @@ int cmd_train(int argc, char **argv) {
     return CLI_FAIL;
   }
   if (epochs) s.epochs = (int)epochs;
+  if (seed >= 0) s.seed = (uint64_t)seed;
   if (verbose > 0 && j.defaulted[0]) fprintf(stderr, "spec: defaulted: %s\n", j.defaulted);
   if (j.unused[0]) fprintf(stderr, "spec: unused keys (ignored): %s\n", j.unused);
   return run(&s, threads, (int)verbose, ckpt);
