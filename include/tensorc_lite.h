@@ -103,6 +103,8 @@ typedef struct tc_custom_op {
   tc_status (*invoke)(tc_op_ctx *ctx, void *state);
   void (*free)(void *state);
   void *user; /* returned by tc_op_user() */
+  /* Optional: forget state carried between invokes (called by tc_interp_reset_variables). */
+  void (*reset)(tc_op_ctx *ctx, void *state);
 } tc_custom_op;
 
 int tc_op_input_count(const tc_op_ctx *ctx);
@@ -154,7 +156,8 @@ tc_status tc_interp_prepare(tc_interp *it);
 tc_status tc_interp_invoke(tc_interp *it);
 
 /* Restores every variable tensor (recurrent state of LSTM/SVDF) to its initial value, as
- * TFLite's ResetVariableTensors. */
+ * TFLite's ResetVariableTensors, and resets operators that keep state between invokes (the
+ * noise estimate of SignalFilterBankSpectralSubtraction, user ops with a reset callback). */
 tc_status tc_interp_reset_variables(tc_interp *it);
 
 /* Destroys the interpreter. NULL is a no-op. After a failed create, the handle still answers

@@ -80,5 +80,10 @@ static void user_free(tc__ctx *c, tc__node *n) {
   n->state = NULL;
 }
 
+static void user_reset(tc__ctx *c, tc__node *n) {
+  tc_op_ctx ctx = {c, n};
+  if (n->user_op->reset) n->user_op->reset(&ctx, n->state);
+}
+
 const tc__opreg tc__reg_user_custom = {TC_OP_CUSTOM, NULL, user_init, user_prepare, user_invoke,
-                                       user_free};
+                                       user_free, 0, user_reset};

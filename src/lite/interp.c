@@ -540,6 +540,10 @@ tc_status tc_interp_reset_variables(tc_interp *it) {
     if (!t->m->is_variable || t->kind != TC__T_PERSIST) continue;
     init_variable(t);
   }
+  for (int32_t k = 0; k < it->n_nodes; k++) {
+    tc__node *n = &it->nodes[k];
+    if (n->reg && n->reg->reset) n->reg->reset(&it->ctx, n);
+  }
   return TC_OK;
 }
 

@@ -64,6 +64,9 @@ typedef struct tc__opreg {
   /* 1: invoke reads only its inputs' shapes, never their values (SHAPE). The interpreter may
    * then evaluate it at prepare even when the inputs are not known. */
   uint8_t shape_only;
+  /* Optional: restores op state that carries over between invokes (a running noise estimate, say)
+   * to its value after prepare. Called by tc_interp_reset_variables. */
+  void (*reset)(tc__ctx *c, tc__node *n);
 } tc__opreg;
 
 struct tc_threadpool;

@@ -402,6 +402,9 @@ TC_TEST(kernel_signal_state_persists) {
   CHECK(memcmp(a, golden, 40) == 0); /* first invoke: the golden */
   CHECK_EQ(run_once(it, input, in_size, b), TC_OK);
   CHECK(memcmp(a, b, 40) != 0); /* the noise estimate moved on */
+  CHECK_EQ(tc_interp_reset_variables(it), TC_OK);
+  CHECK_EQ(run_once(it, input, in_size, b), TC_OK);
+  CHECK(memcmp(b, golden, 40) == 0); /* reset: zero noise again, so the first result again */
   CHECK_EQ(tc_interp_create(m, NULL, &it2), TC_OK);
   CHECK_EQ(tc_interp_prepare(it2), TC_OK);
   CHECK_EQ(run_once(it2, input, in_size, c), TC_OK);

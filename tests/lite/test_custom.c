@@ -12,7 +12,7 @@
 static const char *g_model = "models/coral/model_invoking_error.tflite";
 
 typedef struct {
-  int n_init, n_prepare, n_invoke, n_free;
+  int n_init, n_prepare, n_invoke, n_free, n_reset;
   int fail_init, fail_prepare, fail_invoke, shape_in_invoke;
   tc_status shape_in_invoke_status;
   size_t options_size;
@@ -72,8 +72,13 @@ static void dbl_free(void *state) {
   if (cn) cn->n_free++;
 }
 
+static void dbl_reset(tc_op_ctx *ctx, void *state) {
+  counters *cn = state;
+  if (cn && tc_op_user(ctx) == cn) cn->n_reset++;
+}
+
 static tc_custom_op make_op(counters *cn) {
-  tc_custom_op op = {"fake-op-double", dbl_init, dbl_prepare, dbl_invoke, dbl_free, cn};
+  tc_custom_op op = {"fake-op-double", dbl_init, dbl_prepare, dbl_invoke, dbl_free, cn, dbl_reset};
   return op;
 }
 
@@ -128,6 +133,10 @@ TC_TEST(api_custom_fake_op_double_runs) {
     CHECK_NEAR(got[1], 256.0, 0);
     CHECK_NEAR(got[2], 510.0, 0);
     CHECK_EQ(cn.n_invoke, 2);
+    /* reset_variables reaches the op's reset callback with its state */
+    CHECK_EQ(cn.n_reset, 0);
+    CHECK_EQ(tc_interp_reset_variables(it), TC_OK);
+    CHECK_EQ(cn.n_reset, 1);
   }
   CHECK_EQ(cn.n_free, 0);
   tc_interp_destroy(it);

@@ -453,6 +453,12 @@ static tc_status specsub_prepare(tc__ctx *c, tc__node *n) {
   return TC_OK;
 }
 
+static void specsub_reset(tc__ctx *c, tc__node *n) {
+  specsub_state *st = n->state;
+  (void)c;
+  if (st && st->noise) memset(st->noise, 0, sizeof(uint32_t) * (size_t)st->p.n_channels);
+}
+
 static tc_status specsub_invoke(tc__ctx *c, tc__node *n) {
   specsub_state *st = n->state;
   tc_u32_signal_spectral_sub__ref(&st->p, tc__in(c, n, 0)->data, tc__out(c, n, 0)->data,
@@ -463,7 +469,7 @@ static tc_status specsub_invoke(tc__ctx *c, tc__node *n) {
 
 const tc__opreg tc__reg_signal_filter_bank_spectral_subtraction = {
     TC_OP_CUSTOM, "SignalFilterBankSpectralSubtraction", specsub_init, specsub_prepare,
-    specsub_invoke, NULL, 0};
+    specsub_invoke, NULL, 0, specsub_reset};
 
 /* ---- SignalPCAN: per-channel automatic gain from the noise estimate ----------------------- */
 
