@@ -33,11 +33,27 @@ typedef void tc_f32_gemm_ukernel_fn(size_t mr_rows, size_t nc, size_t k, const f
                                     float *c, size_t ldc, int accumulate, float act_min,
                                     float act_max);
 
+/* Optional implicit-GEMM form of the same microkernel, for direct convolution (kernels/
+ * conv_f32.h): row i of A is n_seg segments of seg_len floats, K = n_seg * seg_len; segment s
+ * holds A[i][s * seg_len + t] (t < seg_len) at a_seg[s][i * lda + t]. A NULL a_seg[s] stands for
+ * a segment of zeros and is skipped (no operation on the accumulators, as the reference
+ * convolution skips taps in the padding). Everything else is as tc_f32_gemm_ukernel_fn, which
+ * is this with one segment. mr_rows may go up to the variant's mr_narrow (instead of mr) when
+ * the block is one narrow panel (nc <= nr / 2). */
+typedef void tc_f32_gemm_seg_fn(size_t mr_rows, size_t nc, size_t n_seg, size_t seg_len,
+                                const float *const *a_seg, size_t lda, const float *packed_b,
+                                const float *bias, float *c, size_t ldc, int accumulate,
+                                float act_min, float act_max);
+
 /* One variant: what kernels.def points at (TC_KERNEL(gemm, f32, isa, symbol, features)). */
 struct tc_f32_gemm_ukernel {
   const char *name; /* "<isa>_<mr>x<nr>", e.g. "avx2_6x16" */
   int mr, nr;       /* register tile; nr is even */
   tc_f32_gemm_ukernel_fn *run;
+  /* Optional (NULL / 0 when absent): the segmented form and its row limit for a block of one
+   * narrow panel (a taller tile for layers with at most nr / 2 output channels; >= mr). */
+  tc_f32_gemm_seg_fn *run_seg;
+  int mr_narrow;
 };
 typedef const struct tc_f32_gemm_ukernel tc_f32_gemm_kernel;
 

@@ -1,7 +1,6 @@
-/* im2col.c: CONV_2D through the float and 8-bit GEMMs (see im2col.h): im2col rows, and the
- * drivers that cut the output pixels into row blocks over the thread pool, build each block's
- * rows in per-thread scratch and run the GEMM on it (float), or hand a row callback to the
- * 8-bit GEMM, which packs A strip by strip. */
+/* im2col.c: CONV_2D through the float and 8-bit GEMMs (see im2col.h): im2col rows (the float
+ * driver, kernels/conv_f32.c, uses them for the pixels it does not read in place), and the
+ * 8-bit driver, which hands a row callback to the 8-bit GEMM (it packs A strip by strip). */
 #include "kernels/im2col.h"
 
 #include <string.h>
@@ -98,80 +97,6 @@ void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, flo
 void tc_x8_im2col_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, size_t i,
                       uint8_t *row) {
   x8_row(p, in, pad, pixel(p, i), row);
-}
-
-/* ---- float ---------------------------------------------------------------------------------- */
-
-enum { F32_BLOCK_BYTES = 64 * 1024 }; /* im2col rows per task: about this many bytes */
-
-static size_t f32_block_rows(size_t mr, size_t k, size_t m, int n_threads) {
-  size_t mb = F32_BLOCK_BYTES / (k * sizeof(float)) / mr * mr;
-  if (mb < mr) mb = mr;
-  if (n_threads > 1 && m > 0) { /* at least ~4 tasks per thread */
-    size_t per = (m + 4 * (size_t)n_threads - 1) / (4 * (size_t)n_threads);
-    per = (per + mr - 1) / mr * mr;
-    if (per < mb) mb = per;
-  }
-  return mb;
-}
-
-static size_t conv_k(const tc_conv2d_params *p) {
-  return (size_t)p->k_h * (size_t)p->k_w * (size_t)p->filter_c;
-}
-
-size_t tc_f32_conv2d_gemm_scratch_size(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p,
-                                       int n_threads) {
-  if (!kr) kr = tc_f32_gemm_default_kernel();
-  if (tc_conv2d_is_gemm(p)) return 0;
-  if (n_threads < 1) n_threads = 1;
-  const size_t k = conv_k(p);
-  const size_t per = TC_ALIGN_UP(f32_block_rows((size_t)kr->mr, k, 0, 1) * k * sizeof(float), 64);
-  return 64 + (size_t)n_threads * per;
-}
-
-typedef struct f32_conv_job {
-  tc_f32_gemm_kernel *kr;
-  const tc_conv2d_params *p;
-  const float *in, *packed, *bias;
-  float *out;
-  char *scratch;
-  size_t m, k, mb, per_thread;
-} f32_conv_job;
-
-static void f32_conv_task(void *ctx, size_t task, int thread) {
-  const f32_conv_job *job = ctx;
-  const size_t i0 = task * job->mb, i1 = TC_MIN(job->m, i0 + job->mb), k = job->k;
-  float *buf = (float *)(job->scratch + (size_t)thread * job->per_thread);
-  pix q = pixel(job->p, i0);
-  for (size_t i = i0; i < i1; i++, pixel_next(job->p, &q))
-    f32_row(job->p, job->in, q, buf + (i - i0) * k);
-  const size_t n = (size_t)job->p->out_c;
-  tc_f32_gemm(job->kr, NULL, (int32_t)(i1 - i0), (int32_t)n, (int32_t)k, buf, k, job->packed,
-              job->bias, job->p->act_min, job->p->act_max, job->out + i0 * n, n);
-}
-
-void tc_f32_conv2d_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, const tc_conv2d_params *p,
-                        const float *in, const float *packed, const float *bias, float *out,
-                        void *scratch) {
-  if (!kr) kr = tc_f32_gemm_default_kernel();
-  const size_t m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w, k = conv_k(p);
-  if (m == 0 || p->out_c <= 0) return;
-  if (tc_conv2d_is_gemm(p)) {
-    tc_f32_gemm(kr, pool, (int32_t)m, p->out_c, (int32_t)k, in, k, packed, bias, p->act_min,
-                p->act_max, out, (size_t)p->out_c);
-    return;
-  }
-  const int n_threads = tc_threadpool_n_threads(pool);
-  const size_t mr = (size_t)kr->mr;
-  f32_conv_job job = {kr, p, in, packed, bias, out, (char *)TC_ALIGN_UP((uintptr_t)scratch, 64),
-                      m, k, f32_block_rows(mr, k, m, n_threads),
-                      TC_ALIGN_UP(f32_block_rows(mr, k, 0, 1) * k * sizeof(float), 64)};
-  /* Small convolutions stay on this thread (waking a worker costs more). */
-  if ((double)m * (double)p->out_c * (double)k < 128.0 * 1024) {
-    pool = NULL;
-    job.mb = f32_block_rows(mr, k, m, 1);
-  }
-  tc_threadpool_parallel_for(pool, (m + job.mb - 1) / job.mb, f32_conv_task, &job);
 }
 
 /* ---- 8-bit ---------------------------------------------------------------------------------- */

@@ -3,8 +3,9 @@
  * the OHWI filter read as [out_c, K] (TC_GEMM_B_NK). A 1x1 stride-1 convolution's A is the input
  * itself ([N*H*W, C_in]); otherwise rows are built by im2col (taps outside the image read as the
  * padding value: 0 for float, the input zero point for 8-bit, which cancels exactly as the
- * reference kernels' skipped taps). The drivers here split the rows over the thread pool and
- * build each task's im2col rows in per-thread scratch, so im2col is parallel and cache-sized.
+ * reference kernels' skipped taps). The drivers split the rows over the thread pool and build
+ * each task's im2col rows in per-thread scratch, so im2col is parallel and cache-sized (the
+ * float driver, kernels/conv_f32.h, reads most pixels in place instead).
  * Groups other than 1 are not handled (callers keep the reference kernel). */
 #ifndef TC_KERNELS_IM2COL_H
 #define TC_KERNELS_IM2COL_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/threadpool.h"
+#include "kernels/conv_f32.h"
 #include "kernels/gemm.h"
 #include "kernels/qgemm.h"
 #include "kernels/ref/conv2d.h"
@@ -26,14 +28,7 @@ void tc_x8_im2col_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad,
 /* 1 if the convolution is a plain GEMM on the input (1x1 filter, stride 1, one group). */
 int tc_conv2d_is_gemm(const tc_conv2d_params *p);
 
-/* Float: out = clamp(conv(in, filter) + bias) with the filter packed by tc_f32_gemm_pack_b(kr,
- * out_c, K, filter, K, TC_GEMM_B_NK, packed). groups must be 1. scratch: the size below for
- * the threads of `pool`. Deterministic for any pool. */
-size_t tc_f32_conv2d_gemm_scratch_size(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p,
-                                       int n_threads);
-void tc_f32_conv2d_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, const tc_conv2d_params *p,
-                        const float *in, const float *packed, const float *bias, float *out,
-                        void *scratch);
+/* Float: the driver is in kernels/conv_f32.h (direct where it can, im2col rows otherwise). */
 
 /* 8-bit: the requantized conv with the filter packed by tc_qgemm_pack(n = out_c, k = K, filter
  * rows of K bytes), input bytes int8 or uint8 (in_u8), padding with the input zero point

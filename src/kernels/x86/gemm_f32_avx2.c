@@ -1,16 +1,22 @@
 /* gemm_f32_avx2.c: the AVX2+FMA float32 GEMM microkernel, a 6x16 register tile (12 ymm
- * accumulators, 2 ymm of B and 1 broadcast of A per kk step) with a 6x8 path for a last panel
- * of at most 8 columns. Contract and packed-B layout: kernels/gemm.h. Each tile body is
- * instantiated once per row count 1..6, so a 1-row product (batch-1 FULLY_CONNECTED) does 1/6
- * of the work of a full tile rather than computing padding rows. Compiled with -mavx2 -mfma
- * only; select.c runs it only where cpuid reports AVX2 and FMA and XCR0 has the YMM state. */
+ * accumulators, 2 ymm of B and 1 broadcast of A per kk step) with an 8-wide path for a last
+ * panel of at most 8 columns; when the whole block is one such narrow panel (layers with at most
+ * 8 output channels) the 8-wide path takes up to 12 rows (12 accumulators instead of 6, so the
+ * FMA latency is hidden). Contract and packed-B layout: kernels/gemm.h. The bodies read A as
+ * segments (the implicit-GEMM form used for direct convolution, tc_f32_gemm_seg_fn); the plain
+ * form is one segment. Each tile body is instantiated once per row count, so a 1-row product
+ * (batch-1 FULLY_CONNECTED) does 1/6 of the work of a full tile rather than computing padding
+ * rows. Compiled with -mavx2 -mfma only; select.c runs it only where cpuid reports AVX2 and FMA
+ * and XCR0 has the YMM state. */
 #include "kernels/gemm.h"
 
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
 #define MR 6
+#define MR_NARROW 12
 #define REP6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
 /* lanes [0, r) on, for r in 0..8: 8 ints starting at g_tail + 8 - r */
 static const int32_t g_tail[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -22,18 +28,20 @@ static inline __m256i tail_mask(size_t r) {
   return _mm256_loadu_si256((const __m256i *)(table + 8 - r));
 }
 
-/* Rows i >= R are compiled out (R is a constant in each instantiation); their pointers are
- * set to row 0 only to keep them defined. */
-#define ROW_PTR(i) const float *a##i = a + ((i) < R ? (size_t)(i) * lda : 0);
+/* Row i of the current segment, in bytes from its row 0: rows 0..5 from pa, 6..11 from pb
+ * (= pa + 6 rows), so that every address is base + {0, 1, 2, 4} * L or base + L3 / L5 and the
+ * loop needs six registers for twelve rows. Rows i >= R are compiled out (R is a constant in
+ * each instantiation). */
+#define ROW_OFF(j) ((j) == 0 ? 0 : (j) == 1 ? L : (j) == 2 ? 2 * L : (j) == 3 ? L3 : (j) == 4 ? 4 * L : L5)
+#define A_AT(i) ((const float *)(((i) < 6 ? pa : pb) + ROW_OFF((i) % 6)))
 #define CROW(i) (c + (size_t)(i) * ldc)
 
-/* One 16-wide panel, columns [0, cols) stored, 8 < cols <= 16. */
-static inline __attribute__((always_inline)) void panel16(const size_t R, size_t cols, size_t k,
-                                                          const float *a, size_t lda,
-                                                          const float *w, const float *bias,
-                                                          float *c, size_t ldc, int accumulate,
-                                                          float act_min, float act_max) {
-  REP6(ROW_PTR)
+/* One 16-wide panel, columns [0, cols) stored, 8 < cols <= 16, R <= 6 rows. */
+static inline __attribute__((always_inline)) void panel16(
+    const size_t R, size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
+    size_t lda, const float *w, const float *bias, float *c, size_t ldc, int accumulate,
+    float act_min, float act_max) {
+  const size_t L = lda * sizeof(float), L3 = 3 * L, L5 = 5 * L;
   const int full = cols == 16;
   const __m256i m1 = tail_mask(cols - 8);
   __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
@@ -53,17 +61,25 @@ static inline __attribute__((always_inline)) void panel16(const size_t R, size_t
   }
   REP6(INIT)
 #undef INIT
-  for (size_t kk = 0; kk < k; kk++) {
-    const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
-    w += 16;
-#define STEP(i)                                         \
-  if ((i) < R) {                                        \
-    const __m256 va = _mm256_broadcast_ss(a##i + kk);   \
-    acc##i##0 = _mm256_fmadd_ps(va, b0, acc##i##0);     \
-    acc##i##1 = _mm256_fmadd_ps(va, b1, acc##i##1);     \
+  for (size_t s = 0; s < n_seg; s++) {
+    if (!a_seg[s]) { /* a segment of zeros (padding) */
+      w += 16 * seg_len;
+      continue;
+    }
+    const char *pa = (const char *)a_seg[s], *pb = pa;
+    for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float)) {
+      const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
+      w += 16;
+#define STEP(i)                                           \
+  if ((i) < R) {                                          \
+    const __m256 va = _mm256_broadcast_ss(A_AT(i));       \
+    acc##i##0 = _mm256_fmadd_ps(va, b0, acc##i##0);       \
+    acc##i##1 = _mm256_fmadd_ps(va, b1, acc##i##1);       \
   }
-    REP6(STEP)
+      REP6(STEP)
 #undef STEP
+    }
+    (void)pb;
   }
   /* max(vmin, x) and min(vmax, x) return x when x is NaN, as TFLite's clamp does. */
   const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
@@ -81,13 +97,13 @@ static inline __attribute__((always_inline)) void panel16(const size_t R, size_t
 #undef STORE
 }
 
-/* One 8-wide panel (the last one, when at most 8 columns remain): columns [0, cols). */
-static inline __attribute__((always_inline)) void panel8(const size_t R, size_t cols, size_t k,
-                                                         const float *a, size_t lda,
-                                                         const float *w, const float *bias,
-                                                         float *c, size_t ldc, int accumulate,
-                                                         float act_min, float act_max) {
-  REP6(ROW_PTR)
+/* One 8-wide panel (the last one, when at most 8 columns remain): columns [0, cols), R <= 12
+ * rows. */
+static inline __attribute__((always_inline)) void panel8(
+    const size_t R, size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
+    size_t lda, const float *w, const float *bias, float *c, size_t ldc, int accumulate,
+    float act_min, float act_max) {
+  const size_t L = lda * sizeof(float), L3 = 3 * L, L5 = 5 * L;
   const int full = cols == 8;
   const __m256i m0 = tail_mask(cols);
   __m256 bias0 = _mm256_setzero_ps();
@@ -98,15 +114,22 @@ static inline __attribute__((always_inline)) void panel8(const size_t R, size_t 
     const __m256 c0 = full ? _mm256_loadu_ps(CROW(i)) : _mm256_maskload_ps(CROW(i), m0); \
     acc##i = bias ? _mm256_add_ps(acc##i, c0) : c0;                                     \
   }
-  REP6(INIT)
+  REP12(INIT)
 #undef INIT
-  for (size_t kk = 0; kk < k; kk++) {
-    const __m256 b0 = _mm256_loadu_ps(w);
-    w += 8;
+  for (size_t s = 0; s < n_seg; s++) {
+    if (!a_seg[s]) {
+      w += 8 * seg_len;
+      continue;
+    }
+    const char *pa = (const char *)a_seg[s], *pb = pa + 6 * L;
+    for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float), pb += sizeof(float)) {
+      const __m256 b0 = _mm256_loadu_ps(w);
+      w += 8;
 #define STEP(i) \
-  if ((i) < R) acc##i = _mm256_fmadd_ps(_mm256_broadcast_ss(a##i + kk), b0, acc##i);
-    REP6(STEP)
+  if ((i) < R) acc##i = _mm256_fmadd_ps(_mm256_broadcast_ss(A_AT(i)), b0, acc##i);
+      REP12(STEP)
 #undef STEP
+    }
   }
   const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
   const __m256i m0s = tail_mask(cols);
@@ -118,59 +141,78 @@ static inline __attribute__((always_inline)) void panel8(const size_t R, size_t 
     else                                                              \
       _mm256_maskstore_ps(CROW(i), m0s, acc##i);                       \
   }
-  REP6(STORE)
+  REP12(STORE)
 #undef STORE
 }
 
-typedef void panel_fn(size_t cols, size_t k, const float *a, size_t lda, const float *w,
-                      const float *bias, float *c, size_t ldc, int accumulate, float act_min,
-                      float act_max);
+typedef void panel_fn(size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
+                      size_t lda, const float *w, const float *bias, float *c, size_t ldc,
+                      int accumulate, float act_min, float act_max);
 
 /* Out-of-line instantiations per row count: each kk loop gets the registers to itself. */
-#define DEFINE_PANELS(R)                                                                      \
-  __attribute__((noinline)) static void panel16_##R(size_t cols, size_t k, const float *a,   \
-                                                    size_t lda, const float *w,               \
-                                                    const float *bias, float *c, size_t ldc,  \
-                                                    int accumulate, float lo, float hi) {     \
-    panel16(R, cols, k, a, lda, w, bias, c, ldc, accumulate, lo, hi);                         \
-  }                                                                                           \
-  __attribute__((noinline)) static void panel8_##R(size_t cols, size_t k, const float *a,    \
-                                                   size_t lda, const float *w,                \
-                                                   const float *bias, float *c, size_t ldc,   \
-                                                   int accumulate, float lo, float hi) {      \
-    panel8(R, cols, k, a, lda, w, bias, c, ldc, accumulate, lo, hi);                          \
+#define DEFINE_PANEL(P, R)                                                                     \
+  __attribute__((noinline)) static void P##_##R(size_t cols, size_t n_seg, size_t seg_len,    \
+                                               const float *const *a_seg, size_t lda,         \
+                                               const float *w, const float *bias, float *c,   \
+                                               size_t ldc, int accumulate, float lo,          \
+                                               float hi) {                                    \
+    P(R, cols, n_seg, seg_len, a_seg, lda, w, bias, c, ldc, accumulate, lo, hi);              \
   }
-DEFINE_PANELS(1)
-DEFINE_PANELS(2)
-DEFINE_PANELS(3)
-DEFINE_PANELS(4)
-DEFINE_PANELS(5)
-DEFINE_PANELS(6)
+DEFINE_PANEL(panel16, 1)
+DEFINE_PANEL(panel16, 2)
+DEFINE_PANEL(panel16, 3)
+DEFINE_PANEL(panel16, 4)
+DEFINE_PANEL(panel16, 5)
+DEFINE_PANEL(panel16, 6)
+DEFINE_PANEL(panel8, 1)
+DEFINE_PANEL(panel8, 2)
+DEFINE_PANEL(panel8, 3)
+DEFINE_PANEL(panel8, 4)
+DEFINE_PANEL(panel8, 5)
+DEFINE_PANEL(panel8, 6)
+DEFINE_PANEL(panel8, 7)
+DEFINE_PANEL(panel8, 8)
+DEFINE_PANEL(panel8, 9)
+DEFINE_PANEL(panel8, 10)
+DEFINE_PANEL(panel8, 11)
+DEFINE_PANEL(panel8, 12)
 
 static panel_fn *const g_panel16[MR + 1] = {NULL,       panel16_1, panel16_2, panel16_3,
                                             panel16_4,  panel16_5, panel16_6};
-static panel_fn *const g_panel8[MR + 1] = {NULL,     panel8_1, panel8_2, panel8_3,
-                                           panel8_4, panel8_5, panel8_6};
+static panel_fn *const g_panel8[MR_NARROW + 1] = {
+    NULL,     panel8_1, panel8_2, panel8_3,  panel8_4,  panel8_5, panel8_6,
+    panel8_7, panel8_8, panel8_9, panel8_10, panel8_11, panel8_12};
 
-static void ukernel_6x16(size_t mr_rows, size_t nc, size_t k, const float *a, size_t lda,
-                         const float *packed_b, const float *bias, float *c, size_t ldc,
-                         int accumulate, float act_min, float act_max) {
-  if (mr_rows < 1 || mr_rows > MR) return;
-  panel_fn *const p16 = g_panel16[mr_rows], *const p8 = g_panel8[mr_rows];
+static void ukernel_seg(size_t mr_rows, size_t nc, size_t n_seg, size_t seg_len,
+                        const float *const *a_seg, size_t lda, const float *packed_b,
+                        const float *bias, float *c, size_t ldc, int accumulate, float act_min,
+                        float act_max) {
+  if (mr_rows < 1 || mr_rows > (nc <= 8 ? MR_NARROW : MR)) return;
+  panel_fn *const p8 = g_panel8[mr_rows];
+  const size_t k = n_seg * seg_len;
   const float *w = packed_b;
   size_t col = 0;
   while (nc - col > 8) { /* col <= nc always: it advances by the columns stored */
     const size_t cols = nc - col >= 16 ? 16 : nc - col;
-    p16(cols, k, a, lda, w, bias ? bias + col : NULL, c + col, ldc, accumulate, act_min, act_max);
+    g_panel16[mr_rows](cols, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL, c + col,
+                       ldc, accumulate, act_min, act_max);
     col += cols;
     w += 16 * k;
   }
   if (col < nc)
-    p8(nc - col, k, a, lda, w, bias ? bias + col : NULL, c + col, ldc, accumulate, act_min,
-       act_max);
+    p8(nc - col, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL, c + col, ldc,
+       accumulate, act_min, act_max);
 }
 
-tc_f32_gemm_kernel tc_f32_gemm__avx2_6x16 = {"avx2_6x16", MR, 16, ukernel_6x16};
+static void ukernel_6x16(size_t mr_rows, size_t nc, size_t k, const float *a, size_t lda,
+                         const float *packed_b, const float *bias, float *c, size_t ldc,
+                         int accumulate, float act_min, float act_max) {
+  if (mr_rows > MR) return;
+  ukernel_seg(mr_rows, nc, 1, k, &a, lda, packed_b, bias, c, ldc, accumulate, act_min, act_max);
+}
+
+tc_f32_gemm_kernel tc_f32_gemm__avx2_6x16 = {"avx2_6x16", MR, 16, ukernel_6x16, ukernel_seg,
+                                             MR_NARROW};
 
 #elif defined(__x86_64__)
 #error "gemm_f32_avx2.c must be compiled with -mavx2 -mfma (see the x86 block in CMakeLists.txt)"
