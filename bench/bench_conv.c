@@ -1,9 +1,8 @@
 /* bench_conv.c: micro-benchmark of CONV_2D / FULLY_CONNECTED as GEMM (kernels/conv_f32.h,
  * kernels/im2col.h, kernels/qgemm.h) against the reference kernels, on the layer shapes of the
  * benchmark models (MobileNet V1/V2, VWW, ResNet8, FC heads). For float it also times, interleaved
- * with the driver, the plain im2col + GEMM lowering (every pixel's im2col row built in 64 KiB
- * blocks, then tc_f32_gemm: the float driver before the direct path), so the two compare under
- * the same load. Prints the fastest and the median time of each path, GFLOP/s (GOP/s for 8-bit:
+ * with the driver, the lowering it replaced (every pixel's im2col row built in 64 KiB blocks,
+ * then one plain microkernel call per register tile), so the two compare under the same load. Prints the fastest and the median time of each path, GFLOP/s (GOP/s for 8-bit:
  * multiply-add = 2) at the fastest and % of the 1-core peak measured here with independent FMA
  * chains (float) and vpmaddwd chains (8-bit, 2 ops per int16 pair product). Never a test.
  *   bench_conv [--threads N] [--runs N] [--no-ref] [--no-s8] [--cpu-time] [--shape TEXT]
@@ -152,22 +151,26 @@ static void run_f32(void *c) {
   run_ctx *r = c;
   tc_f32_conv2d_gemm(NULL, r->pool, &r->p, r->fin, r->fpacked, r->fbias, r->fout, r->scratch);
 }
-/* The baseline: im2col blocks of im2col_rows pixels, each multiplied by tc_f32_gemm. */
+/* The baseline, the lowering before the direct path: im2col rows in blocks of im2col_rows
+ * pixels (none for a 1x1 stride-1 conv, whose A is the input), multiplied one register tile of
+ * mr rows at a time by the plain microkernel over all output channels (serial). */
 static void run_f32_im2col(void *c) {
   run_ctx *r = c;
   const tc_conv2d_params *p = &r->p;
-  const size_t m = (size_t)p->batch * p->out_h * p->out_w;
-  const size_t k = (size_t)p->k_h * p->k_w * p->in_c;
-  if (tc_conv2d_is_gemm(p)) {
-    run_f32(c);
-    return;
-  }
+  tc_f32_gemm_kernel *kr = tc_f32_gemm_default_kernel();
+  const size_t m = (size_t)p->batch * p->out_h * p->out_w, n = (size_t)p->out_c;
+  const size_t k = (size_t)p->k_h * p->k_w * p->in_c, mr = (size_t)kr->mr;
+  const int direct = tc_conv2d_is_gemm(p);
   for (size_t i0 = 0; i0 < m; i0 += r->im2col_rows) {
     const size_t rows = m - i0 < r->im2col_rows ? m - i0 : r->im2col_rows;
-    for (size_t i = 0; i < rows; i++) tc_f32_im2col_row(p, r->fin, i0 + i, r->im2col + i * k);
-    tc_f32_gemm(NULL, r->pool, (int32_t)rows, p->out_c, (int32_t)k, r->im2col, k, r->fpacked,
-                r->fbias, p->act_min, p->act_max, r->fout + i0 * (size_t)p->out_c,
-                (size_t)p->out_c);
+    const float *a = r->fin + i0 * k;
+    if (!direct) {
+      for (size_t i = 0; i < rows; i++) tc_f32_im2col_row(p, r->fin, i0 + i, r->im2col + i * k);
+      a = r->im2col;
+    }
+    for (size_t i = 0; i < rows; i += mr)
+      kr->run(rows - i < mr ? rows - i : mr, n, k, a + i * k, k, r->fpacked, r->fbias,
+              r->fout + (i0 + i) * n, n, 0, p->act_min, p->act_max);
   }
 }
 static void run_f32_ref(void *c) {

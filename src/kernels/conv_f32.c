@@ -5,10 +5,10 @@
  * 128 KiB: it stays in L2 while the task walks its rows). In each output row (batch b, row oy):
  *   1. the segment pointers of the filter rows are computed once (NULL for a row in the
  *      vertical padding);
- *   2. the interior [xa, xb) (every tap inside the image horizontally) is walked in strips of
- *      `mr` consecutive pixels (the last one shorter, if at least mr / 2 remain): the
- *      microkernel's segmented form reads pixel r of the strip at segment + r * stride_w * in_c,
- *      straight from the input;
+ *   2. the interior [xa, xb) (every tap inside the image horizontally) is one call of the
+ *      microkernel's segmented form, which walks it in tiles of `mr` consecutive pixels (the
+ *      last one shorter, if at least mr / 2 remain) and reads pixel r at segment + r *
+ *      stride_w * in_c, straight from the input;
  *   3. the pixels left over (borders and a short remainder) are queued: their im2col rows
  *      are built in the thread's scratch, and each time mr rows are queued they run as one
  *      tile. Queued pixels that are consecutive output pixels write C in place; otherwise the
@@ -173,14 +173,16 @@ static void conv_task(void *ctx, size_t task, int thread) {
         xoff[s] = (size_t)kx * (size_t)p->dilation_w * in_c;
       }
       for (; ox < (size_t)g->xa; ox++) queue_push(job, &q, pix0 + ox, j0, nc);
-      while (ox < (size_t)g->xb) {
-        const size_t rows = TC_MIN(g->mr, (size_t)g->xb - ox);
-        if (2 * rows < g->mr) break; /* a short remainder: cheaper as part of a full tile */
+      /* The interior in one call (the kernel walks it mr pixels at a time); a remainder
+       * shorter than mr / 2 is cheaper as part of a full queued tile. */
+      size_t run = ((size_t)g->xb - ox) / g->mr * g->mr;
+      if (2 * ((size_t)g->xb - ox - run) >= g->mr) run = (size_t)g->xb - ox;
+      if (run > 0) {
         const size_t x0 = (ox * (size_t)p->stride_w - (size_t)p->pad_left) * in_c;
         for (size_t s = 0; s < g->n_seg; s++) seg[s] = rowp[s] ? rowp[s] + x0 + xoff[s] : NULL;
-        job->kr->run_seg(rows, nc, g->n_seg, g->seg_len, seg, g->lda, w, bias,
+        job->kr->run_seg(run, nc, g->n_seg, g->seg_len, seg, g->lda, w, bias,
                          job->out + (pix0 + ox) * g->n + j0, g->n, 0, p->act_min, p->act_max);
-        ox += rows;
+        ox += run;
       }
     }
     for (; ox < out_w; ox++) queue_push(job, &q, pix0 + ox, j0, nc);

@@ -5,7 +5,9 @@
  * packed B (nb * k floats) stays within about 128 KiB, i.e. in L2 (512 KiB per core on Zen 3,
  * 2 MiB on Sapphire Rapids), while the task walks down its rows mr at a time; each microkernel
  * call then runs one mr-row strip of A (which stays in L1) across all of the block's panels.
- * Tasks are numbered row-block fastest, so consecutive tasks reuse the same B block. With
+ * Tasks are numbered row-block fastest, so consecutive tasks reuse the same B block. A kernel
+ * with the segmented form takes a task's whole row block in one call (it walks the tiles
+ * itself, a taller tile when n fits one narrow panel), which matters when K is small. With
  * several threads mb is shrunk (and, when there are few row tiles, nb too) until there are
  * about 8 tasks per thread for load balance. K longer than KC_MAX is cut into equal chunks so
  * that the A strip stays in L1; partial sums go through C. Neither the tiling nor the K chunks
@@ -87,6 +89,12 @@ static void gemm_task(void *ctx, size_t task, int thread) {
   /* j0 is a multiple of nr, so every panel before it is full: it starts at j0 * k. */
   const float *w = job->packed_b ? job->packed_b + j0 * k : NULL;
   const float *bias = job->bias ? job->bias + j0 : NULL;
+  if (kc >= k && kr->run_seg) { /* the whole block in one call: the kernel walks its tiles */
+    const float *a = job->a + i0 * job->lda;
+    kr->run_seg(i1 - i0, nc, 1, k, &a, job->lda, w, bias, job->c + i0 * job->ldc + j0, job->ldc,
+                job->accumulate, job->act_min, job->act_max);
+    return;
+  }
   for (size_t i = i0; i < i1; i += mr) {
     const size_t rows = TC_MIN(mr, i1 - i);
     const float *a = job->a + i * job->lda;
@@ -121,7 +129,10 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
                      const float *a, size_t lda, const float *packed_b, const float *bias,
                      float act_min, float act_max, float *c, size_t ldc, int accumulate) {
   if (m == 0 || n == 0) return;
-  const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr;
+  const size_t nr = (size_t)kr->nr;
+  /* register tile height: the segmented form's taller tile for one narrow panel */
+  const size_t mr = kr->run_seg && kr->mr_narrow > kr->mr && n <= nr / 2 ? (size_t)kr->mr_narrow
+                                                                          : (size_t)kr->mr;
   gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, act_min, act_max, c, ldc, accumulate,
                   k, 0, 0, 0};
   /* K chunks: equal chunks of at most KC_MAX. */

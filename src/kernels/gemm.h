@@ -34,13 +34,15 @@ typedef void tc_f32_gemm_ukernel_fn(size_t mr_rows, size_t nc, size_t k, const f
                                     float act_max);
 
 /* Optional implicit-GEMM form of the same microkernel, for direct convolution (kernels/
- * conv_f32.h): row i of A is n_seg segments of seg_len floats, K = n_seg * seg_len; segment s
- * holds A[i][s * seg_len + t] (t < seg_len) at a_seg[s][i * lda + t]. A NULL a_seg[s] stands for
- * a segment of zeros and is skipped (no operation on the accumulators, as the reference
- * convolution skips taps in the padding). Everything else is as tc_f32_gemm_ukernel_fn, which
- * is this with one segment. mr_rows may go up to the variant's mr_narrow (instead of mr) when
- * the block is one narrow panel (nc <= nr / 2). */
-typedef void tc_f32_gemm_seg_fn(size_t mr_rows, size_t nc, size_t n_seg, size_t seg_len,
+ * conv_f32.h) and long row blocks: row i of A is n_seg segments of seg_len floats, K = n_seg *
+ * seg_len; segment s holds A[i][s * seg_len + t] (t < seg_len) at a_seg[s][i * lda + t]. A NULL
+ * a_seg[s] stands for a segment of zeros and is skipped (no operation on the accumulators, as
+ * the reference convolution skips taps in the padding). `rows` may be any count >= 1: the
+ * kernel walks them in register tiles (mr rows, or mr_narrow when the block is one narrow panel,
+ * nc <= nr / 2), so one call can cover a whole output row or row block and the call overhead is
+ * paid once. Everything else is as tc_f32_gemm_ukernel_fn (one segment is the plain form); a
+ * row's result does not depend on `rows`. */
+typedef void tc_f32_gemm_seg_fn(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                                 const float *const *a_seg, size_t lda, const float *packed_b,
                                 const float *bias, float *c, size_t ldc, int accumulate,
                                 float act_min, float act_max);
@@ -50,8 +52,9 @@ struct tc_f32_gemm_ukernel {
   const char *name; /* "<isa>_<mr>x<nr>", e.g. "avx2_6x16" */
   int mr, nr;       /* register tile; nr is even */
   tc_f32_gemm_ukernel_fn *run;
-  /* Optional (NULL / 0 when absent): the segmented form and its row limit for a block of one
-   * narrow panel (a taller tile for layers with at most nr / 2 output channels; >= mr). */
+  /* Optional (NULL / 0 when absent): the segmented form, and the height of its register tile
+   * for a block of one narrow panel (a taller tile for layers with at most nr / 2 output
+   * channels; >= mr; 0: mr). */
   tc_f32_gemm_seg_fn *run_seg;
   int mr_narrow;
 };

@@ -1,7 +1,7 @@
 /* test_conv_f32.c: the float32 convolution driver (kernels/conv_f32.h) and the segmented
  * (implicit-GEMM) form of the f32 GEMM microkernels. The segmented microkernel is compared with
- * a double-precision oracle (NULL segments, every row count up to mr or the narrow-tile limit,
- * partial panels, accumulate, bias, clamps); the driver, for every f32 GEMM variant this CPU
+ * a double-precision oracle (NULL segments, row counts below, at and several times the tile
+ * height, partial panels, accumulate, bias, clamps); the driver, for every f32 GEMM variant this CPU
  * runs (with and without the segmented form), is compared with tc_f32_conv2d__ref on swept
  * shapes (input channels 1..5 and wider, 1..20 and more output channels, odd sizes, SAME and
  * VALID, strides 1..3, dilation, batch 2, kernels wider than the image, more segments than the
@@ -40,7 +40,7 @@ TC_TEST(kernel_conv_f32_seg_ukernel_vs_oracle) {
   tc_f32_gemm_kernel *ks[8];
   const size_t nk = f32_variants(ks, 8);
   size_t runs = 0, bad = 0;
-  enum { MAXR = 32, MAXN = 48, MAXSEG = 5, MAXLEN = 21, LDA = 64 };
+  enum { MAXR = 48, MAXN = 48, MAXSEG = 5, MAXLEN = 21, LDA = 64 };
   static float a[MAXSEG][MAXR * LDA], b[MAXSEG * MAXLEN * MAXN], bias[MAXN];
   static float c[MAXR * MAXN], c0[MAXR * MAXN], packed[MAXSEG * MAXLEN * 64];
   for (size_t v = 0; v < nk; v++) {
@@ -50,8 +50,9 @@ TC_TEST(kernel_conv_f32_seg_ukernel_vs_oracle) {
     for (int it = 0; it < 600; it++) {
       const int nr = kr->nr;
       const int n = it % 3 == 0 ? rnd_in(1, nr / 2) : rnd_in(1, nr * 2 + 3 < MAXN ? nr * 2 + 3 : MAXN);
-      const int max_rows = n <= nr / 2 && kr->mr_narrow ? kr->mr_narrow : kr->mr;
-      const int rows = it % 4 == 0 ? max_rows : rnd_in(1, max_rows);
+      const int tile = n <= nr / 2 && kr->mr_narrow ? kr->mr_narrow : kr->mr;
+      /* a tile, less, or several tiles and a remainder */
+      const int rows = it % 4 == 0 ? tile : it % 4 == 1 ? rnd_in(1, tile) : rnd_in(1, 3 * tile + 5);
       const int n_seg = rnd_in(0, MAXSEG), seg_len = rnd_in(1, MAXLEN);
       const int lda = rnd_in(seg_len, LDA), k = n_seg * seg_len;
       const int accumulate = it % 5 == 1, with_bias = it % 3 != 2;

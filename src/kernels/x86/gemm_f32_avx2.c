@@ -1,13 +1,14 @@
 /* gemm_f32_avx2.c: the AVX2+FMA float32 GEMM microkernel, a 6x16 register tile (12 ymm
  * accumulators, 2 ymm of B and 1 broadcast of A per kk step) with an 8-wide path for a last
  * panel of at most 8 columns; when the whole block is one such narrow panel (layers with at most
- * 8 output channels) the 8-wide path takes up to 12 rows (12 accumulators instead of 6, so the
- * FMA latency is hidden). Contract and packed-B layout: kernels/gemm.h. The bodies read A as
- * segments (the implicit-GEMM form used for direct convolution, tc_f32_gemm_seg_fn); the plain
- * form is one segment. Each tile body is instantiated once per row count, so a 1-row product
- * (batch-1 FULLY_CONNECTED) does 1/6 of the work of a full tile rather than computing padding
- * rows. Compiled with -mavx2 -mfma only; select.c runs it only where cpuid reports AVX2 and FMA
- * and XCR0 has the YMM state. */
+ * 8 output channels) the 8-wide path takes 12 rows (12 accumulators instead of 6, so the FMA
+ * latency is hidden). Contract and packed-B layout: kernels/gemm.h. The bodies read A as
+ * segments (the implicit-GEMM form used for direct convolution, tc_f32_gemm_seg_fn; the plain
+ * form is one segment) and loop over tiles down a panel, so a row block of any length is one
+ * call. Each tile body is instantiated once per row count, so a 1-row product (batch-1
+ * FULLY_CONNECTED) does 1/6 of the work of a full tile rather than computing padding rows.
+ * Compiled with -mavx2 -mfma only; select.c runs it only where cpuid reports AVX2 and FMA and
+ * XCR0 has the YMM state. */
 #include "kernels/gemm.h"
 
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
@@ -36,21 +37,26 @@ static inline __m256i tail_mask(size_t r) {
 #define A_AT(i) ((const float *)(((i) < 6 ? pa : pb) + ROW_OFF((i) % 6)))
 #define CROW(i) (c + (size_t)(i) * ldc)
 
-/* One 16-wide panel, columns [0, cols) stored, 8 < cols <= 16, R <= 6 rows. */
+/* Tile loops: panel16 / panel8 run n_tiles tiles of R rows down one panel, starting at row r0
+ * of A (c points at that row's C), so a long row block pays the call and set-up once. */
+
+/* One 16-wide panel, columns [0, cols) stored, 8 < cols <= 16, R <= 6 rows per tile. */
 static inline __attribute__((always_inline)) void panel16(
-    const size_t R, size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
-    size_t lda, const float *w, const float *bias, float *c, size_t ldc, int accumulate,
-    float act_min, float act_max) {
+    const size_t R, size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,
+    const float *const *a_seg, size_t lda, const float *w0, const float *bias, float *c,
+    size_t ldc, int accumulate, float act_min, float act_max) {
   const size_t L = lda * sizeof(float), L3 = 3 * L, L5 = 5 * L;
   const int full = cols == 16;
-  const __m256i m1 = tail_mask(cols - 8);
-  __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
-  if (bias) {
-    bias0 = _mm256_loadu_ps(bias);
-    bias1 = full ? _mm256_loadu_ps(bias + 8) : _mm256_maskload_ps(bias + 8, m1);
-  }
-  /* With accumulate and no bias the accumulator starts as C itself (adding +0 would turn a
-   * -0 into +0, and a chunked K must give the bits of one pass). */
+  for (size_t t = 0; t < n_tiles; t++, c += R * ldc) {
+    const size_t a_off = (r0 + t * R) * L; /* bytes from each segment's row 0 */
+    const __m256i m1 = tail_mask(cols - 8);
+    __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+    if (bias) {
+      bias0 = _mm256_loadu_ps(bias);
+      bias1 = full ? _mm256_loadu_ps(bias + 8) : _mm256_maskload_ps(bias + 8, m1);
+    }
+    /* With accumulate and no bias the accumulator starts as C itself (adding +0 would turn a
+     * -0 into +0, and a chunked K must give the bits of one pass). */
 #define INIT(i)                                                                           \
   __m256 acc##i##0 = bias0, acc##i##1 = bias1;                                            \
   if ((i) < R && accumulate) {                                                            \
@@ -59,31 +65,32 @@ static inline __attribute__((always_inline)) void panel16(
     acc##i##0 = bias ? _mm256_add_ps(acc##i##0, c0) : c0;                                 \
     acc##i##1 = bias ? _mm256_add_ps(acc##i##1, c1) : c1;                                 \
   }
-  REP6(INIT)
+    REP6(INIT)
 #undef INIT
-  for (size_t s = 0; s < n_seg; s++) {
-    if (!a_seg[s]) { /* a segment of zeros (padding) */
-      w += 16 * seg_len;
-      continue;
-    }
-    const char *pa = (const char *)a_seg[s], *pb = pa;
-    for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float)) {
-      const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
-      w += 16;
+    const float *w = w0;
+    for (size_t s = 0; s < n_seg; s++) {
+      if (!a_seg[s]) { /* a segment of zeros (padding) */
+        w += 16 * seg_len;
+        continue;
+      }
+      const char *pa = (const char *)a_seg[s] + a_off, *pb = pa;
+      for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float)) {
+        const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
+        w += 16;
 #define STEP(i)                                           \
   if ((i) < R) {                                          \
     const __m256 va = _mm256_broadcast_ss(A_AT(i));       \
     acc##i##0 = _mm256_fmadd_ps(va, b0, acc##i##0);       \
     acc##i##1 = _mm256_fmadd_ps(va, b1, acc##i##1);       \
   }
-      REP6(STEP)
+        REP6(STEP)
 #undef STEP
+      }
+      (void)pb;
     }
-    (void)pb;
-  }
-  /* max(vmin, x) and min(vmax, x) return x when x is NaN, as TFLite's clamp does. */
-  const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
-  const __m256i m1s = tail_mask(cols - 8);
+    /* max(vmin, x) and min(vmax, x) return x when x is NaN, as TFLite's clamp does. */
+    const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
+    const __m256i m1s = tail_mask(cols - 8);
 #define STORE(i)                                                          \
   if ((i) < R) {                                                          \
     _mm256_storeu_ps(CROW(i), _mm256_min_ps(vmax, _mm256_max_ps(vmin, acc##i##0))); \
@@ -93,46 +100,50 @@ static inline __attribute__((always_inline)) void panel16(
     else                                                                  \
       _mm256_maskstore_ps(CROW(i) + 8, m1s, hi_##i);                       \
   }
-  REP6(STORE)
+    REP6(STORE)
 #undef STORE
+  }
 }
 
 /* One 8-wide panel (the last one, when at most 8 columns remain): columns [0, cols), R <= 12
- * rows. */
+ * rows per tile. */
 static inline __attribute__((always_inline)) void panel8(
-    const size_t R, size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
-    size_t lda, const float *w, const float *bias, float *c, size_t ldc, int accumulate,
-    float act_min, float act_max) {
+    const size_t R, size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,
+    const float *const *a_seg, size_t lda, const float *w0, const float *bias, float *c,
+    size_t ldc, int accumulate, float act_min, float act_max) {
   const size_t L = lda * sizeof(float), L3 = 3 * L, L5 = 5 * L;
   const int full = cols == 8;
-  const __m256i m0 = tail_mask(cols);
-  __m256 bias0 = _mm256_setzero_ps();
-  if (bias) bias0 = full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m0);
+  for (size_t t = 0; t < n_tiles; t++, c += R * ldc) {
+    const size_t a_off = (r0 + t * R) * L;
+    const __m256i m0 = tail_mask(cols);
+    __m256 bias0 = _mm256_setzero_ps();
+    if (bias) bias0 = full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m0);
 #define INIT(i)                                                                         \
   __m256 acc##i = bias0;                                                                \
   if ((i) < R && accumulate) {                                                          \
     const __m256 c0 = full ? _mm256_loadu_ps(CROW(i)) : _mm256_maskload_ps(CROW(i), m0); \
     acc##i = bias ? _mm256_add_ps(acc##i, c0) : c0;                                     \
   }
-  REP12(INIT)
+    REP12(INIT)
 #undef INIT
-  for (size_t s = 0; s < n_seg; s++) {
-    if (!a_seg[s]) {
-      w += 8 * seg_len;
-      continue;
-    }
-    const char *pa = (const char *)a_seg[s], *pb = pa + 6 * L;
-    for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float), pb += sizeof(float)) {
-      const __m256 b0 = _mm256_loadu_ps(w);
-      w += 8;
+    const float *w = w0;
+    for (size_t s = 0; s < n_seg; s++) {
+      if (!a_seg[s]) {
+        w += 8 * seg_len;
+        continue;
+      }
+      const char *pa = (const char *)a_seg[s] + a_off, *pb = pa + 6 * L;
+      for (size_t kk = 0; kk < seg_len; kk++, pa += sizeof(float), pb += sizeof(float)) {
+        const __m256 b0 = _mm256_loadu_ps(w);
+        w += 8;
 #define STEP(i) \
   if ((i) < R) acc##i = _mm256_fmadd_ps(_mm256_broadcast_ss(A_AT(i)), b0, acc##i);
-      REP12(STEP)
+        REP12(STEP)
 #undef STEP
+      }
     }
-  }
-  const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
-  const __m256i m0s = tail_mask(cols);
+    const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
+    const __m256i m0s = tail_mask(cols);
 #define STORE(i)                                                      \
   if ((i) < R) {                                                      \
     acc##i = _mm256_min_ps(vmax, _mm256_max_ps(vmin, acc##i));        \
@@ -141,22 +152,22 @@ static inline __attribute__((always_inline)) void panel8(
     else                                                              \
       _mm256_maskstore_ps(CROW(i), m0s, acc##i);                       \
   }
-  REP12(STORE)
+    REP12(STORE)
 #undef STORE
+  }
 }
 
-typedef void panel_fn(size_t cols, size_t n_seg, size_t seg_len, const float *const *a_seg,
-                      size_t lda, const float *w, const float *bias, float *c, size_t ldc,
-                      int accumulate, float act_min, float act_max);
+typedef void panel_fn(size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,
+                      const float *const *a_seg, size_t lda, const float *w, const float *bias,
+                      float *c, size_t ldc, int accumulate, float act_min, float act_max);
 
 /* Out-of-line instantiations per row count: each kk loop gets the registers to itself. */
 #define DEFINE_PANEL(P, R)                                                                     \
-  __attribute__((noinline)) static void P##_##R(size_t cols, size_t n_seg, size_t seg_len,    \
-                                               const float *const *a_seg, size_t lda,         \
-                                               const float *w, const float *bias, float *c,   \
-                                               size_t ldc, int accumulate, float lo,          \
-                                               float hi) {                                    \
-    P(R, cols, n_seg, seg_len, a_seg, lda, w, bias, c, ldc, accumulate, lo, hi);              \
+  __attribute__((noinline)) static void P##_##R(                                              \
+      size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,                   \
+      const float *const *a_seg, size_t lda, const float *w, const float *bias, float *c,     \
+      size_t ldc, int accumulate, float lo, float hi) {                                       \
+    P(R, r0, n_tiles, cols, n_seg, seg_len, a_seg, lda, w, bias, c, ldc, accumulate, lo, hi);     \
   }
 DEFINE_PANEL(panel16, 1)
 DEFINE_PANEL(panel16, 2)
@@ -183,31 +194,44 @@ static panel_fn *const g_panel8[MR_NARROW + 1] = {
     NULL,     panel8_1, panel8_2, panel8_3,  panel8_4,  panel8_5, panel8_6,
     panel8_7, panel8_8, panel8_9, panel8_10, panel8_11, panel8_12};
 
-static void ukernel_seg(size_t mr_rows, size_t nc, size_t n_seg, size_t seg_len,
+static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                         const float *const *a_seg, size_t lda, const float *packed_b,
                         const float *bias, float *c, size_t ldc, int accumulate, float act_min,
                         float act_max) {
-  if (mr_rows < 1 || mr_rows > (nc <= 8 ? MR_NARROW : MR)) return;
-  panel_fn *const p8 = g_panel8[mr_rows];
-  const size_t k = n_seg * seg_len;
-  const float *w = packed_b;
-  size_t col = 0;
-  while (nc - col > 8) { /* col <= nc always: it advances by the columns stored */
-    const size_t cols = nc - col >= 16 ? 16 : nc - col;
-    g_panel16[mr_rows](cols, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL, c + col,
-                       ldc, accumulate, act_min, act_max);
-    col += cols;
-    w += 16 * k;
+  if (rows == 0 || nc == 0) return;
+  if (nc <= 16) { /* one panel: all full tiles in one call, then the remainder */
+    const size_t mr = nc <= 8 ? MR_NARROW : MR, full = rows / mr, rem = rows % mr;
+    panel_fn *const *table = nc <= 8 ? g_panel8 : g_panel16;
+    if (full)
+      table[mr](0, full, nc, n_seg, seg_len, a_seg, lda, packed_b, bias, c, ldc, accumulate,
+                act_min, act_max);
+    if (rem)
+      table[rem](full * mr, 1, nc, n_seg, seg_len, a_seg, lda, packed_b, bias,
+                 c + full * mr * ldc, ldc, accumulate, act_min, act_max);
+    return;
   }
-  if (col < nc)
-    p8(nc - col, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL, c + col, ldc,
-       accumulate, act_min, act_max);
+  /* Several panels: tile by tile, the tile's A rows (in L1) reused across the panels. */
+  const size_t k = n_seg * seg_len;
+  for (size_t r0 = 0; r0 < rows; r0 += MR) {
+    const size_t r = rows - r0 < MR ? rows - r0 : MR;
+    const float *w = packed_b;
+    size_t col = 0;
+    while (nc - col > 8) { /* col <= nc always: it advances by the columns stored */
+      const size_t cols = nc - col >= 16 ? 16 : nc - col;
+      g_panel16[r](r0, 1, cols, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL,
+                   c + r0 * ldc + col, ldc, accumulate, act_min, act_max);
+      col += cols;
+      w += 16 * k;
+    }
+    if (col < nc)
+      g_panel8[r](r0, 1, nc - col, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL,
+                  c + r0 * ldc + col, ldc, accumulate, act_min, act_max);
+  }
 }
 
 static void ukernel_6x16(size_t mr_rows, size_t nc, size_t k, const float *a, size_t lda,
                          const float *packed_b, const float *bias, float *c, size_t ldc,
                          int accumulate, float act_min, float act_max) {
-  if (mr_rows > MR) return;
   ukernel_seg(mr_rows, nc, 1, k, &a, lda, packed_b, bias, c, ldc, accumulate, act_min, act_max);
 }
 
