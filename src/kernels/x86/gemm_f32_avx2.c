@@ -210,22 +210,29 @@ static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                  c + full * mr * ldc, ldc, accumulate, act_min, act_max);
     return;
   }
-  /* Several panels: tile by tile, the tile's A rows (in L1) reused across the panels. */
-  const size_t k = n_seg * seg_len;
-  for (size_t r0 = 0; r0 < rows; r0 += MR) {
-    const size_t r = rows - r0 < MR ? rows - r0 : MR;
+  /* Several panels: groups of tiles whose A rows fit in L1 (16 KiB), each group run down every
+   * panel in turn, so the call overhead is paid once per group and panel. */
+  const size_t k = n_seg * seg_len, lda_bytes = (lda > k ? lda : k) * sizeof(float);
+  size_t group = MR * (16384 / (MR * (lda_bytes ? lda_bytes : 1)));
+  if (group < MR) group = MR;
+  for (size_t r0 = 0; r0 < rows; r0 += group) {
+    const size_t grp = rows - r0 < group ? rows - r0 : group, full = grp / MR, rem = grp % MR;
     const float *w = packed_b;
     size_t col = 0;
-    while (nc - col > 8) { /* col <= nc always: it advances by the columns stored */
-      const size_t cols = nc - col >= 16 ? 16 : nc - col;
-      g_panel16[r](r0, 1, cols, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL,
-                   c + r0 * ldc + col, ldc, accumulate, act_min, act_max);
+    while (col < nc) {
+      const size_t left = nc - col, cols = left > 8 ? (left >= 16 ? 16 : left) : left;
+      panel_fn *const *table = left > 8 ? g_panel16 : g_panel8;
+      const float *bc = bias ? bias + col : NULL;
+      float *cc = c + r0 * ldc + col;
+      if (full)
+        table[MR](r0, full, cols, n_seg, seg_len, a_seg, lda, w, bc, cc, ldc, accumulate,
+                  act_min, act_max);
+      if (rem)
+        table[rem](r0 + full * MR, 1, cols, n_seg, seg_len, a_seg, lda, w, bc,
+                   cc + full * MR * ldc, ldc, accumulate, act_min, act_max);
       col += cols;
       w += 16 * k;
     }
-    if (col < nc)
-      g_panel8[r](r0, 1, nc - col, n_seg, seg_len, a_seg, lda, w, bias ? bias + col : NULL,
-                  c + r0 * ldc + col, ldc, accumulate, act_min, act_max);
   }
 }
 
