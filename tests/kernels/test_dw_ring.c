@@ -1,0 +1,216 @@
+/* test_dw_ring.c: the 8-bit depthwise variants (vec_ops.h slots s8_dwconv / u8_dwconv) on the
+ * shapes test_fastdw.c's small sweep does not reach: images wide enough to cut rows into
+ * several ring tiles, channel counts that split into several ring blocks (up to 960), one input
+ * channel with multipliers 8 and 16 (the broadcast rows) at widths past the 16-byte build
+ * paths, 5x5 / 7x1 / 1x7 filters with strides 1-3 and dilations 1-3, batches; and the
+ * requantization edges: accumulators at the largest magnitude the inputs allow, biases on both
+ * sides of the bound that selects the short requantization, every right shift, left shifts,
+ * INT32_MIN multipliers, per-channel parameters. Every variant must equal the reference bit for
+ * bit, for every split of the output rows. */
+#include <stdlib.h>
+
+#include "kernels/ref/depthwise_q.h"
+#include "kernels/ref/qmath.h"
+#include "kernels/select.h"
+#include "kernels/vec_ops.h"
+#include "lite/ops.h"
+#include "tc_test.h"
+
+static uint32_t rnd(uint32_t *s) {
+  uint32_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *s = x;
+}
+static int32_t rrange(uint32_t *s, int32_t lo, int32_t hi) {
+  return lo + (int32_t)(rnd(s) % (uint32_t)(hi - lo + 1));
+}
+
+static int variants(const char *dtype, const tc_kernel_variant **out, int max) {
+  size_t n = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  int k = 0;
+  for (size_t i = 0; i < n && k < max; i++)
+    if (!strcmp(v[i].op, "dwconv") && !strcmp(v[i].dtype, dtype) &&
+        tc_kernel_variant_supported(&v[i]))
+      out[k++] = &v[i];
+  return k;
+}
+
+typedef struct dw_shape {
+  int32_t batch, h, w, c, m, kh, kw, s, d, same;
+} dw_shape;
+
+/* Data modes: 0 random, 1 extreme inputs and weights (largest |accumulator|), 2 biases around
+ * the short-requantization bound, 3 random requantization edge cases. */
+static int run_case(const dw_shape *sh, int is_u8, int mode, uint32_t seed) {
+  const tc_kernel_variant *vs[8];
+  int nv = variants(is_u8 ? "u8" : "s8", vs, 8);
+  tc_dwconv2d_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = sh->batch, p.in_h = sh->h, p.in_w = sh->w, p.in_c = sh->c;
+  p.depth_multiplier = sh->m, p.k_h = sh->kh, p.k_w = sh->kw;
+  p.stride_h = p.stride_w = sh->s, p.dilation_h = p.dilation_w = sh->d;
+  if (!tc__conv_out_size(sh->same ? TC_PAD_SAME : TC_PAD_VALID, p.in_h, p.k_h, p.stride_h,
+                         p.dilation_h, &p.out_h, &p.pad_top) ||
+      !tc__conv_out_size(sh->same ? TC_PAD_SAME : TC_PAD_VALID, p.in_w, p.k_w, p.stride_w,
+                         p.dilation_w, &p.out_w, &p.pad_left))
+    return 0;
+  const int32_t oc = p.in_c * p.depth_multiplier, T = p.k_h * p.k_w;
+  const size_t n_in = (size_t)p.batch * p.in_h * p.in_w * p.in_c;
+  const size_t n_out = (size_t)p.batch * p.out_h * p.out_w * oc;
+  uint8_t *in = malloc(n_in), *w = malloc((size_t)T * oc);
+  uint8_t *want = malloc(n_out), *got = malloc(n_out);
+  int32_t *b = malloc((size_t)oc * 4), *mult = malloc((size_t)oc * 4), *shift = malloc((size_t)oc * 4);
+  const int32_t lo = is_u8 ? 0 : -128, hi = is_u8 ? 255 : 127;
+  const int32_t zp_in = mode == 1 ? (rnd(&seed) % 2 ? lo : hi) : rrange(&seed, lo, hi);
+  tc_q_requant q;
+  q.input_offset = -zp_in;
+  q.filter_offset = is_u8 ? -(mode == 1 ? (rnd(&seed) % 2 ? 0 : 255) : rrange(&seed, 0, 255)) : 0;
+  q.output_offset = rrange(&seed, lo, hi);
+  q.act_min = lo, q.act_max = hi;
+  if (rnd(&seed) % 3 == 0) q.act_min = rrange(&seed, lo, (lo + hi) / 2), q.act_max = rrange(&seed, q.act_min, hi);
+  /* inputs: mode 1 pushes |input + offset| to 255 with weights of one sign per channel */
+  const int32_t far = zp_in - lo > hi - zp_in ? lo : hi;
+  for (size_t k = 0; k < n_in; k++)
+    in[k] = (uint8_t)(mode == 1 ? (rnd(&seed) % 8 ? far : rrange(&seed, lo, hi)) : rrange(&seed, lo, hi));
+  int64_t *wabs_c = malloc((size_t)oc * sizeof(int64_t));
+  for (int32_t c = 0; c < oc; c++) {
+    const int sign = (int)(rnd(&seed) % 2);
+    int64_t wabs = 0;
+    for (int32_t t = 0; t < T; t++) {
+      int32_t v;
+      if (mode == 1) v = is_u8 ? (sign ? 255 : 0) : (sign ? 127 : -128);
+      else v = rrange(&seed, lo, hi);
+      w[(size_t)t * oc + c] = (uint8_t)v;
+      const int32_t wv = is_u8 ? v + q.filter_offset : v;
+      wabs += wv < 0 ? -wv : wv;
+    }
+    wabs_c[c] = wabs;
+  }
+  /* largest |input + input_offset| */
+  const int64_t vmax = llabs((int64_t)lo + q.input_offset) > llabs((int64_t)hi + q.input_offset)
+                           ? llabs((int64_t)lo + q.input_offset)
+                           : llabs((int64_t)hi + q.input_offset);
+  for (int32_t c = 0; c < oc; c++) {
+    b[c] = rrange(&seed, -50000, 50000);
+    tc_q_quantize_multiplier(0.00001 + (double)(rnd(&seed) % 1000) * 1e-5, &mult[c], &shift[c]);
+    if (mode == 2) { /* the short form needs |bias| + sum |w| * vmax < 2^30 - 4 */
+      const int64_t room = ((int64_t)1 << 30) - 4 - wabs_c[c] * vmax;
+      b[c] = (int32_t)(room - 2 + rrange(&seed, 0, 4)) * (rnd(&seed) % 2 ? 1 : -1);
+      tc_q_quantize_multiplier(ldexp(1.0, -rrange(&seed, 1, 31)) * (1.0 + (rnd(&seed) % 997) / 1000.0), &mult[c], &shift[c]);
+    }
+    if (mode == 3) {
+      const int kind = (int)(rnd(&seed) % 6);
+      mult[c] = (int32_t)((rnd(&seed) | 0x40000000u) & 0x7fffffffu);
+      shift[c] = rrange(&seed, -31, 0);
+      if (kind == 0) shift[c] = rrange(&seed, 1, 8);
+      if (kind == 1) mult[c] = INT32_MIN;
+      if (kind == 2) b[c] = (int32_t)rnd(&seed);
+      if (kind == 3) shift[c] = 0;
+      if (kind == 4) mult[c] = 0;
+    }
+  }
+  q.mult = mult, q.shift = shift;
+  const int32_t *bias = rnd(&seed) % 5 ? b : NULL;
+  if (is_u8) tc_u8_depthwise_conv2d__ref(&p, &q, in, w, bias, want);
+  else tc_s8_depthwise_conv2d__ref(&p, &q, (const int8_t *)in, (const int8_t *)w, bias, (int8_t *)want);
+  const int32_t rows = p.batch * p.out_h;
+  int bad = 0;
+  for (int v = 0; v < nv; v++) {
+    const tc_q8_dwconv_ukernel *kr = vs[v]->impl;
+    size_t size = kr->packed_size(&p);
+    void *packed = size ? aligned_alloc(64, (size + 63) / 64 * 64) : NULL;
+    if (size) kr->pack(&p, &q, w, bias, packed);
+    for (int split = 0; split < 2; split++) {
+      memset(got, 0x5a, n_out);
+      if (!split) {
+        kr->run(&p, &q, in, w, bias, packed, got, 0, rows);
+      } else { /* uneven row ranges across image boundaries */
+        int32_t r0 = 0;
+        while (r0 < rows) {
+          int32_t r1 = r0 + 1 + (int32_t)(rnd(&seed) % (uint32_t)(p.out_h + 2));
+          if (r1 > rows) r1 = rows;
+          kr->run(&p, &q, in, w, bias, packed, got, r0, r1);
+          r0 = r1;
+        }
+      }
+      size_t first = n_out;
+      for (size_t k = 0; k < n_out; k++)
+        if (got[k] != want[k]) {
+          first = k;
+          break;
+        }
+      if (first != n_out) bad++;
+      CHECK_MSG(first == n_out,
+                "%s mode %d split %d: out[%zu] = %d, ref %d (b%d %dx%dx%d m%d k%dx%d s%d d%d %s "
+                "channel %d)",
+                vs[v]->symbol, mode, split, first, first < n_out ? (int)got[first] : 0,
+                first < n_out ? (int)want[first] : 0, (int)sh->batch, (int)sh->h, (int)sh->w,
+                (int)sh->c, (int)sh->m, (int)sh->kh, (int)sh->kw, (int)sh->s, (int)sh->d,
+                sh->same ? "SAME" : "VALID", first < n_out ? (int)(first % (size_t)oc) : -1);
+    }
+    free(packed);
+  }
+  free(in), free(w), free(want), free(got), free(b), free(mult), free(shift), free(wabs_c);
+  return bad == 0;
+}
+
+static const dw_shape shapes[] = {
+    /* model layers */
+    {1, 96, 96, 1, 8, 3, 3, 2, 1, 1},    {1, 48, 48, 8, 1, 3, 3, 1, 1, 1},
+    {1, 48, 48, 16, 1, 3, 3, 2, 1, 1},   {1, 25, 5, 64, 1, 3, 3, 1, 1, 1},
+    {1, 112, 112, 32, 1, 3, 3, 1, 1, 1}, {1, 112, 112, 96, 1, 3, 3, 2, 1, 1},
+    {1, 14, 14, 384, 1, 3, 3, 1, 1, 1},  {1, 7, 7, 960, 1, 3, 3, 1, 1, 1},
+    /* broadcast rows: one input channel, wide, both strides, multipliers 8 and 16 */
+    {1, 9, 61, 1, 8, 3, 3, 1, 1, 1},     {2, 11, 77, 1, 16, 3, 3, 2, 1, 0},
+    {1, 8, 40, 1, 8, 5, 5, 1, 2, 1},     {1, 10, 33, 1, 3, 3, 3, 2, 1, 1},
+    /* gathers with several ring blocks */
+    {1, 9, 50, 40, 3, 3, 3, 1, 1, 1},    {1, 7, 31, 33, 2, 3, 3, 2, 1, 0},
+    /* tiles: wide rows, odd channels */
+    {1, 6, 301, 24, 1, 3, 3, 1, 1, 1},   {2, 5, 250, 17, 1, 3, 3, 2, 1, 1},
+    {1, 4, 200, 200, 1, 3, 3, 1, 1, 1},  {1, 5, 130, 7, 1, 3, 3, 3, 1, 1},
+    /* other filters, dilations */
+    {1, 20, 40, 16, 1, 5, 5, 1, 1, 1},   {1, 17, 45, 12, 1, 5, 5, 2, 3, 1},
+    {1, 30, 9, 8, 1, 7, 1, 1, 2, 1},     {1, 9, 30, 8, 1, 1, 7, 1, 1, 0},
+    {1, 12, 64, 40, 1, 3, 3, 1, 3, 1},   {1, 13, 37, 5, 2, 2, 3, 2, 2, 0},
+};
+
+static void sweep(int is_u8) {
+  const tc_kernel_variant *vs[8];
+  CHECK(variants(is_u8 ? "u8" : "s8", vs, 8) >= 1);
+  uint32_t seed = is_u8 ? 0xbeef01u : 0x5eed02u;
+  int ran = 0;
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    for (int mode = 0; mode < 4; mode++) {
+      run_case(&shapes[i], is_u8, mode, rnd(&seed));
+      ran++;
+    }
+  CHECK(ran > 80);
+}
+
+TC_TEST(kernel_dw_ring_s8) { sweep(0); }
+TC_TEST(kernel_dw_ring_u8) { sweep(1); }
+
+/* Random small shapes in the four data modes (the sweep of test_fastdw.c covers geometry;
+ * this one the requantization paths), channels 1..40, multipliers 1, 2, 8. */
+TC_TEST(kernel_dw_ring_requant) {
+  uint32_t seed = 77;
+  for (int i = 0; i < 400; i++) {
+    dw_shape sh;
+    sh.batch = 1 + (i % 7 == 0);
+    sh.h = rrange(&seed, 1, 12);
+    sh.w = rrange(&seed, 1, 20);
+    sh.c = rrange(&seed, 1, 40);
+    static const int32_t ms[] = {1, 1, 2, 8};
+    sh.m = ms[rnd(&seed) % 4];
+    if (sh.m == 8) sh.c = rrange(&seed, 1, 3);
+    sh.kh = sh.kw = 3;
+    if (i % 5 == 4) sh.kh = rrange(&seed, 1, 4), sh.kw = rrange(&seed, 1, 4);
+    sh.s = rrange(&seed, 1, 2);
+    sh.d = i % 6 == 5 ? 2 : 1;
+    sh.same = (int)(rnd(&seed) % 2);
+    run_case(&sh, (int)(i % 2), (int)(i / 2 % 4), rnd(&seed));
+  }
+}
