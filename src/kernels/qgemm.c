@@ -1,8 +1,10 @@
 /* qgemm.c: the driver of the 8-bit GEMM of qgemm.h: packs the weights (int16 pairs in column
- * panels) with the folded bias and split shifts, cuts the output into row x column blocks for
- * the thread pool, and in each block packs A one mr-row strip at a time (rows read in place or
- * produced by rows_fn, e.g. im2col, into per-thread scratch) and runs the microkernel across the
- * block's panels. Exact integer arithmetic, so any tiling and thread count give the same bytes. */
+ * panels, K in the caller's segment layout) with the folded bias and the requantization split
+ * into per-column shift / mask / threshold arrays, cuts the output into row x column blocks for
+ * the thread pool, and in each block packs A one mr-row strip at a time (rows or segments read
+ * in place, or produced by a callback into per-thread scratch) and runs the microkernel across
+ * the block's panels. Exact integer arithmetic, so any tiling and thread count give the same
+ * bytes. */
 #include "kernels/qgemm.h"
 
 #include <string.h>
@@ -29,13 +31,23 @@ static size_t packed_cols(size_t nr, size_t n) {
   return full < n ? full + panel_width(nr, n, full) : full;
 }
 
-size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
+/* Per-column arrays: n_pad + 8 entries (kernels read whole vectors, and one column past). */
+static size_t col_array_bytes(size_t n_pad) { return TC_ALIGN_UP((n_pad + 8) * 4, 64); }
+enum { N_COL_ARRAYS = 6 }; /* bias, mult, lshift, rshift, rmask, rhalf */
+
+size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   if (n <= 0 || k <= 0) return 0;
-  const size_t nr = (size_t)kr->nr, kp = ((size_t)k + 1) / 2;
+  if (n_seg < 1) n_seg = 1;
+  const size_t seg_len = (size_t)k / (size_t)n_seg;
+  const size_t nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + 1) / 2);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
-  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + 4 * TC_ALIGN_UP(n_pad * 4, 64) +
+  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + N_COL_ARRAYS * col_array_bytes(n_pad) +
          packed_cols(nr, (size_t)n) * kp * 4;
+}
+
+size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
+  return tc_qgemm_packed_size_seg(kr, n, k, 1);
 }
 
 static int32_t wval(const tc_qgemm_weights *w, size_t j, size_t kk) {
@@ -50,18 +62,24 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   if (n <= 0 || k <= 0 || !buf) return NULL;
   if (w->w_offset < -255 || w->w_offset > 255 || w->in_offset < -255 || w->in_offset > 255)
     return NULL;
+  const int32_t n_seg = w->n_seg > 1 ? w->n_seg : 1;
+  if (k % n_seg != 0) return NULL;
   for (int32_t j = 0; j < n; j++)
     if (w->mult[j] < 0 || w->shift[j] < -31 || w->shift[j] > 31) return NULL;
-  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k, kp = (kk_n + 1) / 2;
-  const size_t n_pad = (nn + nr - 1) / nr * nr;
+  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
+  const size_t seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + 1) / 2;
+  const size_t kp = (size_t)n_seg * kp_seg, n_pad = (nn + nr - 1) / nr * nr;
   char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
   tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
   p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
-  int32_t *bias = (int32_t *)p, *mult = bias + TC_ALIGN_UP(n_pad * 4, 64) / 4;
-  int32_t *lsh = mult + TC_ALIGN_UP(n_pad * 4, 64) / 4, *rsh = lsh + TC_ALIGN_UP(n_pad * 4, 64) / 4;
-  int16_t *b = (int16_t *)(rsh + TC_ALIGN_UP(n_pad * 4, 64) / 4);
-  for (size_t j = 0; j < n_pad; j++) {
-    bias[j] = mult[j] = lsh[j] = rsh[j] = 0;
+  int32_t *arr[N_COL_ARRAYS];
+  for (int i = 0; i < N_COL_ARRAYS; i++, p += col_array_bytes(n_pad)) arr[i] = (int32_t *)p;
+  int32_t *bias = arr[0], *mult = arr[1], *lsh = arr[2], *rsh = arr[3], *rmask = arr[4];
+  int32_t *rhalf = arr[5];
+  int16_t *b = (int16_t *)p;
+  int any_lshift = 0;
+  for (size_t j = 0; j < n_pad + 8; j++) {
+    bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = 0;
     if (j >= nn) continue;
     uint32_t sum = 0; /* sum of w' (wraps like the reference's int32 accumulator) */
     for (size_t kk = 0; kk < kk_n; kk++) sum += (uint32_t)wval(w, j, kk);
@@ -69,38 +87,58 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
     mult[j] = w->mult[j];
     lsh[j] = w->shift[j] > 0 ? w->shift[j] : 0;
     rsh[j] = w->shift[j] > 0 ? 0 : -w->shift[j];
+    rmask[j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
+    rhalf[j] = rmask[j] >> 1;
+    any_lshift |= lsh[j] > 0;
   }
+  /* Panels: pair q of segment sg holds k = sg * seg_len + 2q (+ 1 when inside the segment). */
   int16_t *dst = b;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
     const size_t width = panel_width(nr, nn, j0);
-    for (size_t q = 0; q < kp; q++)
-      for (size_t jj = 0; jj < width; jj++)
-        for (size_t h = 0; h < 2; h++) {
-          const size_t j = j0 + jj, kk = 2 * q + h;
-          *dst++ = (int16_t)(j < nn && kk < kk_n ? wval(w, j, kk) : 0);
-        }
+    for (size_t sg = 0; sg < (size_t)n_seg; sg++)
+      for (size_t q = 0; q < kp_seg; q++)
+        for (size_t jj = 0; jj < width; jj++)
+          for (size_t h = 0; h < 2; h++) {
+            const size_t j = j0 + jj, off = 2 * q + h;
+            *dst++ = (int16_t)(j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : 0);
+          }
   }
+  const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
   pk->kr = kr;
   pk->n = n;
   pk->k = k;
   pk->kp = (int32_t)kp;
   pk->n_pad = (int32_t)n_pad;
+  pk->n_seg = n_seg;
+  pk->seg_len = (int32_t)seg_len;
   pk->cols.bias = bias;
   pk->cols.mult = mult;
   pk->cols.lshift = lsh;
   pk->cols.rshift = rsh;
+  pk->cols.rmask = rmask;
+  pk->cols.rhalf = rhalf;
   pk->cols.out_zp = w->out_zp;
   pk->cols.act_min = w->act_min;
   pk->cols.act_max = w->act_max;
   pk->cols.out_u8 = w->out_u8;
+  pk->cols.any_lshift = any_lshift;
+  pk->cols.clamp = w->act_min > lo || w->act_max < hi;
   pk->b = b;
   return pk;
 }
 
-/* Per thread: the packed A strip, then mr row buffers of k bytes (for rows_fn). */
+/* Per thread: the packed A strip (with the pack slack), mr row buffers of k + 16 bytes (for
+ * rows_fn / segs_fn), and the strip's segment pointer table (mr * n_seg). */
+static size_t strip_bytes(const tc_qgemm_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->kr->mr * (size_t)pk->kp * 4 + TC_QGEMM_PACK_SLACK, 64);
+}
+static size_t rowbuf_stride(const tc_qgemm_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->k + 16, 64);
+}
 static size_t thread_scratch(const tc_qgemm_packed *pk) {
   const size_t mr = (size_t)pk->kr->mr;
-  return TC_ALIGN_UP(mr * (size_t)pk->kp * 4, 64) + mr * TC_ALIGN_UP((size_t)pk->k + 16, 64);
+  return strip_bytes(pk) + mr * rowbuf_stride(pk) +
+         TC_ALIGN_UP(mr * (size_t)pk->n_seg * sizeof(void *), 64);
 }
 
 size_t tc_qgemm_scratch_size(const tc_qgemm_packed *pk, int n_threads) {
@@ -123,29 +161,40 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   const qjob *job = ctx;
   const tc_qgemm_packed *pk = job->pk;
   tc_s8_qgemm_kernel *kr = pk->kr;
-  const size_t mr = (size_t)kr->mr, kp = (size_t)pk->kp, k = (size_t)pk->k, n = (size_t)pk->n;
+  const size_t mr = (size_t)kr->mr, kp = (size_t)pk->kp, n = (size_t)pk->n;
+  const size_t n_seg = (size_t)pk->n_seg, seg_len = (size_t)pk->seg_len;
   const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
   const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(n - j0, job->nb);
   char *ts = job->scratch + (size_t)thread * thread_scratch(pk);
   int16_t *pa = (int16_t *)ts;
-  char *rowbuf = ts + TC_ALIGN_UP(mr * kp * 4, 64);
-  const size_t rowbuf_stride = TC_ALIGN_UP(k + 16, 64);
+  char *rowbuf = ts + strip_bytes(pk);
+  const size_t stride = rowbuf_stride(pk);
+  const void **segs = (const void **)(rowbuf + mr * stride);
   tc_qgemm_cols cols = pk->cols;
   cols.bias += j0;
   cols.mult += j0;
   cols.lshift += j0;
   cols.rshift += j0;
+  cols.rmask += j0;
+  cols.rhalf += j0;
   const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
   const tc_qgemm_a *a = job->a;
-  const void *src[16];
   for (size_t i = i0; i < i1; i += mr) {
     const size_t rows = TC_MIN(mr, i1 - i);
-    if (a->rows_fn)
-      a->rows_fn(a->ctx, i, rows, rowbuf, rowbuf_stride, src);
-    else
-      for (size_t r = 0; r < rows; r++) src[r] = (const char *)a->base + (i + r) * a->lda;
-    for (size_t r = rows; r < mr; r++) src[r] = src[0];
-    kr->pack_a(rows, k, src, a->is_u8, pa);
+    if (a->segs_fn) {
+      a->segs_fn(a->ctx, i, rows, rowbuf, stride, segs);
+    } else {
+      const void *rp[16]; /* row pointers (mr <= 16), then spread to segments */
+      if (a->rows_fn)
+        a->rows_fn(a->ctx, i, rows, rowbuf, stride, rp);
+      else
+        for (size_t r = 0; r < rows; r++) rp[r] = (const char *)a->base + (i + r) * a->lda;
+      for (size_t r = 0; r < rows; r++) {
+        const char *row = rp[r];
+        for (size_t sg = 0; sg < n_seg; sg++) segs[r * n_seg + sg] = row + sg * seg_len;
+      }
+    }
+    kr->pack_a(rows, n_seg, seg_len, segs, a->is_u8, pa);
     kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);
   }
 }

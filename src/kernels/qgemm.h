@@ -15,31 +15,44 @@
 
 #include "core/threadpool.h"
 
-/* Per-column output stage, arrays padded to the packed column count (multiple of nr). */
+/* Per-column output stage, arrays padded past the packed column count (a multiple of nr) by 8
+ * entries, so whole vectors may be read at any column of a panel and one past it. */
 typedef struct tc_qgemm_cols {
   const int32_t *bias;   /* bias[j] + input_offset * sum_k w'[j][k] (wrapped to int32) */
   const int32_t *mult;   /* Q0.31 multiplier (>= 0) */
   const int32_t *lshift; /* max(shift, 0) */
   const int32_t *rshift; /* max(-shift, 0), <= 31 */
+  const int32_t *rmask;  /* 2^rshift - 1 (the rounding divide's remainder mask) */
+  const int32_t *rhalf;  /* rmask >> 1 (its threshold for non-negative values) */
   int32_t out_zp, act_min, act_max;
-  int out_u8; /* 1: store uint8, else int8 */
+  int out_u8;     /* 1: store uint8, else int8 */
+  int any_lshift; /* some lshift[j] > 0 (else kernels may skip the left shift) */
+  int clamp;      /* [act_min, act_max] is narrower than the output type's range */
 } tc_qgemm_cols;
 
 /* ---- microkernels ----------------------------------------------------------------------------
- * Packed A (one strip of mr rows): for each pair of k (kp = 0 .. ceil(k/2)), mr int32 words,
- * word r holding the int16 values A[r][2kp], A[r][2kp+1] (a zero past k). Packed B: panels of nr
- * columns (the last one nr/2 wide when its n % nr columns fit in nr/2), panel p at int16 offset
- * p * nr * 2 * kp; a panel of width W holds, for each kp, W int32 words (B'[2kp][j], B'[2kp+1][j])
- * (zero past n and past k). run computes rows [0, rows) and columns [0, nc) of a block starting at
- * a panel boundary, cols pointing at the block's first column, and stores bytes at
- * c[i * ldc + j]. */
-typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t k, const void *const *src, int is_u8,
-                                   int16_t *dst);
+ * K is split into n_seg segments of seg_len values (seg_len = K / n_seg; one segment unless the
+ * weights were packed for a convolution's receptive-field layout, kernels/conv_x8.h), and each
+ * segment into kp_seg = ceil(seg_len / 2) pairs, so that a segment is a run of contiguous bytes
+ * of the input (an image row of a convolution window) and A is packed straight from it.
+ * kp = n_seg * kp_seg pairs in all.
+ * Packed A (one strip of mr rows): for each pair (kp of them), mr int32 words, word r holding
+ * the int16 values of row r at the pair's two k (a zero past the end of an odd segment).
+ * Packed B: panels of nr columns (the last one nr/2 wide when its n % nr columns fit in nr/2),
+ * panel p at int16 offset p * nr * 2 * kp; a panel of width W holds, for each pair, W int32 words
+ * (B'[k0][j], B'[k1][j]) (zero past n and past the end of an odd segment). run computes rows
+ * [0, rows) and columns [0, nc) of a block starting at a panel boundary, cols pointing at the
+ * block's first column, and stores bytes at c[i * ldc + j]. */
+typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t n_seg, size_t seg_len,
+                                   const void *const *src, int is_u8, int16_t *dst);
 typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
                                 const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
                                 size_t ldc);
-/* pack_a: widens rows src[0 .. rows) (k bytes each, int8 or uint8 by is_u8) into the packed A
- * layout of an mr-row strip (rows < mr: the missing rows are unspecified but finite). */
+/* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, int8 or
+ * uint8 by is_u8) into the packed A layout of an mr-row strip (rows < mr: the missing rows are
+ * unspecified but finite). It reads exactly the segments' bytes, and may write up to
+ * TC_QGEMM_PACK_SLACK bytes past the strip's mr * kp int32 words. */
+#define TC_QGEMM_PACK_SLACK 512
 struct tc_s8_qgemm_ukernel {
   const char *name; /* "<isa>_<mr>x<nr>" */
   int mr, nr;
@@ -55,6 +68,7 @@ typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 typedef struct tc_qgemm_packed {
   tc_s8_qgemm_kernel *kr;
   int32_t n, k, kp, n_pad;
+  int32_t n_seg, seg_len; /* K layout (see the microkernels above) */
   tc_qgemm_cols cols;
   const int16_t *b;
 } tc_qgemm_packed;
@@ -71,22 +85,29 @@ typedef struct tc_qgemm_weights {
   const int32_t *shift;/* [n], > 0 shifts left (TFLite convention) */
   int32_t out_zp, act_min, act_max;
   int out_u8;
+  int32_t n_seg;       /* 0 or 1: K is one segment; else K = n_seg * seg_len (must divide) */
 } tc_qgemm_weights;
 
-/* Bytes for tc_qgemm_pack (n, k > 0); 0 if n or k <= 0. Includes 64 bytes of alignment slack. */
+/* Bytes for tc_qgemm_pack (n, k > 0) with K in n_seg segments (0 or 1: one); 0 if n or k <= 0.
+ * Includes 64 bytes of alignment slack. */
+size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg);
+/* The same for one segment. */
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k);
 
 /* Packs into `buf` (tc_qgemm_packed_size bytes) and returns the packed view, or NULL when the
  * arguments cannot be handled exactly (a shift outside [-31, 31], a negative multiplier, weights
- * + offset outside int16, n or k <= 0): the caller then keeps the reference kernel. */
+ * + offset outside int16, n or k <= 0, n_seg not dividing k): the caller then keeps the
+ * reference kernel. */
 const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
                                      const tc_qgemm_weights *w, void *buf);
 
 /* ---- the product --------------------------------------------------------------------------- */
 
-/* Where the rows of A come from: a matrix (row i at base + i * lda bytes), or rows_fn, which
+/* Where the rows of A come from: a matrix (row i at base + i * lda bytes); or rows_fn, which
  * sets rows[r] (r < n) to row i + r's k bytes, either inside the caller's data or written into
- * buf + r * stride (per-thread scratch with room for n rows of k bytes). */
+ * buf + r * stride (per-thread scratch with room for n rows of k + 16 bytes); or segs_fn, which
+ * sets segs[r * n_seg + s] to segment s (seg_len bytes, the packed weights' K layout) of row
+ * i + r, in the caller's data or in buf + r * stride as rows_fn. The first one set is used. */
 typedef struct tc_qgemm_a {
   int is_u8;
   const void *base;
@@ -94,6 +115,8 @@ typedef struct tc_qgemm_a {
   void (*rows_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                   const void **rows);
   const void *ctx;
+  void (*segs_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                  const void **segs);
 } tc_qgemm_a;
 
 /* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */

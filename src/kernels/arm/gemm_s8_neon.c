@@ -17,8 +17,8 @@
 #define NR 16
 #define REP4(X) X(0) X(1) X(2) X(3)
 
-/* Packs rows src[0..rows) (k bytes each) as int16 pairs: for each k pair, the pair of row 0,
- * of row 1, ... (ST4 of the widened rows viewed as int32 pairs does exactly that). */
+/* Packs segments (seg_len bytes each, see qgemm.h) as int16 pairs: for each k pair, the pair of
+ * row 0, of row 1, ... (ST4 of the widened rows viewed as int32 pairs does exactly that). */
 static inline int16x8_t widen_lo(uint8x16_t v, int is_u8) {
   return is_u8 ? vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v)))
                : vmovl_s8(vget_low_s8(vreinterpretq_s8_u8(v)));
@@ -41,26 +41,31 @@ static inline void pack16(uint8x16_t r0, uint8x16_t r1, uint8x16_t r2, uint8x16_
   vst4q_s32(dst + 16, hi); /* k pairs 4..7 */
 }
 
-static void neon_pack_a(size_t rows, size_t k, const void *const *src, int is_u8, int16_t *dst) {
-  const uint8_t *s0 = src[0], *s1 = rows > 1 ? src[1] : s0, *s2 = rows > 2 ? src[2] : s0,
-                *s3 = rows > 3 ? src[3] : s0;
+static void neon_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
+                        int is_u8, int16_t *dst) {
   int32_t *d = (int32_t *)dst;
-  size_t kk = 0;
-  for (; kk + 16 <= k; kk += 16) {
-    pack16(vld1q_u8(s0 + kk), vld1q_u8(s1 + kk), vld1q_u8(s2 + kk), vld1q_u8(s3 + kk), is_u8, d);
-    d += 8 * MR;
-  }
-  if (kk < k) { /* tail: zero-padded copies of the last < 16 bytes (0 widens to 0 either way) */
-    const size_t rem = k - kk, kp = (rem + 1) / 2;
-    uint8_t t[4][16];
-    int32_t out[8 * MR];
-    memset(t, 0, sizeof t);
-    memcpy(t[0], s0 + kk, rem);
-    memcpy(t[1], s1 + kk, rem);
-    memcpy(t[2], s2 + kk, rem);
-    memcpy(t[3], s3 + kk, rem);
-    pack16(vld1q_u8(t[0]), vld1q_u8(t[1]), vld1q_u8(t[2]), vld1q_u8(t[3]), is_u8, out);
-    memcpy(d, out, kp * MR * sizeof(int32_t));
+  for (size_t sg = 0; sg < n_seg; sg++) {
+    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
+                  *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
+    size_t kk = 0;
+    for (; kk + 16 <= seg_len; kk += 16) {
+      pack16(vld1q_u8(s0 + kk), vld1q_u8(s1 + kk), vld1q_u8(s2 + kk), vld1q_u8(s3 + kk), is_u8,
+             d);
+      d += 8 * MR;
+    }
+    if (kk < seg_len) { /* tail: zero-padded copies of the last < 16 bytes (0 widens to 0) */
+      const size_t rem = seg_len - kk, kp = (rem + 1) / 2;
+      uint8_t t[4][16];
+      int32_t out[8 * MR];
+      memset(t, 0, sizeof t);
+      memcpy(t[0], s0 + kk, rem);
+      memcpy(t[1], s1 + kk, rem);
+      memcpy(t[2], s2 + kk, rem);
+      memcpy(t[3], s3 + kk, rem);
+      pack16(vld1q_u8(t[0]), vld1q_u8(t[1]), vld1q_u8(t[2]), vld1q_u8(t[3]), is_u8, out);
+      memcpy(d, out, kp * MR * sizeof(int32_t));
+      d += kp * MR;
+    }
   }
 }
 

@@ -37,15 +37,18 @@ void tc_s8_qgemm__ref(int32_t m, int32_t n, int32_t k, const void *a, size_t lda
 
 enum { MR = 4, NR = 16 };
 
-static void ref_pack_a(size_t rows, size_t k, const void *const *src, int is_u8, int16_t *dst) {
-  const size_t kp = (k + 1) / 2;
-  for (size_t p = 0; p < kp; p++)
-    for (size_t r = 0; r < MR; r++)
-      for (size_t h = 0; h < 2; h++) {
-        const size_t kk = 2 * p + h;
-        dst[(p * MR + r) * 2 + h] =
-            r < rows && kk < k ? (int16_t)get8(src[r], kk, is_u8) : (int16_t)0;
-      }
+static void ref_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
+                       int is_u8, int16_t *dst) {
+  const size_t kp_seg = (seg_len + 1) / 2;
+  for (size_t sg = 0; sg < n_seg; sg++)
+    for (size_t p = 0; p < kp_seg; p++, dst += MR * 2)
+      for (size_t r = 0; r < MR; r++)
+        for (size_t h = 0; h < 2; h++) {
+          const size_t off = 2 * p + h;
+          dst[r * 2 + h] = r < rows && off < seg_len
+                               ? (int16_t)get8(src[r * n_seg + sg], off, is_u8)
+                               : (int16_t)0;
+        }
 }
 
 /* tc_q_mul_double written with the split shifts of tc_qgemm_cols. */

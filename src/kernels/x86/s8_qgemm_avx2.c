@@ -1,10 +1,15 @@
 /* s8_qgemm_avx2.c: the AVX2 8-bit GEMM microkernel of qgemm.h, a 4x16 tile of int32
  * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a, B at pack time), so each
- * kk pair is one vpmaddwd per 8 outputs: int16 x int16 products summed in pairs into int32,
+ * k pair is one vpmaddwd per 8 outputs: int16 x int16 products summed in pairs into int32,
  * which cannot saturate for 8-bit data (|w'| <= 383, |x| <= 255), then vpaddd (wrapping, as the
- * reference's int32 accumulator). The store requantizes 8 columns at a time with tc_q_mul's
- * double rounding written in 64-bit lanes (vpmuldq), adds the output zero point, clamps and
- * packs to int8/uint8: bit-exact with the scalar code. Compiled with -mavx2 -mfma only. */
+ * reference's int32 accumulator). bench_isa measured this core: vpmaddwd + vpaddd issue at ~1.5
+ * pairs per clock, and this tile's inner loop runs at ~95 % of that in L1; a vpmaddubsw form
+ * with the sign trick for int8 was only ~8 % faster there, and uint8 weights do not fit it.
+ * The store requantizes 8 columns at a time with tc_q_mul's double rounding written in 64-bit
+ * lanes (vpmuldq) and the per-column mask / threshold precomputed at pack time, adds the output
+ * zero point (wrapping), then packs two rows (16 columns) or four rows (8 columns) to bytes at
+ * once: the saturating packs are the clamp to the output type, and a narrower activation range
+ * is applied to the packed bytes. Bit-exact with the scalar code. Compiled with -mavx2 -mfma. */
 #include "kernels/qgemm.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -13,6 +18,8 @@
 
 #define MR 4
 #define NR 16
+
+/* ---- packing A ------------------------------------------------------------------------------ */
 
 /* 4 ymm of 8 int32 pairs (one per row) -> 8 kp x 4 rows, 4 ymm in kp order. */
 static inline void transpose_store(__m256i r0, __m256i r1, __m256i r2, __m256i r3, int16_t *dst) {
@@ -30,70 +37,149 @@ static inline __m256i widen(__m128i v, int is_u8) {
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
-static void avx2_pack_a(size_t rows, size_t k, const void *const *src, int is_u8, int16_t *dst) {
-  const uint8_t *s0 = src[0], *s1 = rows > 1 ? src[1] : s0, *s2 = rows > 2 ? src[2] : s0,
-                *s3 = rows > 3 ? src[3] : s0;
-  size_t kk = 0;
-  for (; kk + 16 <= k; kk += 16) {
-    transpose_store(widen(_mm_loadu_si128((const __m128i *)(s0 + kk)), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)(s1 + kk)), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)(s2 + kk)), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)(s3 + kk)), is_u8), dst);
-    dst += 8 * MR * 2;
+/* n (0..7) bytes at p, zero-extended, with fixed-size loads only (never past p + n). */
+static inline uint64_t load_small(const uint8_t *p, size_t n) {
+  uint64_t v = 0;
+  size_t o = 0;
+  if (n & 4) {
+    uint32_t t;
+    memcpy(&t, p, 4);
+    v = t;
+    o = 4;
   }
-  if (kk < k) { /* tail: zero-padded copies of the last < 16 bytes */
-    const size_t rem = k - kk, kp = (rem + 1) / 2;
-    uint8_t t[4][16];
-    int16_t out[8 * MR * 2];
-    memset(t, 0, sizeof t);
-    memcpy(t[0], s0 + kk, rem);
-    memcpy(t[1], s1 + kk, rem);
-    memcpy(t[2], s2 + kk, rem);
-    memcpy(t[3], s3 + kk, rem);
-    /* bytes past k are 0 in t; widened they stay 0 for uint8 and int8 alike */
-    transpose_store(widen(_mm_loadu_si128((const __m128i *)t[0]), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)t[1]), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)t[2]), is_u8),
-                    widen(_mm_loadu_si128((const __m128i *)t[3]), is_u8), out);
-    memcpy(dst, out, kp * MR * 2 * sizeof(int16_t));
+  if (n & 2) {
+    uint16_t t;
+    memcpy(&t, p + o, 2);
+    v |= (uint64_t)t << (8 * o);
+    o += 2;
+  }
+  if (n & 1) v |= (uint64_t)p[o] << (8 * o);
+  return v;
+}
+
+/* n (1..15) bytes at p in the low bytes of a vector, zeros above. */
+static inline __m128i load_part(const uint8_t *p, size_t n) {
+  uint64_t lo, hi = 0;
+  if (n >= 8) {
+    memcpy(&lo, p, 8);
+    hi = load_small(p + 8, n - 8);
+  } else {
+    lo = load_small(p, n);
+  }
+  return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
+                        int is_u8, int16_t *dst) {
+  for (size_t sg = 0; sg < n_seg; sg++) {
+    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
+                  *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
+    size_t kk = 0;
+    for (; kk + 16 <= seg_len; kk += 16) {
+      transpose_store(widen(_mm_loadu_si128((const __m128i *)(s0 + kk)), is_u8),
+                      widen(_mm_loadu_si128((const __m128i *)(s1 + kk)), is_u8),
+                      widen(_mm_loadu_si128((const __m128i *)(s2 + kk)), is_u8),
+                      widen(_mm_loadu_si128((const __m128i *)(s3 + kk)), is_u8), dst);
+      dst += 8 * MR * 2;
+    }
+    if (kk < seg_len) {
+      /* Tail: exact-size loads, zeros past the segment (they widen to 0 for both types).
+       * The 8 pairs are all stored; the ones past the segment are overwritten by the next
+       * segment or fall in the pack slack. */
+      const size_t rem = seg_len - kk;
+      transpose_store(widen(load_part(s0 + kk, rem), is_u8), widen(load_part(s1 + kk, rem), is_u8),
+                      widen(load_part(s2 + kk, rem), is_u8), widen(load_part(s3 + kk, rem), is_u8),
+                      dst);
+      dst += (rem + 1) / 2 * MR * 2;
+    }
   }
 }
 
-/* tc_q_mul_double(x, mult, shift) + zp, clamped, on 8 lanes (see qmath.h): the doubling high
- * multiply with its nudge is floor((x * m + 2^30) / 2^31) for every product (the two nudge
- * cases of the scalar code meet in that formula), computed in 64-bit lanes. */
-static inline __m256i requant8(__m256i x, const tc_qgemm_cols *q, size_t j) {
-  const __m256i mult = _mm256_loadu_si256((const __m256i *)(q->mult + j));
-  const __m256i lsh = _mm256_loadu_si256((const __m256i *)(q->lshift + j));
-  const __m256i rsh = _mm256_loadu_si256((const __m256i *)(q->rshift + j));
-  const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30), one = _mm256_set1_epi32(1);
-  x = _mm256_sllv_epi32(x, lsh);
-  __m256i even = _mm256_mul_epi32(x, mult);
-  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+/* ---- the output stage ----------------------------------------------------------------------- */
+
+/* tc_q_mul_double(x, mult, shift) + out_zp (wrapping) on the 8 columns j .. j+7 (see qmath.h):
+ * the doubling high multiply with its nudge is floor((x * m + 2^30) / 2^31) for every product
+ * (the two nudge cases of the scalar code meet in that formula), computed in 64-bit lanes, the
+ * odd lanes' multipliers read one column further on; then the rounding divide by 2^rshift with
+ * the precomputed mask and threshold. m >= 0, so the INT32_MIN * INT32_MIN case cannot occur. */
+static inline __m256i requant8(__m256i x, const tc_qgemm_cols *q, size_t j, __m256i zp) {
+  if (q->any_lshift) x = _mm256_sllv_epi32(x, _mm256_loadu_si256((const __m256i *)(q->lshift + j)));
+  const __m256i m = _mm256_loadu_si256((const __m256i *)(q->mult + j));
+  const __m256i m_odd = _mm256_loadu_si256((const __m256i *)(q->mult + j + 1));
+  const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
+  __m256i even = _mm256_mul_epi32(x, m);
+  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd);
   even = _mm256_srli_epi64(_mm256_add_epi64(even, nudge), 31);
   odd = _mm256_slli_epi64(_mm256_add_epi64(odd, nudge), 1);
   const __m256i s = _mm256_blend_epi32(even, odd, 0xAA);
-  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rsh), one);
-  const __m256i rem = _mm256_and_si256(s, mask);
-  const __m256i thr = _mm256_add_epi32(_mm256_srai_epi32(mask, 1), _mm256_srli_epi32(s, 31));
-  __m256i r = _mm256_sub_epi32(_mm256_srav_epi32(s, rsh), _mm256_cmpgt_epi32(rem, thr));
-  r = _mm256_add_epi32(r, _mm256_set1_epi32(q->out_zp));
-  r = _mm256_max_epi32(r, _mm256_set1_epi32(q->act_min));
-  return _mm256_min_epi32(r, _mm256_set1_epi32(q->act_max));
+  const __m256i rem = _mm256_and_si256(s, _mm256_loadu_si256((const __m256i *)(q->rmask + j)));
+  const __m256i thr = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(q->rhalf + j)),
+                                       _mm256_srli_epi32(s, 31));
+  const __m256i r =
+      _mm256_sub_epi32(_mm256_srav_epi32(s, _mm256_loadu_si256((const __m256i *)(q->rshift + j))),
+                       _mm256_cmpgt_epi32(rem, thr));
+  return _mm256_add_epi32(r, zp);
 }
 
-/* Stores the first `cols` (1..8) lanes of r as bytes. */
-static inline void store8(__m256i r, int out_u8, void *dst, size_t cols) {
-  const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-  const __m128i p8 = out_u8 ? _mm_packus_epi16(p16, p16) : _mm_packs_epi16(p16, p16);
-  if (cols == 8) {
-    _mm_storel_epi64((__m128i *)dst, p8);
+/* int16 -> bytes with the output type's saturation, then the activation range if narrower. */
+static inline __m256i pack_bytes(__m256i a, __m256i b, const tc_qgemm_cols *q) {
+  if (q->out_u8) {
+    __m256i v = _mm256_packus_epi16(a, b);
+    if (q->clamp)
+      v = _mm256_min_epu8(_mm256_max_epu8(v, _mm256_set1_epi8((char)q->act_min)),
+                          _mm256_set1_epi8((char)q->act_max));
+    return v;
+  }
+  __m256i v = _mm256_packs_epi16(a, b);
+  if (q->clamp)
+    v = _mm256_min_epi8(_mm256_max_epi8(v, _mm256_set1_epi8((char)q->act_min)),
+                        _mm256_set1_epi8((char)q->act_max));
+  return v;
+}
+
+/* Two rows of 16 columns (requantized int32: a0 = row a cols 0-7, a1 = cols 8-15): bytes of
+ * row a to ca, row b to cb (cb NULL: not stored), `cols` (1..16) columns each. */
+static inline void store_2x16(__m256i a0, __m256i a1, __m256i b0, __m256i b1,
+                              const tc_qgemm_cols *q, char *ca, char *cb, size_t cols) {
+  /* packs work per 128-bit lane: after the two packs, lane 0 holds a0-3 a8-11 b0-3 b8-11 and
+   * lane 1 a4-7 a12-15 b4-7 b12-15 (4-byte groups); the dword permute restores the order. */
+  const __m256i v = pack_bytes(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(b0, b1), q);
+  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  if (cols >= 16) {
+    _mm_storeu_si128((__m128i *)ca, _mm256_castsi256_si128(o));
+    if (cb) _mm_storeu_si128((__m128i *)cb, _mm256_extracti128_si256(o, 1));
   } else {
-    uint8_t t[16];
-    _mm_storeu_si128((__m128i *)t, p8);
-    memcpy(dst, t, cols);
+    char t[32];
+    _mm256_storeu_si256((__m256i *)t, o);
+    memcpy(ca, t, cols);
+    if (cb) memcpy(cb, t + 16, cols);
   }
 }
+
+/* Four rows of 8 columns: v_r = row r; c_r NULL: not stored. */
+static inline void store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i v3,
+                             const tc_qgemm_cols *q, char *c0, char *c1, char *c2, char *c3,
+                             size_t cols) {
+  /* lane 0: r0 0-3, r1 0-3, r2 0-3, r3 0-3; lane 1: the same for columns 4-7 */
+  const __m256i v = pack_bytes(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3), q);
+  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  if (cols >= 8) {
+    const __m128i lo = _mm256_castsi256_si128(o), hi = _mm256_extracti128_si256(o, 1);
+    _mm_storel_epi64((__m128i *)c0, lo);
+    if (c1) _mm_storeh_pd((double *)c1, _mm_castsi128_pd(lo));
+    if (c2) _mm_storel_epi64((__m128i *)c2, hi);
+    if (c3) _mm_storeh_pd((double *)c3, _mm_castsi128_pd(hi));
+    return;
+  }
+  char t[32];
+  _mm256_storeu_si256((__m256i *)t, o);
+  memcpy(c0, t, cols);
+  if (c1) memcpy(c1, t + 8, cols);
+  if (c2) memcpy(c2, t + 16, cols);
+  if (c3) memcpy(c3, t + 24, cols);
+}
+
+/* ---- the tile ------------------------------------------------------------------------------- */
 
 #define REP4(X) X(0) X(1) X(2) X(3)
 
@@ -123,20 +209,32 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
 #undef STEP
     a += MR;
   }
-  const size_t c0 = cols < 8 ? cols : 8, c1 = cols > 8 ? cols - 8 : 0;
-#define STORE(i)                                                                  \
-  if ((i) < R) {                                                                  \
-    store8(requant8(acc##i##0, q, j), q->out_u8, c + (i) * ldc + j, c0);          \
-    if (W16 && c1) store8(requant8(acc##i##1, q, j + 8), q->out_u8, c + (i) * ldc + j + 8, c1); \
+  const __m256i zp = _mm256_set1_epi32(q->out_zp);
+  if (W16) {
+    /* rows in pairs; an odd last row is paired with itself and stored once */
+    store_2x16(requant8(acc00, q, j, zp), requant8(acc01, q, j + 8, zp),
+               R > 1 ? requant8(acc10, q, j, zp) : acc00, R > 1 ? requant8(acc11, q, j + 8, zp) : acc01,
+               q, c + j, R > 1 ? c + ldc + j : NULL, cols);
+    if (R > 2)
+      store_2x16(requant8(acc20, q, j, zp), requant8(acc21, q, j + 8, zp),
+                 R > 3 ? requant8(acc30, q, j, zp) : acc20,
+                 R > 3 ? requant8(acc31, q, j + 8, zp) : acc21, q, c + 2 * ldc + j,
+                 R > 3 ? c + 3 * ldc + j : NULL, cols);
+  } else {
+    const __m256i r0 = requant8(acc00, q, j, zp);
+    store_4x8(r0, R > 1 ? requant8(acc10, q, j, zp) : r0, R > 2 ? requant8(acc20, q, j, zp) : r0,
+              R > 3 ? requant8(acc30, q, j, zp) : r0, q, c + j, R > 1 ? c + ldc + j : NULL,
+              R > 2 ? c + 2 * ldc + j : NULL, R > 3 ? c + 3 * ldc + j : NULL, cols);
   }
-  REP4(STORE)
-#undef STORE
 }
 
 static inline __attribute__((always_inline)) void run_rows(const size_t R, size_t nc, size_t kp,
                                                            const int16_t *pa, const int16_t *pb,
-                                                           const tc_qgemm_cols *q, void *c,
+                                                           const tc_qgemm_cols *qp, void *c,
                                                            size_t ldc) {
+  /* A local copy: the byte stores below may alias anything, this copy cannot be aliased, so its
+   * pointers and flags stay in registers. */
+  const tc_qgemm_cols qc = *qp, *q = &qc;
   for (size_t j = 0; j < nc; j += NR) {
     const size_t cols = nc - j < NR ? nc - j : NR;
     if (cols > NR / 2) {

@@ -8,11 +8,12 @@
  * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does.
  * Fast paths (unless the interpreter forces the reference kernels): float and hybrid run as a
  * float GEMM (1x1 stride 1 directly, others through per-tile im2col, kernels/im2col.h), int8 and
- * uint8 as the 8-bit GEMM of kernels/qgemm.h, bit-exact with the reference kernels; the filter
- * (and bias, for 8-bit) must be constant and is packed once at prepare. Grouped convolutions
- * and int16 stay on the reference kernels. */
+ * uint8 as the 8-bit GEMM of kernels/qgemm.h reading the input in place (kernels/conv_x8.h),
+ * bit-exact with the reference kernels; the filter (and bias, for 8-bit) must be constant and
+ * is packed once at prepare. Grouped convolutions and int16 stay on the reference kernels. */
 #include <math.h>
 
+#include "kernels/conv_x8.h"
 #include "kernels/im2col.h"
 #include "kernels/ref/conv2d.h"
 #include "kernels/ref/conv2d_q.h"
@@ -131,16 +132,17 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
     if (bias && (!bias->known || !bias->data)) return TC_OK;
     tc_s8_qgemm_kernel *kr = kt->s8_qgemm;
     const tc__quant *qi = in->m ? &in->m->q : NULL;
-    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_c, k));
+    const int32_t n_seg = tc_x8_conv2d_n_seg(p); /* the input read in place (conv_x8.h) */
+    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size_seg(kr, p->out_c, k, n_seg));
     if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     const int u8 = st->kind == CONV_U8;
     tc_qgemm_weights w = {filter->data, (size_t)k, u8, u8 ? st->q.filter_offset : 0,
                           st->q.input_offset, bias ? bias->data : NULL, st->q.mult, st->q.shift,
-                          st->q.output_offset, st->q.act_min, st->q.act_max, u8};
+                          st->q.output_offset, st->q.act_min, st->q.act_max, u8, n_seg};
     st->qpk = tc_qgemm_pack(kr, p->out_c, k, &w, buf);
     if (!st->qpk) return TC_OK;
     st->in_zp = qi ? (int32_t)qi->zero_point[0] : 0;
-    scratch = tc_x8_conv2d_gemm_scratch_size(st->qpk, threads);
+    scratch = tc_x8_conv2d_scratch_size(st->qpk, p, threads);
     st->fast = FAST_X8;
     tc__set_kernel_name(n, kr->name);
 #else
@@ -239,8 +241,8 @@ static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
     return TC_OK;
   }
   if (st->fast == FAST_X8) {
-    tc_x8_conv2d_gemm(st->qpk, st->pool, &st->p, in->data, st->kind == CONV_U8, st->in_zp,
-                      out->data, scratch);
+    tc_x8_conv2d(st->qpk, st->pool, &st->p, in->data, st->kind == CONV_U8, st->in_zp, out->data,
+                 scratch);
     return TC_OK;
   }
   switch (st->kind) {

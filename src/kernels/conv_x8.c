@@ -1,0 +1,154 @@
+/* conv_x8.c: the 8-bit convolution driver of conv_x8.h: chooses the segment layout, and hands
+ * the 8-bit GEMM a callback that points each output pixel's segments into the input (or at the
+ * zero-point row, or at a copy with edge padding). */
+#include "kernels/conv_x8.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "kernels/im2col.h"
+
+/* Segments per filter row (k_w * C contiguous bytes) need dilation_w 1; per tap otherwise, and
+ * for an odd C one segment (whole im2col rows), as each segment is padded to whole pairs. */
+int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p) {
+  if (p->k_h == 1 && p->k_w == 1) return 1;
+  if (p->dilation_w == 1) return p->k_h;
+  return p->in_c % 2 == 0 ? p->k_h * p->k_w : 1;
+}
+
+/* Output pixel i -> batch, output row and column. */
+typedef struct pix {
+  int32_t b, oy, ox;
+} pix;
+static pix pixel(const tc_conv2d_params *p, size_t i) {
+  pix q;
+  q.ox = (int32_t)(i % (size_t)p->out_w);
+  const size_t t = i / (size_t)p->out_w;
+  q.oy = (int32_t)(t % (size_t)p->out_h);
+  q.b = (int32_t)(t / (size_t)p->out_h);
+  return q;
+}
+static inline void pixel_next(const tc_conv2d_params *p, pix *q) {
+  if (++q->ox == p->out_w) {
+    q->ox = 0;
+    if (++q->oy == p->out_h) {
+      q->oy = 0;
+      q->b++;
+    }
+  }
+}
+
+typedef struct x8c {
+  const tc_conv2d_params *p;
+  const uint8_t *in;
+  const uint8_t *pad; /* seg_len bytes of the zero point */
+  uint8_t zp;
+  size_t n_seg, seg_len;
+} x8c;
+
+static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                      const void **segs) {
+  const x8c *c = ctx;
+  const tc_conv2d_params *p = c->p;
+  const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
+  const size_t n_seg = c->n_seg, seg_len = c->seg_len;
+  pix q = pixel(p, i);
+  for (size_t r = 0; r < n; r++, pixel_next(p, &q), segs += n_seg) {
+    const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
+    const uint8_t *img = c->in + (size_t)q.b * H * W * C;
+    const int x_in = x0 >= 0 && x0 + p->k_w <= p->in_w;
+    for (size_t ky = 0; ky < n_seg; ky++) {
+      const int32_t y = y0 + (int32_t)ky * p->dilation_h;
+      if (y < 0 || y >= p->in_h) {
+        segs[ky] = c->pad;
+      } else if (x_in) {
+        segs[ky] = img + ((size_t)y * W + (size_t)x0) * C;
+      } else { /* the window crosses the left or right edge: a padded copy */
+        uint8_t *dst = (uint8_t *)buf + r * stride + ky * seg_len;
+        const uint8_t *src = img + (size_t)y * W * C;
+        for (int32_t kx = 0, x = x0; kx < p->k_w; kx++, x++, dst += C) {
+          if (x < 0 || x >= p->in_w)
+            memset(dst, c->zp, C);
+          else
+            memcpy(dst, src + (size_t)x * C, C);
+        }
+        segs[ky] = (uint8_t *)buf + r * stride + ky * seg_len;
+      }
+    }
+  }
+}
+
+static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                      const void **segs) {
+  const x8c *c = ctx;
+  const tc_conv2d_params *p = c->p;
+  const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
+  (void)buf;
+  (void)stride;
+  pix q = pixel(p, i);
+  for (size_t r = 0; r < n; r++, pixel_next(p, &q)) {
+    const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
+    const uint8_t *img = c->in + (size_t)q.b * H * W * C;
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+      const int32_t y = y0 + ky * p->dilation_h;
+      for (int32_t kx = 0; kx < p->k_w; kx++) {
+        const int32_t x = x0 + kx * p->dilation_w;
+        *segs++ = y < 0 || y >= p->in_h || x < 0 || x >= p->in_w
+                      ? (const void *)c->pad
+                      : img + ((size_t)y * W + (size_t)x) * C;
+      }
+    }
+  }
+}
+
+/* One segment: 1x1 without padding reads the pixel in place; anything else an im2col row. */
+static void rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                           const void **rows) {
+  const x8c *c = ctx;
+  const tc_conv2d_params *p = c->p;
+  (void)buf;
+  (void)stride;
+  pix q = pixel(p, i);
+  for (size_t r = 0; r < n; r++, pixel_next(p, &q)) {
+    const size_t y = (size_t)(q.oy * p->stride_h), x = (size_t)(q.ox * p->stride_w);
+    rows[r] = c->in + (((size_t)q.b * (size_t)p->in_h + y) * (size_t)p->in_w + x) * (size_t)p->in_c;
+  }
+}
+
+static void rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                        const void **rows) {
+  const x8c *c = ctx;
+  for (size_t r = 0; r < n; r++) {
+    tc_x8_im2col_row(c->p, c->in, c->zp, i + r, (uint8_t *)buf + r * stride);
+    rows[r] = buf + r * stride;
+  }
+}
+
+static size_t pad_bytes(const tc_qgemm_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->seg_len + 16, 64);
+}
+
+size_t tc_x8_conv2d_scratch_size(const tc_qgemm_packed *pk, const tc_conv2d_params *p,
+                                 int n_threads) {
+  (void)p;
+  if (!pk) return 0;
+  return 64 + pad_bytes(pk) + tc_qgemm_scratch_size(pk, n_threads);
+}
+
+void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2d_params *p,
+                  const void *in, int in_u8, int32_t in_zp, void *out, void *scratch) {
+  const size_t m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
+  if (m == 0 || !pk) return;
+  uint8_t *pad = (uint8_t *)TC_ALIGN_UP((uintptr_t)scratch, 64);
+  x8c c = {p, in, pad, (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp),
+           (size_t)pk->n_seg, (size_t)pk->seg_len};
+  memset(pad, c.zp, (size_t)pk->seg_len);
+  tc_qgemm_a a = {in_u8, in, (size_t)p->in_c, NULL, &c, NULL};
+  if (pk->n_seg > 1)
+    a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;
+  else if (!tc_conv2d_is_gemm(p))
+    a.rows_fn = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0
+                    ? rows_pointwise
+                    : rows_im2col;
+  tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, pad + pad_bytes(pk));
+}

@@ -1,0 +1,263 @@
+/* test_qconv_fast.c: the 8-bit convolution driver of kernels/conv_x8.h (segments read in place,
+ * every qgemm variant this CPU runs) bit-exact with tc_s8_conv2d__ref / tc_u8_conv2d__ref, with
+ * the filter packed in the driver's segment layout and in one segment, on swept shapes: odd and
+ * even channel counts (1, 2, 3, 5, 8, 16, 17, 24, 32, 33), kernels 1x1 .. 10x4, strides,
+ * dilation, SAME / VALID padding (windows crossing every edge), batch > 1, outputs below, at and
+ * above the 4x16 tile, int8 and uint8, extreme zero points (-128 / 127, 0 / 255), per-channel
+ * and per-tensor multipliers including left shifts, fused activation ranges; and 2- and
+ * 3-thread runs byte-identical to 1-thread runs. Also the segmented weight packing against the
+ * plain oracle (tc_s8_qgemm__ref) through rows given as segments. */
+#include <stdlib.h>
+
+#include "core/threadpool.h"
+#include "kernels/conv_x8.h"
+#include "kernels/qgemm.h"
+#include "kernels/ref/conv2d_q.h"
+#include "kernels/ref/qmath.h"
+#include "kernels/select.h"
+#include "tc_test.h"
+
+static uint64_t g_rng = 0x243f6a8885a308d3ull;
+static uint32_t rnd(void) {
+  g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(g_rng >> 33);
+}
+static int32_t rnd_in(int32_t lo, int32_t hi) {
+  return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static size_t variants(const void **out, size_t cap) {
+  size_t n, k = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  for (size_t i = 0; i < n && k < cap; i++)
+    if (!strcmp(v[i].op, "qgemm") && tc_kernel_variant_supported(&v[i])) out[k++] = v[i].impl;
+  return k;
+}
+
+static void fill8(uint8_t *p, size_t n, int u8, int extreme, int w127) {
+  for (size_t i = 0; i < n; i++) {
+    int32_t v = u8 ? rnd_in(0, 255) : rnd_in(w127 ? -127 : -128, 127);
+    if (extreme && rnd() % 2) v = u8 ? (rnd() % 2 ? 0 : 255) : (rnd() % 2 ? -128 : 127);
+    p[i] = (uint8_t)v;
+  }
+}
+
+typedef struct qset {
+  int32_t mult[80], shift[80], bias[80];
+  int32_t zi, zo, zw, lo, hi;
+} qset;
+
+/* Multipliers from random scales (per channel, or one repeated), some > 1 (left shifts). */
+static void make_qset(qset *q, int n, int u8, int ext, int per_tensor) {
+  float ws[80], in_s = 0.02f, out_s = (float)rnd_in(5, 300) / 1000.0f;
+  for (int j = 0; j < n; j++) ws[j] = per_tensor && j ? ws[0] : (float)rnd_in(1, 1000) / 20000.0f;
+  if (rnd() % 5 == 0) out_s = 0.0002f; /* multipliers > 1 */
+  CHECK(tc_q_conv_multipliers(in_s, ws, n, out_s, n, q->mult, q->shift));
+  for (int j = 0; j < n; j++) q->bias[j] = rnd_in(-60000, 60000);
+  q->zi = u8 ? (ext ? (rnd() % 2 ? 0 : 255) : rnd_in(0, 255))
+             : (ext ? (rnd() % 2 ? -128 : 127) : rnd_in(-128, 127));
+  q->zo = u8 ? rnd_in(0, 255) : (ext ? -128 : rnd_in(-128, 127));
+  q->zw = u8 ? (ext ? 255 * (int32_t)(rnd() % 2) : rnd_in(0, 255)) : 0;
+  q->lo = u8 ? 0 : -128;
+  q->hi = u8 ? 255 : 127;
+  switch (rnd() % 4) {
+  case 0: q->lo = q->zo; break;                                   /* RELU */
+  case 1: q->lo = q->zo; q->hi = q->zo + 40 < q->hi ? q->zo + 40 : q->hi; break; /* RELU6-like */
+  default: break;
+  }
+}
+
+typedef struct cshape {
+  int batch, h, w, c, oc, kh, kw, sh, sw, dh, dw, same;
+} cshape;
+
+static int geometry(const cshape *s, tc_conv2d_params *p) {
+  memset(p, 0, sizeof *p);
+  p->batch = s->batch; p->in_h = s->h; p->in_w = s->w; p->in_c = s->c; p->filter_c = s->c;
+  p->out_c = s->oc; p->k_h = s->kh; p->k_w = s->kw; p->stride_h = s->sh; p->stride_w = s->sw;
+  p->dilation_h = s->dh; p->dilation_w = s->dw;
+  const int ekh = (s->kh - 1) * s->dh + 1, ekw = (s->kw - 1) * s->dw + 1;
+  if (s->same) {
+    p->out_h = (s->h + s->sh - 1) / s->sh;
+    p->out_w = (s->w + s->sw - 1) / s->sw;
+    const int ph = (p->out_h - 1) * s->sh + ekh - s->h, pw = (p->out_w - 1) * s->sw + ekw - s->w;
+    p->pad_top = ph > 0 ? ph / 2 : 0;
+    p->pad_left = pw > 0 ? pw / 2 : 0;
+  } else {
+    if (s->h < ekh || s->w < ekw) return 0;
+    p->out_h = (s->h - ekh) / s->sh + 1;
+    p->out_w = (s->w - ekw) / s->sw + 1;
+  }
+  p->act_min = -INFINITY;
+  p->act_max = INFINITY;
+  return 1;
+}
+
+/* One case: every variant, both packings, 1/2/3 threads; returns the number of mismatches. */
+static int run_case(const cshape *s, int u8, int ext, tc_threadpool *const *pools, int *ran) {
+  tc_conv2d_params p;
+  if (!geometry(s, &p)) return 0;
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  const size_t k = (size_t)s->kh * s->kw * s->c;
+  const size_t nin = (size_t)s->batch * s->h * s->w * s->c;
+  const size_t nout = (size_t)p.batch * p.out_h * p.out_w * p.out_c;
+  qset q;
+  make_qset(&q, s->oc, u8, ext, rnd() % 3 == 0);
+  uint8_t *in = malloc(nin), *w = malloc((size_t)s->oc * k), *ref = malloc(nout);
+  uint8_t *out = malloc(nout);
+  fill8(in, nin, u8, ext, 0);
+  fill8(w, (size_t)s->oc * k, u8, ext, 0);
+  const int with_bias = rnd() % 5 != 0;
+  tc_q_requant rq = {-q.zi, -q.zw, q.zo, q.mult, q.shift, q.lo, q.hi};
+  if (u8)
+    tc_u8_conv2d__ref(&p, &rq, in, w, with_bias ? q.bias : NULL, ref);
+  else
+    tc_s8_conv2d__ref(&p, &rq, (const int8_t *)in, (const int8_t *)w, with_bias ? q.bias : NULL,
+                      (int8_t *)ref);
+  int bad = 0;
+  for (size_t v = 0; v < nk; v++) {
+    tc_s8_qgemm_kernel *kr = kv[v];
+    for (int layout = 0; layout < 2; layout++) {
+      const int32_t n_seg = layout ? tc_x8_conv2d_n_seg(&p) : 1;
+      if (layout && n_seg == 1) continue;
+      tc_qgemm_weights qw = {w, k, u8, u8 ? -q.zw : 0, -q.zi, with_bias ? q.bias : NULL, q.mult,
+                             q.shift, q.zo, q.lo, q.hi, u8, n_seg};
+      void *buf = malloc(tc_qgemm_packed_size_seg(kr, s->oc, (int32_t)k, n_seg));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, s->oc, (int32_t)k, &qw, buf);
+      CHECK(pk != NULL);
+      if (!pk) { free(buf); continue; }
+      void *scratch = malloc(tc_x8_conv2d_scratch_size(pk, &p, 3));
+      for (int t = 0; t < 3; t++) {
+        memset(out, 0x5a, nout);
+        tc_x8_conv2d(pk, t ? pools[t - 1] : NULL, &p, in, u8, q.zi, out, scratch);
+        (*ran)++;
+        if (memcmp(out, ref, nout)) {
+          if (bad++ < 3)
+            CHECK_MSG(0, "%s n_seg=%d threads=%d u8=%d: %dx%dx%dx%d k%dx%d s%dx%d d%dx%d %s oc %d "
+                      "differs",
+                      kr->name, (int)n_seg, t + 1, u8, s->batch, s->h, s->w, s->c, s->kh, s->kw,
+                      s->sh, s->sw, s->dh, s->dw, s->same ? "SAME" : "VALID", s->oc);
+        }
+      }
+      free(scratch);
+      free(buf);
+    }
+  }
+  free(in); free(w); free(ref); free(out);
+  return bad;
+}
+
+static void sweep(int u8) {
+  tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
+  static const int chans[] = {1, 2, 3, 5, 8, 16, 17, 24, 32, 33};
+  static const int outs[] = {1, 3, 8, 9, 16, 17, 24, 32, 33, 64, 80};
+  static const int kern[][2] = {{1, 1}, {3, 3}, {3, 3}, {5, 3}, {10, 4}, {1, 3}, {2, 2}, {7, 1}};
+  int bad = 0, ran = 0;
+  for (int i = 0; i < 220; i++) {
+    cshape s;
+    const int kk = i % 8;
+    s.kh = kern[kk][0];
+    s.kw = kern[kk][1];
+    s.c = chans[rnd() % 10];
+    s.oc = outs[rnd() % 11];
+    s.batch = i % 9 == 0 ? 2 : 1;
+    s.sh = 1 + (int)(rnd() % 2);
+    s.sw = rnd() % 3 == 0 ? 3 - s.sh : s.sh;
+    s.dh = s.dw = 1;
+    if (i % 7 == 3) s.dh = 2;
+    if (i % 11 == 5) s.dw = 2;
+    s.same = (i / 2) % 2 == 0;
+    s.h = rnd_in(1, 14);
+    s.w = rnd_in(1, 13);
+    if (kk == 4) { s.h = rnd_in(8, 20); s.w = rnd_in(4, 10); } /* kws-like 10x4 */
+    bad += run_case(&s, u8, i % 4 == 1, pools, &ran);
+  }
+  /* Model-like layers: first layers with 3 channels, kws's 1-channel 10x4 stride 2, ResNet 3x3. */
+  static const cshape model[] = {
+      {1, 32, 32, 3, 16, 3, 3, 1, 1, 1, 1, 1},  {1, 40, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1},
+      {1, 49, 10, 1, 64, 10, 4, 2, 2, 1, 1, 1}, {1, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1},
+      {1, 16, 16, 16, 32, 3, 3, 2, 2, 1, 1, 1}, {1, 9, 9, 64, 24, 3, 3, 1, 1, 1, 1, 0},
+  };
+  for (size_t i = 0; i < sizeof model / sizeof *model; i++)
+    bad += run_case(&model[i], u8, (int)(i % 2), pools, &ran);
+  CHECK_EQ(bad, 0);
+  CHECK(ran > 1000);
+  printf("  %d %s conv runs\n", ran, u8 ? "uint8" : "int8");
+  tc_threadpool_destroy(pools[0]);
+  tc_threadpool_destroy(pools[1]);
+}
+
+TC_TEST(kernel_qconv_fast_s8) { sweep(0); }
+TC_TEST(kernel_qconv_fast_u8) { sweep(1); }
+
+/* Segmented packing through the plain GEMM interface: rows given as segs_fn segments of a
+ * plain matrix, against the unpacked oracle, for odd and even segment lengths. */
+typedef struct segctx {
+  const uint8_t *a;
+  size_t k, n_seg, seg_len;
+} segctx;
+static void segs_of_matrix(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                           const void **segs) {
+  const segctx *c = ctx;
+  (void)buf;
+  (void)stride;
+  for (size_t r = 0; r < n; r++)
+    for (size_t s = 0; s < c->n_seg; s++) segs[r * c->n_seg + s] = c->a + (i + r) * c->k + s * c->seg_len;
+}
+
+TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  static const int segs[][2] = {{1, 1}, {3, 1}, {2, 3}, {3, 9}, {4, 5}, {10, 4}, {2, 16}, {3, 17},
+                                {2, 40}, {5, 7}, {1, 33}};
+  static const int ms[] = {1, 3, 4, 7, 13};
+  static const int ns[] = {1, 8, 9, 16, 31, 40};
+  uint8_t a[13 * 80], w[40 * 80], out[13 * 40], ref[13 * 40];
+  int bad = 0, ran = 0;
+  for (size_t v = 0; v < nk; v++)
+    for (int u8 = 0; u8 < 2; u8++)
+      for (size_t si = 0; si < sizeof segs / sizeof *segs; si++)
+        for (size_t mi = 0; mi < 5; mi++)
+          for (size_t ni = 0; ni < 6; ni++) {
+            tc_s8_qgemm_kernel *kr = kv[v];
+            const int n_seg = segs[si][0], seg_len = segs[si][1], k = n_seg * seg_len;
+            const int m = ms[mi], n = ns[ni];
+            qset q;
+            make_qset(&q, n, u8, (int)(rnd() % 2), 0);
+            fill8(a, (size_t)m * k, u8, 1, 0);
+            fill8(w, (size_t)n * k, u8, 1, 0);
+            tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -q.zw : 0, -q.zi, q.bias, q.mult,
+                                   q.shift, q.zo, q.lo, q.hi, u8, n_seg};
+            void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
+            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+            CHECK(pk != NULL);
+            if (!pk) { free(buf); continue; }
+            void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
+            segctx sc = {a, (size_t)k, (size_t)n_seg, (size_t)seg_len};
+            tc_qgemm_a src = {u8, NULL, 0, NULL, &sc, segs_of_matrix};
+            memset(out, 0xa5, sizeof out);
+            tc_qgemm(pk, NULL, m, &src, out, (size_t)n, scratch);
+            tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
+            ran++;
+            if (memcmp(out, ref, (size_t)m * n) && bad++ < 3)
+              CHECK_MSG(0, "%s u8=%d m=%d n=%d segments %dx%d differ", kr->name, u8, m, n, n_seg,
+                        seg_len);
+            free(scratch);
+            free(buf);
+          }
+  CHECK_EQ(bad, 0);
+  printf("  %d segmented qgemm cases\n", ran);
+}
+
+/* Packing refuses a segment count that does not divide K. */
+TC_TEST(kernel_qconv_fast_pack_refuses_bad_segments) {
+  int8_t w[2 * 9] = {0};
+  int32_t mult[2] = {1 << 30, 1 << 30}, shift[2] = {0, 0};
+  tc_qgemm_weights qw = {w, 9, 0, 0, 0, NULL, mult, shift, 0, -128, 127, 0, 2};
+  char buf[4096];
+  CHECK(tc_qgemm_pack(NULL, 2, 9, &qw, buf) == NULL);
+  qw.n_seg = 3;
+  CHECK(tc_qgemm_packed_size_seg(NULL, 2, 9, 3) <= sizeof buf);
+  CHECK(tc_qgemm_pack(NULL, 2, 9, &qw, buf) != NULL);
+}
