@@ -1,7 +1,8 @@
 /* test_conv_f32.c: the float32 convolution driver (kernels/conv_f32.h) and the segmented
  * (implicit-GEMM) form of the f32 GEMM microkernels. The segmented microkernel is compared with
  * a double-precision oracle (NULL segments, row counts below, at and several times the tile
- * height, partial panels, accumulate, bias, clamps); the driver, for every f32 GEMM variant this CPU
+ * height, partial panels, accumulate, bias, clamps; a row alone gives the bits it gets in a
+ * tile); the driver, for every f32 GEMM variant this CPU
  * runs (with and without the segmented form), is compared with tc_f32_conv2d__ref on swept
  * shapes (input channels 1..5 and wider, 1..20 and more output channels, odd sizes, SAME and
  * VALID, strides 1..3, dilation, batch 2, kernels wider than the image, more segments than the
@@ -40,16 +41,17 @@ TC_TEST(kernel_conv_f32_seg_ukernel_vs_oracle) {
   tc_f32_gemm_kernel *ks[8];
   const size_t nk = f32_variants(ks, 8);
   size_t runs = 0, bad = 0;
-  enum { MAXR = 48, MAXN = 48, MAXSEG = 5, MAXLEN = 21, LDA = 64 };
+  enum { MAXR = 48, MAXN = 112, MAXSEG = 5, MAXLEN = 21, LDA = 64 };
   static float a[MAXSEG][MAXR * LDA], b[MAXSEG * MAXLEN * MAXN], bias[MAXN];
-  static float c[MAXR * MAXN], c0[MAXR * MAXN], packed[MAXSEG * MAXLEN * 64];
+  static float c[MAXR * MAXN], c0[MAXR * MAXN], packed[MAXSEG * MAXLEN * (MAXN + 32)];
   for (size_t v = 0; v < nk; v++) {
     tc_f32_gemm_kernel *kr = ks[v];
     if (!kr->run_seg) continue;
     CHECK(kr->mr_narrow == 0 || kr->mr_narrow >= kr->mr);
     for (int it = 0; it < 600; it++) {
       const int nr = kr->nr;
-      const int n = it % 3 == 0 ? rnd_in(1, nr / 2) : rnd_in(1, nr * 2 + 3 < MAXN ? nr * 2 + 3 : MAXN);
+      const int wide = nr * 6 + 5 < MAXN ? nr * 6 + 5 : MAXN;
+      const int n = it % 3 == 0 ? rnd_in(1, nr / 2) : rnd_in(1, it % 3 == 1 ? nr * 2 + 3 : wide);
       const int tile = n <= nr / 2 && kr->mr_narrow ? kr->mr_narrow : kr->mr;
       /* a tile, less, or several tiles and a remainder */
       const int rows = it % 4 == 0 ? tile : it % 4 == 1 ? rnd_in(1, tile) : rnd_in(1, 3 * tile + 5);
@@ -71,6 +73,15 @@ TC_TEST(kernel_conv_f32_seg_ukernel_vs_oracle) {
       kr->run_seg((size_t)rows, (size_t)n, (size_t)n_seg, (size_t)seg_len, seg, (size_t)lda,
                   packed, with_bias ? bias : NULL, c, (size_t)n, accumulate, lo, hi);
       runs++;
+      /* A row's bits do not depend on how many rows share the call: the last row alone. */
+      const float *seg1[MAXSEG];
+      float c1[MAXN];
+      for (int s = 0; s < n_seg; s++) seg1[s] = seg[s] ? seg[s] + (size_t)(rows - 1) * lda : NULL;
+      memcpy(c1, c0 + (rows - 1) * n, (size_t)n * sizeof(float));
+      kr->run_seg(1, (size_t)n, (size_t)n_seg, (size_t)seg_len, seg1, (size_t)lda, packed,
+                  with_bias ? bias : NULL, c1, (size_t)n, accumulate, lo, hi);
+      if (memcmp(c1, c + (rows - 1) * n, (size_t)n * sizeof(float)) && bad++ < 5)
+        CHECK_MSG(0, "%s rows=%d n=%d: the last row alone gives other bits", kr->name, rows, n);
       for (int i = 0; i < rows; i++)
         for (int j = 0; j < n; j++) {
           double sum = (accumulate ? c0[i * n + j] : 0.0) + (with_bias ? bias[j] : 0.0);

@@ -194,11 +194,95 @@ static panel_fn *const g_panel8[MR_NARROW + 1] = {
     NULL,     panel8_1, panel8_2, panel8_3,  panel8_4,  panel8_5, panel8_6,
     panel8_7, panel8_8, panel8_9, panel8_10, panel8_11, panel8_12};
 
+/* One row across P full 16-wide panels at once (2P accumulators). A single row (batch-1
+ * FULLY_CONNECTED, a GEMV) in panel16 has only 2 dependent FMA chains, bound by the FMA
+ * latency; here 2P chains run side by side. Each column gets exactly the operations of panel16
+ * with R = 1, in the same order, so the results are the same bits. */
+#define REPP(X) X(0) X(1) X(2) X(3) X(4) X(5)
+static inline __attribute__((always_inline)) void wide16(
+    const size_t P, size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w0,
+    size_t k, const float *bias, float *c, int accumulate, float act_min, float act_max) {
+  const size_t pstride = 16 * k; /* floats between panels */
+#define INIT(p)                                                                  \
+  __m256 acc##p##0 = _mm256_setzero_ps(), acc##p##1 = _mm256_setzero_ps();       \
+  if ((p) < P) {                                                                 \
+    if (bias) {                                                                  \
+      acc##p##0 = _mm256_loadu_ps(bias + 16 * (p));                              \
+      acc##p##1 = _mm256_loadu_ps(bias + 16 * (p) + 8);                          \
+    }                                                                            \
+    if (accumulate) {                                                            \
+      const __m256 c0 = _mm256_loadu_ps(c + 16 * (p)), c1 = _mm256_loadu_ps(c + 16 * (p) + 8); \
+      acc##p##0 = bias ? _mm256_add_ps(acc##p##0, c0) : c0;                      \
+      acc##p##1 = bias ? _mm256_add_ps(acc##p##1, c1) : c1;                      \
+    }                                                                            \
+  }
+  REPP(INIT)
+#undef INIT
+  const float *w = w0;
+  for (size_t s = 0; s < n_seg; s++) {
+    if (!a_seg[s]) {
+      w += 16 * seg_len;
+      continue;
+    }
+    const float *a = a_seg[s];
+    for (size_t kk = 0; kk < seg_len; kk++, w += 16) {
+      const __m256 va = _mm256_broadcast_ss(a + kk);
+#define STEP(p)                                                                      \
+  if ((p) < P) {                                                                     \
+    acc##p##0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + (p) * pstride), acc##p##0);  \
+    acc##p##1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + (p) * pstride + 8), acc##p##1); \
+  }
+      REPP(STEP)
+#undef STEP
+    }
+  }
+  const __m256 vmin = _mm256_set1_ps(act_min), vmax = _mm256_set1_ps(act_max);
+#define STORE(p)                                                                         \
+  if ((p) < P) {                                                                         \
+    _mm256_storeu_ps(c + 16 * (p), _mm256_min_ps(vmax, _mm256_max_ps(vmin, acc##p##0)));     \
+    _mm256_storeu_ps(c + 16 * (p) + 8, _mm256_min_ps(vmax, _mm256_max_ps(vmin, acc##p##1))); \
+  }
+  REPP(STORE)
+#undef STORE
+}
+#undef REPP
+
+typedef void wide_fn(size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w,
+                     size_t k, const float *bias, float *c, int accumulate, float act_min,
+                     float act_max);
+#define DEFINE_WIDE(P)                                                                         \
+  __attribute__((noinline)) static void wide16_##P(                                           \
+      size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w, size_t k,       \
+      const float *bias, float *c, int accumulate, float lo, float hi) {                      \
+    wide16(P, n_seg, seg_len, a_seg, w, k, bias, c, accumulate, lo, hi);                      \
+  }
+DEFINE_WIDE(2)
+DEFINE_WIDE(3)
+DEFINE_WIDE(4)
+DEFINE_WIDE(5)
+DEFINE_WIDE(6)
+static wide_fn *const g_wide16[7] = {NULL, NULL, wide16_2, wide16_3, wide16_4, wide16_5, wide16_6};
+
 static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                         const float *const *a_seg, size_t lda, const float *packed_b,
                         const float *bias, float *c, size_t ldc, int accumulate, float act_min,
                         float act_max) {
   if (rows == 0 || nc == 0) return;
+  if (rows == 1 && nc >= 32) { /* one row: up to 6 full panels at a time, then the rest */
+    const size_t k = n_seg * seg_len, full_panels = nc / 16;
+    size_t p = 0;
+    while (full_panels - p >= 2) {
+      const size_t np = full_panels - p >= 6 ? 6 : full_panels - p;
+      g_wide16[np](n_seg, seg_len, a_seg, packed_b + p * 16 * k, k,
+                   bias ? bias + p * 16 : NULL, c + p * 16, accumulate, act_min, act_max);
+      p += np;
+    }
+    packed_b += p * 16 * k; /* p >= 2 here; the rest is less than 2 panels */
+    if (bias) bias += p * 16;
+    c += p * 16;
+    nc -= p * 16;
+    if (nc == 0) return;
+  }
   if (nc <= 16) { /* one panel: all full tiles in one call, then the remainder */
     const size_t mr = nc <= 8 ? MR_NARROW : MR, full = rows / mr, rem = rows % mr;
     panel_fn *const *table = nc <= 8 ? g_panel8 : g_panel16;
