@@ -158,6 +158,7 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
       gr->mask[j] = (int32_t)(((int64_t)1 << gr->rsh[j]) - 1);
       gr->half[j] = gr->mask[j] >> 1;
       int64_t bound = iabs64(gr->bias[j]);
+      uint32_t wsum = 0;
       for (int32_t ky = 0; ky < g.KH; ky++)
         for (int32_t kx = 0; kx < g.KW; kx++) {
           const size_t src = ((size_t)ky * g.KW + kx) * g.Cout + oc;
@@ -165,7 +166,10 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
                                   : ((const int8_t *)filter)[src];
           w[(((size_t)gi * g.KH + ky) * g.PW + kx / 2) * 16 + 2 * j + kx % 2] = (int16_t)v;
           bound += iabs64(v) * vmax;
+          wsum += (uint32_t)v;
         }
+      /* the ring holds raw inputs (padding: the zero point): input_offset * sum(w) goes here */
+      gr->bias[j] = (int32_t)((uint32_t)gr->bias[j] + (uint32_t)q->input_offset * wsum);
       /* rq_plain needs |acc| + 2^30 < 2^31, no left shift, mult >= 0, rsh >= 1 */
       if (bound >= ((int64_t)1 << 30) - 4 || gr->lsh[j] || gr->mult[j] < 0 || gr->rsh[j] < 1 ||
           gr->rsh[j] > 31)
@@ -203,15 +207,15 @@ AI __m128i ld8(const uint8_t *s, int64_t s_off, int64_t avail, int32_t n) {
   return _mm_loadl_epi64((const __m128i *)buf);
 }
 
-AI __m256i widen(__m128i v, __m256i off, int is_u8) {
-  return _mm256_add_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), off);
+AI __m256i widen(__m128i v, int is_u8) {
+  return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
 /* One ring row of pair positions [i0, i1) (pairs (x, x + d), x = x_first + i * u), for rows
  * whose pairs are all inside the image: the callers clip. Layout dst[i][group][8 lanes][2]. */
 AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int64_t i0,
                  int64_t i1, int32_t u, int32_t d, int32_t Cin, const q8_grp *grp, int32_t ng,
-                 __m256i off, int gather, int is_u8) {
+                 __m256i zp, int gather, int is_u8) {
   const size_t n16 = (size_t)ng * 16;
   const int64_t dC = (int64_t)d * Cin, c_begin = grp[0].c0, step = (int64_t)u * Cin;
   /* bytes read past a pixel's first channel of the block (16-byte loads, gathers <= 8 each) */
@@ -225,7 +229,7 @@ AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_firs
     for (int64_t i = i0; i < i_safe; i++, a += step, o += 16) {
       const __m128i va = _mm_loadl_epi64((const __m128i *)a);
       const __m128i vb = _mm_loadl_epi64((const __m128i *)(a + dC));
-      _mm256_storeu_si256((__m256i *)o, widen(_mm_unpacklo_epi8(va, vb), off, is_u8));
+      _mm256_storeu_si256((__m256i *)o, widen(_mm_unpacklo_epi8(va, vb), is_u8));
     }
   } else if (!gather) {
     for (int64_t i = i0; i < i_safe; i++, a += step, o += n16) {
@@ -233,13 +237,13 @@ AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_firs
       for (; gl + 2 <= ng; gl += 2) {
         const __m128i va = _mm_loadu_si128((const __m128i *)(a + gl * 8));
         const __m128i vb = _mm_loadu_si128((const __m128i *)(a + gl * 8 + dC));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), off, is_u8));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16 + 16), widen(_mm_unpackhi_epi8(va, vb), off, is_u8));
+        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), is_u8));
+        _mm256_storeu_si256((__m256i *)(o + gl * 16 + 16), widen(_mm_unpackhi_epi8(va, vb), is_u8));
       }
       if (gl < ng) {
         const __m128i va = _mm_loadl_epi64((const __m128i *)(a + gl * 8));
         const __m128i vb = _mm_loadl_epi64((const __m128i *)(a + gl * 8 + dC));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), off, is_u8));
+        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), is_u8));
       }
     }
   } else {
@@ -250,7 +254,7 @@ AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_firs
         const __m128i vb = _mm_loadl_epi64((const __m128i *)(ag + dC));
         const __m128i v = _mm_shuffle_epi8(_mm_unpacklo_epi8(va, vb),
                                            _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, off, is_u8));
+        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, is_u8));
       }
   }
   for (int64_t i = i_safe; i < i1; i++) { /* near the end of the image: clipped loads */
@@ -262,20 +266,20 @@ AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_firs
       const __m128i vb = ld8(row + gb, gb, avail, grp[gl].n_in);
       __m128i v = _mm_unpacklo_epi8(va, vb);
       if (gather) v = _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-      _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, off, is_u8));
+      _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, is_u8));
     }
   }
 }
 
 /* Pair positions with a tap outside the image (that half is 0), any layout. */
 AI void build_edge(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x, int32_t d,
-                   int32_t in_w, int32_t Cin, const q8_grp *grp, int32_t ng, __m256i off,
+                   int32_t in_w, int32_t Cin, const q8_grp *grp, int32_t ng, __m256i zp,
                    int gather, int bc, int is_u8) {
   const int ia = x >= 0 && x < in_w, ib = x + d >= 0 && x + d < in_w;
   if (bc) {
-    const int32_t o16 = (int16_t)_mm256_extract_epi16(off, 0);
-    const int32_t va = ia ? (is_u8 ? row[x] : (int8_t)row[x]) + o16 : 0;
-    const int32_t vb = ib ? (is_u8 ? row[x + d] : (int8_t)row[x + d]) + o16 : 0;
+    const int32_t z = (int16_t)_mm256_extract_epi16(zp, 0);
+    const int32_t va = ia ? (is_u8 ? row[x] : (int8_t)row[x]) : z;
+    const int32_t vb = ib ? (is_u8 ? row[x + d] : (int8_t)row[x + d]) : z;
     dst[0] = (int16_t)va;
     dst[1] = (int16_t)vb;
     return;
@@ -287,32 +291,31 @@ AI void build_edge(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x, i
     const __m128i vb = ib ? ld8(row + sb, sb, avail, grp[gl].n_in) : _mm_setzero_si128();
     __m128i v = _mm_unpacklo_epi8(va, vb);
     if (gather) v = _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-    _mm256_storeu_si256((__m256i *)(dst + gl * 16), _mm256_and_si256(widen(v, off, is_u8), keep));
+    _mm256_storeu_si256((__m256i *)(dst + gl * 16), _mm256_blendv_epi8(zp, widen(v, is_u8), keep));
   }
 }
 
 /* bc rows (one input channel): position i is the int16 pair (v[x], v[x + d]). Whole-register
  * paths for (u, d) = (2, 1) (16 bytes -> 8 pairs) and (1, 1) (two shifted loads). */
 AI void build_bc_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int64_t i0,
-                    int64_t i1, int32_t u, int32_t d, __m256i off, int is_u8) {
+                    int64_t i1, int32_t u, int32_t d, __m256i zp, int is_u8) {
   int64_t i = i0;
   if (u == 2 && d == 1)
     for (; i + 8 <= i1 && x_first + i * 2 + 16 <= avail; i += 8) {
       const __m128i v = _mm_loadu_si128((const __m128i *)(row + x_first + i * 2));
-      _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(v, off, is_u8));
+      _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(v, is_u8));
     }
   if (u == 1 && d == 1)
     for (; i + 16 <= i1 && x_first + i + 17 <= avail; i += 16) {
       const __m128i a = _mm_loadu_si128((const __m128i *)(row + x_first + i));
       const __m128i b = _mm_loadu_si128((const __m128i *)(row + x_first + i + 1));
-      _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(_mm_unpacklo_epi8(a, b), off, is_u8));
-      _mm256_storeu_si256((__m256i *)(dst + 2 * i + 16), widen(_mm_unpackhi_epi8(a, b), off, is_u8));
+      _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(_mm_unpacklo_epi8(a, b), is_u8));
+      _mm256_storeu_si256((__m256i *)(dst + 2 * i + 16), widen(_mm_unpackhi_epi8(a, b), is_u8));
     }
-  const int32_t o16 = (int16_t)_mm256_extract_epi16(off, 0);
   for (; i < i1; i++) {
     const int64_t x = x_first + i * u;
-    dst[2 * i] = (int16_t)((is_u8 ? row[x] : (int8_t)row[x]) + o16);
-    dst[2 * i + 1] = (int16_t)((is_u8 ? row[x + d] : (int8_t)row[x + d]) + o16);
+    dst[2 * i] = (int16_t)(is_u8 ? row[x] : (int8_t)row[x]);
+    dst[2 * i + 1] = (int16_t)(is_u8 ? row[x + d] : (int8_t)row[x + d]);
   }
 }
 
@@ -320,10 +323,13 @@ AI void build_bc_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_f
  * `avail` bytes of the image follow `row`. */
 AI void q8_build_t(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int32_t ni,
                  int32_t u, int32_t d, int32_t in_w, int32_t Cin, const q8_grp *grp,
-                 int32_t ng, __m256i off, int gather, int bc, int is_u8) {
+                 int32_t ng, __m256i zp, int gather, int bc, int is_u8) {
   const size_t el = bc ? 2 : (size_t)ng * 16; /* int16 per position */
-  if (!row) {
-    memset(dst, 0, (size_t)ni * el * sizeof(int16_t));
+  if (!row) { /* the input zero point everywhere */
+    const size_t n = (size_t)ni * el;
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) _mm256_storeu_si256((__m256i *)(dst + k), zp);
+    for (; k < n; k++) dst[k] = (int16_t)_mm256_extract_epi16(zp, 0);
     return;
   }
   /* [i_lo, i_hi): both x and x + d inside the image */
@@ -333,13 +339,13 @@ AI void q8_build_t(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_fi
   if (i_lo > ni) i_lo = ni;
   if (i_hi > ni) i_hi = ni;
   if (i_hi < i_lo) i_hi = i_lo;
-  if (bc) build_bc_in(dst, row, avail, x_first, i_lo, i_hi, u, d, off, is_u8);
-  else build_in(dst, row, avail, x_first, i_lo, i_hi, u, d, Cin, grp, ng, off, gather, is_u8);
+  if (bc) build_bc_in(dst, row, avail, x_first, i_lo, i_hi, u, d, zp, is_u8);
+  else build_in(dst, row, avail, x_first, i_lo, i_hi, u, d, Cin, grp, ng, zp, gather, is_u8);
   for (int64_t i = 0; i < i_lo; i++)
-    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, off, gather, bc,
+    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, zp, gather, bc,
                is_u8);
   for (int64_t i = i_hi; i < ni; i++)
-    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, off, gather, bc,
+    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, zp, gather, bc,
                is_u8);
 }
 
@@ -347,9 +353,9 @@ AI void q8_build_t(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_fi
 static __attribute__((noinline)) void q8_build(int16_t *dst, const uint8_t *row, int64_t avail,
                                                int64_t x_first, int32_t ni, int32_t u, int32_t d,
                                                int32_t in_w, int32_t Cin, const q8_grp *grp,
-                                               int32_t ng, __m256i off, int gather, int bc,
+                                               int32_t ng, __m256i zp, int gather, int bc,
                                                int is_u8) {
-#define B(GA, BC, U8) q8_build_t(dst, row, avail, x_first, ni, u, d, in_w, Cin, grp, ng, off, GA, BC, U8)
+#define B(GA, BC, U8) q8_build_t(dst, row, avail, x_first, ni, u, d, in_w, Cin, grp, ng, zp, GA, BC, U8)
   if (is_u8) {
     if (bc) B(0, 1, 1);
     else if (gather) B(1, 0, 1);
@@ -616,7 +622,7 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
   int16_t ring[RING_BYTES / 2] __attribute__((aligned(32)));
   int32_t tag[MAX_KH];
   const int16_t *rows[MAX_KH];
-  const __m256i off = _mm256_set1_epi16((int16_t)q->input_offset);
+  const __m256i zp = _mm256_set1_epi16((int16_t)-q->input_offset); /* raw zero point */
   q8_out qo;
   qo.zo = _mm256_set1_epi32(q->output_offset);
   qo.lo = _mm256_set1_epi8((char)q->act_min);
@@ -647,7 +653,7 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
               const int valid = y >= 0 && y < p->in_h;
               q8_build(dst, valid ? img + y * row_size : NULL,
                        valid ? img_size - y * row_size : 0, x_first, ni, rg.u,
-                       p->dilation_w, p->in_w, Cin, grp + gb, ng, off, gather, bc, is_u8);
+                       p->dilation_w, p->in_w, Cin, grp + gb, ng, zp, gather, bc, is_u8);
               tag[s] = y;
             }
             rows[ky] = dst;
