@@ -43,7 +43,7 @@ size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, in
   const size_t nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + 1) / 2);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
   return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + N_COL_ARRAYS * col_array_bytes(n_pad) +
-         packed_cols(nr, (size_t)n) * kp * 4;
+         2 * col_array_bytes(n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
 }
 
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
@@ -76,21 +76,33 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   for (int i = 0; i < N_COL_ARRAYS; i++, p += col_array_bytes(n_pad)) arr[i] = (int32_t *)p;
   int32_t *bias = arr[0], *mult = arr[1], *lsh = arr[2], *rsh = arr[3], *rmask = arr[4];
   int32_t *rhalf = arr[5];
+  int64_t *rconst = (int64_t *)p;
+  p += 2 * col_array_bytes(n_pad);
   int16_t *b = (int16_t *)p;
-  int any_lshift = 0;
+  int any_lshift = 0, plain = 1;
   for (size_t j = 0; j < n_pad + 8; j++) {
     bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = 0;
     if (j >= nn) continue;
-    uint32_t sum = 0; /* sum of w' (wraps like the reference's int32 accumulator) */
-    for (size_t kk = 0; kk < kk_n; kk++) sum += (uint32_t)wval(w, j, kk);
+    uint32_t sum = 0;  /* sum of w' (wraps like the reference's int32 accumulator) */
+    int64_t bound = 0; /* of |sum of w' x| for 8-bit x */
+    for (size_t kk = 0; kk < kk_n; kk++) {
+      const int32_t v = wval(w, j, kk);
+      sum += (uint32_t)v;
+      bound += (int64_t)(v < 0 ? -v : v) * 255;
+    }
     bias[j] = (int32_t)((w->bias ? (uint32_t)w->bias[j] : 0u) + (uint32_t)w->in_offset * sum);
+    bound += bias[j] < 0 ? -(int64_t)bias[j] : bias[j];
     mult[j] = w->mult[j];
     lsh[j] = w->shift[j] > 0 ? w->shift[j] : 0;
     rsh[j] = w->shift[j] > 0 ? 0 : -w->shift[j];
     rmask[j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
     rhalf[j] = rmask[j] >> 1;
     any_lshift |= lsh[j] > 0;
+    plain &= lsh[j] == 0 && rsh[j] >= 1 && bound < ((int64_t)1 << 30) - 4;
   }
+  for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
+    rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
+        ((int64_t)1 << 30) + (rsh[j] >= 1 ? (int64_t)1 << (30 + rsh[j]) : 0);
   /* Panels: pair q of segment sg holds k = sg * seg_len + 2q (+ 1 when inside the segment). */
   int16_t *dst = b;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
@@ -117,6 +129,8 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   pk->cols.rshift = rsh;
   pk->cols.rmask = rmask;
   pk->cols.rhalf = rhalf;
+  pk->cols.rconst = rconst;
+  pk->cols.plain = plain;
   pk->cols.out_zp = w->out_zp;
   pk->cols.act_min = w->act_min;
   pk->cols.act_max = w->act_max;
@@ -177,6 +191,7 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   cols.rshift += j0;
   cols.rmask += j0;
   cols.rhalf += j0;
+  cols.rconst += j0;
   const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
   const tc_qgemm_a *a = job->a;
   for (size_t i = i0; i < i1; i += mr) {
@@ -194,7 +209,8 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
         for (size_t sg = 0; sg < n_seg; sg++) segs[r * n_seg + sg] = row + sg * seg_len;
       }
     }
-    kr->pack_a(rows, n_seg, seg_len, segs, a->is_u8, pa);
+    kr->pack_a(rows, n_seg, seg_len, segs,
+               (a->is_u8 ? TC_QGEMM_A_U8 : 0) | (a->overread ? TC_QGEMM_A_OVERREAD : 0), pa);
     kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);
   }
 }

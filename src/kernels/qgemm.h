@@ -24,10 +24,19 @@ typedef struct tc_qgemm_cols {
   const int32_t *rshift; /* max(-shift, 0), <= 31 */
   const int32_t *rmask;  /* 2^rshift - 1 (the rounding divide's remainder mask) */
   const int32_t *rhalf;  /* rmask >> 1 (its threshold for non-negative values) */
+  /* 2^30 + 2^(rshift - 1) * 2^31 per column, for `plain`; per group of 8 columns j0 .. j0+7
+   * (j0 a multiple of 8) the int64 values of columns j0, j0+2, j0+4, j0+6, then j0+1, j0+3,
+   * j0+5, j0+7, at rconst + j0 (the even and odd lanes of a vector of 8 columns). */
+  const int64_t *rconst;
   int32_t out_zp, act_min, act_max;
   int out_u8;     /* 1: store uint8, else int8 */
   int any_lshift; /* some lshift[j] > 0 (else kernels may skip the left shift) */
   int clamp;      /* [act_min, act_max] is narrower than the output type's range */
+  /* Every column has no left shift, a right shift >= 1 and |accumulator| < 2^30 for any 8-bit
+   * input (bound from the weights and bias at pack time): then the rounding divide can be
+   * folded into the 64-bit product (floor((x m + rconst) / 2^31) - (x < 0), shifted right by
+   * rshift), which equals the double rounding exactly. */
+  int plain;
 } tc_qgemm_cols;
 
 /* ---- microkernels ----------------------------------------------------------------------------
@@ -44,15 +53,18 @@ typedef struct tc_qgemm_cols {
  * [0, rows) and columns [0, nc) of a block starting at a panel boundary, cols pointing at the
  * block's first column, and stores bytes at c[i * ldc + j]. */
 typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t n_seg, size_t seg_len,
-                                   const void *const *src, int is_u8, int16_t *dst);
+                                   const void *const *src, int flags, int16_t *dst);
 typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
                                 const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
                                 size_t ldc);
-/* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, int8 or
- * uint8 by is_u8) into the packed A layout of an mr-row strip (rows < mr: the missing rows are
- * unspecified but finite). It reads exactly the segments' bytes, and may write up to
- * TC_QGEMM_PACK_SLACK bytes past the strip's mr * kp int32 words. */
+/* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, uint8
+ * if flags has TC_QGEMM_A_U8, else int8) into the packed A layout of an mr-row strip (rows < mr:
+ * the missing rows are unspecified but finite). It reads only the segments' bytes, or up to 15
+ * bytes past each segment's end if flags has TC_QGEMM_A_OVERREAD (the caller guarantees that
+ * memory is readable; the extra bytes are ignored), and may write up to TC_QGEMM_PACK_SLACK
+ * bytes past the strip's mr * kp int32 words. */
 #define TC_QGEMM_PACK_SLACK 512
+enum { TC_QGEMM_A_U8 = 1, TC_QGEMM_A_OVERREAD = 2 };
 struct tc_s8_qgemm_ukernel {
   const char *name; /* "<isa>_<mr>x<nr>" */
   int mr, nr;
@@ -107,9 +119,10 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
  * sets rows[r] (r < n) to row i + r's k bytes, either inside the caller's data or written into
  * buf + r * stride (per-thread scratch with room for n rows of k + 16 bytes); or segs_fn, which
  * sets segs[r * n_seg + s] to segment s (seg_len bytes, the packed weights' K layout) of row
- * i + r, in the caller's data or in buf + r * stride as rows_fn. The first one set is used. */
+ * i + r, in the caller's data or in buf + r * stride as rows_fn. The first one set is used.
+ * Row buffers have 15 readable bytes past k + 16 (so rows assembled there are over-readable). */
 typedef struct tc_qgemm_a {
-  int is_u8;
+  int is_u8; /* 1: uint8 bytes, else int8 */
   const void *base;
   size_t lda;
   void (*rows_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
@@ -117,6 +130,7 @@ typedef struct tc_qgemm_a {
   const void *ctx;
   void (*segs_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                   const void **segs);
+  int overread; /* 1: 15 bytes past every row / segment end are readable (see pack_a) */
 } tc_qgemm_a;
 
 /* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */

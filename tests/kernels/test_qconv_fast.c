@@ -214,7 +214,7 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
   static const int ms[] = {1, 3, 4, 7, 13};
   static const int ns[] = {1, 8, 9, 16, 31, 40};
   uint8_t a[13 * 80], w[40 * 80], out[13 * 40], ref[13 * 40];
-  int bad = 0, ran = 0;
+  int bad = 0, ran = 0, plain = 0;
   for (size_t v = 0; v < nk; v++)
     for (int u8 = 0; u8 < 2; u8++)
       for (size_t si = 0; si < sizeof segs / sizeof *segs; si++)
@@ -233,6 +233,7 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
             const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
             CHECK(pk != NULL);
             if (!pk) { free(buf); continue; }
+            plain += pk->cols.plain;
             void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
             segctx sc = {a, (size_t)k, (size_t)n_seg, (size_t)seg_len};
             tc_qgemm_a src = {u8, NULL, 0, NULL, &sc, segs_of_matrix};
@@ -247,7 +248,8 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
             free(buf);
           }
   CHECK_EQ(bad, 0);
-  printf("  %d segmented qgemm cases\n", ran);
+  CHECK(plain > 0 && plain < ran); /* both requantization forms ran */
+  printf("  %d segmented qgemm cases (%d with the short requantization)\n", ran, plain);
 }
 
 /* Packing refuses a segment count that does not divide K. */

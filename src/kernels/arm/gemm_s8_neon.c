@@ -42,7 +42,8 @@ static inline void pack16(uint8x16_t r0, uint8x16_t r1, uint8x16_t r2, uint8x16_
 }
 
 static void neon_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                        int is_u8, int16_t *dst) {
+                        int flags, int16_t *dst) {
+  const int is_u8 = flags & TC_QGEMM_A_U8;
   int32_t *d = (int32_t *)dst;
   for (size_t sg = 0; sg < n_seg; sg++) {
     const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,

@@ -38,7 +38,8 @@ void tc_s8_qgemm__ref(int32_t m, int32_t n, int32_t k, const void *a, size_t lda
 enum { MR = 4, NR = 16 };
 
 static void ref_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                       int is_u8, int16_t *dst) {
+                       int flags, int16_t *dst) {
+  const int is_u8 = flags & TC_QGEMM_A_U8;
   const size_t kp_seg = (seg_len + 1) / 2;
   for (size_t sg = 0; sg < n_seg; sg++)
     for (size_t p = 0; p < kp_seg; p++, dst += MR * 2)

@@ -70,7 +70,13 @@ static inline __m128i load_part(const uint8_t *p, size_t n) {
 }
 
 static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                        int is_u8, int16_t *dst) {
+                        int flags, int16_t *dst) {
+  static const uint8_t ones_then_zeros[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                              255, 255, 255, 255, 255, 255, 255, 255};
+  const int is_u8 = flags & TC_QGEMM_A_U8, overread = flags & TC_QGEMM_A_OVERREAD;
+  const size_t rem = seg_len % 16;
+  /* the first rem bytes of a 16-byte load (tails with over-readable memory) */
+  const __m128i keep = _mm_loadu_si128((const __m128i *)(ones_then_zeros + 16 - rem));
   for (size_t sg = 0; sg < n_seg; sg++) {
     const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
                   *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
@@ -82,14 +88,23 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
                       widen(_mm_loadu_si128((const __m128i *)(s3 + kk)), is_u8), dst);
       dst += 8 * MR * 2;
     }
-    if (kk < seg_len) {
-      /* Tail: exact-size loads, zeros past the segment (they widen to 0 for both types).
-       * The 8 pairs are all stored; the ones past the segment are overwritten by the next
-       * segment or fall in the pack slack. */
-      const size_t rem = seg_len - kk;
-      transpose_store(widen(load_part(s0 + kk, rem), is_u8), widen(load_part(s1 + kk, rem), is_u8),
-                      widen(load_part(s2 + kk, rem), is_u8), widen(load_part(s3 + kk, rem), is_u8),
-                      dst);
+    if (rem) {
+      /* Tail: zeros past the segment (they widen to 0 for both types), from a masked 16-byte
+       * load or exact-size loads. The 8 pairs are all stored; the ones past the segment are
+       * overwritten by the next segment or fall in the pack slack. */
+      __m128i v0, v1, v2, v3;
+      if (overread) {
+        v0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s0 + kk)), keep);
+        v1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s1 + kk)), keep);
+        v2 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s2 + kk)), keep);
+        v3 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s3 + kk)), keep);
+      } else {
+        v0 = load_part(s0 + kk, rem);
+        v1 = load_part(s1 + kk, rem);
+        v2 = load_part(s2 + kk, rem);
+        v3 = load_part(s3 + kk, rem);
+      }
+      transpose_store(widen(v0, is_u8), widen(v1, is_u8), widen(v2, is_u8), widen(v3, is_u8), dst);
       dst += (rem + 1) / 2 * MR * 2;
     }
   }
@@ -103,6 +118,19 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
  * odd lanes' multipliers read one column further on; then the rounding divide by 2^rshift with
  * the precomputed mask and threshold. m >= 0, so the INT32_MIN * INT32_MIN case cannot occur. */
 static inline __m256i requant8(__m256i x, const tc_qgemm_cols *q, size_t j, __m256i zp) {
+  if (q->plain) { /* qgemm.h: the rounding divide folded into the product's rounding */
+    const __m256i m = _mm256_loadu_si256((const __m256i *)(q->mult + j));
+    const __m256i m_odd = _mm256_loadu_si256((const __m256i *)(q->mult + j + 1));
+    __m256i even = _mm256_mul_epi32(x, m);
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd);
+    even = _mm256_srli_epi64(
+        _mm256_add_epi64(even, _mm256_loadu_si256((const __m256i *)(q->rconst + j))), 31);
+    odd = _mm256_slli_epi64(
+        _mm256_add_epi64(odd, _mm256_loadu_si256((const __m256i *)(q->rconst + j + 4))), 1);
+    const __m256i s = _mm256_add_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_srai_epi32(x, 31));
+    return _mm256_add_epi32(
+        _mm256_srav_epi32(s, _mm256_loadu_si256((const __m256i *)(q->rshift + j))), zp);
+  }
   if (q->any_lshift) x = _mm256_sllv_epi32(x, _mm256_loadu_si256((const __m256i *)(q->lshift + j)));
   const __m256i m = _mm256_loadu_si256((const __m256i *)(q->mult + j));
   const __m256i m_odd = _mm256_loadu_si256((const __m256i *)(q->mult + j + 1));
