@@ -87,8 +87,12 @@ int main(int argc, char **argv) {
     int32_t *qb = malloc((size_t)oc * 4), *mult = malloc((size_t)oc * 4),
             *shift = malloc((size_t)oc * 4);
     uint32_t s = 7;
-    for (size_t i = 0; i < n_in; i++) s = s * 1103515245u + 12345u, qi[i] = (uint8_t)(s >> 16), fi[i] = (float)(s >> 16 & 255) / 128.0f - 1.0f;
-    for (size_t i = 0; i < n_w; i++) s = s * 1103515245u + 12345u, qw[i] = (uint8_t)(s >> 16), fw[i] = (float)(s >> 16 & 255) / 256.0f - 0.5f;
+    for (size_t i = 0; i < n_in; i++)
+      s = s * 1103515245u + 12345u, qi[i] = (uint8_t)(s >> 16),
+      fi[i] = (float)(s >> 16 & 255) / 128.0f - 1.0f;
+    for (size_t i = 0; i < n_w; i++)
+      s = s * 1103515245u + 12345u, qw[i] = (uint8_t)(s >> 16),
+      fw[i] = (float)(s >> 16 & 255) / 256.0f - 0.5f;
     for (int32_t i = 0; i < oc; i++) {
       s = s * 1103515245u + 12345u;
       qb[i] = (int32_t)(s >> 16) - 32768, fb[i] = 0.1f;
@@ -96,7 +100,8 @@ int main(int argc, char **argv) {
     }
     double res[3];
     for (int v = 0; v < 3; v++) {
-      tc_q_requant q = {-3, v == 2 ? -120 : 0, 5, mult, shift, v == 2 ? 0 : -128, v == 2 ? 255 : 127};
+      tc_q_requant q = {
+          -3, v == 2 ? -120 : 0, 5, mult, shift, v == 2 ? 0 : -128, v == 2 ? 255 : 127};
       const tc_q8_dwconv_ukernel *kq = v == 1 ? kt->s8_dwconv : kt->u8_dwconv;
       void *packed = NULL;
       if (v > 0) {

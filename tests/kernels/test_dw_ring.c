@@ -7,6 +7,7 @@
  * sides of the bound that selects the short requantization, every right shift, left shifts,
  * INT32_MIN multipliers, per-channel parameters. Every variant must equal the reference bit for
  * bit, for every split of the output rows. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "kernels/ref/depthwise_q.h"
@@ -62,7 +63,8 @@ static int run_case(const dw_shape *sh, int is_u8, int mode, uint32_t seed) {
   const size_t n_out = (size_t)p.batch * p.out_h * p.out_w * oc;
   uint8_t *in = malloc(n_in), *w = malloc((size_t)T * oc);
   uint8_t *want = malloc(n_out), *got = malloc(n_out);
-  int32_t *b = malloc((size_t)oc * 4), *mult = malloc((size_t)oc * 4), *shift = malloc((size_t)oc * 4);
+  int32_t *b = malloc((size_t)oc * 4), *mult = malloc((size_t)oc * 4),
+          *shift = malloc((size_t)oc * 4);
   const int32_t lo = is_u8 ? 0 : -128, hi = is_u8 ? 255 : 127;
   const int32_t zp_in = mode == 1 ? (rnd(&seed) % 2 ? lo : hi) : rrange(&seed, lo, hi);
   tc_q_requant q;
@@ -70,11 +72,13 @@ static int run_case(const dw_shape *sh, int is_u8, int mode, uint32_t seed) {
   q.filter_offset = is_u8 ? -(mode == 1 ? (rnd(&seed) % 2 ? 0 : 255) : rrange(&seed, 0, 255)) : 0;
   q.output_offset = rrange(&seed, lo, hi);
   q.act_min = lo, q.act_max = hi;
-  if (rnd(&seed) % 3 == 0) q.act_min = rrange(&seed, lo, (lo + hi) / 2), q.act_max = rrange(&seed, q.act_min, hi);
+  if (rnd(&seed) % 3 == 0)
+    q.act_min = rrange(&seed, lo, (lo + hi) / 2), q.act_max = rrange(&seed, q.act_min, hi);
   /* inputs: mode 1 pushes |input + offset| to 255 with weights of one sign per channel */
   const int32_t far = zp_in - lo > hi - zp_in ? lo : hi;
   for (size_t k = 0; k < n_in; k++)
-    in[k] = (uint8_t)(mode == 1 ? (rnd(&seed) % 8 ? far : rrange(&seed, lo, hi)) : rrange(&seed, lo, hi));
+    in[k] = (uint8_t)(mode == 1 ? (rnd(&seed) % 8 ? far : rrange(&seed, lo, hi))
+                                : rrange(&seed, lo, hi));
   int64_t *wabs_c = malloc((size_t)oc * sizeof(int64_t));
   for (int32_t c = 0; c < oc; c++) {
     const int sign = (int)(rnd(&seed) % 2);
@@ -99,7 +103,9 @@ static int run_case(const dw_shape *sh, int is_u8, int mode, uint32_t seed) {
     if (mode == 2) { /* the short form needs |bias| + sum |w| * vmax < 2^30 - 4 */
       const int64_t room = ((int64_t)1 << 30) - 4 - wabs_c[c] * vmax;
       b[c] = (int32_t)(room - 2 + rrange(&seed, 0, 4)) * (rnd(&seed) % 2 ? 1 : -1);
-      tc_q_quantize_multiplier(ldexp(1.0, -rrange(&seed, 1, 31)) * (1.0 + (rnd(&seed) % 997) / 1000.0), &mult[c], &shift[c]);
+      tc_q_quantize_multiplier(
+          ldexp(1.0, -rrange(&seed, 1, 31)) * (1.0 + (rnd(&seed) % 997) / 1000.0), &mult[c],
+          &shift[c]);
     }
     if (mode == 3) {
       const int kind = (int)(rnd(&seed) % 6);
@@ -115,7 +121,9 @@ static int run_case(const dw_shape *sh, int is_u8, int mode, uint32_t seed) {
   q.mult = mult, q.shift = shift;
   const int32_t *bias = rnd(&seed) % 5 ? b : NULL;
   if (is_u8) tc_u8_depthwise_conv2d__ref(&p, &q, in, w, bias, want);
-  else tc_s8_depthwise_conv2d__ref(&p, &q, (const int8_t *)in, (const int8_t *)w, bias, (int8_t *)want);
+  else
+    tc_s8_depthwise_conv2d__ref(&p, &q, (const int8_t *)in, (const int8_t *)w, bias,
+                                (int8_t *)want);
   const int32_t rows = p.batch * p.out_h;
   int bad = 0;
   for (int v = 0; v < nv; v++) {
@@ -213,4 +221,81 @@ TC_TEST(kernel_dw_ring_requant) {
     sh.same = (int)(rnd(&seed) % 2);
     run_case(&sh, (int)(i % 2), (int)(i / 2 % 4), rnd(&seed));
   }
+}
+
+/* ---- float32 ------------------------------------------------------------------------------- */
+
+/* Every float variant against the reference on wide shapes (ring tiles and channel blocks),
+ * within FMA rounding: |got - want| <= 1e-5 * (sum |x w| + |b|). */
+static void f32_case(const dw_shape *sh, uint32_t seed, int nonfinite) {
+  const tc_kernel_variant *vs[8];
+  size_t nvar = 0;
+  const tc_kernel_variant *all = tc_kernel_variants(&nvar);
+  int nv = 0;
+  for (size_t i = 0; i < nvar && nv < 8; i++)
+    if (!strcmp(all[i].op, "dwconv") && !strcmp(all[i].dtype, "f32") &&
+        tc_kernel_variant_supported(&all[i]))
+      vs[nv++] = &all[i];
+  tc_dwconv2d_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = sh->batch, p.in_h = sh->h, p.in_w = sh->w, p.in_c = sh->c;
+  p.depth_multiplier = sh->m, p.k_h = sh->kh, p.k_w = sh->kw;
+  p.stride_h = p.stride_w = sh->s, p.dilation_h = p.dilation_w = sh->d;
+  if (!tc__conv_out_size(sh->same ? TC_PAD_SAME : TC_PAD_VALID, p.in_h, p.k_h, p.stride_h,
+                         p.dilation_h, &p.out_h, &p.pad_top) ||
+      !tc__conv_out_size(sh->same ? TC_PAD_SAME : TC_PAD_VALID, p.in_w, p.k_w, p.stride_w,
+                         p.dilation_w, &p.out_w, &p.pad_left))
+    return;
+  p.act_min = rnd(&seed) % 2 ? -INFINITY : 0.0f;
+  p.act_max = rnd(&seed) % 2 ? INFINITY : 6.0f;
+  const int32_t oc = p.in_c * p.depth_multiplier, T = p.k_h * p.k_w;
+  const size_t n_in = (size_t)p.batch * p.in_h * p.in_w * p.in_c;
+  const size_t n_out = (size_t)p.batch * p.out_h * p.out_w * oc;
+  float *in = malloc(n_in * 4), *w = malloc((size_t)T * oc * 4), *b = malloc((size_t)oc * 4);
+  float *want = malloc(n_out * 4), *got = malloc(n_out * 4), *mag = malloc(n_out * 4);
+  float *absin = malloc(n_in * 4), *absw = malloc((size_t)T * oc * 4);
+  for (size_t k = 0; k < n_in; k++) in[k] = (float)rrange(&seed, -1000, 1000) / 256.0f;
+  for (size_t k = 0; k < (size_t)T * oc; k++) w[k] = (float)rrange(&seed, -1000, 1000) / 512.0f;
+  for (int32_t c = 0; c < oc; c++) b[c] = (float)rrange(&seed, -100, 100) / 64.0f;
+  if (nonfinite) { /* top-left tap of channel 0 infinite, of channel 1 NaN: border pixels differ */
+    w[0] = INFINITY;
+    if (oc > 1) w[1] = NAN;
+  }
+  for (size_t k = 0; k < n_in; k++) absin[k] = fabsf(in[k]);
+  for (size_t k = 0; k < (size_t)T * oc; k++) absw[k] = fabsf(w[k]);
+  tc_dwconv2d_params pm = p;
+  pm.act_min = -INFINITY, pm.act_max = INFINITY;
+  tc_f32_depthwise_conv2d__ref(&pm, absin, absw, NULL, mag);
+  tc_f32_depthwise_conv2d__ref(&p, in, w, b, want);
+  for (int v = 0; v < nv; v++) {
+    const tc_f32_dwconv_ukernel *kr = vs[v]->impl;
+    memset(got, 0, n_out * 4);
+    int32_t r0 = 0, rows = p.batch * p.out_h;
+    while (r0 < rows) {
+      int32_t r1 = r0 + 1 + (int32_t)(rnd(&seed) % (uint32_t)(p.out_h + 1));
+      if (r1 > rows) r1 = rows;
+      kr->run(&p, in, w, b, got, r0, r1);
+      r0 = r1;
+    }
+    size_t bad = n_out;
+    for (size_t k = 0; k < n_out && bad == n_out; k++) {
+      const float tol = 1e-5f * (mag[k] + fabsf(b[k % (size_t)oc])) + 1e-30f;
+      if (isnan(want[k]) != isnan(got[k]) || (!isnan(want[k]) && isinf(want[k]) && got[k] != want[k]) ||
+          (isfinite(want[k]) && !(fabsf(got[k] - want[k]) <= tol)))
+        bad = k;
+    }
+    CHECK_MSG(bad == n_out, "%s: out[%zu] = %g, ref %g (%dx%dx%d k%dx%d s%d d%d%s)", vs[v]->symbol,
+              bad, bad < n_out ? (double)got[bad] : 0.0, bad < n_out ? (double)want[bad] : 0.0,
+              (int)sh->h, (int)sh->w, (int)sh->c, (int)sh->kh, (int)sh->kw, (int)sh->s,
+              (int)sh->d, nonfinite ? " non-finite weights" : "");
+  }
+  free(in), free(w), free(b), free(want), free(got), free(mag), free(absin), free(absw);
+}
+
+TC_TEST(kernel_dw_ring_f32) {
+  uint32_t seed = 4242;
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) f32_case(&shapes[i], rnd(&seed), 0);
+  static const dw_shape nf[] = {{1, 20, 20, 8, 1, 3, 3, 1, 1, 1}, {1, 40, 40, 16, 1, 3, 3, 2, 1, 1},
+                                {1, 9, 30, 3, 1, 5, 5, 1, 1, 1}};
+  for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) f32_case(&nf[i], rnd(&seed), 1);
 }

@@ -1,16 +1,24 @@
 /* dwconv_avx2.c: AVX2 float32 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, any depth
- * multiplier), vectorised over channels. Each output row is cut into a left border, an interior
- * where every filter tap lies inside the image, and a right border; rows near the top/bottom are
- * all border. 8 channels per register, the interior of 3x3 filters (stride 1 or 2, dilation 1)
- * keeps the 9 weight vectors in registers and computes 4 pixels at a time; other filters use a
- * tap offset table; border pixels skip out-of-image taps as the reference kernel does. Taps are
- * summed in (ky, kx) order with FMA, then the bias is added and the result clamped. Depth
- * multipliers M > 1 gather the input channel of each output lane (vpermps). The 8-bit variants
- * are in dwconv_q8_avx2.c; tc__avx2_q_mul_check (the requantization test hook) lives here. */
+ * multiplier), vectorised over channels, 8 per register. Two paths:
+ *  - ring (depth multiplier 1, outputs at least 8 columns wide, 16 with stride 2, finite
+ *    weights): the input rows a filter needs are copied once into zero-padded ring rows laid
+ *    out per 8-channel group, so every output pixel runs the same FMA sequence with tap
+ *    addresses as compile-time displacements (3x3 stride 1 / 2 specialised, 4 pixels per
+ *    iteration, weights in registers);
+ *  - direct (everything else): each output row is cut into a left border, an interior where
+ *    every tap lies inside the image, and a right border; the interior of 3x3 filters keeps the
+ *    9 weights in registers and computes 4 pixels at a time, other filters use a tap offset
+ *    table; border pixels skip out-of-image taps as the reference does, and depth multipliers
+ *    M > 1 gather the input channel of each output lane (vpermps).
+ * Taps are summed in (ky, kx) order with FMA from 0, then the bias is added and the result
+ * clamped (the ring adds exact zeros for padding taps, which can only change the sign of a zero
+ * sum). The 8-bit variants are in dwconv_q8_avx2.c; tc__avx2_q_mul_check (the requantization
+ * test hook) lives here. */
 #include "kernels/vec_ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels/x86/vec_avx2.h"
@@ -87,6 +95,17 @@ static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float
       _mm256_storeu_ps(o + cb + 24, finish(a3, bias ? _mm256_loadu_ps(bias + cb + 24) : z, lo, hi));
     }
   }
+  if (M == 1) /* no gather (and no divisions) */
+    for (; cb < C; cb += 8) {
+      const int masked = C - cb < 8;
+      const __m256i m = tc__avx2_tail_mask(C - cb);
+      __m256 acc = _mm256_setzero_ps();
+      for (int32_t t = 0; t < nt; t++)
+        acc = _mm256_fmadd_ps(ldf(img + soff[t] + cb, masked, m),
+                              ldf(filter + woff[t] + cb, masked, m), acc);
+      __m256 bv = bias ? ldf(bias + cb, masked, m) : _mm256_setzero_ps();
+      stf(o + cb, finish(acc, bv, lo, hi), masked, m);
+    }
   for (; cb < C; cb += 8) {
     const int masked = C - cb < 8;
     const __m256i m = tc__avx2_tail_mask(C - cb);
@@ -216,7 +235,220 @@ static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, 
   }
 }
 
-static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
+/* ---- depth multiplier 1: zero-padded ring rows --------------------------------------------
+ * The KH input rows an output row needs are copied into a ring (on the stack) as
+ * ring[group of 8 channels][position i][8], position i <-> input x = x_first + i, zeros outside
+ * the image: every output pixel then runs the same FMA sequence, and tap addresses are
+ * compile-time displacements from one pointer per filter row. A row is copied when an output
+ * row first needs it and reused by the next ones; column tiles and channel blocks keep the ring
+ * near 20 KiB. Adding the zero taps changes nothing but the sign of a zero sum, except with
+ * non-finite weights (0 * inf): those layers run the per-pixel path, as M > 1 does. */
+
+enum { FRING_FLOATS = 8192, FRING_TARGET = 5120, MAX_KH = 256 };
+
+static int64_t fring_ni(const tc_dwconv2d_params *p, int64_t n) {
+  return (n - 1) * p->stride_w + (int64_t)(p->k_w - 1) * p->dilation_w + 1;
+}
+static int64_t fring_floats(const tc_dwconv2d_params *p, int64_t n, int64_t cw) {
+  return (int64_t)p->k_h * fring_ni(p, n) * cw;
+}
+
+/* Copies ni positions of image row `row` (NULL: padding, all zeros), channels [c0, c0 + 8 ng)
+ * (the last group masked to C), into dst[g][i][8]. */
+static void f32_build(float *dst, const float *row, int64_t x_first, int32_t ni, int32_t in_w,
+                      int32_t C, int32_t c0, int32_t ng) {
+  int64_t i_lo = x_first >= 0 ? 0 : -x_first, i_hi = (int64_t)in_w - x_first;
+  if (!row) i_lo = i_hi = ni;
+  if (i_lo > ni) i_lo = ni;
+  if (i_hi > ni) i_hi = ni;
+  if (i_hi < i_lo) i_hi = i_lo;
+  const __m256 z = _mm256_setzero_ps();
+  for (int32_t g = 0; g < ng; g++) {
+    float *o = dst + (size_t)g * ni * 8;
+    const int32_t c = c0 + 8 * g, nc = C - c < 8 ? C - c : 8;
+    const __m256i m = tc__avx2_tail_mask(nc);
+    int64_t i = 0;
+    for (; i < i_lo; i++) _mm256_storeu_ps(o + i * 8, z);
+    const float *src = row ? row + (x_first + i) * C + c : NULL;
+    if (nc == 8)
+      for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_loadu_ps(src));
+    else
+      for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_maskload_ps(src, m));
+    for (; i < ni; i++) _mm256_storeu_ps(o + i * 8, z);
+  }
+}
+
+/* n output pixels of one 8-channel group: rows[ky] is the group's ring row of filter row ky,
+ * w the group's weights [KH * KW][8], o the first pixel's output (pixel stride C floats). 3x3
+ * (KH = KW = 3, dilation 1) and the stride S are compile-time in the specialised copies. */
+static inline __attribute__((always_inline)) void f32_px(
+    const float *const *rows, size_t roff, const float *w, size_t ws, __m256 bv, float *o,
+    int32_t n, int32_t C, int32_t nc, int32_t KH, int32_t KW, int32_t S, int32_t D, __m256 lo,
+    __m256 hi) {
+  const int masked = nc < 8;
+  const __m256i m = tc__avx2_tail_mask(nc);
+  int32_t k = 0;
+  if (KH == 3 && KW == 3) {
+    const __m256 w0 = ldf(w, masked, m), w1 = ldf(w + ws, masked, m),
+                 w2 = ldf(w + 2 * ws, masked, m), w3 = ldf(w + 3 * ws, masked, m),
+                 w4 = ldf(w + 4 * ws, masked, m), w5 = ldf(w + 5 * ws, masked, m),
+                 w6 = ldf(w + 6 * ws, masked, m), w7 = ldf(w + 7 * ws, masked, m),
+                 w8 = ldf(w + 8 * ws, masked, m);
+    const float *r0 = rows[0] + roff, *r1 = rows[1] + roff, *r2 = rows[2] + roff;
+#define ROW3(acc, r, q, wa, wb, wc)                                                            \
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q)), wa, acc);                                    \
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q) + 8 * D), wb, acc);                            \
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q) + 16 * D), wc, acc);
+#define PX(acc, q)                                                                             \
+  ROW3(acc, r0, q, w0, w1, w2) ROW3(acc, r1, q, w3, w4, w5) ROW3(acc, r2, q, w6, w7, w8)
+    for (; k + 4 <= n; k += 4) {
+      const size_t q = (size_t)k * S * 8;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      PX(a0, q)
+      PX(a1, q + S * 8)
+      PX(a2, q + 2 * S * 8)
+      PX(a3, q + 3 * S * 8)
+      stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+      stf(o + (size_t)(k + 1) * C, finish(a1, bv, lo, hi), masked, m);
+      stf(o + (size_t)(k + 2) * C, finish(a2, bv, lo, hi), masked, m);
+      stf(o + (size_t)(k + 3) * C, finish(a3, bv, lo, hi), masked, m);
+    }
+    for (; k < n; k++) {
+      __m256 a0 = _mm256_setzero_ps();
+      PX(a0, (size_t)k * S * 8)
+      stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+    }
+#undef PX
+#undef ROW3
+    return;
+  }
+  for (; k + 2 <= n; k += 2) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    for (int32_t ky = 0; ky < KH; ky++) {
+      const float *r = rows[ky] + roff + (size_t)k * S * 8;
+      for (int32_t kx = 0; kx < KW; kx++, r += 8 * D) {
+        const __m256 wv = ldf(w + ((size_t)ky * KW + kx) * ws, masked, m);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r), wv, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r + S * 8), wv, a1);
+      }
+    }
+    stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+    stf(o + (size_t)(k + 1) * C, finish(a1, bv, lo, hi), masked, m);
+  }
+  for (; k < n; k++) {
+    __m256 a0 = _mm256_setzero_ps();
+    for (int32_t ky = 0; ky < KH; ky++) {
+      const float *r = rows[ky] + roff + (size_t)k * S * 8;
+      for (int32_t kx = 0; kx < KW; kx++, r += 8 * D)
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r), ldf(w + ((size_t)ky * KW + kx) * ws, masked, m),
+                             a0);
+    }
+    stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+  }
+}
+
+enum { F_3X3_S1, F_3X3_S2, F_GENERIC };
+
+/* One output row of a tile for ng groups: rows[ky] are the ring rows (group-major, gs floats
+ * per group), filter / bias / o start at the block's first channel, c_left channels remain
+ * from there to the end of the pixel. */
+static __attribute__((noinline)) void f32_row(const float *const *rows, size_t gs,
+                                              const float *filter, const float *bias, float *o,
+                                              int32_t n, int32_t C, int32_t ng, int32_t c_left,
+                                              const tc_dwconv2d_params *p, int shape, __m256 lo,
+                                              __m256 hi) {
+  for (int32_t g = 0; g < ng; g++) {
+    const int32_t nc = c_left - 8 * g < 8 ? c_left - 8 * g : 8;
+    const __m256i m = tc__avx2_tail_mask(nc);
+    const __m256 bv = bias ? ldf(bias + 8 * g, nc < 8, m) : _mm256_setzero_ps();
+    const float *w = filter + 8 * g;
+    float *og = o + 8 * g;
+    const size_t roff = (size_t)g * gs;
+    if (shape == F_3X3_S1) f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, 3, 3, 1, 1, lo, hi);
+    else if (shape == F_3X3_S2)
+      f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, 3, 3, 2, 1, lo, hi);
+    else
+      f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, p->k_h, p->k_w, p->stride_w,
+             p->dilation_w, lo, hi);
+  }
+}
+
+/* 1 if every weight is finite (the zero-padded ring is exact only then). */
+static int finite_weights(const float *w, size_t n) {
+  const __m256i e = _mm256_set1_epi32(0x7f800000);
+  __m256i bad = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i v = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(w + i)), e);
+    bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(v, e));
+  }
+  for (; i < n; i++)
+    if (!isfinite(w[i])) return 0;
+  return _mm256_testz_si256(bad, bad);
+}
+
+static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const float *filter,
+                        const float *bias, float *out, int32_t row_begin, int32_t row_end) {
+  const int32_t C = p->in_c, KH = p->k_h, KW = p->k_w;
+  const int32_t G = (C + 7) / 8;
+  int shape = F_GENERIC;
+  if (KH == 3 && KW == 3 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2))
+    shape = p->stride_w == 1 ? F_3X3_S1 : F_3X3_S2;
+  /* channel block (cw) and tile width (tw) of the ring */
+  int64_t cw = (int64_t)G * 8;
+  const int32_t twmin = p->out_w < 8 ? p->out_w : 8;
+  while (cw > 8 && fring_floats(p, twmin, cw) > FRING_TARGET) cw = (cw / 8 + 1) / 2 * 8;
+  int64_t tw = p->out_w;
+  if (fring_floats(p, tw, cw) > FRING_TARGET) {
+    const int64_t base = fring_floats(p, 1, cw), per_px = (int64_t)KH * p->stride_w * cw;
+    tw = base >= FRING_TARGET ? 1 : 1 + (FRING_TARGET - base) / per_px;
+  }
+  const int64_t n_tiles = (p->out_w + tw - 1) / tw;
+  tw = n_tiles ? (p->out_w + n_tiles - 1) / n_tiles : 1;
+  const int32_t ng_blk = (int32_t)(cw / 8);
+
+  float ring[FRING_FLOATS] __attribute__((aligned(32)));
+  int32_t tag[MAX_KH];
+  const float *rows[MAX_KH];
+  const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
+  const int64_t img_size = (int64_t)p->in_h * p->in_w * C, row_size = (int64_t)p->in_w * C;
+
+  for (int32_t r = row_begin; r < row_end;) {
+    const int32_t b = r / p->out_h, oy0 = r % p->out_h;
+    const int32_t oy1 = row_end - r < p->out_h - oy0 ? oy0 + (row_end - r) : p->out_h;
+    const float *img = in + b * img_size;
+    for (int32_t gb = 0; gb < G; gb += ng_blk) {
+      const int32_t ng = G - gb < ng_blk ? G - gb : ng_blk;
+      for (int64_t ox0 = 0; ox0 < p->out_w; ox0 += tw) {
+        const int32_t n = (int32_t)(p->out_w - ox0 < tw ? p->out_w - ox0 : tw);
+        const int32_t ni = (int32_t)fring_ni(p, n);
+        const size_t slot = (size_t)ni * ng * 8;
+        const int64_t x_first = ox0 * p->stride_w - p->pad_left;
+        for (int32_t s = 0; s < KH; s++) tag[s] = INT32_MIN;
+        for (int32_t oy = oy0; oy < oy1; oy++) {
+          const int32_t y0 = oy * p->stride_h - p->pad_top;
+          int32_t s = p->dilation_h == 1 ? ((y0 % KH) + KH) % KH : 0;
+          for (int32_t ky = 0; ky < KH; ky++, s = s + 1 == KH ? 0 : s + 1) {
+            const int32_t y = y0 + ky * p->dilation_h;
+            float *dst = ring + (size_t)s * slot;
+            if (tag[s] != y) {
+              f32_build(dst, y >= 0 && y < p->in_h ? img + y * row_size : NULL, x_first, ni,
+                        p->in_w, C, gb * 8, ng);
+              tag[s] = y;
+            }
+            rows[ky] = dst;
+          }
+          float *orow = out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * C;
+          f32_row(rows, slot / ng, filter + gb * 8, bias ? bias + gb * 8 : NULL, orow + gb * 8,
+                  n, C, ng, C - gb * 8, p, shape, lo, hi);
+        }
+      }
+    }
+    r += oy1 - oy0;
+  }
+}
+
+static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const int32_t T = p->k_h * p->k_w;
   if (T > MAX_TAPS) {
@@ -251,7 +483,8 @@ static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const floa
     float *orow = out + (int64_t)r * p->out_w * C;
     int32_t a = 0, e = 0; /* interior pixels [a, e) of this row */
     if (oy >= oy_lo && oy < oy_hi) a = ox_lo, e = ox_hi;
-    for (int32_t ox = 0; ox < a; ox++) f32_pixel(p, img, filter, bias, orow + (int64_t)ox * C, oy, ox);
+    for (int32_t ox = 0; ox < a; ox++)
+      f32_pixel(p, img, filter, bias, orow + (int64_t)ox * C, oy, ox);
     if (e > a) {
       const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
       const float *x = img + ((int64_t)y0 * p->in_w + x0) * C;
@@ -267,15 +500,29 @@ static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const floa
   }
 }
 
+static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
+                        const float *bias, float *out, int32_t row_begin, int32_t row_end) {
+  const size_t T = (size_t)p->k_h * p->k_w;
+  /* the ring pays its row copies back from 8 output columns on (16 with stride 2, which copies
+   * twice the input per output); smaller outputs read the input directly (measured) */
+  if (p->depth_multiplier == 1 && p->out_w >= 8 * (int64_t)p->stride_w && T <= MAX_TAPS &&
+      p->k_h <= MAX_KH && fring_floats(p, 1, 8) <= FRING_FLOATS &&
+      finite_weights(filter, T * (size_t)p->in_c))
+    f32_dw_ring(p, in, filter, bias, out, row_begin, row_end);
+  else
+    f32_dw_direct(p, in, filter, bias, out, row_begin, row_end);
+}
+
 tc_f32_dwconv_kernel tc_f32_dwconv__avx2 = {"avx2", f32_dw_avx2};
 
 void tc__avx2_q_mul_check(const int32_t *x, const int32_t *mult, const int32_t *shift,
                           int32_t *out, size_t n) {
   for (size_t i = 0; i + 8 <= n; i += 8) {
     __m256i sh = _mm256_loadu_si256((const __m256i *)(shift + i)), z = _mm256_setzero_si256();
-    __m256i r = tc__avx2_q_mul(_mm256_loadu_si256((const __m256i *)(x + i)),
-                               _mm256_loadu_si256((const __m256i *)(mult + i)),
-                               _mm256_max_epi32(sh, z), _mm256_max_epi32(_mm256_sub_epi32(z, sh), z));
+    __m256i r =
+        tc__avx2_q_mul(_mm256_loadu_si256((const __m256i *)(x + i)),
+                       _mm256_loadu_si256((const __m256i *)(mult + i)), _mm256_max_epi32(sh, z),
+                       _mm256_max_epi32(_mm256_sub_epi32(z, sh), z));
     _mm256_storeu_si256((__m256i *)(out + i), r);
   }
 }

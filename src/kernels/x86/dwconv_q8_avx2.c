@@ -132,7 +132,8 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
               f_off <= 32000 && lo <= q->act_min && q->act_min <= q->act_max &&
               q->act_max <= hi;
   /* largest |input + input_offset| */
-  const int64_t v_lo = iabs64((int64_t)lo + q->input_offset), v_hi = iabs64((int64_t)hi + q->input_offset);
+  const int64_t v_lo = iabs64((int64_t)lo + q->input_offset),
+                v_hi = iabs64((int64_t)hi + q->input_offset);
   const int64_t vmax = v_lo > v_hi ? v_lo : v_hi;
   for (int32_t gi = 0; gi < g.G; gi++) {
     q8_grp *gr = &grp[gi];
@@ -355,7 +356,8 @@ static __attribute__((noinline)) void q8_build(int16_t *dst, const uint8_t *row,
                                                int32_t in_w, int32_t Cin, const q8_grp *grp,
                                                int32_t ng, __m256i zp, int gather, int bc,
                                                int is_u8) {
-#define B(GA, BC, U8) q8_build_t(dst, row, avail, x_first, ni, u, d, in_w, Cin, grp, ng, zp, GA, BC, U8)
+#define B(GA, BC, U8) \
+  q8_build_t(dst, row, avail, x_first, ni, u, d, in_w, Cin, grp, ng, zp, GA, BC, U8)
   if (is_u8) {
     if (bc) B(0, 1, 1);
     else if (gather) B(1, 0, 1);
@@ -484,7 +486,8 @@ AI void q8_px_generic(const int16_t *const *s, uint8_t *o, size_t os, int32_t n,
     for (int32_t ky = 0; ky < KH; ky++) {
       const int16_t *t = s[ky] + (size_t)k * ps;
       for (int32_t j = 0; j < PW; j++, t += js)
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(ldp(t, bc), ld(W + ((size_t)ky * PW + j) * 16)));
+        a0 =
+            _mm256_add_epi32(a0, _mm256_madd_epi16(ldp(t, bc), ld(W + ((size_t)ky * PW + j) * 16)));
     }
     const __m256i r = rq(a0, gr, qo->zo, plain);
     store_px(o + k * os, os, pack4(r, r, r, r, qo->lo, qo->hi, is_u8), 1, lanes);
@@ -528,8 +531,8 @@ AI void q8_px_3x3(const int16_t *s0, const int16_t *s1, const int16_t *s2, uint8
     uint8_t *ok = o + (size_t)k0 * os;
     for (k = 0; k + 4 <= kn; k += 4) {
       const __m256i v = pack4(rq(accb[k], gr, qo->zo, plain), rq(accb[k + 1], gr, qo->zo, plain),
-                              rq(accb[k + 2], gr, qo->zo, plain), rq(accb[k + 3], gr, qo->zo, plain),
-                              qo->lo, qo->hi, is_u8);
+                              rq(accb[k + 2], gr, qo->zo, plain),
+                              rq(accb[k + 3], gr, qo->zo, plain), qo->lo, qo->hi, is_u8);
       store_px(ok + k * os, os, v, 4, lanes);
     }
     for (; k < kn; k++) {
