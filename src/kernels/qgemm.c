@@ -1,5 +1,6 @@
-/* qgemm.c: the driver of the 8-bit GEMM of qgemm.h: packs the weights (int16 pairs in column
- * panels, K in the caller's segment layout) with the folded bias and the requantization split
+/* qgemm.c: the driver of the 8-bit GEMM of qgemm.h: packs the weights (int16 pairs, or byte
+ * groups for kgroup 4 kernels, in column panels, K in the caller's segment layout) with the
+ * folded bias and the requantization split
  * into per-column shift / mask / threshold arrays, cuts the output into row x column blocks for
  * the thread pool, and in each block packs A one mr-row strip at a time (rows or segments read
  * in place, or produced by a callback into per-thread scratch) and runs the microkernel across
@@ -33,14 +34,17 @@ static size_t packed_cols(size_t nr, size_t n) {
 
 /* Per-column arrays: n_pad + 8 entries (kernels read whole vectors, and one column past). */
 static size_t col_array_bytes(size_t n_pad) { return TC_ALIGN_UP((n_pad + 8) * 4, 64); }
-enum { N_COL_ARRAYS = 6 }; /* bias, mult, lshift, rshift, rmask, rhalf */
+enum { N_COL_ARRAYS = 7 }; /* bias, mult, lshift, rshift, rmask, rhalf, bias_a_s8 */
+
+/* k values per packed 32-bit word (qgemm.h): 2 (int16 pairs) or 4 (bytes). */
+static size_t kgroup(tc_s8_qgemm_kernel *kr) { return kr->kgroup == 4 ? 4 : 2; }
 
 size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   if (n <= 0 || k <= 0) return 0;
   if (n_seg < 1) n_seg = 1;
   const size_t seg_len = (size_t)k / (size_t)n_seg;
-  const size_t nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + 1) / 2);
+  const size_t g = kgroup(kr), nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + g - 1) / g);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
   return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + N_COL_ARRAYS * col_array_bytes(n_pad) +
          2 * col_array_bytes(n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
@@ -67,7 +71,7 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   for (int32_t j = 0; j < n; j++)
     if (w->mult[j] < 0 || w->shift[j] < -31 || w->shift[j] > 31) return NULL;
   const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
-  const size_t seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + 1) / 2;
+  const size_t g = kgroup(kr), seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + g - 1) / g;
   const size_t kp = (size_t)n_seg * kp_seg, n_pad = (nn + nr - 1) / nr * nr;
   char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
   tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
@@ -75,13 +79,15 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   int32_t *arr[N_COL_ARRAYS];
   for (int i = 0; i < N_COL_ARRAYS; i++, p += col_array_bytes(n_pad)) arr[i] = (int32_t *)p;
   int32_t *bias = arr[0], *mult = arr[1], *lsh = arr[2], *rsh = arr[3], *rmask = arr[4];
-  int32_t *rhalf = arr[5];
+  int32_t *rhalf = arr[5], *bias_s8 = arr[6];
+  /* kgroup 4: B bytes are w' - a_sum_mult, within int8 (w for int8 weights, w - 128 for uint8) */
+  const int32_t a_sum_mult = g == 4 ? w->w_offset + (w->w_is_u8 ? 128 : 0) : 0;
   int64_t *rconst = (int64_t *)p;
   p += 2 * col_array_bytes(n_pad);
   int16_t *b = (int16_t *)p;
   int any_lshift = 0, plain = 1;
   for (size_t j = 0; j < n_pad + 8; j++) {
-    bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = 0;
+    bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = bias_s8[j] = 0;
     if (j >= nn) continue;
     uint32_t sum = 0;  /* sum of w' (wraps like the reference's int32 accumulator) */
     int64_t bound = 0; /* of |sum of w' x| for 8-bit x */
@@ -92,6 +98,8 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
     }
     bias[j] = (int32_t)((w->bias ? (uint32_t)w->bias[j] : 0u) + (uint32_t)w->in_offset * sum);
     bound += bias[j] < 0 ? -(int64_t)bias[j] : bias[j];
+    /* int8 A read as x + 128 by kgroup 4 kernels */
+    bias_s8[j] = g == 4 ? (int32_t)((uint32_t)bias[j] - 128u * sum) : bias[j];
     mult[j] = w->mult[j];
     lsh[j] = w->shift[j] > 0 ? w->shift[j] : 0;
     rsh[j] = w->shift[j] > 0 ? 0 : -w->shift[j];
@@ -103,16 +111,22 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
         ((int64_t)1 << 30) + (rsh[j] >= 1 ? (int64_t)1 << (30 + rsh[j]) : 0);
-  /* Panels: pair q of segment sg holds k = sg * seg_len + 2q (+ 1 when inside the segment). */
+  /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
+   * as int16 values (g = 2) or int8 bytes (g = 4). */
   int16_t *dst = b;
+  int8_t *dst8 = (int8_t *)b;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
     const size_t width = panel_width(nr, nn, j0);
     for (size_t sg = 0; sg < (size_t)n_seg; sg++)
       for (size_t q = 0; q < kp_seg; q++)
         for (size_t jj = 0; jj < width; jj++)
-          for (size_t h = 0; h < 2; h++) {
-            const size_t j = j0 + jj, off = 2 * q + h;
-            *dst++ = (int16_t)(j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : 0);
+          for (size_t h = 0; h < g; h++) {
+            const size_t j = j0 + jj, off = g * q + h;
+            const int32_t v = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
+            if (g == 4)
+              *dst8++ = (int8_t)(v - a_sum_mult);
+            else
+              *dst++ = (int16_t)v;
           }
   }
   const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
@@ -131,6 +145,8 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   pk->cols.rhalf = rhalf;
   pk->cols.rconst = rconst;
   pk->cols.plain = plain;
+  pk->cols.a_sum_mult = a_sum_mult;
+  pk->bias_a_s8 = bias_s8;
   pk->cols.out_zp = w->out_zp;
   pk->cols.act_min = w->act_min;
   pk->cols.act_max = w->act_max;
@@ -185,7 +201,7 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   const size_t stride = rowbuf_stride(pk);
   const void **segs = (const void **)(rowbuf + mr * stride);
   tc_qgemm_cols cols = pk->cols;
-  cols.bias += j0;
+  cols.bias = (job->a->is_u8 ? pk->cols.bias : pk->bias_a_s8) + j0;
   cols.mult += j0;
   cols.lshift += j0;
   cols.rshift += j0;

@@ -37,6 +37,10 @@ typedef struct tc_qgemm_cols {
    * folded into the 64-bit product (floor((x m + rconst) / 2^31) - (x < 0), shifted right by
    * rshift), which equals the double rounding exactly. */
   int plain;
+  /* kgroup 4 kernels only (0 elsewhere): B holds w' - a_sum_mult as int8 (a_sum_mult = 0 for
+   * int8 weights, 128 + w_offset for uint8 ones), and row i's accumulators start at bias +
+   * a_sum_mult * (sum of row i's A bytes read as uint8), wrapping. */
+  int32_t a_sum_mult;
 } tc_qgemm_cols;
 
 /* ---- microkernels ----------------------------------------------------------------------------
@@ -51,7 +55,13 @@ typedef struct tc_qgemm_cols {
  * panel p at int16 offset p * nr * 2 * kp; a panel of width W holds, for each pair, W int32 words
  * (B'[k0][j], B'[k1][j]) (zero past n and past the end of an odd segment). run computes rows
  * [0, rows) and columns [0, nc) of a block starting at a panel boundary, cols pointing at the
- * block's first column, and stores bytes at c[i * ldc + j]. */
+ * block's first column, and stores bytes at c[i * ldc + j].
+ * kgroup 4 (byte groups, for u8 x s8 dot products such as vpdpbusd): the same with groups of 4
+ * k values instead of pairs (kp = n_seg * ceil(seg_len / 4) groups): a B word holds the 4 int8
+ * bytes w'[k0..k3][j] - cols.a_sum_mult (zero past n and past a segment's end); A is uint8,
+ * int8 inputs read as x + 128, for which the driver passes tc_qgemm_packed.bias_a_s8 as
+ * cols.bias; the packed A layout is the kernel's own (mr * kp int32 words plus the pack slack),
+ * so it can keep row sums there. */
 typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t n_seg, size_t seg_len,
                                    const void *const *src, int flags, int16_t *dst);
 typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
@@ -70,6 +80,7 @@ struct tc_s8_qgemm_ukernel {
   int mr, nr;
   tc_s8_qgemm_pack_a_fn *pack_a;
   tc_s8_qgemm_run_fn *run;
+  int kgroup; /* k values per 32-bit word of packed A and B: 2 (int16 pairs; 0 means 2) or 4 */
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 
@@ -83,6 +94,8 @@ typedef struct tc_qgemm_packed {
   int32_t n_seg, seg_len; /* K layout (see the microkernels above) */
   tc_qgemm_cols cols;
   const int16_t *b;
+  /* cols.bias for int8 A: the same array, or for kgroup 4 bias - 128 * sum_k w' (wrapped) */
+  const int32_t *bias_a_s8;
 } tc_qgemm_packed;
 
 /* How the weights and the requantization are described to tc_qgemm_pack. */

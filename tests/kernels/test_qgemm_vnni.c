@@ -1,0 +1,184 @@
+/* test_qgemm_vnni.c: every 8-bit GEMM variant this CPU runs (kernels.def slot qgemm; all of
+ * them under tests/kernels/avx512_emu/run.sh, which includes the AVX-512 VNNI kernel) against
+ * the plain oracle tc_s8_qgemm__ref, written for the byte-group (kgroup 4) packing: int8 and
+ * uint8 inputs and weights, uint8 weights spanning the whole byte range (w' = w - zp outside
+ * int8, so the kernel's B is w - 128 and the row sums carry the rest) and narrow ones, extreme
+ * zero points, per-channel and per-tensor requantization with left shifts and the folded
+ * (`plain`) form, biases that make the int32 accumulator wrap, K from 1 to past 256 (odd, not a
+ * multiple of 4), rows and columns below, at and above the 8x32 and 4x16 tiles, K split into
+ * segments of odd lengths, and 2- and 3-thread runs byte-identical to the oracle. */
+#include <stdlib.h>
+
+#include "core/threadpool.h"
+#include "kernels/qgemm.h"
+#include "kernels/select.h"
+#include "tc_test.h"
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+  g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(g_rng >> 33);
+}
+static int32_t rnd_in(int32_t lo, int32_t hi) {
+  return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static size_t variants(tc_s8_qgemm_kernel **out, size_t cap) {
+  size_t n, k = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  for (size_t i = 0; i < n && k < cap; i++)
+    if (!strcmp(v[i].op, "qgemm") && tc_kernel_variant_supported(&v[i])) out[k++] = v[i].impl;
+  return k;
+}
+
+typedef struct segctx {
+  const uint8_t *a;
+  size_t k, n_seg, seg_len;
+} segctx;
+static void segs_of_matrix(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
+                           const void **segs) {
+  const segctx *c = ctx;
+  (void)buf;
+  (void)stride;
+  for (size_t r = 0; r < n; r++)
+    for (size_t s = 0; s < c->n_seg; s++)
+      segs[r * c->n_seg + s] = c->a + (i + r) * c->k + s * c->seg_len;
+}
+
+enum { MAXN = 100 };
+
+typedef struct qcase {
+  int m, n, k, n_seg, u8, wmode; /* wmode: 0 full range, 1 narrow around the zero point */
+  int ext;                       /* extreme zero points / values */
+} qcase;
+
+/* One case on every variant and 1-3 threads; returns mismatching runs. */
+static int run_case(const qcase *c, tc_s8_qgemm_kernel *const *kv, size_t nk,
+                    tc_threadpool *const *pools, int *ran, int *plain) {
+  const int m = c->m, n = c->n, k = c->k, u8 = c->u8;
+  uint8_t *a = malloc((size_t)m * k), *w = malloc((size_t)n * k);
+  uint8_t *out = malloc((size_t)m * n), *ref = malloc((size_t)m * n);
+  int32_t mult[MAXN], shift[MAXN], bias[MAXN];
+  const int32_t zi = u8 ? (c->ext ? (rnd() % 2 ? 0 : 255) : rnd_in(0, 255))
+                        : (c->ext ? (rnd() % 2 ? -128 : 127) : rnd_in(-128, 127));
+  const int32_t zw = u8 ? (c->ext ? 255 * (int32_t)(rnd() % 2) : rnd_in(0, 255)) : 0;
+  const int32_t zo = u8 ? rnd_in(0, 255) : rnd_in(-128, 127);
+  int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+  if (rnd() % 3 == 0) lo = zo;
+  if (rnd() % 4 == 0) hi = zo + 30 < hi ? zo + 30 : hi;
+  for (size_t i = 0; i < (size_t)m * k; i++) {
+    int32_t v = u8 ? rnd_in(0, 255) : rnd_in(-128, 127);
+    if (c->ext && rnd() % 2) v = u8 ? (rnd() % 2 ? 0 : 255) : (rnd() % 2 ? -128 : 127);
+    a[i] = (uint8_t)v;
+  }
+  const int spread = rnd_in(1, 127);
+  for (size_t i = 0; i < (size_t)n * k; i++) {
+    int32_t v;
+    if (!u8)
+      v = c->wmode ? rnd_in(-spread, spread) : rnd_in(-128, 127);
+    else if (c->wmode) {
+      v = zw + rnd_in(-spread, spread);
+      v = v < 0 ? 0 : v > 255 ? 255 : v;
+    } else
+      v = rnd_in(0, 255);
+    if (c->ext && rnd() % 3 == 0) v = u8 ? (rnd() % 2 ? 0 : 255) : (rnd() % 2 ? -128 : 127);
+    w[i] = (uint8_t)v;
+  }
+  const int per_tensor = rnd() % 3 == 0, big_bias = rnd() % 6 == 0;
+  for (int j = 0; j < n; j++) {
+    if (per_tensor && j) {
+      mult[j] = mult[0];
+      shift[j] = shift[0];
+    } else {
+      mult[j] = rnd_in(1 << 30, 0x7fffffff);
+      shift[j] = rnd() % 8 == 0 ? rnd_in(0, 4) : -rnd_in(6, 14);
+    }
+    bias[j] = big_bias ? (int32_t)(rnd() ^ (rnd() << 16)) : rnd_in(-40000, 40000);
+  }
+  const int with_bias = rnd() % 5 != 0;
+  tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -zw : 0, -zi, with_bias ? bias : NULL, mult, shift,
+                         zo, lo, hi, u8, c->n_seg};
+  tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
+  int bad = 0;
+  for (size_t v = 0; v < nk; v++) {
+    tc_s8_qgemm_kernel *kr = kv[v];
+    void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, c->n_seg));
+    const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+    CHECK(pk != NULL);
+    if (!pk) {
+      free(buf);
+      continue;
+    }
+    *plain += pk->cols.plain;
+    void *scratch = malloc(tc_qgemm_scratch_size(pk, 3));
+    segctx sc = {a, (size_t)k, (size_t)(c->n_seg > 1 ? c->n_seg : 1),
+                 (size_t)k / (size_t)(c->n_seg > 1 ? c->n_seg : 1)};
+    tc_qgemm_a plain_a = {u8, a, (size_t)k};
+    tc_qgemm_a seg_a = {u8, NULL, 0, NULL, &sc, segs_of_matrix};
+    for (int t = 0; t < 3; t++) {
+      memset(out, 0x5a, (size_t)m * n);
+      tc_qgemm(pk, t ? pools[t - 1] : NULL, m, c->n_seg > 1 || t == 2 ? &seg_a : &plain_a, out,
+               (size_t)n, scratch);
+      (*ran)++;
+      if (memcmp(out, ref, (size_t)m * n) && bad++ < 2)
+        CHECK_MSG(0, "%s threads=%d u8=%d wmode=%d ext=%d m=%d n=%d k=%d n_seg=%d differs", kr->name,
+                  t + 1, u8, c->wmode, c->ext, m, n, k, c->n_seg);
+    }
+    free(scratch);
+    free(buf);
+  }
+  free(a);
+  free(w);
+  free(out);
+  free(ref);
+  return bad;
+}
+
+static void sweep(int u8) {
+  tc_s8_qgemm_kernel *kv[8];
+  const size_t nk = variants(kv, 8);
+  tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
+  static const int ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33};
+  static const int ns[] = {1, 2, 5, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 100};
+  static const int ks[] = {1, 2, 3, 4, 5, 7, 8, 12, 13, 27, 63, 64, 65, 72, 127, 128, 129, 300};
+  int bad = 0, ran = 0, plain = 0;
+  for (int i = 0; i < 300; i++) {
+    qcase c = {ms[rnd() % 12], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 2, i % 4 == 1};
+    bad += run_case(&c, kv, nk, pools, &ran, &plain);
+  }
+  /* K in segments of odd and even lengths (a convolution's receptive-field rows) */
+  static const int segs[][2] = {{3, 1}, {2, 3}, {3, 5}, {4, 7}, {10, 4}, {3, 9}, {2, 65}, {5, 13}};
+  for (int i = 0; i < 64; i++) {
+    const int s = i % 8;
+    qcase c = {ms[rnd() % 12], ns[rnd() % 16], segs[s][0] * segs[s][1], segs[s][0], u8, i % 2,
+               i % 3 == 1};
+    bad += run_case(&c, kv, nk, pools, &ran, &plain);
+  }
+  CHECK_EQ(bad, 0);
+  CHECK(plain > 0 && plain < ran / 3);
+  printf("  %d %s qgemm runs over %d variants (%d packings with the folded requantization)\n",
+         ran, u8 ? "uint8" : "int8", (int)nk, plain);
+  tc_threadpool_destroy(pools[0]);
+  tc_threadpool_destroy(pools[1]);
+}
+
+TC_TEST(kernel_qgemm_vnni_s8) { sweep(0); }
+TC_TEST(kernel_qgemm_vnni_u8) { sweep(1); }
+
+/* Accumulator edges: all-extreme operands with K long enough that sum w' x leaves int16 and the
+ * row sums of a uint8 row times (128 - zp) leave int32 (wrapping must cancel exactly). */
+TC_TEST(kernel_qgemm_vnni_extremes) {
+  tc_s8_qgemm_kernel *kv[8];
+  const size_t nk = variants(kv, 8);
+  tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
+  int bad = 0, ran = 0, plain = 0;
+  static const int ks[] = {4095, 4096, 20000};
+  for (int u8 = 0; u8 < 2; u8++)
+    for (int i = 0; i < 3; i++) {
+      qcase c = {9, 33, ks[i], 1, u8, 0, 1};
+      bad += run_case(&c, kv, nk, pools, &ran, &plain);
+    }
+  CHECK_EQ(bad, 0);
+  tc_threadpool_destroy(pools[0]);
+  tc_threadpool_destroy(pools[1]);
+}
