@@ -200,8 +200,9 @@ static panel_fn *const g_panel8[MR_NARROW + 1] = {
  * with R = 1, in the same order, so the results are the same bits. */
 #define REPP(X) X(0) X(1) X(2) X(3) X(4) X(5)
 static inline __attribute__((always_inline)) void wide16(
-    const size_t P, size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w0,
-    size_t k, const float *bias, float *c, int accumulate, float act_min, float act_max) {
+    const size_t P, size_t r0, size_t n_seg, size_t seg_len, const float *const *a_seg,
+    size_t lda, const float *w0, size_t k, const float *bias, float *c, int accumulate,
+    float act_min, float act_max) {
   const size_t pstride = 16 * k; /* floats between panels */
 #define INIT(p)                                                                  \
   __m256 acc##p##0 = _mm256_setzero_ps(), acc##p##1 = _mm256_setzero_ps();       \
@@ -224,7 +225,7 @@ static inline __attribute__((always_inline)) void wide16(
       w += 16 * seg_len;
       continue;
     }
-    const float *a = a_seg[s];
+    const float *a = a_seg[s] + r0 * lda;
     for (size_t kk = 0; kk < seg_len; kk++, w += 16) {
       const __m256 va = _mm256_broadcast_ss(a + kk);
 #define STEP(p)                                                                      \
@@ -247,14 +248,15 @@ static inline __attribute__((always_inline)) void wide16(
 }
 #undef REPP
 
-typedef void wide_fn(size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w,
-                     size_t k, const float *bias, float *c, int accumulate, float act_min,
-                     float act_max);
+typedef void wide_fn(size_t r0, size_t n_seg, size_t seg_len, const float *const *a_seg,
+                     size_t lda, const float *w, size_t k, const float *bias, float *c,
+                     int accumulate, float act_min, float act_max);
 #define DEFINE_WIDE(P)                                                                         \
   __attribute__((noinline)) static void wide16_##P(                                           \
-      size_t n_seg, size_t seg_len, const float *const *a_seg, const float *w, size_t k,       \
-      const float *bias, float *c, int accumulate, float lo, float hi) {                      \
-    wide16(P, n_seg, seg_len, a_seg, w, k, bias, c, accumulate, lo, hi);                      \
+      size_t r0, size_t n_seg, size_t seg_len, const float *const *a_seg, size_t lda,         \
+      const float *w, size_t k, const float *bias, float *c, int accumulate, float lo,        \
+      float hi) {                                                                             \
+    wide16(P, r0, n_seg, seg_len, a_seg, lda, w, k, bias, c, accumulate, lo, hi);             \
   }
 DEFINE_WIDE(2)
 DEFINE_WIDE(3)
@@ -263,26 +265,29 @@ DEFINE_WIDE(5)
 DEFINE_WIDE(6)
 static wide_fn *const g_wide16[7] = {NULL, NULL, wide16_2, wide16_3, wide16_4, wide16_5, wide16_6};
 
+/* Row r0 alone over nc >= 32 columns: full panels 2..6 at a time with wide16; returns the
+ * columns done (a multiple of 16 that leaves fewer than 32). */
+static size_t one_row_wide(size_t r0, size_t nc, size_t n_seg, size_t seg_len,
+                           const float *const *a_seg, size_t lda, const float *packed_b,
+                           const float *bias, float *c, int accumulate, float act_min,
+                           float act_max) {
+  const size_t k = n_seg * seg_len, full_panels = nc / 16;
+  size_t p = 0;
+  while (full_panels - p >= 2) {
+    const size_t np = full_panels - p >= 6 ? 6 : full_panels - p;
+    g_wide16[np](r0, n_seg, seg_len, a_seg, lda, packed_b + p * 16 * k, k,
+                 bias ? bias + p * 16 : NULL, c + p * 16, accumulate, act_min, act_max);
+    p += np;
+  }
+  return p * 16;
+}
+
 static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                         const float *const *a_seg, size_t lda, const float *packed_b,
                         const float *bias, float *c, size_t ldc, int accumulate, float act_min,
                         float act_max) {
   if (rows == 0 || nc == 0) return;
-  if (rows == 1 && nc >= 32) { /* one row: up to 6 full panels at a time, then the rest */
-    const size_t k = n_seg * seg_len, full_panels = nc / 16;
-    size_t p = 0;
-    while (full_panels - p >= 2) {
-      const size_t np = full_panels - p >= 6 ? 6 : full_panels - p;
-      g_wide16[np](n_seg, seg_len, a_seg, packed_b + p * 16 * k, k,
-                   bias ? bias + p * 16 : NULL, c + p * 16, accumulate, act_min, act_max);
-      p += np;
-    }
-    packed_b += p * 16 * k; /* p >= 2 here; the rest is less than 2 panels */
-    if (bias) bias += p * 16;
-    c += p * 16;
-    nc -= p * 16;
-    if (nc == 0) return;
-  }
+  const size_t k = n_seg * seg_len;
   if (nc <= 16) { /* one panel: all full tiles in one call, then the remainder */
     const size_t mr = nc <= 8 ? MR_NARROW : MR, full = rows / mr, rem = rows % mr;
     panel_fn *const *table = nc <= 8 ? g_panel8 : g_panel16;
@@ -295,12 +300,18 @@ static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
     return;
   }
   /* Several panels: groups of tiles whose A rows fit in L1 (16 KiB), each group run down every
-   * panel in turn, so the call overhead is paid once per group and panel. */
-  const size_t k = n_seg * seg_len, lda_bytes = (lda > k ? lda : k) * sizeof(float);
+   * panel in turn, so the call overhead is paid once per group and panel. A last single row
+   * takes the wide path for its full panels. */
+  const size_t lda_bytes = (lda > k ? lda : k) * sizeof(float);
   size_t group = MR * (16384 / (MR * (lda_bytes ? lda_bytes : 1)));
   if (group < MR) group = MR;
   for (size_t r0 = 0; r0 < rows; r0 += group) {
     const size_t grp = rows - r0 < group ? rows - r0 : group, full = grp / MR, rem = grp % MR;
+    const size_t r_rem = r0 + full * MR;
+    size_t rem_col = 0; /* columns of the remainder row already done by the wide path */
+    if (rem == 1 && nc >= 32)
+      rem_col = one_row_wide(r_rem, nc, n_seg, seg_len, a_seg, lda, packed_b, bias,
+                             c + r_rem * ldc, accumulate, act_min, act_max);
     const float *w = packed_b;
     size_t col = 0;
     while (col < nc) {
@@ -311,9 +322,9 @@ static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
       if (full)
         table[MR](r0, full, cols, n_seg, seg_len, a_seg, lda, w, bc, cc, ldc, accumulate,
                   act_min, act_max);
-      if (rem)
-        table[rem](r0 + full * MR, 1, cols, n_seg, seg_len, a_seg, lda, w, bc,
-                   cc + full * MR * ldc, ldc, accumulate, act_min, act_max);
+      if (rem && col >= rem_col)
+        table[rem](r_rem, 1, cols, n_seg, seg_len, a_seg, lda, w, bc, cc + full * MR * ldc, ldc,
+                   accumulate, act_min, act_max);
       col += cols;
       w += 16 * k;
     }
