@@ -182,10 +182,135 @@ static inline __attribute__((always_inline)) void qadd_span(const qadd_vec *k, c
   }
 }
 
+/* ---- 8-bit ADD / SUB, short exact form ------------------------------------------------------
+ * For 8-bit data (left shift 20, offsets within +-255, multipliers in [0, 2^31), shifts <= 0,
+ * which tc_qadd_params_init produces for every valid model) each step of the reference has a
+ * cheaper exact equivalent:
+ *  - input rescale: v = x + offset has |v| <= 510, and srdhm(v 2^20, m) = floor((v m + 2^10) /
+ *    2^11) (vec_avx2.h: srdhm(a, b) = floor((a b + 2^30) / 2^31)); with m = mh 2^11 + ml that
+ *    is v mh + floor((v ml + 2^10) / 2^11), two 32-bit products;
+ *  - rdivpot(t, e), e >= 1: floor((t + 2^(e-1) - [t < 0]) / 2^e), no overflow as |t| < 2^29;
+ *    t < 0 exactly when v < 0 (m >= 2^30 > 0), and the half is folded into the constant above;
+ *  - output: srdhm(raw, mo) with the half of its rdivpot folded into the 64-bit rounding
+ *    constant, and [srdhm < 0] replaced by [raw < 0] (mo >= 0; a zero product rounds to 0
+ *    either way), then one arithmetic shift.
+ * Outputs are bit-exact with the reference; other parameters take the general path below. */
+typedef struct qadd_fast {
+  __m256i off1, off2, mh1, ml1, mh2, ml2, c1, c2, mo, co, zo;
+  __m128i e1, e2, eo;
+  int r1, r2, ro;       /* the rounding shift is not 0 */
+  int32_t lo32, hi32;   /* activation range */
+} qadd_fast;
+
+static int qadd_fast_ok(const tc_qadd_params *p) {
+  return p->left_shift == 20 && p->in1_offset >= -255 && p->in1_offset <= 255 &&
+         p->in2_offset >= -255 && p->in2_offset <= 255 && p->in1_mult >= 0 && p->in2_mult >= 0 &&
+         p->out_mult >= 0 && p->in1_shift <= 0 && p->in1_shift >= -19 && p->in2_shift <= 0 &&
+         p->in2_shift >= -19 && p->out_shift <= 0 && p->out_shift >= -31 &&
+         p->act_min <= p->act_max;
+}
+
+static void qadd_fast_init(qadd_fast *k, const tc_qadd_params *p) {
+  const int e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;
+  k->off1 = _mm256_set1_epi32(p->in1_offset);
+  k->off2 = _mm256_set1_epi32(p->in2_offset);
+  k->mh1 = _mm256_set1_epi32(p->in1_mult >> 11);
+  k->ml1 = _mm256_set1_epi32(p->in1_mult & 2047);
+  k->mh2 = _mm256_set1_epi32(p->in2_mult >> 11);
+  k->ml2 = _mm256_set1_epi32(p->in2_mult & 2047);
+  k->c1 = _mm256_set1_epi32(1024 + (e1 ? (int32_t)2048 << (e1 - 1) : 0)); /* e1 <= 19 */
+  k->c2 = _mm256_set1_epi32(1024 + (e2 ? (int32_t)2048 << (e2 - 1) : 0));
+  k->mo = _mm256_set1_epi32(p->out_mult);
+  k->co = _mm256_set1_epi64x(((int64_t)1 << 30) + (eo ? ((int64_t)1 << (eo - 1)) << 31 : 0));
+  k->zo = _mm256_set1_epi32(p->out_offset);
+  k->e1 = _mm_cvtsi32_si128(e1);
+  k->e2 = _mm_cvtsi32_si128(e2);
+  k->eo = _mm_cvtsi32_si128(eo);
+  k->r1 = e1 != 0, k->r2 = e2 != 0, k->ro = eo != 0;
+  k->lo32 = p->act_min, k->hi32 = p->act_max;
+}
+
+/* One input brought to the common scale (the reference's qadd_scale). */
+static inline __attribute__((always_inline)) __m256i qf_in(__m256i x, __m256i off, __m256i mh,
+                                                           __m256i ml, __m256i c, __m128i e,
+                                                           int r) {
+  const __m256i v = _mm256_add_epi32(x, off);
+  __m256i t =
+      _mm256_add_epi32(_mm256_mullo_epi32(v, mh),
+                       _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(v, ml), c), 11));
+  if (r) t = _mm256_sra_epi32(_mm256_add_epi32(t, _mm256_srai_epi32(v, 31)), e);
+  return t;
+}
+
+/* raw -> output value before the clamp. */
+static inline __attribute__((always_inline)) __m256i qf_out(const qadd_fast *k, __m256i raw) {
+  __m256i even = _mm256_mul_epi32(raw, k->mo);
+  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(raw, 32), k->mo);
+  even = _mm256_srli_epi64(_mm256_add_epi64(even, k->co), 31);
+  odd = _mm256_slli_epi64(_mm256_add_epi64(odd, k->co), 1);
+  __m256i r = _mm256_blend_epi32(even, odd, 0xAA);
+  if (k->ro) r = _mm256_sra_epi32(_mm256_add_epi32(r, _mm256_srai_epi32(raw, 31)), k->eo);
+  return _mm256_add_epi32(r, k->zo);
+}
+
+static inline __attribute__((always_inline)) __m256i qf_lanes(const qadd_fast *k, __m256i x,
+                                                              __m256i y, int is_sub) {
+  const __m256i sx = qf_in(x, k->off1, k->mh1, k->ml1, k->c1, k->e1, k->r1);
+  const __m256i sy = qf_in(y, k->off2, k->mh2, k->ml2, k->c2, k->e2, k->r2);
+  return qf_out(k, is_sub ? _mm256_sub_epi32(sx, sy) : _mm256_add_epi32(sx, sy));
+}
+
+/* 8 bytes widened to int32. */
+static inline __attribute__((always_inline)) __m256i ldb8(const uint8_t *s, int is_u8) {
+  const __m128i v = _mm_loadl_epi64((const __m128i *)s);
+  return is_u8 ? _mm256_cvtepu8_epi32(v) : _mm256_cvtepi8_epi32(v);
+}
+
+static inline __attribute__((always_inline)) void qf_span(const qadd_fast *k, __m256i lo8,
+                                                          __m256i hi8, const uint8_t *a, int sa,
+                                                          const uint8_t *b, int sb, uint8_t *o,
+                                                          size_t n, int is_u8, int is_sub) {
+  const __m256i xa = _mm256_set1_epi32(is_u8 ? (int32_t)a[0] : (int32_t)(int8_t)a[0]);
+  const __m256i xb = _mm256_set1_epi32(is_u8 ? (int32_t)b[0] : (int32_t)(int8_t)b[0]);
+  const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i r[4];
+    for (int j = 0; j < 4; j++) {
+      const __m256i x = sa ? ldb8(a + i + 8 * j, is_u8) : xa;
+      const __m256i y = sb ? ldb8(b + i + 8 * j, is_u8) : xb;
+      r[j] = qf_lanes(k, x, y, is_sub);
+    }
+    const __m256i w01 = _mm256_packs_epi32(r[0], r[1]), w23 = _mm256_packs_epi32(r[2], r[3]);
+    __m256i v = is_u8 ? _mm256_packus_epi16(w01, w23) : _mm256_packs_epi16(w01, w23);
+    v = _mm256_permutevar8x32_epi32(v, perm);
+    v = is_u8 ? _mm256_min_epu8(_mm256_max_epu8(v, lo8), hi8)
+              : _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8);
+    _mm256_storeu_si256((__m256i *)(o + i), v);
+  }
+  const __m256i lo = _mm256_set1_epi32(k->lo32), hi = _mm256_set1_epi32(k->hi32);
+  for (; i < n; i += 8) {
+    const size_t m = n - i < 8 ? n - i : 8;
+    __m256i x = sa ? ld8(a + i, m, is_u8) : xa, y = sb ? ld8(b + i, m, is_u8) : xb;
+    st8(o + i, _mm256_min_epi32(_mm256_max_epi32(qf_lanes(k, x, y, is_sub), lo), hi), m, is_u8);
+  }
+}
+
 static inline __attribute__((always_inline)) void q8_addsub(const tc_qadd_params *p, int is_sub,
                                                             const tc_bcast *bc, const uint8_t *a,
                                                             const uint8_t *b, uint8_t *out,
                                                             int is_u8) {
+  const int32_t tlo = is_u8 ? 0 : -128, thi = is_u8 ? 255 : 127;
+  if (qadd_fast_ok(p) && p->act_min >= tlo && p->act_max <= thi) {
+    qadd_fast kf;
+    qadd_fast_init(&kf, p);
+    const __m256i lo8 = _mm256_set1_epi8((char)p->act_min),
+                  hi8 = _mm256_set1_epi8((char)p->act_max);
+#define SPAN_QF(A, SA, B, SB, O, N) qf_span(&kf, lo8, hi8, A, SA, B, SB, O, N, is_u8, is_sub)
+    WALK(bc, a, b, out, SPAN_QF);
+#undef SPAN_QF
+    return;
+  }
   qadd_vec k;
   k.off1 = _mm256_set1_epi32(p->in1_offset);
   k.off2 = _mm256_set1_epi32(p->in2_offset);
