@@ -112,7 +112,8 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
         ((int64_t)1 << 30) + (rsh[j] >= 1 ? (int64_t)1 << (30 + rsh[j]) : 0);
   /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
-   * as int16 values (g = 2) or int8 bytes (g = 4). */
+   * as int16 values (g = 2) or int8 bytes (g = 4), or for gemv the weight bytes as given. */
+  const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
   int16_t *dst = b;
   int8_t *dst8 = (int8_t *)b;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
@@ -123,7 +124,11 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
           for (size_t h = 0; h < g; h++) {
             const size_t j = j0 + jj, off = g * q + h;
             const int32_t v = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
-            if (g == 4)
+            if (gemv)
+              *dst8++ = (int8_t)(j < nn && off < seg_len
+                                     ? ((const int8_t *)w->w)[j * w->ldw + sg * seg_len + off]
+                                     : 0);
+            else if (g == 4)
               *dst8++ = (int8_t)(v - a_sum_mult);
             else
               *dst++ = (int16_t)v;
@@ -153,7 +158,10 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   pk->cols.out_u8 = w->out_u8;
   pk->cols.any_lshift = any_lshift;
   pk->cols.clamp = w->act_min > lo || w->act_max < hi;
-  pk->b = b;
+  pk->b = gemv ? NULL : b;
+  pk->b8 = gemv ? (const int8_t *)b : NULL;
+  pk->w_u8 = w->w_is_u8;
+  pk->w_offset = w->w_offset;
   return pk;
 }
 
@@ -187,12 +195,43 @@ typedef struct qjob {
   size_t mb, nb, n_mblocks;
 } qjob;
 
+/* Segment pointers of rows i .. i + rows - 1 into segs[r * n_seg + s]. */
+static void strip_segs(const tc_qgemm_packed *pk, const tc_qgemm_a *a, size_t i, size_t rows,
+                       char *rowbuf, size_t stride, const void **segs) {
+  const size_t n_seg = (size_t)pk->n_seg, seg_len = (size_t)pk->seg_len;
+  if (a->segs_fn) {
+    a->segs_fn(a->ctx, i, rows, rowbuf, stride, segs);
+    return;
+  }
+  const void *rp[16]; /* row pointers (mr <= 16), then spread to segments */
+  if (a->rows_fn)
+    a->rows_fn(a->ctx, i, rows, rowbuf, stride, rp);
+  else
+    for (size_t r = 0; r < rows; r++) rp[r] = (const char *)a->base + (i + r) * a->lda;
+  for (size_t r = 0; r < rows; r++) {
+    const char *row = rp[r];
+    for (size_t sg = 0; sg < n_seg; sg++) segs[r * n_seg + sg] = row + sg * seg_len;
+  }
+}
+
+/* The output stage from column j0 on, with the bias for A's type. */
+static tc_qgemm_cols cols_at(const tc_qgemm_packed *pk, int a_is_u8, size_t j0) {
+  tc_qgemm_cols cols = pk->cols;
+  cols.bias = (a_is_u8 ? pk->cols.bias : pk->bias_a_s8) + j0;
+  cols.mult += j0;
+  cols.lshift += j0;
+  cols.rshift += j0;
+  cols.rmask += j0;
+  cols.rhalf += j0;
+  cols.rconst += j0;
+  return cols;
+}
+
 static void qgemm_task(void *ctx, size_t task, int thread) {
   const qjob *job = ctx;
   const tc_qgemm_packed *pk = job->pk;
   tc_s8_qgemm_kernel *kr = pk->kr;
   const size_t mr = (size_t)kr->mr, kp = (size_t)pk->kp, n = (size_t)pk->n;
-  const size_t n_seg = (size_t)pk->n_seg, seg_len = (size_t)pk->seg_len;
   const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
   const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(n - j0, job->nb);
   char *ts = job->scratch + (size_t)thread * thread_scratch(pk);
@@ -200,40 +239,90 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   char *rowbuf = ts + strip_bytes(pk);
   const size_t stride = rowbuf_stride(pk);
   const void **segs = (const void **)(rowbuf + mr * stride);
-  tc_qgemm_cols cols = pk->cols;
-  cols.bias = (job->a->is_u8 ? pk->cols.bias : pk->bias_a_s8) + j0;
-  cols.mult += j0;
-  cols.lshift += j0;
-  cols.rshift += j0;
-  cols.rmask += j0;
-  cols.rhalf += j0;
-  cols.rconst += j0;
-  const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
   const tc_qgemm_a *a = job->a;
+  const tc_qgemm_cols cols = cols_at(pk, a->is_u8, j0);
+  const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
+  const int flags = (a->is_u8 ? TC_QGEMM_A_U8 : 0) | (a->overread ? TC_QGEMM_A_OVERREAD : 0);
   for (size_t i = i0; i < i1; i += mr) {
     const size_t rows = TC_MIN(mr, i1 - i);
-    if (a->segs_fn) {
-      a->segs_fn(a->ctx, i, rows, rowbuf, stride, segs);
-    } else {
-      const void *rp[16]; /* row pointers (mr <= 16), then spread to segments */
-      if (a->rows_fn)
-        a->rows_fn(a->ctx, i, rows, rowbuf, stride, rp);
-      else
-        for (size_t r = 0; r < rows; r++) rp[r] = (const char *)a->base + (i + r) * a->lda;
-      for (size_t r = 0; r < rows; r++) {
-        const char *row = rp[r];
-        for (size_t sg = 0; sg < n_seg; sg++) segs[r * n_seg + sg] = row + sg * seg_len;
-      }
-    }
-    kr->pack_a(rows, n_seg, seg_len, segs,
-               (a->is_u8 ? TC_QGEMM_A_U8 : 0) | (a->overread ? TC_QGEMM_A_OVERREAD : 0), pa);
+    strip_segs(pk, a, i, rows, rowbuf, stride, segs);
+    kr->pack_a(rows, (size_t)pk->n_seg, (size_t)pk->seg_len, segs, flags, pa);
     kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);
+  }
+}
+
+/* ---- few rows: kr->gemv on byte weights --------------------------------------------------- */
+
+typedef struct gjob {
+  const tc_qgemm_packed *pk;
+  const int32_t *pairs, *row_add; /* rows x kp pairs, per-row additions */
+  size_t rows, nb;
+  int a_is_u8;
+  char *out;
+  size_t ldc;
+} gjob;
+
+static void gemv_task(void *ctx, size_t task, int thread) {
+  const gjob *g = ctx;
+  const tc_qgemm_packed *pk = g->pk;
+  const size_t kp = (size_t)pk->kp, j0 = task * g->nb, nc = TC_MIN((size_t)pk->n - j0, g->nb);
+  const tc_qgemm_cols cols = cols_at(pk, g->a_is_u8, j0);
+  (void)thread;
+  for (size_t r = 0; r < g->rows; r++)
+    pk->kr->gemv(nc, kp, g->pairs + r * kp, g->row_add[r], pk->b8 + j0 * kp * 2, pk->w_u8, &cols,
+                 g->out + r * g->ldc + j0);
+}
+
+/* Up to mr rows at a time: their pairs and sums on this thread (in the first thread's A strip),
+ * then the columns split over the pool. */
+static void gemv_rows(const tc_qgemm_packed *pk, tc_threadpool *pool, size_t m,
+                      const tc_qgemm_a *a, char *out, size_t ldc, char *scratch) {
+  const size_t mr = (size_t)pk->kr->mr, nr = (size_t)pk->kr->nr, kp = (size_t)pk->kp;
+  const size_t n = (size_t)pk->n, n_seg = (size_t)pk->n_seg, seg_len = (size_t)pk->seg_len;
+  int32_t *pairs = (int32_t *)scratch;
+  char *rowbuf = scratch + strip_bytes(pk);
+  const size_t stride = rowbuf_stride(pk);
+  const void **segs = (const void **)(rowbuf + mr * stride);
+  int32_t row_add[16];
+  size_t nb = 32 * 1024 / (kp * 2) / nr * nr; /* about 32 KiB of weights per task */
+  if (nb < nr) nb = nr;
+  if ((double)n * (double)pk->k < MIN_PARALLEL_MACS) pool = NULL;
+  const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  if (n_threads > 1 && (n + nb - 1) / nb < 4 * n_threads) {
+    nb = ((n + 4 * n_threads - 1) / (4 * n_threads) + nr - 1) / nr * nr;
+    if (nb < nr) nb = nr;
+  }
+  for (size_t i = 0; i < m; i += mr) {
+    const size_t rows = TC_MIN(mr, m - i);
+    strip_segs(pk, a, i, rows, rowbuf, stride, segs);
+    for (size_t r = 0; r < rows; r++) {
+      int32_t *dst = pairs + r * kp;
+      uint32_t sum = 0;
+      for (size_t sg = 0; sg < n_seg; sg++) {
+        const uint8_t *s = segs[r * n_seg + sg];
+        for (size_t off = 0; off < seg_len; off += 2) {
+          const int32_t x0 = a->is_u8 ? (int32_t)s[off] : (int32_t)(int8_t)s[off];
+          const int32_t x1 = off + 1 >= seg_len ? 0
+                             : a->is_u8        ? (int32_t)s[off + 1]
+                                               : (int32_t)(int8_t)s[off + 1];
+          sum += (uint32_t)(x0 + x1);
+          *dst++ = (int32_t)((uint32_t)(uint16_t)x0 | (uint32_t)(uint16_t)x1 << 16);
+        }
+      }
+      row_add[r] = (int32_t)(sum * (uint32_t)pk->w_offset);
+    }
+    gjob g = {pk, pairs, row_add, rows, nb, a->is_u8, out + i * ldc, ldc};
+    tc_threadpool_parallel_for(pool, (n + nb - 1) / nb, gemv_task, &g);
   }
 }
 
 void tc_qgemm(const tc_qgemm_packed *pk, tc_threadpool *pool, int32_t m, const tc_qgemm_a *a,
               void *out, size_t ldc, void *scratch) {
   if (!pk || m <= 0) return;
+  if (pk->b8) {
+    gemv_rows(pk, pool, (size_t)m, a, out, ldc, (char *)TC_ALIGN_UP((uintptr_t)scratch, 64));
+    return;
+  }
   tc_s8_qgemm_kernel *kr = pk->kr;
   const size_t mr = (size_t)kr->mr, nr = (size_t)kr->nr, n = (size_t)pk->n;
   const size_t kp = (size_t)pk->kp, mm = (size_t)m;

@@ -49,8 +49,10 @@ typedef struct tc_qgemm_cols {
  * segment into kp_seg = ceil(seg_len / 2) pairs, so that a segment is a run of contiguous bytes
  * of the input (an image row of a convolution window) and A is packed straight from it.
  * kp = n_seg * kp_seg pairs in all.
- * Packed A (one strip of mr rows): for each pair (kp of them), mr int32 words, word r holding
- * the int16 values of row r at the pair's two k (a zero past the end of an odd segment).
+ * Packed A (one strip of mr rows) is the kernel's own: mr * kp int32 words (plus the pack slack)
+ * written by its pack_a and read by its run; for kgroup 2 each word holds the int16 values of
+ * one row at a pair's two k (a zero past the end of an odd segment), e.g. pair-major with the mr
+ * rows' words together (ref, NEON) or row-major (AVX2).
  * Packed B: panels of nr columns (the last one nr/2 wide when its n % nr columns fit in nr/2),
  * panel p at int16 offset p * nr * 2 * kp; a panel of width W holds, for each pair, W int32 words
  * (B'[k0][j], B'[k1][j]) (zero past n and past the end of an odd segment). run computes rows
@@ -67,6 +69,15 @@ typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t n_seg, size_t seg_len,
 typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
                                 const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
                                 size_t ldc);
+/* gemv (optional, NULL if the kernel has none; kgroup 2 only): one row with B stored as bytes
+ * (the int8 or uint8 weights as given, w_u8, in the pair layout with one byte per value, so a
+ * panel of width W holds W * 2 bytes per pair), for products of few rows, where streaming the
+ * weights dominates. a: the row's kp int32 pairs (int16 values, zero past each segment's end);
+ * row_add is added to every column's accumulator (w_offset * the row's sum, wrapping); stores
+ * columns [0, nc) of the row at c. */
+typedef void tc_s8_qgemm_gemv_fn(size_t nc, size_t kp, const int32_t *a, int32_t row_add,
+                                 const int8_t *packed_b8, int w_u8, const tc_qgemm_cols *cols,
+                                 void *c);
 /* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, uint8
  * if flags has TC_QGEMM_A_U8, else int8) into the packed A layout of an mr-row strip (rows < mr:
  * the missing rows are unspecified but finite). It reads only the segments' bytes, or up to 15
@@ -81,6 +92,7 @@ struct tc_s8_qgemm_ukernel {
   tc_s8_qgemm_pack_a_fn *pack_a;
   tc_s8_qgemm_run_fn *run;
   int kgroup; /* k values per 32-bit word of packed A and B: 2 (int16 pairs; 0 means 2) or 4 */
+  tc_s8_qgemm_gemv_fn *gemv;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 
@@ -92,6 +104,8 @@ typedef struct tc_qgemm_packed {
   tc_s8_qgemm_kernel *kr;
   int32_t n, k, kp, n_pad;
   int32_t n_seg, seg_len; /* K layout (see the microkernels above) */
+  const int8_t *b8;       /* non-NULL: B stored as bytes for kr->gemv (b is then NULL) */
+  int32_t w_u8, w_offset; /* b8: the weights' type and offset */
   tc_qgemm_cols cols;
   const int16_t *b;
   /* cols.bias for int8 A: the same array, or for kgroup 4 bias - 128 * sum_k w' (wrapped) */
@@ -111,6 +125,7 @@ typedef struct tc_qgemm_weights {
   int32_t out_zp, act_min, act_max;
   int out_u8;
   int32_t n_seg;       /* 0 or 1: K is one segment; else K = n_seg * seg_len (must divide) */
+  int32_t m_hint;      /* rows the products will have (0: unknown); 1 packs for kr->gemv */
 } tc_qgemm_weights;
 
 /* Bytes for tc_qgemm_pack (n, k > 0) with K in n_seg segments (0 or 1: one); 0 if n or k <= 0.

@@ -263,3 +263,57 @@ TC_TEST(kernel_qconv_fast_pack_refuses_bad_segments) {
   CHECK(tc_qgemm_packed_size_seg(NULL, 2, 9, 3) <= sizeof buf);
   CHECK(tc_qgemm_pack(NULL, 2, 9, &qw, buf) != NULL);
 }
+
+/* Weights packed for one row (m_hint 1: byte weights and kr->gemv where the kernel has one):
+ * rows 1, 2 and 5 (more rows than hinted still work) against the oracle, odd and even K,
+ * segments, int8 and uint8 with weight offsets, wrapping biases, 1 and 2 threads. */
+TC_TEST(kernel_qconv_fast_gemv_vs_oracle) {
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  tc_threadpool *pool = tc_threadpool_create(2);
+  static const int ks[][2] = {{1, 1}, {1, 7}, {1, 16}, {1, 33}, {1, 64}, {3, 9}, {2, 250}, {1, 1280}};
+  static const int ns[] = {1, 7, 8, 12, 16, 17, 40, 80};
+  static const int ms[] = {1, 2, 5};
+  uint8_t *a = malloc(5 * 1280), *w = malloc(80 * 1280), out[5 * 80], out2[5 * 80], ref[5 * 80];
+  int bad = 0, ran = 0, byte_packed = 0;
+  for (size_t v = 0; v < nk; v++)
+    for (int u8 = 0; u8 < 2; u8++)
+      for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+          tc_s8_qgemm_kernel *kr = kv[v];
+          const int n_seg = ks[ki][0], k = n_seg * ks[ki][1], n = ns[ni];
+          const int m = ms[(ki + ni) % 3];
+          qset q;
+          make_qset(&q, n, u8, (int)(rnd() % 2), (int)(rnd() % 2));
+          if (rnd() % 4 == 0) q.bias[0] = INT32_MAX - 5; /* wraps */
+          const int32_t w_off = u8 ? -q.zw : (rnd() % 3 == 0 ? rnd_in(-20, 20) : 0);
+          fill8(a, (size_t)m * k, u8, 1, 0);
+          fill8(w, (size_t)n * k, u8, 1, 0);
+          tc_qgemm_weights qw = {w, (size_t)k, u8, w_off, -q.zi, q.bias, q.mult, q.shift, q.zo,
+                                 q.lo, q.hi, u8, n_seg, 1};
+          void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
+          const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+          CHECK(pk != NULL);
+          if (!pk) { free(buf); continue; }
+          byte_packed += pk->b8 != NULL;
+          void *scratch = malloc(tc_qgemm_scratch_size(pk, 2));
+          tc_qgemm_a src = {u8, a, (size_t)k, NULL, NULL, NULL, 0};
+          tc_qgemm(pk, NULL, m, &src, out, (size_t)n, scratch);
+          tc_qgemm(pk, pool, m, &src, out2, (size_t)n, scratch);
+          tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
+          ran++;
+          if ((memcmp(out, ref, (size_t)m * n) || memcmp(out2, ref, (size_t)m * n)) && bad++ < 3)
+            CHECK_MSG(0, "%s u8=%d m=%d n=%d k=%dx%d w_off=%d differs", kr->name, u8, m, n,
+                      n_seg, k / n_seg, (int)w_off);
+          free(scratch);
+          free(buf);
+        }
+  CHECK_EQ(bad, 0);
+#if defined(__x86_64__)
+  if (tc_s8_qgemm_default_kernel()->gemv) CHECK(byte_packed > 0);
+#endif
+  printf("  %d one-row cases (%d with byte weights)\n", ran, byte_packed);
+  free(a);
+  free(w);
+  tc_threadpool_destroy(pool);
+}

@@ -1,6 +1,7 @@
 /* s8_qgemm_avx2.c: the AVX2 8-bit GEMM microkernel of qgemm.h, a 4x16 tile of int32
- * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a, B at pack time), so each
- * k pair is one vpmaddwd per 8 outputs: int16 x int16 products summed in pairs into int32,
+ * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a into row-major pairs, B
+ * at pack time), so each k pair is one vpmaddwd per 8 outputs: int16 x int16 products summed
+ * in pairs into int32,
  * which cannot saturate for 8-bit data (|w'| <= 383, |x| <= 255), then vpaddd (wrapping, as the
  * reference's int32 accumulator). bench_isa measured this core: vpmaddwd + vpaddd issue at ~1.5
  * pairs per clock, and this tile's inner loop runs at ~95 % of that in L1; a vpmaddubsw form
@@ -20,18 +21,6 @@
 #define NR 16
 
 /* ---- packing A ------------------------------------------------------------------------------ */
-
-/* 4 ymm of 8 int32 pairs (one per row) -> 8 kp x 4 rows, 4 ymm in kp order. */
-static inline void transpose_store(__m256i r0, __m256i r1, __m256i r2, __m256i r3, int16_t *dst) {
-  const __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
-  const __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
-  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-  _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(u0, u1, 0x20));
-  _mm256_storeu_si256((__m256i *)dst + 1, _mm256_permute2x128_si256(u2, u3, 0x20));
-  _mm256_storeu_si256((__m256i *)dst + 2, _mm256_permute2x128_si256(u0, u1, 0x31));
-  _mm256_storeu_si256((__m256i *)dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
-}
 
 static inline __m256i widen(__m128i v, int is_u8) {
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
@@ -69,43 +58,31 @@ static inline __m128i load_part(const uint8_t *p, size_t n) {
   return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 
+/* Packed A, this kernel's own layout: row r's kp int32 pairs at word r * kp (row-major, so
+ * packing is a widening copy; the tile broadcasts from four row pointers). */
 static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
                         int flags, int16_t *dst) {
   static const uint8_t ones_then_zeros[32] = {255, 255, 255, 255, 255, 255, 255, 255,
                                               255, 255, 255, 255, 255, 255, 255, 255};
   const int is_u8 = flags & TC_QGEMM_A_U8, overread = flags & TC_QGEMM_A_OVERREAD;
-  const size_t rem = seg_len % 16;
+  const size_t rem = seg_len % 16, kp_seg = (seg_len + 1) / 2;
   /* the first rem bytes of a 16-byte load (tails with over-readable memory) */
   const __m128i keep = _mm_loadu_si128((const __m128i *)(ones_then_zeros + 16 - rem));
-  for (size_t sg = 0; sg < n_seg; sg++) {
-    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
-                  *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
-    size_t kk = 0;
-    for (; kk + 16 <= seg_len; kk += 16) {
-      transpose_store(widen(_mm_loadu_si128((const __m128i *)(s0 + kk)), is_u8),
-                      widen(_mm_loadu_si128((const __m128i *)(s1 + kk)), is_u8),
-                      widen(_mm_loadu_si128((const __m128i *)(s2 + kk)), is_u8),
-                      widen(_mm_loadu_si128((const __m128i *)(s3 + kk)), is_u8), dst);
-      dst += 8 * MR * 2;
-    }
-    if (rem) {
-      /* Tail: zeros past the segment (they widen to 0 for both types), from a masked 16-byte
-       * load or exact-size loads. The 8 pairs are all stored; the ones past the segment are
-       * overwritten by the next segment or fall in the pack slack. */
-      __m128i v0, v1, v2, v3;
-      if (overread) {
-        v0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s0 + kk)), keep);
-        v1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s1 + kk)), keep);
-        v2 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s2 + kk)), keep);
-        v3 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s3 + kk)), keep);
-      } else {
-        v0 = load_part(s0 + kk, rem);
-        v1 = load_part(s1 + kk, rem);
-        v2 = load_part(s2 + kk, rem);
-        v3 = load_part(s3 + kk, rem);
+  /* Rows in order: a tail's 16 stored values past its segment are overwritten by the next
+   * segment or row, the last row's fall in the pack slack. Missing rows are not written. */
+  for (size_t r = 0; r < rows; r++) {
+    int16_t *d = dst + r * n_seg * kp_seg * 2;
+    for (size_t sg = 0; sg < n_seg; sg++, d += kp_seg * 2) {
+      const uint8_t *s = src[r * n_seg + sg];
+      size_t kk = 0;
+      for (; kk + 16 <= seg_len; kk += 16)
+        _mm256_storeu_si256((__m256i *)(d + kk),
+                            widen(_mm_loadu_si128((const __m128i *)(s + kk)), is_u8));
+      if (rem) {
+        const __m128i v = overread ? _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + kk)), keep)
+                                   : load_part(s + kk, rem);
+        _mm256_storeu_si256((__m256i *)(d + kk), widen(v, is_u8));
       }
-      transpose_store(widen(v0, is_u8), widen(v1, is_u8), widen(v2, is_u8), widen(v3, is_u8), dst);
-      dst += (rem + 1) / 2 * MR * 2;
     }
   }
 }
@@ -222,20 +199,20 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
 #define INIT(i) __m256i acc##i##0 = bias0, acc##i##1 = bias1;
   REP4(INIT)
 #undef INIT
-  const int32_t *a = (const int32_t *)pa;
+  /* rows past R are never read (their pointers are unused) */
+  const int32_t *a0 = (const int32_t *)pa, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
   for (size_t p = 0; p < kp; p++) {
     const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
     const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
     pb += W16 ? 32 : 16;
 #define STEP(i)                                                                   \
   if ((i) < R) {                                                                  \
-    const __m256i av = _mm256_set1_epi32(a[i]);                                   \
+    const __m256i av = _mm256_set1_epi32(a##i[p]);                                \
     acc##i##0 = _mm256_add_epi32(acc##i##0, _mm256_madd_epi16(av, w0));           \
     if (W16) acc##i##1 = _mm256_add_epi32(acc##i##1, _mm256_madd_epi16(av, w1));  \
   }
     REP4(STEP)
 #undef STEP
-    a += MR;
   }
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
   if (W16) {
@@ -296,6 +273,88 @@ static void avx2_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const
   }
 }
 
+/* ---- one row on byte weights (gemv) ------------------------------------------------------- */
+
+/* 16 (W16) or 8 columns of one row: per pair, the panel's bytes widened to int16 (one load and
+ * widen per 8 columns) and one vpmaddwd with the broadcast pair. */
+static inline __attribute__((always_inline)) void gemv_panel(const int W16, const int w_u8,
+                                                             size_t cols, size_t kp,
+                                                             const int32_t *a, __m256i add,
+                                                             const int8_t *pb,
+                                                             const tc_qgemm_cols *q, size_t j,
+                                                             char *c) {
+  __m256i acc0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(q->bias + j)), add);
+  __m256i acc1 = W16 ? _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(q->bias + j + 8)), add)
+                     : acc0;
+  __m256i acc2 = _mm256_setzero_si256(), acc3 = acc2; /* odd pairs: two chains more */
+  size_t p = 0;
+  for (; p + 2 <= kp; p += 2, pb += W16 ? 64 : 32) {
+    const __m256i av0 = _mm256_set1_epi32(a[p]), av1 = _mm256_set1_epi32(a[p + 1]);
+    const __m128i *w = (const __m128i *)pb;
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(av0, widen(_mm_loadu_si128(w), w_u8)));
+    if (W16) {
+      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(av0, widen(_mm_loadu_si128(w + 1), w_u8)));
+      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(av1, widen(_mm_loadu_si128(w + 2), w_u8)));
+      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(av1, widen(_mm_loadu_si128(w + 3), w_u8)));
+    } else {
+      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(av1, widen(_mm_loadu_si128(w + 1), w_u8)));
+    }
+  }
+  if (p < kp) {
+    const __m256i av0 = _mm256_set1_epi32(a[p]);
+    const __m128i *w = (const __m128i *)pb;
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(av0, widen(_mm_loadu_si128(w), w_u8)));
+    if (W16)
+      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(av0, widen(_mm_loadu_si128(w + 1), w_u8)));
+  }
+  acc0 = _mm256_add_epi32(acc0, acc2);
+  const __m256i zp = _mm256_set1_epi32(q->out_zp);
+  const __m256i r0 = requant8(acc0, q, j, zp);
+  if (W16) {
+    const __m256i r1 = requant8(_mm256_add_epi32(acc1, acc3), q, j + 8, zp);
+    store_2x16(r0, r1, r0, r1, q, c + j, NULL, cols);
+  } else {
+    store_4x8(r0, r0, r0, r0, q, c + j, NULL, NULL, NULL, cols);
+  }
+}
+
+static inline __attribute__((always_inline)) void gemv_cols(const int w_u8, size_t nc, size_t kp,
+                                                            const int32_t *a, int32_t row_add,
+                                                            const int8_t *pb,
+                                                            const tc_qgemm_cols *qp, void *c) {
+  const tc_qgemm_cols qc = *qp, *q = &qc; /* not aliased by the byte stores (see run_rows) */
+  const __m256i add = _mm256_set1_epi32(row_add);
+  for (size_t j = 0; j < nc; j += NR) {
+    const size_t cols = nc - j < NR ? nc - j : NR;
+    if (cols > NR / 2) {
+      gemv_panel(1, w_u8, cols, kp, a, add, pb, q, j, c);
+      pb += NR * 2 * kp;
+    } else {
+      gemv_panel(0, w_u8, cols, kp, a, add, pb, q, j, c);
+      pb += NR / 2 * 2 * kp;
+    }
+  }
+}
+
+static __attribute__((noinline)) void gemv_s8(size_t nc, size_t kp, const int32_t *a,
+                                              int32_t row_add, const int8_t *pb,
+                                              const tc_qgemm_cols *q, void *c) {
+  gemv_cols(0, nc, kp, a, row_add, pb, q, c);
+}
+static __attribute__((noinline)) void gemv_u8(size_t nc, size_t kp, const int32_t *a,
+                                              int32_t row_add, const int8_t *pb,
+                                              const tc_qgemm_cols *q, void *c) {
+  gemv_cols(1, nc, kp, a, row_add, pb, q, c);
+}
+
+static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, const int8_t *pb,
+                      int w_u8, const tc_qgemm_cols *q, void *c) {
+  if (w_u8)
+    gemv_u8(nc, kp, a, row_add, pb, q, c);
+  else
+    gemv_s8(nc, kp, a, row_add, pb, q, c);
+}
+
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {"avx2_4x16", MR, NR, avx2_pack_a,
-                                                           avx2_run};
+                                                           avx2_run, 2, avx2_gemv};
 #endif

@@ -138,7 +138,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
     const int u8 = st->kind == CONV_U8;
     tc_qgemm_weights w = {filter->data, (size_t)k, u8, u8 ? st->q.filter_offset : 0,
                           st->q.input_offset, bias ? bias->data : NULL, st->q.mult, st->q.shift,
-                          st->q.output_offset, st->q.act_min, st->q.act_max, u8, n_seg};
+                          st->q.output_offset, st->q.act_min, st->q.act_max, u8, n_seg,
+                          p->batch * p->out_h * p->out_w};
     st->qpk = tc_qgemm_pack(kr, p->out_c, k, &w, buf);
     if (!st->qpk) return TC_OK;
     st->in_zp = qi ? (int32_t)qi->zero_point[0] : 0;

@@ -92,7 +92,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__ten
     const int u8 = st->kind == FC_U8;
     tc_qgemm_weights qw = {w->data, (size_t)p->in_k, u8, st->q.filter_offset, st->q.input_offset,
                            bias ? bias->data : NULL, st->q.mult, st->q.shift,
-                           st->q.output_offset, st->q.act_min, st->q.act_max, u8};
+                           st->q.output_offset, st->q.act_min, st->q.act_max, u8, 1,
+                           p->batch}; /* batch 1: byte weights and the one-row kernel */
     st->qpk = tc_qgemm_pack(kr, p->out_n, p->in_k, &qw, buf);
     if (!st->qpk) return TC_OK;
     st->fast = FAST_X8;
