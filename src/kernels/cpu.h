@@ -51,6 +51,10 @@ enum {
  * -mavx512vl -mfma): a variant built with those flags must require all of them. */
 #define TC_CPU_AVX512_CORE \
   (TC_CPU_AVX512F | TC_CPU_AVX512BW | TC_CPU_AVX512DQ | TC_CPU_AVX512VL | TC_CPU_FMA)
+/* The set that the *_avx512vnni.c files are compiled for (-mavx512f -mavx512bw -mavx512vl
+ * -mavx512vnni). */
+#define TC_CPU_AVX512_VNNI_SET \
+  (TC_CPU_AVX512F | TC_CPU_AVX512BW | TC_CPU_AVX512VL | TC_CPU_AVX512VNNI)
 /* The set that the *_avx2.c files are compiled for (-mavx2 -mfma). */
 #define TC_CPU_AVX2_FMA (TC_CPU_AVX | TC_CPU_AVX2 | TC_CPU_FMA)
 
