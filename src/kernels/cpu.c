@@ -103,10 +103,15 @@ static uint32_t detect(void) {
 static uint32_t detect(void) { return 0; }
 #endif
 
+static uint32_t g_disabled; /* TC_CPU_DISABLE */
+static uint32_t feature_bits(const char *list); /* names of tc_cpu_feature_string -> bits */
+
 static void init_once(void) {
   g_features = detect();
   const char *env = getenv("TC_FORCE_REF");
   if (env && env[0] && strcmp(env, "0") != 0) atomic_store(&g_force_ref, 1);
+  env = getenv("TC_CPU_DISABLE");
+  if (env) g_disabled = feature_bits(env);
 }
 
 uint32_t tc_cpu_features(void) {
@@ -116,7 +121,7 @@ uint32_t tc_cpu_features(void) {
 
 uint32_t tc_cpu_usable_features(void) {
   pthread_once(&g_once, init_once);
-  return atomic_load(&g_force_ref) ? 0 : g_features;
+  return atomic_load(&g_force_ref) ? 0 : g_features & ~g_disabled;
 }
 
 void tc_cpu_set_force_ref(int on) {
@@ -129,12 +134,25 @@ int tc_cpu_force_ref(void) {
   return atomic_load(&g_force_ref);
 }
 
+static const char *const names[] = {
+    "sse4.1",     "avx",        "fma",         "f16c",       "avx2",     "avx512f",
+    "avx512bw",   "avx512dq",   "avx512vl",    "avx512vnni", "avx512bf16", "avx512fp16",
+    "avxvnni",    "amx-tile",   "amx-int8",    "amx-bf16",   "neon",     "dotprod",
+    "i8mm"};
+
+static uint32_t feature_bits(const char *list) {
+  uint32_t f = 0;
+  while (*list) {
+    size_t len = strcspn(list, " ,");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+      if (len && strlen(names[i]) == len && !strncmp(names[i], list, len)) f |= 1u << i;
+    list += len;
+    if (*list) list++;
+  }
+  return f;
+}
+
 const char *tc_cpu_feature_string(uint32_t features, char *buf, size_t size) {
-  static const char *const names[] = {
-      "sse4.1",     "avx",        "fma",         "f16c",       "avx2",     "avx512f",
-      "avx512bw",   "avx512dq",   "avx512vl",    "avx512vnni", "avx512bf16", "avx512fp16",
-      "avxvnni",    "amx-tile",   "amx-int8",    "amx-bf16",   "neon",     "dotprod",
-      "i8mm"};
   size_t used = 0;
   if (size == 0) return buf;
   buf[0] = '\0';

@@ -63,7 +63,10 @@ enum {
  * permission (arch_prctl ARCH_REQ_XCOMP_PERM); AMX bits are set only if that succeeded. */
 uint32_t tc_cpu_features(void);
 
-/* The features dispatch may use: tc_cpu_features(), or 0 while reference kernels are forced. */
+/* The features dispatch may use: tc_cpu_features() less those named in the environment
+ * variable TC_CPU_DISABLE (names as tc_cpu_feature_string writes them, separated by spaces or
+ * commas, e.g. TC_CPU_DISABLE=avx512vnni to compare the next variant down), or 0 while
+ * reference kernels are forced. */
 uint32_t tc_cpu_usable_features(void);
 
 /* Forces (on != 0) or stops forcing the reference kernels. The initial state comes from the
