@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh: the whole test suite, as the README's second command and CI run it.
 #   1. release build with warnings as errors (gcc), all tests (ctest)
-#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2. the AVX-512 kernels' tests on an emulated immintrin.h (tests/kernels/avx512_emu/run.sh),
+#      then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. clang build (warning-free with both compilers) and a short libFuzzer run of the loader
 #   4. aarch64 cross build run under qemu-user (scripts/cross-aarch64.sh)
 # Usage: scripts/check.sh [--quick]   (--quick: step 1 only)
@@ -20,6 +21,11 @@ ctest --test-dir build --output-on-failure --no-tests=error -j"$JOBS"
 scripts/install-test.sh build
 cmake --build build --target benches -j"$JOBS"   # benchmark programs stay warning-free
 [ "${1:-}" = "--quick" ] && exit 0
+
+if [ "$(uname -m)" = x86_64 ]; then
+  step "AVX-512 kernels (f32 GEMM, 8-bit VNNI GEMM) on a scalar immintrin.h"
+  sh tests/kernels/avx512_emu/run.sh build
+fi
 
 step "ASan + UBSan build + tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTC_WERROR=ON -DTC_SANITIZE=ON \
