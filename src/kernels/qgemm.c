@@ -46,8 +46,8 @@ size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, in
   const size_t seg_len = (size_t)k / (size_t)n_seg;
   const size_t g = kgroup(kr), nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + g - 1) / g);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
-  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + N_COL_ARRAYS * col_array_bytes(n_pad) +
-         2 * col_array_bytes(n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
+  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + tc_qgemm_output_stage_size((int32_t)n_pad) +
+         packed_cols(nr, (size_t)n) * kp * 4;
 }
 
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
@@ -60,31 +60,24 @@ static int32_t wval(const tc_qgemm_weights *w, size_t j, size_t kk) {
   return v + w->w_offset;
 }
 
-const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
-                                     const tc_qgemm_weights *w, void *buf) {
-  if (!kr) kr = tc_s8_qgemm_default_kernel();
-  if (n <= 0 || k <= 0 || !buf) return NULL;
+size_t tc_qgemm_output_stage_size(int32_t n_pad) {
+  return (N_COL_ARRAYS + 2) * col_array_bytes(n_pad > 0 ? (size_t)n_pad : 0);
+}
+
+/* The output stage of n columns (K = k weights each) in `mem` (64-aligned,
+ * tc_qgemm_output_stage_size(n_pad) bytes); g: the kernel's kgroup (the bias for int8 A read as
+ * x + 128, *bias_s8). 0 when the weights cannot be handled exactly. */
+static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t n_pad, size_t g,
+                      char *p, tc_qgemm_cols *cols, const int32_t **bias_s8_out) {
   if (w->w_offset < -255 || w->w_offset > 255 || w->in_offset < -255 || w->in_offset > 255)
-    return NULL;
-  const int32_t n_seg = w->n_seg > 1 ? w->n_seg : 1;
-  if (k % n_seg != 0) return NULL;
-  for (int32_t j = 0; j < n; j++)
-    if (w->mult[j] < 0 || w->shift[j] < -31 || w->shift[j] > 31) return NULL;
-  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
-  const size_t g = kgroup(kr), seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + g - 1) / g;
-  const size_t kp = (size_t)n_seg * kp_seg, n_pad = (nn + nr - 1) / nr * nr;
-  char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
-  tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
-  p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
+    return 0;
+  for (size_t j = 0; j < nn; j++)
+    if (w->mult[j] < 0 || w->shift[j] < -31 || w->shift[j] > 31) return 0;
   int32_t *arr[N_COL_ARRAYS];
   for (int i = 0; i < N_COL_ARRAYS; i++, p += col_array_bytes(n_pad)) arr[i] = (int32_t *)p;
   int32_t *bias = arr[0], *mult = arr[1], *lsh = arr[2], *rsh = arr[3], *rmask = arr[4];
   int32_t *rhalf = arr[5], *bias_s8 = arr[6];
-  /* kgroup 4: B bytes are w' - a_sum_mult, within int8 (w for int8 weights, w - 128 for uint8) */
-  const int32_t a_sum_mult = g == 4 ? w->w_offset + (w->w_is_u8 ? 128 : 0) : 0;
   int64_t *rconst = (int64_t *)p;
-  p += 2 * col_array_bytes(n_pad);
-  int16_t *b = (int16_t *)p;
   int any_lshift = 0, plain = 1;
   for (size_t j = 0; j < n_pad + 8; j++) {
     bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = bias_s8[j] = 0;
@@ -111,6 +104,50 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
         ((int64_t)1 << 30) + (rsh[j] >= 1 ? (int64_t)1 << (30 + rsh[j]) : 0);
+  const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
+  memset(cols, 0, sizeof *cols);
+  cols->bias = bias;
+  cols->mult = mult;
+  cols->lshift = lsh;
+  cols->rshift = rsh;
+  cols->rmask = rmask;
+  cols->rhalf = rhalf;
+  cols->rconst = rconst;
+  cols->plain = plain;
+  /* kgroup 4: B bytes are w' - a_sum_mult, within int8 (w for int8 weights, w - 128 for uint8) */
+  cols->a_sum_mult = g == 4 ? w->w_offset + (w->w_is_u8 ? 128 : 0) : 0;
+  cols->out_zp = w->out_zp;
+  cols->act_min = w->act_min;
+  cols->act_max = w->act_max;
+  cols->out_u8 = w->out_u8;
+  cols->any_lshift = any_lshift;
+  cols->clamp = w->act_min > lo || w->act_max < hi;
+  if (bias_s8_out) *bias_s8_out = bias_s8;
+  return 1;
+}
+
+int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32_t n_pad,
+                          void *mem, tc_qgemm_cols *cols) {
+  if (n <= 0 || k <= 0 || n_pad < n || ((uintptr_t)mem & 63)) return 0;
+  return fill_stage(w, (size_t)n, (size_t)k, (size_t)n_pad, 2, mem, cols, NULL);
+}
+
+const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                                     const tc_qgemm_weights *w, void *buf) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  if (n <= 0 || k <= 0 || !buf) return NULL;
+  const int32_t n_seg = w->n_seg > 1 ? w->n_seg : 1;
+  if (k % n_seg != 0) return NULL;
+  const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
+  const size_t g = kgroup(kr), seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + g - 1) / g;
+  const size_t kp = (size_t)n_seg * kp_seg, n_pad = (nn + nr - 1) / nr * nr;
+  char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
+  tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
+  p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
+  if (!fill_stage(w, nn, kk_n, n_pad, g, p, &pk->cols, &pk->bias_a_s8)) return NULL;
+  p += tc_qgemm_output_stage_size((int32_t)n_pad);
+  const int32_t a_sum_mult = pk->cols.a_sum_mult;
+  int16_t *b = (int16_t *)p;
   /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
    * as int16 values (g = 2) or int8 bytes (g = 4), or for gemv the weight bytes as given. */
   const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
@@ -134,7 +171,6 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
               *dst++ = (int16_t)v;
           }
   }
-  const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
   pk->kr = kr;
   pk->n = n;
   pk->k = k;
@@ -142,22 +178,6 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   pk->n_pad = (int32_t)n_pad;
   pk->n_seg = n_seg;
   pk->seg_len = (int32_t)seg_len;
-  pk->cols.bias = bias;
-  pk->cols.mult = mult;
-  pk->cols.lshift = lsh;
-  pk->cols.rshift = rsh;
-  pk->cols.rmask = rmask;
-  pk->cols.rhalf = rhalf;
-  pk->cols.rconst = rconst;
-  pk->cols.plain = plain;
-  pk->cols.a_sum_mult = a_sum_mult;
-  pk->bias_a_s8 = bias_s8;
-  pk->cols.out_zp = w->out_zp;
-  pk->cols.act_min = w->act_min;
-  pk->cols.act_max = w->act_max;
-  pk->cols.out_u8 = w->out_u8;
-  pk->cols.any_lshift = any_lshift;
-  pk->cols.clamp = w->act_min > lo || w->act_max < hi;
   pk->b = gemv ? NULL : b;
   pk->b8 = gemv ? (const int8_t *)b : NULL;
   pk->w_u8 = w->w_is_u8;

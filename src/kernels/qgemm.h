@@ -141,6 +141,15 @@ size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k);
 const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
                                      const tc_qgemm_weights *w, void *buf);
 
+/* The output stage alone (for other 8-bit kernels that end like the GEMM, e.g. qwino.h): bias
+ * with the input offset folded, multipliers and shifts of n columns padded to n_pad, in `mem`
+ * (64-aligned, tc_qgemm_output_stage_size(n_pad) bytes). Returns 0, like tc_qgemm_pack's NULL,
+ * when they cannot be handled exactly. w->w holds the n x k weights (their sums go into the
+ * bias). */
+size_t tc_qgemm_output_stage_size(int32_t n_pad);
+int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32_t n_pad,
+                          void *mem, tc_qgemm_cols *cols);
+
 /* ---- the product --------------------------------------------------------------------------- */
 
 /* Where the rows of A come from: a matrix (row i at base + i * lda bytes); or rows_fn, which
