@@ -16,6 +16,7 @@
 #include "core/threadpool.h"
 #include "kernels/conv_x8.h"
 #include "kernels/qgemm.h"
+#include "kernels/qwino.h"
 #include "kernels/select.h"
 
 static double now(void) {
@@ -100,12 +101,17 @@ typedef struct run_ctx {
   tc_threadpool *pool;
   const uint8_t *in;
   const tc_qgemm_packed *pk;
+  const tc_qwino_packed *wk; /* set: time the Winograd path instead */
   uint8_t *out;
   void *scratch;
   int u8;
 } run_ctx;
 
 static void run_conv(run_ctx *r) {
+  if (r->wk) {
+    tc_qwino_conv2d(r->wk, r->pool, &r->p, r->in, r->u8, r->u8 ? 120 : -5, r->out, r->scratch);
+    return;
+  }
   tc_x8_conv2d(r->pk, r->pool, &r->p, r->in, r->u8, r->u8 ? 120 : -5, r->out, r->scratch);
 }
 
@@ -201,6 +207,18 @@ int main(int argc, char **argv) {
       printf(" | %8.1f us %7.1f %4.0f%%", t * 1e6, ops / t / 1e9, 100.0 * ops / t / 1e9 / (peak * threads));
       free(r.scratch);
       free(buf);
+      if (kernels[kk]->wino && tc_qwino_applicable(&r.p)) { /* Winograd, GOP/s of the direct sum */
+        void *wbuf = malloc(tc_qwino_packed_size(&r.p));
+        r.wk = tc_qwino_pack(kernels[kk], &r.p, &qw, wbuf);
+        if (r.wk) {
+          r.scratch = malloc(tc_qwino_scratch_size(r.wk, threads));
+          const double tw = time_median(runs, &r);
+          printf(" | wino %8.1f us %7.1f", tw * 1e6, ops / tw / 1e9);
+          free(r.scratch);
+        }
+        r.wk = NULL;
+        free(wbuf);
+      }
     }
     printf("\n");
     free(in); free(w); free(out); free(bias); free(mult); free(shift);

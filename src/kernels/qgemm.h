@@ -78,6 +78,11 @@ typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t
 typedef void tc_s8_qgemm_gemv_fn(size_t nc, size_t kp, const int32_t *a, int32_t row_add,
                                  const int8_t *packed_b8, int w_u8, const tc_qgemm_cols *cols,
                                  void *c);
+/* wino (optional, NULL if the kernel has none; kgroup 2 only): tiles [t0, t1) of a Winograd
+ * F(2x2, 3x3) convolution (kernels/qwino.h) with tc_qwino_run_scratch bytes of scratch. */
+struct tc_qwino_job;
+typedef void tc_s8_qgemm_wino_fn(const struct tc_qwino_job *job, size_t t0, size_t t1,
+                                 void *scratch);
 /* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, uint8
  * if flags has TC_QGEMM_A_U8, else int8) into the packed A layout of an mr-row strip (rows < mr:
  * the missing rows are unspecified but finite). It reads only the segments' bytes, or up to 15
@@ -93,6 +98,7 @@ struct tc_s8_qgemm_ukernel {
   tc_s8_qgemm_run_fn *run;
   int kgroup; /* k values per 32-bit word of packed A and B: 2 (int16 pairs; 0 means 2) or 4 */
   tc_s8_qgemm_gemv_fn *gemv;
+  tc_s8_qgemm_wino_fn *wino;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 

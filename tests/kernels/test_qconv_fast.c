@@ -6,12 +6,14 @@
  * above the 4x16 tile, int8 and uint8, extreme zero points (-128 / 127, 0 / 255), per-channel
  * and per-tensor multipliers including left shifts, fused activation ranges; and 2- and
  * 3-thread runs byte-identical to 1-thread runs. Also the segmented weight packing against the
- * plain oracle (tc_s8_qgemm__ref) through rows given as segments. */
+ * plain oracle (tc_s8_qgemm__ref) through rows given as segments; the Winograd F(2x2, 3x3) path
+ * (kernels/qwino.h, kernels with a wino function) against the reference convolution. */
 #include <stdlib.h>
 
 #include "core/threadpool.h"
 #include "kernels/conv_x8.h"
 #include "kernels/qgemm.h"
+#include "kernels/qwino.h"
 #include "kernels/ref/conv2d_q.h"
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
@@ -316,4 +318,91 @@ TC_TEST(kernel_qconv_fast_gemv_vs_oracle) {
   free(a);
   free(w);
   tc_threadpool_destroy(pool);
+}
+
+/* Winograd 3x3 stride 1 (every variant with a wino function) vs the reference convolution: odd
+ * and even channel counts and output sizes (partial tiles), SAME and VALID, batch 2, several
+ * blocks, int8 / uint8 with extreme zero points and weights, 1-3 threads. */
+static void wino_sweep(int u8) {
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
+  static const int chans[] = {1, 2, 3, 5, 8, 16, 17, 32, 33, 64};
+  static const int outs[] = {1, 7, 8, 16, 17, 24, 33, 64};
+  int bad = 0, ran = 0;
+  for (int i = 0; i < 90; i++) {
+    cshape s = {1 + (i % 7 == 0), rnd_in(1, 19), rnd_in(1, 18), chans[rnd() % 10],
+                outs[rnd() % 8], 3, 3, 1, 1, 1, 1, (i / 2) % 2 == 0};
+    if (i == 0) { s.h = 32; s.w = 32; s.c = 16; s.oc = 16; s.same = 1; } /* ResNet8-like */
+    if (i == 1) { s.h = 8; s.w = 8; s.c = 64; s.oc = 64; s.same = 1; }
+    tc_conv2d_params p;
+    if (!geometry(&s, &p)) continue;
+    const int ext = i % 4 == 1;
+    const size_t k = 9 * (size_t)s.c, nin = (size_t)s.batch * s.h * s.w * s.c;
+    const size_t nout = (size_t)p.batch * p.out_h * p.out_w * p.out_c;
+    qset q;
+    make_qset(&q, s.oc, u8, ext, rnd() % 3 == 0);
+    uint8_t *in = malloc(nin), *w = malloc((size_t)s.oc * k), *ref = malloc(nout);
+    uint8_t *out = malloc(nout);
+    fill8(in, nin, u8, ext, 0);
+    fill8(w, (size_t)s.oc * k, u8, ext, 0);
+    const int with_bias = rnd() % 5 != 0;
+    tc_q_requant rq = {-q.zi, -q.zw, q.zo, q.mult, q.shift, q.lo, q.hi};
+    if (u8)
+      tc_u8_conv2d__ref(&p, &rq, in, w, with_bias ? q.bias : NULL, ref);
+    else
+      tc_s8_conv2d__ref(&p, &rq, (const int8_t *)in, (const int8_t *)w, with_bias ? q.bias : NULL,
+                        (int8_t *)ref);
+    for (size_t v = 0; v < nk; v++) {
+      tc_s8_qgemm_kernel *kr = kv[v];
+      if (!kr->wino) continue;
+      tc_qgemm_weights qw = {w, k, u8, u8 ? -q.zw : 0, -q.zi, with_bias ? q.bias : NULL, q.mult,
+                             q.shift, q.zo, q.lo, q.hi, u8, 1, 0};
+      void *buf = malloc(tc_qwino_packed_size(&p));
+      const tc_qwino_packed *pk = tc_qwino_pack(kr, &p, &qw, buf);
+      CHECK(pk != NULL);
+      if (!pk) { free(buf); continue; }
+      void *scratch = malloc(tc_qwino_scratch_size(pk, 3));
+      for (int t = 0; t < 3; t++) {
+        memset(out, 0x5a, nout);
+        tc_qwino_conv2d(pk, t ? pools[t - 1] : NULL, &p, in, u8, q.zi, out, scratch);
+        ran++;
+        if (memcmp(out, ref, nout) && bad++ < 3)
+          CHECK_MSG(0, "%s wino threads=%d u8=%d: %dx%dx%dx%d %s oc %d differs", kr->name, t + 1,
+                    u8, s.batch, s.h, s.w, s.c, s.same ? "SAME" : "VALID", s.oc);
+      }
+      free(scratch);
+      free(buf);
+    }
+    free(in); free(w); free(ref); free(out);
+  }
+  CHECK_EQ(bad, 0);
+  printf("  %d %s Winograd runs\n", ran, u8 ? "uint8" : "int8");
+  tc_threadpool_destroy(pools[0]);
+  tc_threadpool_destroy(pools[1]);
+}
+
+TC_TEST(kernel_qconv_fast_wino_s8) { wino_sweep(0); }
+TC_TEST(kernel_qconv_fast_wino_u8) { wino_sweep(1); }
+
+/* The exactness bound: 4096 channels of extreme uint8 weights cannot be summed in int32 after
+ * the transform, so pack refuses (the direct path runs); other shapes do not apply. */
+TC_TEST(kernel_qconv_fast_wino_refuses) {
+  tc_conv2d_params p;
+  cshape s = {1, 4, 4, 4096, 1, 3, 3, 1, 1, 1, 1, 1};
+  CHECK(geometry(&s, &p));
+  CHECK(tc_qwino_applicable(&p));
+  uint8_t *w = malloc(9 * 4096);
+  memset(w, 255, 9 * 4096);
+  int32_t mult = 1 << 30, shift = -8, bias = 0;
+  tc_qgemm_weights qw = {w, 9 * 4096, 1, -0, -128, &bias, &mult, &shift, 0, 0, 255, 1, 1, 0};
+  void *buf = malloc(tc_qwino_packed_size(&p));
+  const tc_qgemm_packed *none = NULL;
+  (void)none;
+  CHECK(tc_qwino_pack(NULL, &p, &qw, buf) == NULL);
+  free(buf);
+  free(w);
+  s.sh = 2;
+  CHECK(geometry(&s, &p));
+  CHECK(!tc_qwino_applicable(&p));
 }
