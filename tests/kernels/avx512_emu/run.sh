@@ -28,5 +28,16 @@ gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/main.c" -o "$tmp/main.o"
 gcc "$tmp/k.o" "$tmp/q.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_qgemm_vnni.o" \
   "$tmp/test_qconv_fast.o" "$tmp/main.o" "$build/libtensorc.a" $san -lpthread -lm -o "$tmp/emu"
 if objdump -d "$tmp/emu" | grep -q zmm; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
+# Model level: the golden cases with dispatch choosing the emulated VNNI kernel (cpu_stub.inc
+# replaces cpu.c), so int8 / uint8 CONV_2D and FULLY_CONNECTED run on it end to end.
+shared=${TC_SHARED_DIR:-$root/../shared}
+if [ -z "${EMU_TESTS:-}" ] && [ -f "$shared/models/golden/cases.tsv" ]; then
+  gcc $cflags -x c -c "$here/cpu_stub.inc" -o "$tmp/cpu_stub.o"
+  gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/lite/test_golden.c" -o "$tmp/golden.o"
+  gcc "$tmp/k.o" "$tmp/q.o" "$tmp/cpu_stub.o" "$tmp/golden.o" "$tmp/main.o" "$build/libtensorc.a" \
+    $san -lpthread -lm -o "$tmp/emu_golden"
+  if objdump -d "$tmp/emu_golden" | grep -q zmm; then echo "run.sh: real AVX-512 code" >&2; exit 1; fi
+  TC_SHARED_DIR="$shared" TC_FORCE_REF= "$tmp/emu_golden" golden_cases
+fi
 "$tmp/emu" ${EMU_TESTS:-kernel_gemm_variants kernel_gemm_plain kernel_gemm_threads kernel_gemm_nan kernel_gemm_packed kernel_gemm_k_chunks \
   kernel_qgemm_vnni kernel_qconv_fast}
