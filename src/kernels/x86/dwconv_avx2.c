@@ -396,7 +396,8 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
     shape = p->stride_w == 1 ? F_3X3_S1 : F_3X3_S2;
   /* channel block (cw) and tile width (tw) of the ring */
   int64_t cw = (int64_t)G * 8;
-  const int32_t twmin = p->out_w < 8 ? p->out_w : 8;
+  /* channel blocks shrink before tiles get narrower than 32 pixels (per-group row overheads) */
+  const int32_t twmin = p->out_w < 32 ? p->out_w : 32;
   while (cw > 8 && fring_floats(p, twmin, cw) > FRING_TARGET) cw = (cw / 8 + 1) / 2 * 8;
   int64_t tw = p->out_w;
   if (fring_floats(p, tw, cw) > FRING_TARGET) {

@@ -433,8 +433,11 @@ AI void store_px(uint8_t *o, size_t os, __m256i v, int32_t npx, int32_t rem) {
     _mm_storel_epi64((__m128i *)(o + 3 * os), _mm_unpackhi_epi64(h, h));
     return;
   }
-  if (rem == 8 && npx == 1) {
-    _mm_storel_epi64((__m128i *)o, _mm256_castsi256_si128(v));
+  if (rem == 8) { /* 1-3 pixels */
+    const __m128i l = _mm256_castsi256_si128(v);
+    _mm_storel_epi64((__m128i *)o, l);
+    if (npx > 1) _mm_storeh_pd((double *)(void *)(o + os), _mm_castsi128_pd(l));
+    if (npx > 2) _mm_storel_epi64((__m128i *)(o + 2 * os), _mm256_extracti128_si256(v, 1));
     return;
   }
   uint8_t buf[32];
@@ -535,9 +538,12 @@ AI void q8_px_3x3(const int16_t *s0, const int16_t *s1, const int16_t *s2, uint8
                               rq(accb[k + 3], gr, qo->zo, plain), qo->lo, qo->hi, is_u8);
       store_px(ok + k * os, os, v, 4, lanes);
     }
-    for (; k < kn; k++) {
-      const __m256i r = rq(accb[k], gr, qo->zo, plain);
-      store_px(ok + k * os, os, pack4(r, r, r, r, qo->lo, qo->hi, is_u8), 1, lanes);
+    if (k < kn) { /* 1-3 pixels left: one pack */
+      const int32_t left = kn - k;
+      const __m256i r0 = rq(accb[k], gr, qo->zo, plain);
+      const __m256i r1 = left > 1 ? rq(accb[k + 1], gr, qo->zo, plain) : r0;
+      const __m256i r2 = left > 2 ? rq(accb[k + 2], gr, qo->zo, plain) : r1;
+      store_px(ok + k * os, os, pack4(r0, r1, r2, r2, qo->lo, qo->hi, is_u8), left, lanes);
     }
   }
 #undef TAPS
@@ -610,7 +616,8 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
 
   /* Channel block (cw channels) and tile width (tw pixels) of the ring. */
   int64_t cw = (int64_t)g.G * 8;
-  const int32_t twmin = p->out_w < 8 ? p->out_w : 8;
+  /* channel blocks shrink before tiles get narrower than 32 pixels (per-group row overheads) */
+  const int32_t twmin = p->out_w < 32 ? p->out_w : 32;
   while (cw > 8 && ring_bytes(&rg, KH, PW, twmin, cw) > RING_TARGET) cw = (cw / 8 + 1) / 2 * 8;
   int64_t tw = p->out_w;
   if (ring_bytes(&rg, KH, PW, tw, cw) > RING_TARGET) {
