@@ -1,10 +1,10 @@
 /* dwconv_avx2.c: AVX2 float32 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, any depth
  * multiplier), vectorised over channels, 8 per register. Two paths:
- *  - ring (depth multiplier 1, outputs at least 8 columns wide, 16 with stride 2, finite
- *    weights): the input rows a filter needs are copied once into zero-padded ring rows laid
- *    out per 8-channel group, so every output pixel runs the same FMA sequence with tap
- *    addresses as compile-time displacements (3x3 stride 1 / 2 specialised, 4 pixels per
- *    iteration, weights in registers);
+ *  - ring (depth multiplier 1, stride 1, outputs at least 8 columns wide, finite weights):
+ *    the input rows a filter needs are copied once into zero-padded ring rows laid out per
+ *    8-channel group, so every output pixel runs the same FMA sequence with tap addresses as
+ *    compile-time displacements (3x3 specialised, 4 pixels per iteration, weights in
+ *    registers);
  *  - direct (everything else): each output row is cut into a left border, an interior where
  *    every tap lies inside the image, and a right border; the interior of 3x3 filters keeps the
  *    9 weights in registers and computes 4 pixels at a time, other filters use a tap offset
@@ -347,7 +347,7 @@ static inline __attribute__((always_inline)) void f32_px(
   }
 }
 
-enum { F_3X3_S1, F_3X3_S2, F_GENERIC };
+enum { F_3X3_S1, F_GENERIC };
 
 /* One output row of a tile for ng groups: rows[ky] are the ring rows (group-major, gs floats
  * per group), filter / bias / o start at the block's first channel, c_left channels remain
@@ -365,8 +365,6 @@ static __attribute__((noinline)) void f32_row(const float *const *rows, size_t g
     float *og = o + 8 * g;
     const size_t roff = (size_t)g * gs;
     if (shape == F_3X3_S1) f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, 3, 3, 1, 1, lo, hi);
-    else if (shape == F_3X3_S2)
-      f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, 3, 3, 2, 1, lo, hi);
     else
       f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, p->k_h, p->k_w, p->stride_w,
              p->dilation_w, lo, hi);
@@ -392,8 +390,7 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
   const int32_t C = p->in_c, KH = p->k_h, KW = p->k_w;
   const int32_t G = (C + 7) / 8;
   int shape = F_GENERIC;
-  if (KH == 3 && KW == 3 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2))
-    shape = p->stride_w == 1 ? F_3X3_S1 : F_3X3_S2;
+  if (KH == 3 && KW == 3 && p->dilation_w == 1 && p->stride_w == 1) shape = F_3X3_S1;
   /* channel block (cw) and tile width (tw) of the ring */
   int64_t cw = (int64_t)G * 8;
   /* channel blocks shrink before tiles get narrower than 32 pixels (per-group row overheads) */
@@ -504,9 +501,10 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
 static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const size_t T = (size_t)p->k_h * p->k_w;
-  /* the ring pays its row copies back from 8 output columns on (16 with stride 2, which copies
-   * twice the input per output); smaller outputs read the input directly (measured) */
-  if (p->depth_multiplier == 1 && p->out_w >= 8 * (int64_t)p->stride_w && T <= MAX_TAPS &&
+  /* the ring pays its row copies back from 8 output columns on, at stride 1; with stride 2 it
+   * copies twice the input per output and measured slower on MobileNet (0.8x), so smaller
+   * outputs and strided layers read the input directly */
+  if (p->depth_multiplier == 1 && p->out_w >= 8 && p->stride_w == 1 && T <= MAX_TAPS &&
       p->k_h <= MAX_KH && fring_floats(p, 1, 8) <= FRING_FLOATS &&
       finite_weights(filter, T * (size_t)p->in_c))
     f32_dw_ring(p, in, filter, bias, out, row_begin, row_end);
