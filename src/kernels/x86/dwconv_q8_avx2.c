@@ -512,6 +512,19 @@ AI void q8_px_3x3(const int16_t *s0, const int16_t *s1, const int16_t *s2, uint8
   acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s1 + (q) + js, bc), w11));                 \
   acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s2 + (q), bc), w20));                      \
   acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s2 + (q) + js, bc), w21));
+  if (n <= 4) { /* tiny rows: one pass in registers, one pack */
+    __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+    TAPS(a0, 0)
+    if (n > 1) { TAPS(a1, ps) }
+    if (n > 2) { TAPS(a2, 2 * ps) }
+    if (n > 3) { TAPS(a3, 3 * ps) }
+    const __m256i r0 = rq(a0, gr, qo->zo, plain);
+    const __m256i r1 = n > 1 ? rq(a1, gr, qo->zo, plain) : r0;
+    const __m256i r2 = n > 2 ? rq(a2, gr, qo->zo, plain) : r1;
+    const __m256i r3 = n > 3 ? rq(a3, gr, qo->zo, plain) : r2;
+    store_px(o, os, pack4(r0, r1, r2, r3, qo->lo, qo->hi, is_u8), n, lanes);
+    return;
+  }
   /* two phases per chunk of pixels: accumulators to a stack buffer, then requantization, so
    * each loop's iterations are independent and short */
   __m256i accb[64];
