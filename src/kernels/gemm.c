@@ -9,8 +9,9 @@
  * with the segmented form takes a task's whole row block in one call (it walks the tiles
  * itself, a taller tile when n fits one narrow panel), which matters when K is small. With
  * several threads mb is shrunk (and, when there are few row tiles, nb too) until there are
- * about 8 tasks per thread for load balance. K longer than KC_MAX is cut into equal chunks so
- * that the A strip stays in L1; partial sums go through C. Neither the tiling nor the K chunks
+ * about 8 tasks per thread for load balance (with one row tile there is no B reuse, and the
+ * block is all of n). K longer than KC_MAX (for a strip of mr rows; up to mr * KC_MAX for one
+ * row) is cut into equal chunks so that the A strip stays in L1; partial sums go through C. Neither the tiling nor the K chunks
  * change the sequence of float operations behind an output element, so results are identical
  * for any thread count (and to an unchunked run). */
 #include "kernels/gemm.h"
@@ -135,16 +136,20 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
                                                                           : (size_t)kr->mr;
   gemm_job job = {kr, m, n, k, a, lda, packed_b, bias, act_min, act_max, c, ldc, accumulate,
                   k, 0, 0, 0};
-  /* K chunks: equal chunks of at most KC_MAX. */
-  if (k > KC_MAX) {
+  /* K chunks: equal chunks of at most KC_MAX, when the A strip (min(m, mr) rows) would not
+   * fit in L1 otherwise (a batch-1 product keeps K whole up to mr * KC_MAX). */
+  const size_t strip_rows = m < mr ? m : mr;
+  if (strip_rows * k > mr * KC_MAX) {
     const size_t n_chunks = (k + KC_MAX - 1) / KC_MAX;
     job.kc = (k + n_chunks - 1) / n_chunks;
   }
   /* Column blocks: a multiple of nr whose packed B chunk fits the budget, or all of n. */
   size_t nb = B_BLOCK_FLOATS / (job.kc ? job.kc : 1) / nr * nr;
   if (nb < nr) nb = nr;
-  if (nb >= n) nb = n;
   const size_t m_tiles = (m + mr - 1) / mr;
+  /* One row tile (batch-1 FULLY_CONNECTED) reuses no B block: all columns in one call, where
+   * the kernel runs several panels side by side. */
+  if (nb >= n || m_tiles == 1) nb = n;
   if ((double)(m_tiles * mr) * (double)((n + nr - 1) / nr * nr) * (double)k <
       MIN_PARALLEL_TILE_MACS)
     pool = NULL;
