@@ -299,11 +299,11 @@ static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                  c + full * mr * ldc, ldc, accumulate, act_min, act_max);
     return;
   }
-  /* Several panels: groups of tiles whose A rows fit in L1 (16 KiB), each group run down every
-   * panel in turn, so the call overhead is paid once per group and panel. A last single row
-   * takes the wide path for its full panels. */
-  const size_t lda_bytes = (lda > k ? lda : k) * sizeof(float);
-  size_t group = MR * (16384 / (MR * (lda_bytes ? lda_bytes : 1)));
+  /* Several panels: groups of tiles whose A and C rows take about L1 (32 KiB), each
+   * group run down every panel in turn, so the call overhead is paid once per group and panel.
+   * A last single row takes the wide path for its full panels. */
+  const size_t row_bytes = ((lda > k ? lda : k) + nc) * sizeof(float);
+  size_t group = MR * (32768 / (MR * row_bytes));
   if (group < MR) group = MR;
   for (size_t r0 = 0; r0 < rows; r0 += group) {
     const size_t grp = rows - r0 < group ? rows - r0 : group, full = grp / MR, rem = grp % MR;
