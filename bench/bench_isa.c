@@ -55,7 +55,8 @@ static volatile int g_sink;
 #define INIT_ACC(i) "vmovdqa %%ymm12, %%ymm" #i "\n\t"
 
 /* acc += vpmaddwd(acc, b): the current qgemm inner operation. */
-#define MADDWD_ADD(i) "vpmaddwd %%ymm13, %%ymm" #i ", %%ymm15\n\tvpaddd %%ymm15, %%ymm" #i ", %%ymm" #i "\n\t"
+#define MADDWD_ADD(i) \
+  "vpmaddwd %%ymm13, %%ymm" #i ", %%ymm15\n\tvpaddd %%ymm15, %%ymm" #i ", %%ymm" #i "\n\t"
 BENCH(b_maddwd_add, R12(MADDWD_ADD))
 /* vpmaddwd alone (each chain feeds itself). */
 #define MADDWD(i) "vpmaddwd %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"

@@ -33,7 +33,8 @@ static int cmp_d(const void *a, const void *b) {
 #if defined(__x86_64__)
 /* vpmaddwd + vpaddd on 12 independent accumulators (asm, so nothing is spilled or folded). */
 #define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define STEP(i) "vpmaddwd %%ymm13, %%ymm" #i ", %%ymm15\n\tvpaddd %%ymm15, %%ymm" #i ", %%ymm" #i "\n\t"
+#define STEP(i) \
+  "vpmaddwd %%ymm13, %%ymm" #i ", %%ymm15\n\tvpaddd %%ymm15, %%ymm" #i ", %%ymm" #i "\n\t"
 __attribute__((target("avx2"), noinline)) static double peak_madd(void) {
   double best = 0;
   for (int rep = 0; rep < 3; rep++) {
@@ -137,7 +138,8 @@ static void make_params(const shape *sh, tc_conv2d_params *p) {
   p->dilation_h = p->dilation_w = 1;
   p->out_h = (sh->h + sh->s - 1) / sh->s;
   p->out_w = (sh->w + sh->s - 1) / sh->s;
-  const int ph = (p->out_h - 1) * sh->s + sh->kh - sh->h, pw = (p->out_w - 1) * sh->s + sh->kw - sh->w;
+  const int ph = (p->out_h - 1) * sh->s + sh->kh - sh->h;
+  const int pw = (p->out_w - 1) * sh->s + sh->kw - sh->w;
   p->pad_top = ph > 0 ? ph / 2 : 0;
   p->pad_left = pw > 0 ? pw / 2 : 0;
 }
@@ -188,7 +190,11 @@ int main(int argc, char **argv) {
       w[i] = (uint8_t)(i * 5 + (i >> 7));
       if (!sh->u8 && w[i] == 0x80) w[i] = 0x81; /* int8 weights in [-127, 127] (TFLite spec) */
     }
-    for (int j = 0; j < sh->oc; j++) { bias[j] = j * 10 - 300; mult[j] = 1234567890 + j; shift[j] = -9 + j % 3; }
+    for (int j = 0; j < sh->oc; j++) {
+      bias[j] = j * 10 - 300;
+      mult[j] = 1234567890 + j;
+      shift[j] = -9 + j % 3;
+    }
     r.u8 = sh->u8;
     r.in = in;
     r.out = out;
@@ -204,7 +210,8 @@ int main(int argc, char **argv) {
       if (!r.pk) { printf(" | %-12s %7s %5s", kernels[kk]->name, "n/a", ""); free(buf); continue; }
       r.scratch = malloc(tc_x8_conv2d_scratch_size(r.pk, &r.p, threads));
       const double t = time_median(runs, &r);
-      printf(" | %8.1f us %7.1f %4.0f%%", t * 1e6, ops / t / 1e9, 100.0 * ops / t / 1e9 / (peak * threads));
+      printf(" | %8.1f us %7.1f %4.0f%%", t * 1e6, ops / t / 1e9,
+             100.0 * ops / t / 1e9 / (peak * threads));
       free(r.scratch);
       free(buf);
       if (kernels[kk]->wino && tc_qwino_applicable(&r.p)) { /* Winograd, GOP/s of the direct sum */

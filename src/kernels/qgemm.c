@@ -46,8 +46,8 @@ size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, in
   const size_t seg_len = (size_t)k / (size_t)n_seg;
   const size_t g = kgroup(kr), nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + g - 1) / g);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
-  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) + tc_qgemm_output_stage_size((int32_t)n_pad) +
-         packed_cols(nr, (size_t)n) * kp * 4;
+  return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) +
+         tc_qgemm_output_stage_size((int32_t)n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
 }
 
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {

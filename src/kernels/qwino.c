@@ -9,7 +9,7 @@
 #include "core/core.h"
 
 enum {
-  BLOCK_BYTES = 48 * 1024, /* V and M of one block: about this much (L2) */
+  BLOCK_BYTES = 24 * 1024, /* V and M of one block: about this much (L1 and L2) */
 };
 /* Below this many multiply-adds a convolution runs on the calling thread. */
 #define MIN_PARALLEL_MACS (256.0 * 1024)
@@ -33,10 +33,52 @@ size_t tc_qwino_packed_size(const tc_conv2d_params *p) {
 /* 2 G (rows: the 4 transformed positions, columns: the 3 taps). */
 static const int32_t G2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
 
+/* g = w' of output o, input channel c (3x3). */
+static void filter_taps(const tc_qgemm_weights *w, int32_t C, int32_t o, int32_t c,
+                        int32_t g[3][3]) {
+  const char *row = (const char *)w->w + (size_t)o * w->ldw;
+  for (int a = 0; a < 3; a++)
+    for (int b = 0; b < 3; b++) {
+      const size_t kk = ((size_t)a * 3 + (size_t)b) * (size_t)C + (size_t)c;
+      g[a][b] = (w->w_is_u8 ? (int32_t)((const uint8_t *)row)[kk]
+                            : (int32_t)((const int8_t *)row)[kk]) +
+                w->w_offset;
+    }
+}
+
+/* U = G' g G'^T. */
+static void transform(const int32_t g[3][3], int32_t u[4][4]) {
+  int32_t t[4][3];
+  for (int i = 0; i < 4; i++) /* t = G' g */
+    for (int b = 0; b < 3; b++)
+      t[i][b] = G2[i][0] * g[0][b] + G2[i][1] * g[1][b] + G2[i][2] * g[2][b];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      u[i][j] = t[i][0] * G2[j][0] + t[i][1] * G2[j][1] + t[i][2] * G2[j][2];
+}
+
+int tc_qwino_fits(const tc_conv2d_params *p, const tc_qgemm_weights *w) {
+  if (!tc_qwino_applicable(p)) return 0;
+  for (int32_t o = 0; o < p->out_c; o++) {
+    int64_t bound = 0; /* sum of |U| over positions and channels of this output */
+    for (int32_t c = 0; c < p->in_c; c++) {
+      int32_t g[3][3], u[4][4];
+      filter_taps(w, p->in_c, o, c, g);
+      transform(g, u);
+      for (int e = 0; e < 16; e++) {
+        const int32_t v = u[e / 4][e % 4];
+        bound += v < 0 ? -v : v;
+      }
+    }
+    if (bound * 1020 >= ((int64_t)1 << 31)) return 0; /* see qwino.h */
+  }
+  return 1;
+}
+
 const tc_qwino_packed *tc_qwino_pack(tc_s8_qgemm_kernel *kr, const tc_conv2d_params *p,
                                      const tc_qgemm_weights *w, void *buf) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
-  if (!kr->wino || !tc_qwino_applicable(p) || !buf) return NULL;
+  if (!kr->wino || !buf || !tc_qwino_fits(p, w)) return NULL;
   const int32_t C = p->in_c, OC = p->out_c;
   const size_t cp = round_even(C), ocp = round16(OC);
   char *mem = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
@@ -46,31 +88,15 @@ const tc_qwino_packed *tc_qwino_pack(tc_s8_qgemm_kernel *kr, const tc_conv2d_par
   mem += TC_ALIGN_UP(tc_qgemm_output_stage_size((int32_t)ocp), 64);
   int16_t *u = (int16_t *)mem;
   memset(u, 0, 16 * ocp * cp * 2);
-  for (int32_t o = 0; o < OC; o++) {
-    int64_t bound = 0; /* sum of |U| over positions and channels of this output */
+  for (int32_t o = 0; o < OC; o++)
     for (int32_t c = 0; c < C; c++) {
-      int32_t g[3][3], t[4][3];
-      for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) {
-          const size_t kk = ((size_t)a * 3 + (size_t)b) * (size_t)C + (size_t)c;
-          const char *row = (const char *)w->w + (size_t)o * w->ldw;
-          g[a][b] = (w->w_is_u8 ? (int32_t)((const uint8_t *)row)[kk]
-                                : (int32_t)((const int8_t *)row)[kk]) +
-                    w->w_offset;
-        }
-      for (int i = 0; i < 4; i++) /* t = G' g */
-        for (int b = 0; b < 3; b++)
-          t[i][b] = G2[i][0] * g[0][b] + G2[i][1] * g[1][b] + G2[i][2] * g[2][b];
-      for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) { /* U = t G'^T, at plane 4i+j, panel o/16, pair c/2 */
-          const int32_t v = t[i][0] * G2[j][0] + t[i][1] * G2[j][1] + t[i][2] * G2[j][2];
-          bound += v < 0 ? -v : v;
-          u[(size_t)(4 * i + j) * ocp * cp + (size_t)(o / 16) * 16 * cp + (size_t)(c / 2) * 32 +
-            (size_t)(o % 16) * 2 + (size_t)(c % 2)] = (int16_t)v; /* |v| <= 9 * 383 */
-        }
+      int32_t g[3][3], v[4][4];
+      filter_taps(w, C, o, c, g);
+      transform(g, v);
+      for (int e = 0; e < 16; e++) /* plane e = 4i + j, panel o / 16, pair c / 2; |v| <= 9 * 383 */
+        u[(size_t)e * ocp * cp + (size_t)(o / 16) * 16 * cp + (size_t)(c / 2) * 32 +
+          (size_t)(o % 16) * 2 + (size_t)(c % 2)] = (int16_t)v[e / 4][e % 4];
     }
-    if (bound * 1020 >= ((int64_t)1 << 31)) return NULL; /* see qwino.h */
-  }
   /* V (16 planes of block tiles x cp int16, plus slack) and M (16 x block x ocp int32) */
   size_t block = BLOCK_BYTES / (16 * (cp * 2 + ocp * 4)) / 4 * 4;
   pk->block = (int32_t)(block < 4 ? 4 : block > 64 ? 64 : block);

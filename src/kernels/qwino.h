@@ -48,6 +48,10 @@ typedef struct tc_qwino_job {
 /* 1 if the convolution has the shape this path handles (3x3, stride 1, dilation 1, groups 1). */
 int tc_qwino_applicable(const tc_conv2d_params *p);
 
+/* 1 if the shape applies and the filter w (as for tc_qwino_pack) keeps every intermediate sum
+ * within int32 (the bound of the header comment); check before allocating for tc_qwino_pack. */
+int tc_qwino_fits(const tc_conv2d_params *p, const tc_qgemm_weights *w);
+
 /* Bytes for tc_qwino_pack (64 bytes of alignment slack included). */
 size_t tc_qwino_packed_size(const tc_conv2d_params *p);
 

@@ -205,7 +205,8 @@ static void segs_of_matrix(const void *ctx, size_t i, size_t n, char *buf, size_
   (void)buf;
   (void)stride;
   for (size_t r = 0; r < n; r++)
-    for (size_t s = 0; s < c->n_seg; s++) segs[r * c->n_seg + s] = c->a + (i + r) * c->k + s * c->seg_len;
+    for (size_t s = 0; s < c->n_seg; s++)
+      segs[r * c->n_seg + s] = c->a + (i + r) * c->k + s * c->seg_len;
 }
 
 TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
@@ -273,7 +274,8 @@ TC_TEST(kernel_qconv_fast_gemv_vs_oracle) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
   tc_threadpool *pool = tc_threadpool_create(2);
-  static const int ks[][2] = {{1, 1}, {1, 7}, {1, 16}, {1, 33}, {1, 64}, {3, 9}, {2, 250}, {1, 1280}};
+  static const int ks[][2] = {{1, 1},  {1, 7}, {1, 16},  {1, 33},
+                              {1, 64}, {3, 9}, {2, 250}, {1, 1280}};
   static const int ns[] = {1, 7, 8, 12, 16, 17, 40, 80};
   static const int ms[] = {1, 2, 5};
   uint8_t *a = malloc(5 * 1280), *w = malloc(80 * 1280), out[5 * 80], out2[5 * 80], ref[5 * 80];

@@ -86,19 +86,26 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
   if (W16) {
     /* rows in pairs; an odd last row is paired with itself and stored once */
-    tc__q8_store_2x16(tc__q8_requant8(acc00, q, j, zp), tc__q8_requant8(acc01, q, j + 8, zp),
-               R > 1 ? tc__q8_requant8(acc10, q, j, zp) : acc00, R > 1 ? tc__q8_requant8(acc11, q, j + 8, zp) : acc01,
-               q, c + j, R > 1 ? c + ldc + j : NULL, cols);
-    if (R > 2)
-      tc__q8_store_2x16(tc__q8_requant8(acc20, q, j, zp), tc__q8_requant8(acc21, q, j + 8, zp),
-                 R > 3 ? tc__q8_requant8(acc30, q, j, zp) : acc20,
-                 R > 3 ? tc__q8_requant8(acc31, q, j + 8, zp) : acc21, q, c + 2 * ldc + j,
-                 R > 3 ? c + 3 * ldc + j : NULL, cols);
+    const __m256i r00 = tc__q8_requant8(acc00, q, j, zp);
+    const __m256i r01 = tc__q8_requant8(acc01, q, j + 8, zp);
+    const __m256i r10 = R > 1 ? tc__q8_requant8(acc10, q, j, zp) : r00;
+    const __m256i r11 = R > 1 ? tc__q8_requant8(acc11, q, j + 8, zp) : r01;
+    tc__q8_store_2x16(r00, r01, r10, r11, q, c + j, R > 1 ? c + ldc + j : NULL, cols);
+    if (R > 2) {
+      const __m256i r20 = tc__q8_requant8(acc20, q, j, zp);
+      const __m256i r21 = tc__q8_requant8(acc21, q, j + 8, zp);
+      const __m256i r30 = R > 3 ? tc__q8_requant8(acc30, q, j, zp) : r20;
+      const __m256i r31 = R > 3 ? tc__q8_requant8(acc31, q, j + 8, zp) : r21;
+      tc__q8_store_2x16(r20, r21, r30, r31, q, c + 2 * ldc + j, R > 3 ? c + 3 * ldc + j : NULL,
+                        cols);
+    }
   } else {
     const __m256i r0 = tc__q8_requant8(acc00, q, j, zp);
-    tc__q8_store_4x8(r0, R > 1 ? tc__q8_requant8(acc10, q, j, zp) : r0, R > 2 ? tc__q8_requant8(acc20, q, j, zp) : r0,
-              R > 3 ? tc__q8_requant8(acc30, q, j, zp) : r0, q, c + j, R > 1 ? c + ldc + j : NULL,
-              R > 2 ? c + 2 * ldc + j : NULL, R > 3 ? c + 3 * ldc + j : NULL, cols);
+    const __m256i r1 = R > 1 ? tc__q8_requant8(acc10, q, j, zp) : r0;
+    const __m256i r2 = R > 2 ? tc__q8_requant8(acc20, q, j, zp) : r0;
+    const __m256i r3 = R > 3 ? tc__q8_requant8(acc30, q, j, zp) : r0;
+    tc__q8_store_4x8(r0, r1, r2, r3, q, c + j, R > 1 ? c + ldc + j : NULL,
+                     R > 2 ? c + 2 * ldc + j : NULL, R > 3 ? c + 3 * ldc + j : NULL, cols);
   }
 }
 
@@ -157,25 +164,27 @@ static inline __attribute__((always_inline)) void gemv_panel(const int W16, cons
                      : acc0;
   __m256i acc2 = _mm256_setzero_si256(), acc3 = acc2; /* odd pairs: two chains more */
   size_t p = 0;
+#define MADD(acc, av, w) \
+  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, tc__q8_widen(_mm_loadu_si128(w), w_u8)))
   for (; p + 2 <= kp; p += 2, pb += W16 ? 64 : 32) {
     const __m256i av0 = _mm256_set1_epi32(a[p]), av1 = _mm256_set1_epi32(a[p + 1]);
     const __m128i *w = (const __m128i *)pb;
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(av0, tc__q8_widen(_mm_loadu_si128(w), w_u8)));
+    MADD(acc0, av0, w);
     if (W16) {
-      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(av0, tc__q8_widen(_mm_loadu_si128(w + 1), w_u8)));
-      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(av1, tc__q8_widen(_mm_loadu_si128(w + 2), w_u8)));
-      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(av1, tc__q8_widen(_mm_loadu_si128(w + 3), w_u8)));
+      MADD(acc1, av0, w + 1);
+      MADD(acc2, av1, w + 2);
+      MADD(acc3, av1, w + 3);
     } else {
-      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(av1, tc__q8_widen(_mm_loadu_si128(w + 1), w_u8)));
+      MADD(acc2, av1, w + 1);
     }
   }
   if (p < kp) {
     const __m256i av0 = _mm256_set1_epi32(a[p]);
     const __m128i *w = (const __m128i *)pb;
-    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(av0, tc__q8_widen(_mm_loadu_si128(w), w_u8)));
-    if (W16)
-      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(av0, tc__q8_widen(_mm_loadu_si128(w + 1), w_u8)));
+    MADD(acc0, av0, w);
+    if (W16) MADD(acc1, av0, w + 1);
   }
+#undef MADD
   acc0 = _mm256_add_epi32(acc0, acc2);
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
   const __m256i r0 = tc__q8_requant8(acc0, q, j, zp);

@@ -143,7 +143,7 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
     st->in_zp = qi ? (int32_t)qi->zero_point[0] : 0;
     /* 3x3 stride 1 from 16 input channels: Winograd F(2x2, 3x3) where the kernel has it
      * (kernels/qwino.h; 1.4-1.9x the direct GEMM on ResNet8's layers, slower on 3 channels) */
-    if (kr->wino && p->in_c >= 16 && tc_qwino_applicable(p)) {
+    if (kr->wino && p->in_c >= 16 && tc_qwino_fits(p, &w)) {
       void *wbuf = tc__persist_alloc(c, tc_qwino_packed_size(p));
       st->wpk = wbuf ? tc_qwino_pack(kr, p, &w, wbuf) : NULL;
       if (st->wpk) {
