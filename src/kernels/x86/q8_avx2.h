@@ -135,9 +135,10 @@ static inline void tc__q8_store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i 
   if (cols >= 8) {
     const __m128i lo = _mm256_castsi256_si128(o), hi = _mm256_extracti128_si256(o, 1);
     _mm_storel_epi64((__m128i *)c0, lo);
-    if (c1) _mm_storeh_pd((double *)c1, _mm_castsi128_pd(lo));
+    /* (storel of the high half: _mm_storeh_pd is a double store, which must be aligned) */
+    if (c1) _mm_storel_epi64((__m128i *)c1, _mm_unpackhi_epi64(lo, lo));
     if (c2) _mm_storel_epi64((__m128i *)c2, hi);
-    if (c3) _mm_storeh_pd((double *)c3, _mm_castsi128_pd(hi));
+    if (c3) _mm_storel_epi64((__m128i *)c3, _mm_unpackhi_epi64(hi, hi));
     return;
   }
   char t[32];
