@@ -436,7 +436,7 @@ AI void store_px(uint8_t *o, size_t os, __m256i v, int32_t npx, int32_t rem) {
   if (rem == 8) { /* 1-3 pixels */
     const __m128i l = _mm256_castsi256_si128(v);
     _mm_storel_epi64((__m128i *)o, l);
-    if (npx > 1) _mm_storeh_pd((double *)(void *)(o + os), _mm_castsi128_pd(l));
+    if (npx > 1) _mm_storel_epi64((__m128i *)(o + os), _mm_unpackhi_epi64(l, l));
     if (npx > 2) _mm_storel_epi64((__m128i *)(o + 2 * os), _mm256_extracti128_si256(v, 1));
     return;
   }
