@@ -50,6 +50,25 @@ typedef struct x8c {
  * input that close to the tensor's end is copied to the row buffer instead. */
 static inline int readable(const x8c *c, const uint8_t *seg_end) { return seg_end + 15 <= c->end; }
 
+/* Short copies and fills with fixed-size moves (the edges of KWS's 1-channel layer copy a few
+ * bytes, where a libc call costs more than the copy). */
+static inline void copy_small(uint8_t *d, const uint8_t *s, size_t n) {
+  if (n >= 64) {
+    memcpy(d, s, n);
+    return;
+  }
+  for (; n >= 8; n -= 8, d += 8, s += 8) __builtin_memcpy(d, s, 8);
+  if (n >= 4) { __builtin_memcpy(d, s, 4); n -= 4; d += 4; s += 4; }
+  for (; n > 0; n--) *d++ = *s++;
+}
+static inline void fill_small(uint8_t *d, uint8_t v, size_t n) {
+  if (n >= 64) {
+    memset(d, v, n);
+    return;
+  }
+  for (; n > 0; n--) *d++ = v;
+}
+
 /* Segment = filter row ky: k_w * C bytes of input row y0 + ky * dilation_h from column x0. */
 static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                       const void **segs) {
@@ -82,13 +101,13 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
         segs[ky] = src + (size_t)x0 * C;
         continue;
       }
-      /* the window crosses the left or right edge, or the tensor's end is near: a copy */
-      for (int32_t kx = 0, x = x0; kx < p->k_w; kx++, x++) {
-        if (x < 0 || x >= p->in_w)
-          memset(dst + (size_t)kx * C, c->zp, C);
-        else
-          memcpy(dst + (size_t)kx * C, src + (size_t)x * C, C);
-      }
+      /* the window crosses the left or right edge, or the tensor's end is near: a copy,
+       * zero points left of column xa and from column xb on */
+      const int32_t xa = x0 < 0 ? 0 : x0, xb = x0 + p->k_w > p->in_w ? p->in_w : x0 + p->k_w;
+      const size_t left = (size_t)(xa - x0) * C, mid = xb > xa ? (size_t)(xb - xa) * C : 0;
+      fill_small(dst, c->zp, left);
+      copy_small(dst + left, src + (size_t)xa * C, mid);
+      fill_small(dst + left + mid, c->zp, seg_len - left - mid);
       segs[ky] = dst;
     }
   }
