@@ -161,21 +161,6 @@ static void rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, size_
   }
 }
 
-/* The same for 1x1 stride 1 (row i is input pixel i). */
-static void rows_matrix(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
-                        const void **rows) {
-  const x8c *c = ctx;
-  const size_t C = (size_t)c->p->in_c;
-  for (size_t r = 0; r < n; r++) {
-    const uint8_t *src = c->in + (i + r) * C;
-    if (!readable(c, src + C)) {
-      memcpy(buf + r * stride, src, C);
-      src = (const uint8_t *)buf + r * stride;
-    }
-    rows[r] = src;
-  }
-}
-
 /* One segment otherwise (odd C with dilation_w > 1): an im2col row in the row buffer. */
 static void rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                         const void **rows) {
@@ -211,7 +196,7 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
   if (pk->n_seg > 1)
     a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;
   else if (tc_conv2d_is_gemm(p))
-    a.rows_fn = rows_matrix;
+    a.overread = 0; /* the input matrix in place (qgemm over-reads rows that have successors) */
   else if (p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0)
     a.rows_fn = rows_pointwise;
   else

@@ -263,10 +263,21 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   const tc_qgemm_cols cols = cols_at(pk, a->is_u8, j0);
   const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
   const int flags = (a->is_u8 ? TC_QGEMM_A_U8 : 0) | (a->overread ? TC_QGEMM_A_OVERREAD : 0);
+  /* A plain matrix in one segment: rows in place, over-readable by 15 bytes past a row that
+   * has later rows to run into. */
+  const int matrix = !a->segs_fn && !a->rows_fn && pk->n_seg == 1;
+  const size_t lda = a->lda;
   for (size_t i = i0; i < i1; i += mr) {
     const size_t rows = TC_MIN(mr, i1 - i);
-    strip_segs(pk, a, i, rows, rowbuf, stride, segs);
-    kr->pack_a(rows, (size_t)pk->n_seg, (size_t)pk->seg_len, segs, flags, pa);
+    int f = flags;
+    if (matrix) {
+      const char *row = (const char *)a->base + i * lda;
+      for (size_t r = 0; r < rows; r++, row += lda) segs[r] = row;
+      if ((i + rows) * lda + 15 <= job->m * lda) f |= TC_QGEMM_A_OVERREAD;
+    } else {
+      strip_segs(pk, a, i, rows, rowbuf, stride, segs);
+    }
+    kr->pack_a(rows, (size_t)pk->n_seg, (size_t)pk->seg_len, segs, f, pa);
     kr->run(rows, nc, kp, pa, b, &cols, job->out + i * job->ldc + j0, job->ldc);
   }
 }

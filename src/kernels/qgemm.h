@@ -173,7 +173,8 @@ typedef struct tc_qgemm_a {
   const void *ctx;
   void (*segs_fn)(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                   const void **segs);
-  int overread; /* 1: 15 bytes past every row / segment end are readable (see pack_a) */
+  int overread; /* 1: 15 bytes past every row / segment end are readable (see pack_a); a plain
+                 * matrix (base) is over-read where later rows follow without it */
 } tc_qgemm_a;
 
 /* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */

@@ -24,31 +24,54 @@
 
 /* ---- packing A ------------------------------------------------------------------------------ */
 
-/* Packed A, this kernel's own layout: row r's kp int32 pairs at word r * kp (row-major, so
- * packing is a widening copy; the tile broadcasts from four row pointers). */
+/* Packed A, this kernel's own layout: row r's kp int32 pairs at word r * (kp + ROW_PAD)
+ * (row-major, so packing is a widening copy; the tile broadcasts from four row pointers; the
+ * padding takes the spill of a row's last tail). */
+#define ROW_PAD 8
 static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
                         int flags, int16_t *dst) {
   static const uint8_t ones_then_zeros[32] = {255, 255, 255, 255, 255, 255, 255, 255,
                                               255, 255, 255, 255, 255, 255, 255, 255};
   const int is_u8 = flags & TC_QGEMM_A_U8, overread = flags & TC_QGEMM_A_OVERREAD;
   const size_t rem = seg_len % 16, kp_seg = (seg_len + 1) / 2;
+  const size_t rs = (n_seg * kp_seg + ROW_PAD) * 2; /* int16 per packed row */
   /* the first rem bytes of a 16-byte load (tails with over-readable memory) */
   const __m128i keep = _mm_loadu_si128((const __m128i *)(ones_then_zeros + 16 - rem));
-  /* Rows in order: a tail's 16 stored values past its segment are overwritten by the next
-   * segment or row, the last row's fall in the pack slack. Missing rows are not written. */
-  for (size_t r = 0; r < rows; r++) {
-    int16_t *d = dst + r * n_seg * kp_seg * 2;
-    for (size_t sg = 0; sg < n_seg; sg++, d += kp_seg * 2) {
-      const uint8_t *s = src[r * n_seg + sg];
-      size_t kk = 0;
-      for (; kk + 16 <= seg_len; kk += 16)
-        _mm256_storeu_si256((__m256i *)(d + kk),
-                            tc__q8_widen(_mm_loadu_si128((const __m128i *)(s + kk)), is_u8));
-      if (rem) {
-        const __m128i v = overread ? _mm_and_si128(_mm_loadu_si128((const __m128i *)(s + kk)), keep)
-                                   : tc__q8_load_part(s + kk, rem);
-        _mm256_storeu_si256((__m256i *)(d + kk), tc__q8_widen(v, is_u8));
+  /* Segments in order, 16 bytes of the four rows loaded before they are stored; a tail's
+   * 16 stored values past its segment are overwritten by the next segment or fall in the row
+   * padding (past the last row: the pack slack). Missing rows are not written. */
+  for (size_t sg = 0; sg < n_seg; sg++) {
+    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
+                  *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
+    int16_t *d = dst + sg * kp_seg * 2;
+    size_t kk = 0;
+    for (; kk + 16 <= seg_len; kk += 16) {
+      const __m128i v0 = _mm_loadu_si128((const __m128i *)(s0 + kk));
+      const __m128i v1 = _mm_loadu_si128((const __m128i *)(s1 + kk));
+      const __m128i v2 = _mm_loadu_si128((const __m128i *)(s2 + kk));
+      const __m128i v3 = _mm_loadu_si128((const __m128i *)(s3 + kk));
+      _mm256_storeu_si256((__m256i *)(d + kk), tc__q8_widen(v0, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + rs + kk), tc__q8_widen(v1, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + 2 * rs + kk), tc__q8_widen(v2, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + 3 * rs + kk), tc__q8_widen(v3, is_u8));
+    }
+    if (rem) {
+      __m128i v0, v1, v2, v3;
+      if (overread) {
+        v0 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s0 + kk)), keep);
+        v1 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s1 + kk)), keep);
+        v2 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s2 + kk)), keep);
+        v3 = _mm_and_si128(_mm_loadu_si128((const __m128i *)(s3 + kk)), keep);
+      } else {
+        v0 = tc__q8_load_part(s0 + kk, rem);
+        v1 = tc__q8_load_part(s1 + kk, rem);
+        v2 = tc__q8_load_part(s2 + kk, rem);
+        v3 = tc__q8_load_part(s3 + kk, rem);
       }
+      _mm256_storeu_si256((__m256i *)(d + kk), tc__q8_widen(v0, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + rs + kk), tc__q8_widen(v1, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + 2 * rs + kk), tc__q8_widen(v2, is_u8));
+      _mm256_storeu_si256((__m256i *)(d + 3 * rs + kk), tc__q8_widen(v3, is_u8));
     }
   }
 }
@@ -69,7 +92,8 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   REP4(INIT)
 #undef INIT
   /* rows past R are never read (their pointers are unused) */
-  const int32_t *a0 = (const int32_t *)pa, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
+  const int32_t *a0 = (const int32_t *)pa, *a1 = a0 + kp + ROW_PAD, *a2 = a1 + kp + ROW_PAD;
+  const int32_t *a3 = a2 + kp + ROW_PAD;
   for (size_t p = 0; p < kp; p++) {
     const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
     const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
