@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""bench_ort_py.py: tensorc against ONNX Runtime's Python package, on one machine, in one run.
+
+    bench/bench_ort_py.py WORK --tensorc BUILD/tensorc --models SHARED/models [--runs 200]
+                          [--threads 1,2]
+
+For machines where bench_peers.sh cannot install its peers (no Node.js, no network) but
+`pip`'s onnxruntime is present. WORK is a bench_peers.sh work folder (or a copy of its
+<model>/peers/ files): for each model it reads <model>/peers/<model>.onnx (the float rebuild),
+<model>/peers/<model>.int8_u8s8.onnx (the integer graph of a quantized model),
+<model>/peers/float_input_0.bin and <model>/peers/tflite/input_0.bin (the input bytes TFLite
+was given). ONNX Runtime runs with intra_op_num_threads = T, sequential execution, all graph
+optimisations and pre-bound inputs/outputs (run_with_iobinding); tensorc runs `tensorc bench
+MODEL INPUT.bin --runs N --threads T --json` on the same bytes. Prints a markdown table of
+medians (ms) and ratio = fastest ORT / tensorc (above 1: tensorc is faster).
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+
+def ort_median(path, x_path, dtype_of, threads, runs):
+    import numpy as np
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    s = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+    i = s.get_inputs()[0]
+    dt = dtype_of[i.type]
+    x = np.fromfile(x_path(dt), dtype=dt).reshape([d if isinstance(d, int) else 1 for d in i.shape])
+    b = s.io_binding()
+    b.bind_cpu_input(i.name, x)
+    for o in s.get_outputs():
+        b.bind_output(o.name, 'cpu')
+    for _ in range(20):
+        s.run_with_iobinding(b)
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        s.run_with_iobinding(b)
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1e3
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('work')
+    ap.add_argument('--tensorc', required=True)
+    ap.add_argument('--models', required=True, help='the shared models folder (finds <model>.tflite below it)')
+    ap.add_argument('--runs', type=int, default=200)
+    ap.add_argument('--threads', default='1,2')
+    a = ap.parse_args()
+    import numpy as np
+    import onnxruntime as ort
+    dtype_of = {'tensor(float)': np.float32, 'tensor(int8)': np.int8, 'tensor(uint8)': np.uint8}
+    tflites = {}
+    for d, _, files in os.walk(a.models):
+        for f in files:
+            if f.endswith('.tflite'):
+                tflites.setdefault(f[:-7], os.path.join(d, f))
+    print(f'onnxruntime {ort.__version__} (Python, CPUExecutionProvider) vs tensorc {a.tensorc}; '
+          f'{a.runs} runs per median\n')
+    print('| model | threads | tensorc ms | ORT float ms | ORT int8 u8s8 ms | ratio (fastest ORT / tensorc) |')
+    print('|---|---:|---:|---:|---:|---:|')
+    for m in sorted(os.listdir(a.work)):
+        pd = os.path.join(a.work, m, 'peers')
+        if not os.path.isdir(pd) or m not in tflites:
+            continue
+        q_in = os.path.join(pd, 'tflite', 'input_0.bin')
+        f_in = os.path.join(pd, 'float_input_0.bin')
+        x_path = lambda dt: f_in if dt == np.float32 else q_in
+        is_float = os.path.getsize(q_in) == os.path.getsize(f_in)
+        for t in [int(v) for v in a.threads.split(',')]:
+            p = subprocess.run([a.tensorc, 'bench', tflites[m], f_in if is_float else q_in, '--runs',
+                                str(a.runs), '--threads', str(t), '--json'], capture_output=True, text=True)
+            tc = json.loads(p.stdout.strip().splitlines()[-1])['median_us'] / 1e3 if p.returncode == 0 else None
+            peers = {}
+            for kind, fn in (('float', f'{m}.onnx'), ('int8', f'{m}.int8_u8s8.onnx')):
+                path = os.path.join(pd, fn)
+                peers[kind] = ort_median(path, x_path, dtype_of, t, a.runs) if os.path.exists(path) else None
+            best = min(v for v in peers.values() if v is not None)
+            f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+            print(f'| {m} | {t} | {f(tc)} | {f(peers["float"])} | {f(peers["int8"])} | '
+                  f'{"n/a" if tc is None else format(best / tc, ".2f")} |', flush=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
