@@ -39,7 +39,7 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
   const __m128i keep = _mm_loadu_si128((const __m128i *)(ones_then_zeros + 16 - rem));
   /* Segments in order, 16 bytes of the four rows loaded before they are stored; a tail's
    * 16 stored values past its segment are overwritten by the next segment or fall in the row
-   * padding (past the last row: the pack slack). Missing rows are not written. */
+   * padding (past the last row: the pack slack). Missing rows get copies of row 0. */
   for (size_t sg = 0; sg < n_seg; sg++) {
     const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
                   *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
