@@ -57,41 +57,48 @@ AI void input_tile(const uint8_t *const *src, size_t c0, size_t n, int u8, int16
 #define REP4(X) X(0) X(1) X(2) X(3)
 
 /* Rows [0, R) of tiles a (row r's kp pairs at a + r * kp), all panels of B (16 wide, kp pairs
- * each), accumulators from 0 stored at m + r * ldm. */
-AI void raw_rows(const size_t R, size_t kp, const int32_t *a, const int16_t *pb, size_t panels,
-                 int32_t *m, size_t ldm) {
-  const int32_t *a0 = a, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
-  for (size_t q = 0; q < panels; q++, pb += 32 * kp, m += 16) {
+ * each), accumulators from 0 stored at m + r * ldm; for the 16 positions in one call (plane xi
+ * of A, B and M at xi * a_plane, xi * b_plane, xi * m_plane). */
+AI void raw_rows(const size_t R, size_t kp, const int32_t *a, size_t a_plane, const int16_t *b16,
+                 size_t b_plane, size_t panels, int32_t *m, size_t m_plane, size_t ldm) {
+  for (size_t xi = 0; xi < 16; xi++, a += a_plane, b16 += b_plane, m += m_plane) {
+    const int32_t *a0 = a, *a1 = a0 + kp, *a2 = a1 + kp, *a3 = a2 + kp;
+    const int16_t *pb = b16;
+    int32_t *mq = m;
+    for (size_t q = 0; q < panels; q++, pb += 32 * kp, mq += 16) {
 #define INIT(i) __m256i acc##i##0 = _mm256_setzero_si256(), acc##i##1 = acc##i##0;
-    REP4(INIT)
+      REP4(INIT)
 #undef INIT
-    const int16_t *b = pb;
-    for (size_t p = 0; p < kp; p++, b += 32) {
-      const __m256i w0 = _mm256_loadu_si256((const __m256i *)b);
-      const __m256i w1 = _mm256_loadu_si256((const __m256i *)b + 1);
+      const int16_t *b = pb;
+      for (size_t p = 0; p < kp; p++, b += 32) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)b);
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)b + 1);
 #define STEP(i)                                                             \
   if ((i) < R) {                                                            \
     const __m256i av = _mm256_set1_epi32(a##i[p]);                          \
     acc##i##0 = _mm256_add_epi32(acc##i##0, _mm256_madd_epi16(av, w0));     \
     acc##i##1 = _mm256_add_epi32(acc##i##1, _mm256_madd_epi16(av, w1));     \
   }
-      REP4(STEP)
+        REP4(STEP)
 #undef STEP
-    }
+      }
 #define STORE(i)                                                            \
   if ((i) < R) {                                                            \
-    _mm256_storeu_si256((__m256i *)(m + (i) * ldm), acc##i##0);             \
-    _mm256_storeu_si256((__m256i *)(m + (i) * ldm + 8), acc##i##1);         \
+    _mm256_storeu_si256((__m256i *)(mq + (i) * ldm), acc##i##0);            \
+    _mm256_storeu_si256((__m256i *)(mq + (i) * ldm + 8), acc##i##1);        \
   }
-    REP4(STORE)
+      REP4(STORE)
 #undef STORE
+    }
   }
 }
 
 #define RAW_FN(R)                                                                             \
-  static __attribute__((noinline)) void raw##R(size_t kp, const int32_t *a, const int16_t *pb, \
-                                               size_t panels, int32_t *m, size_t ldm) {       \
-    raw_rows(R, kp, a, pb, panels, m, ldm);                                                   \
+  static __attribute__((noinline)) void raw##R(size_t kp, const int32_t *a, size_t a_plane,  \
+                                               const int16_t *b, size_t b_plane,             \
+                                               size_t panels, int32_t *m, size_t m_plane,    \
+                                               size_t ldm) {                                 \
+    raw_rows(R, kp, a, a_plane, b, b_plane, panels, m, m_plane, ldm);                       \
   }
 RAW_FN(1)
 RAW_FN(2)
@@ -141,16 +148,18 @@ void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, voi
   }
 
   /* (2) */
-  for (size_t xi = 0; xi < 16; xi++) {
-    const int32_t *a = (const int32_t *)(V + xi * vplane);
-    const int16_t *u = pk->u + xi * ocp * cp;
-    int32_t *m = M + xi * block * ocp;
+  {
+    const int32_t *a = (const int32_t *)V;
+    const size_t a_plane = vplane / 2, b_plane = ocp * cp, m_plane = block * ocp;
     size_t tl = 0;
-    for (; tl + 4 <= nt; tl += 4) raw4(kp, a + tl * kp, u, ocp / 16, m + tl * ocp, ocp);
+    for (; tl + 4 <= nt; tl += 4)
+      raw4(kp, a + tl * kp, a_plane, pk->u, b_plane, ocp / 16, M + tl * ocp, m_plane, ocp);
+    const int32_t *at = a + tl * kp;
+    int32_t *mt = M + tl * ocp;
     switch (nt - tl) {
-    case 1: raw1(kp, a + tl * kp, u, ocp / 16, m + tl * ocp, ocp); break;
-    case 2: raw2(kp, a + tl * kp, u, ocp / 16, m + tl * ocp, ocp); break;
-    case 3: raw3(kp, a + tl * kp, u, ocp / 16, m + tl * ocp, ocp); break;
+    case 1: raw1(kp, at, a_plane, pk->u, b_plane, ocp / 16, mt, m_plane, ocp); break;
+    case 2: raw2(kp, at, a_plane, pk->u, b_plane, ocp / 16, mt, m_plane, ocp); break;
+    case 3: raw3(kp, at, a_plane, pk->u, b_plane, ocp / 16, mt, m_plane, ocp); break;
     default: break;
     }
   }
