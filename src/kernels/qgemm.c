@@ -185,18 +185,29 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   return pk;
 }
 
-/* Per thread: the packed A strip (with the pack slack), mr row buffers of k + 16 bytes (for
- * rows_fn / segs_fn), and the strip's segment pointer table (mr * n_seg). */
-static size_t strip_bytes(const tc_qgemm_packed *pk) {
-  return TC_ALIGN_UP((size_t)pk->kr->mr * (size_t)pk->kp * 4 + TC_QGEMM_PACK_SLACK, 64);
+/* Rows packed and run per call: one strip, or for multi kernels a block of strips whose packed A
+ * and row buffers take about 32 KiB (at most 64 rows). */
+static size_t block_rows(const tc_qgemm_packed *pk) {
+  const size_t mr = (size_t)pk->kr->mr;
+  if (!pk->kr->multi) return mr;
+  const size_t per_row = (size_t)pk->kp * 4 + (size_t)pk->k + 16 + (size_t)pk->n_seg * 8;
+  size_t rows = 32768 / per_row / mr * mr;
+  return rows < mr ? mr : rows > 64 ? 64 : rows;
+}
+
+/* Per thread: the packed A strips of a block, a row buffer of k + 16 bytes per row (for
+ * rows_fn / segs_fn), and the block's segment pointer table (rows * n_seg). */
+static size_t strips_bytes(const tc_qgemm_packed *pk) {
+  const size_t mr = (size_t)pk->kr->mr;
+  return block_rows(pk) / mr * tc_qgemm_strip_bytes(mr, (size_t)pk->kp);
 }
 static size_t rowbuf_stride(const tc_qgemm_packed *pk) {
   return TC_ALIGN_UP((size_t)pk->k + 16, 64);
 }
 static size_t thread_scratch(const tc_qgemm_packed *pk) {
-  const size_t mr = (size_t)pk->kr->mr;
-  return strip_bytes(pk) + mr * rowbuf_stride(pk) +
-         TC_ALIGN_UP(mr * (size_t)pk->n_seg * sizeof(void *), 64);
+  const size_t rows = block_rows(pk);
+  return strips_bytes(pk) + rows * rowbuf_stride(pk) +
+         TC_ALIGN_UP(rows * (size_t)pk->n_seg * sizeof(void *), 64);
 }
 
 size_t tc_qgemm_scratch_size(const tc_qgemm_packed *pk, int n_threads) {
@@ -223,7 +234,7 @@ static void strip_segs(const tc_qgemm_packed *pk, const tc_qgemm_a *a, size_t i,
     a->segs_fn(a->ctx, i, rows, rowbuf, stride, segs);
     return;
   }
-  const void *rp[16]; /* row pointers (mr <= 16), then spread to segments */
+  const void *rp[64]; /* row pointers (<= 64 rows), then spread to segments */
   if (a->rows_fn)
     a->rows_fn(a->ctx, i, rows, rowbuf, stride, rp);
   else
@@ -251,14 +262,14 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
   const qjob *job = ctx;
   const tc_qgemm_packed *pk = job->pk;
   tc_s8_qgemm_kernel *kr = pk->kr;
-  const size_t mr = (size_t)kr->mr, kp = (size_t)pk->kp, n = (size_t)pk->n;
+  const size_t kp = (size_t)pk->kp, n = (size_t)pk->n, blk = block_rows(pk);
   const size_t i0 = (task % job->n_mblocks) * job->mb, j0 = (task / job->n_mblocks) * job->nb;
   const size_t i1 = TC_MIN(job->m, i0 + job->mb), nc = TC_MIN(n - j0, job->nb);
   char *ts = job->scratch + (size_t)thread * thread_scratch(pk);
   int16_t *pa = (int16_t *)ts;
-  char *rowbuf = ts + strip_bytes(pk);
+  char *rowbuf = ts + strips_bytes(pk);
   const size_t stride = rowbuf_stride(pk);
-  const void **segs = (const void **)(rowbuf + mr * stride);
+  const void **segs = (const void **)(rowbuf + blk * stride);
   const tc_qgemm_a *a = job->a;
   const tc_qgemm_cols cols = cols_at(pk, a->is_u8, j0);
   const int16_t *b = pk->b + j0 * kp * 2; /* panels before j0 are full */
@@ -267,8 +278,8 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
    * has later rows to run into. */
   const int matrix = !a->segs_fn && !a->rows_fn && pk->n_seg == 1;
   const size_t lda = a->lda;
-  for (size_t i = i0; i < i1; i += mr) {
-    const size_t rows = TC_MIN(mr, i1 - i);
+  for (size_t i = i0; i < i1; i += blk) {
+    const size_t rows = TC_MIN(blk, i1 - i);
     int f = flags;
     if (matrix) {
       const char *row = (const char *)a->base + i * lda;
@@ -310,10 +321,10 @@ static void gemv_rows(const tc_qgemm_packed *pk, tc_threadpool *pool, size_t m,
                       const tc_qgemm_a *a, char *out, size_t ldc, char *scratch) {
   const size_t mr = (size_t)pk->kr->mr, nr = (size_t)pk->kr->nr, kp = (size_t)pk->kp;
   const size_t n = (size_t)pk->n, n_seg = (size_t)pk->n_seg, seg_len = (size_t)pk->seg_len;
-  int32_t *pairs = (int32_t *)scratch;
-  char *rowbuf = scratch + strip_bytes(pk);
+  int32_t *pairs = (int32_t *)scratch; /* mr * kp words fit the first strip */
+  char *rowbuf = scratch + strips_bytes(pk);
   const size_t stride = rowbuf_stride(pk);
-  const void **segs = (const void **)(rowbuf + mr * stride);
+  const void **segs = (const void **)(rowbuf + block_rows(pk) * stride);
   int32_t row_add[16];
   size_t nb = 32 * 1024 / (kp * 2) / nr * nr; /* about 32 KiB of weights per task */
   if (nb < nr) nb = nr;

@@ -91,6 +91,10 @@ typedef void tc_s8_qgemm_wino_fn(const struct tc_qwino_job *job, size_t t0, size
  * bytes past the strip's mr * kp int32 words. */
 #define TC_QGEMM_PACK_SLACK 512
 enum { TC_QGEMM_A_U8 = 1, TC_QGEMM_A_OVERREAD = 2 };
+/* Bytes of one packed A strip with its slack (64-aligned). */
+static inline size_t tc_qgemm_strip_bytes(size_t mr, size_t kp) {
+  return (mr * kp * 4 + TC_QGEMM_PACK_SLACK + 63) & ~(size_t)63;
+}
 struct tc_s8_qgemm_ukernel {
   const char *name; /* "<isa>_<mr>x<nr>" */
   int mr, nr;
@@ -99,6 +103,9 @@ struct tc_s8_qgemm_ukernel {
   int kgroup; /* k values per 32-bit word of packed A and B: 2 (int16 pairs; 0 means 2) or 4 */
   tc_s8_qgemm_gemv_fn *gemv;
   tc_s8_qgemm_wino_fn *wino;
+  /* 1: pack_a and run take any number of rows, as strips of mr, strip s of packed A at byte
+   * s * tc_qgemm_strip_bytes(mr, kp) (fewer calls per row for small K and N); 0: rows <= mr */
+  int multi;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 

@@ -28,8 +28,8 @@
  * (row-major, so packing is a widening copy; the tile broadcasts from four row pointers; the
  * padding takes the spill of a row's last tail). */
 #define ROW_PAD 8
-static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                        int flags, int16_t *dst) {
+static void pack_strip(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
+                       int flags, int16_t *dst) {
   static const uint8_t ones_then_zeros[32] = {255, 255, 255, 255, 255, 255, 255, 255,
                                               255, 255, 255, 255, 255, 255, 255, 255};
   const int is_u8 = flags & TC_QGEMM_A_U8, overread = flags & TC_QGEMM_A_OVERREAD;
@@ -41,8 +41,9 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
    * 16 stored values past its segment are overwritten by the next segment or fall in the row
    * padding (past the last row: the pack slack). Missing rows get copies of row 0. */
   for (size_t sg = 0; sg < n_seg; sg++) {
-    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0,
-                  *s2 = rows > 2 ? src[2 * n_seg + sg] : s0, *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
+    const uint8_t *s0 = src[sg], *s1 = rows > 1 ? src[n_seg + sg] : s0;
+    const uint8_t *s2 = rows > 2 ? src[2 * n_seg + sg] : s0;
+    const uint8_t *s3 = rows > 3 ? src[3 * n_seg + sg] : s0;
     int16_t *d = dst + sg * kp_seg * 2;
     size_t kk = 0;
     for (; kk + 16 <= seg_len; kk += 16) {
@@ -163,13 +164,24 @@ ROWS_FN(2)
 ROWS_FN(3)
 ROWS_FN(4)
 
+/* Any number of rows (qgemm.h `multi`): strips of 4, packed one after another. */
+static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
+                        int flags, int16_t *dst) {
+  const size_t strip = tc_qgemm_strip_bytes(MR, n_seg * ((seg_len + 1) / 2)) / 2;
+  for (size_t r = 0; r < rows; r += MR, src += MR * n_seg, dst += strip)
+    pack_strip(rows - r < MR ? rows - r : MR, n_seg, seg_len, src, flags, dst);
+}
+
 static void avx2_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const int16_t *pb,
                      const tc_qgemm_cols *q, void *c, size_t ldc) {
+  const size_t strip = tc_qgemm_strip_bytes(MR, kp) / 2;
+  char *cr = c;
+  for (; rows >= MR; rows -= MR, pa += strip, cr += MR * ldc) run4(nc, kp, pa, pb, q, cr, ldc);
   switch (rows) {
-  case 1: run1(nc, kp, pa, pb, q, c, ldc); break;
-  case 2: run2(nc, kp, pa, pb, q, c, ldc); break;
-  case 3: run3(nc, kp, pa, pb, q, c, ldc); break;
-  default: run4(nc, kp, pa, pb, q, c, ldc); break;
+  case 1: run1(nc, kp, pa, pb, q, cr, ldc); break;
+  case 2: run2(nc, kp, pa, pb, q, cr, ldc); break;
+  case 3: run3(nc, kp, pa, pb, q, cr, ldc); break;
+  default: break;
   }
 }
 
@@ -261,5 +273,5 @@ static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, c
 void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {
-    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2};
+    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1};
 #endif
