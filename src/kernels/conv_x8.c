@@ -16,27 +16,6 @@ int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p) {
   return p->in_c % 2 == 0 ? p->k_h * p->k_w : 1;
 }
 
-/* Output pixel i -> batch, output row and column. */
-typedef struct pix {
-  int32_t b, oy, ox;
-} pix;
-static pix pixel(const tc_conv2d_params *p, size_t i) {
-  pix q;
-  q.ox = (int32_t)(i % (size_t)p->out_w);
-  const size_t t = i / (size_t)p->out_w;
-  q.oy = (int32_t)(t % (size_t)p->out_h);
-  q.b = (int32_t)(t / (size_t)p->out_h);
-  return q;
-}
-static inline void pixel_next(const tc_conv2d_params *p, pix *q) {
-  if (++q->ox == p->out_w) {
-    q->ox = 0;
-    if (++q->oy == p->out_h) {
-      q->oy = 0;
-      q->b++;
-    }
-  }
-}
 
 typedef struct x8c {
   const tc_conv2d_params *p;
@@ -77,8 +56,8 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
   const size_t n_seg = c->n_seg, seg_len = c->seg_len, row_step = (size_t)p->dilation_h * W * C;
   const int32_t y_span = (p->k_h - 1) * p->dilation_h;
-  pix q = pixel(p, i);
-  for (size_t r = 0; r < n; r++, pixel_next(p, &q), segs += n_seg) {
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q), segs += n_seg) {
     const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
     const uint8_t *img = c->in + (size_t)q.b * H * W * C;
     const int x_in = x0 >= 0 && x0 + p->k_w <= p->in_w;
@@ -119,8 +98,8 @@ static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
   const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
-  pix q = pixel(p, i);
-  for (size_t r = 0; r < n; r++, pixel_next(p, &q)) {
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
     const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
     const uint8_t *img = c->in + (size_t)q.b * H * W * C;
     uint8_t *dst = (uint8_t *)buf + r * stride;
@@ -149,8 +128,8 @@ static void rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, size_
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
   const size_t C = (size_t)p->in_c;
-  pix q = pixel(p, i);
-  for (size_t r = 0; r < n; r++, pixel_next(p, &q)) {
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
     const size_t y = (size_t)(q.oy * p->stride_h), x = (size_t)(q.ox * p->stride_w);
     const uint8_t *src = c->in + (((size_t)q.b * (size_t)p->in_h + y) * (size_t)p->in_w + x) * C;
     if (!readable(c, src + C)) {

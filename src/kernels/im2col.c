@@ -29,27 +29,6 @@ static inline void copy_bytes(void *dst, const void *src, size_t n) {
   for (; n > 0; n--) *d++ = *s++;
 }
 
-/* Output pixel i -> batch, output row and column. */
-typedef struct pix {
-  int32_t b, oy, ox;
-} pix;
-static pix pixel(const tc_conv2d_params *p, size_t i) {
-  pix q;
-  q.ox = (int32_t)(i % (size_t)p->out_w);
-  const size_t t = i / (size_t)p->out_w;
-  q.oy = (int32_t)(t % (size_t)p->out_h);
-  q.b = (int32_t)(t / (size_t)p->out_h);
-  return q;
-}
-static inline void pixel_next(const tc_conv2d_params *p, pix *q) {
-  if (++q->ox == p->out_w) {
-    q->ox = 0;
-    if (++q->oy == p->out_h) {
-      q->oy = 0;
-      q->b++;
-    }
-  }
-}
 
 /* One im2col row of output pixel q, elements of type T; PAD_STMT writes n_pad padding
  * elements at dst. */
@@ -81,22 +60,23 @@ static inline void pixel_next(const tc_conv2d_params *p, pix *q) {
     }                                                                                          \
   }
 
-static inline void f32_row(const tc_conv2d_params *p, const float *in, pix q, float *row) {
+static inline void f32_row(const tc_conv2d_params *p, const float *in, tc_conv_pix q,
+                           float *row) {
   IM2COL_ROW(float, for (size_t e = 0; e < n_pad; e++) dst[e] = 0.0f)
 }
 
-static inline void x8_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, pix q,
-                          uint8_t *row) {
+static inline void x8_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad,
+                          tc_conv_pix q, uint8_t *row) {
   IM2COL_ROW(uint8_t, memset(dst, pad, n_pad))
 }
 
 void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, float *row) {
-  f32_row(p, in, pixel(p, i), row);
+  f32_row(p, in, tc_conv_pixel(p, i), row);
 }
 
 void tc_x8_im2col_row(const tc_conv2d_params *p, const uint8_t *in, uint8_t pad, size_t i,
                       uint8_t *row) {
-  x8_row(p, in, pad, pixel(p, i), row);
+  x8_row(p, in, pad, tc_conv_pixel(p, i), row);
 }
 
 /* ---- 8-bit ---------------------------------------------------------------------------------- */
@@ -110,8 +90,8 @@ typedef struct x8_rows {
 static void x8_rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                            const void **rows) {
   const x8_rows *r = ctx;
-  pix q = pixel(r->p, i);
-  for (size_t j = 0; j < n; j++, pixel_next(r->p, &q)) {
+  tc_conv_pix q = tc_conv_pixel(r->p, i);
+  for (size_t j = 0; j < n; j++, tc_conv_pixel_next(r->p, &q)) {
     x8_row(r->p, r->in, r->pad, q, (uint8_t *)buf + j * stride);
     rows[j] = buf + j * stride;
   }
@@ -124,8 +104,8 @@ static void x8_rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, si
   const tc_conv2d_params *p = r->p;
   (void)buf;
   (void)stride;
-  pix q = pixel(p, i);
-  for (size_t j = 0; j < n; j++, pixel_next(p, &q)) {
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  for (size_t j = 0; j < n; j++, tc_conv_pixel_next(p, &q)) {
     const size_t y = (size_t)(q.oy * p->stride_h), x = (size_t)(q.ox * p->stride_w);
     rows[j] = r->in + (((size_t)q.b * (size_t)p->in_h + y) * (size_t)p->in_w + x) * (size_t)p->in_c;
   }

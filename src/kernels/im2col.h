@@ -19,6 +19,29 @@
 #include "kernels/qgemm.h"
 #include "kernels/ref/conv2d.h"
 
+/* Output pixel i of a convolution (row-major over batch, output row, column) -> its batch,
+ * output row and column; tc_conv_pixel_next steps to pixel i + 1. */
+typedef struct tc_conv_pix {
+  int32_t b, oy, ox;
+} tc_conv_pix;
+static inline tc_conv_pix tc_conv_pixel(const tc_conv2d_params *p, size_t i) {
+  tc_conv_pix q;
+  q.ox = (int32_t)(i % (size_t)p->out_w);
+  const size_t t = i / (size_t)p->out_w;
+  q.oy = (int32_t)(t % (size_t)p->out_h);
+  q.b = (int32_t)(t / (size_t)p->out_h);
+  return q;
+}
+static inline void tc_conv_pixel_next(const tc_conv2d_params *p, tc_conv_pix *q) {
+  if (++q->ox == p->out_w) {
+    q->ox = 0;
+    if (++q->oy == p->out_h) {
+      q->oy = 0;
+      q->b++;
+    }
+  }
+}
+
 /* Row i (output pixel index, (b * out_h + oy) * out_w + ox) of the im2col matrix: K values. */
 void tc_f32_im2col_row(const tc_conv2d_params *p, const float *in, size_t i, float *row);
 /* The same for 8-bit data (int8 or uint8: only bytes are copied), padding with `pad`. */
