@@ -396,10 +396,11 @@ static int load_eval(const char *spec, eval_set *e) {
 }
 
 int cmd_convert(int argc, char **argv) {
-  const char *ckpt = NULL, *out = NULL, *repr = NULL, *eval = NULL;
+  const char *ckpt = NULL, *out = NULL, *eval = NULL;
   char save_dir[1024] = "";
-  int norm = CLI_NORM_01, report = 0, quant = 0;
-  long max = 500, n_save = 10;
+  int quant = 0, r;
+  long n_save = 10;
+  cli_calib_opts cal = {NULL, CLI_NORM_01, 500, 0};
   tc_quant_options qo;
   memset(&qo, 0, sizeof qo);
   for (int i = 1; i < argc; i++) {
@@ -407,32 +408,14 @@ int cmd_convert(int argc, char **argv) {
     if (cli_is_help(a)) {
       help(stdout);
       return CLI_OK;
+    } else if ((r = cli_parse_calib_option(argc, argv, &i, &cal, &qo)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
       if (!(out = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--quantize")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
       quant = 1;
       if (!cli_parse_quant_mode("--quantize", v, &qo)) return CLI_USAGE;
-    } else if (!strcmp(a, "--representative")) {
-      if (!(repr = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-    } else if (!strcmp(a, "--norm")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "0_1")) norm = CLI_NORM_01;
-      else if (!strcmp(v, "-1_1")) norm = CLI_NORM_PM1;
-      else if (!strcmp(v, "raw")) norm = CLI_NORM_RAW;
-      else return cli_err("--norm: expected 0_1, -1_1 or raw, got '%s'", v), CLI_USAGE;
-    } else if (!strcmp(a, "--max-samples")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) ||
-          !cli_parse_long(v, 1, 1000000, "--max-samples", &max))
-        return CLI_USAGE;
-    } else if (!strcmp(a, "--inputs")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_inputs(v, &qo))
-        return CLI_USAGE;
-    } else if (!strcmp(a, "--percentile")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_percentile(v, &qo))
-        return CLI_USAGE;
-    } else if (!strcmp(a, "--report")) {
-      report = 1;
     } else if (!strcmp(a, "--evaluate")) {
       if (!(eval = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--save-io")) {
@@ -457,12 +440,12 @@ int cmd_convert(int argc, char **argv) {
     help(stderr);
     return CLI_USAGE;
   }
-  if (((quant && qo.mode == TC_QUANT_INT8) || report) && !repr) {
+  if (((quant && qo.mode == TC_QUANT_INT8) || cal.report) && !cal.repr) {
     cli_err("convert: %s needs --representative (mnist:IMAGES[:N], .npy/.bin/image files or "
-            "random:N)", report ? "--report" : "--quantize int8");
+            "random:N)", cal.report ? "--report" : "--quantize int8");
     return CLI_USAGE;
   }
-  if (report && !quant) return cli_err("convert: --report needs --quantize"), CLI_USAGE;
+  if (cal.report && !quant) return cli_err("convert: --report needs --quantize"), CLI_USAGE;
   if (save_dir[0] && !eval) return cli_err("convert: --save-io needs --evaluate"), CLI_USAGE;
 
   tc_net *net = NULL;
@@ -496,27 +479,27 @@ int cmd_convert(int argc, char **argv) {
   }
   tc_tensor_info tin;
   tc_interp_tensor(fit, tc_interp_input_index(fit, 0), &tin);
-  if (repr) {
+  if (cal.repr) {
     if (tc_interp_input_count(fit) != 1) {
       cli_err("convert: --representative supports single-input nets only (this one has %d)",
               tc_interp_input_count(fit));
       goto done;
     }
     smp.numel = cli_elem_count(&tin);
-    smp.max = (int)max;
-    if (!(smp.data = malloc((size_t)max * smp.numel * sizeof(float)))) {
+    smp.max = (int)cal.max;
+    if (!(smp.data = malloc((size_t)cal.max * smp.numel * sizeof(float)))) {
       cli_err("out of memory");
       goto done;
     }
-    char *list = strdup(repr), *save = NULL;
+    char *list = strdup(cal.repr), *save = NULL;
     int bad = !list;
     for (char *p = list ? strtok_r(list, ",", &save) : NULL; p && !bad;
          p = strtok_r(NULL, ",", &save))
-      bad = load_path(p, &tin, norm, &smp);
+      bad = load_path(p, &tin, cal.norm, &smp);
     free(list);
     if (bad) goto done;
     if (smp.n == 0) {
-      cli_err("convert: no representative samples in '%s'", repr);
+      cli_err("convert: no representative samples in '%s'", cal.repr);
       goto done;
     }
     qo.n_samples = smp.n;
@@ -547,7 +530,7 @@ int cmd_convert(int argc, char **argv) {
     printf(" (float: %zu bytes, %.1f%%), %d calibration samples, %.1f s", fsize,
            100.0 * (double)os / (double)fsize, qo.n_samples, (t1 - t0) / 1e6);
   printf("\n");
-  if (report) {
+  if (cal.report) {
     if ((s = tc_quant_report(fg, qg, &qo, &layers, &n_layers))) {
       cli_err("convert --report: %s", tc_graphdef_errmsg(qg));
       goto done;

@@ -158,9 +158,9 @@ static tc_status sample_cb(void *user, int k, int input, float *data, size_t n) 
 }
 
 int cmd_quantize(int argc, char **argv) {
-  const char *model = NULL, *out = NULL, *repr = NULL;
-  int norm = CLI_NORM_PM1, report = 0;
-  long max = 200;
+  const char *model = NULL, *out = NULL;
+  int r;
+  cli_calib_opts cal = {NULL, CLI_NORM_PM1, 200, 0};
   tc_quant_options qo;
   memset(&qo, 0, sizeof qo);
   qo.mode = TC_QUANT_INT8;
@@ -169,32 +169,15 @@ int cmd_quantize(int argc, char **argv) {
     if (cli_is_help(a)) {
       help(stdout);
       return CLI_OK;
+    } else if ((r = cli_parse_calib_option(argc, argv, &i, &cal, &qo)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
       if (!(out = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
     } else if (!strcmp(a, "--mode")) {
       if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
       if (!cli_parse_quant_mode("--mode", v, &qo)) return CLI_USAGE;
-    } else if (!strcmp(a, "--representative")) {
-      if (!(repr = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-    } else if (!strcmp(a, "--norm")) {
-      if (!(v = cli_opt_value(argc, argv, &i))) return CLI_USAGE;
-      if (!strcmp(v, "-1_1")) norm = CLI_NORM_PM1;
-      else if (!strcmp(v, "0_1")) norm = CLI_NORM_01;
-      else if (!strcmp(v, "raw")) norm = CLI_NORM_RAW;
-      else return cli_err("--norm: expected -1_1, 0_1 or raw, got '%s'", v), CLI_USAGE;
-    } else if (!strcmp(a, "--max-samples")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_long(v, 1, 1000000, "--max-samples", &max))
-        return CLI_USAGE;
-    } else if (!strcmp(a, "--inputs")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_inputs(v, &qo))
-        return CLI_USAGE;
-    } else if (!strcmp(a, "--percentile")) {
-      if (!(v = cli_opt_value(argc, argv, &i)) || !cli_parse_quant_percentile(v, &qo))
-        return CLI_USAGE;
     } else if (!strcmp(a, "--fc-per-tensor")) {
       qo.fc_per_tensor = 1;
-    } else if (!strcmp(a, "--report")) {
-      report = 1;
     } else if (a[0] == '-') {
       cli_err("quantize: unknown option '%s' (see tensorc quantize --help)", a);
       return CLI_USAGE;
@@ -209,7 +192,7 @@ int cmd_quantize(int argc, char **argv) {
     help(stderr);
     return CLI_USAGE;
   }
-  if ((qo.mode == TC_QUANT_INT8 || report) && !repr) {
+  if ((qo.mode == TC_QUANT_INT8 || cal.report) && !cal.repr) {
     cli_err("quantize: %s needs --representative (images, .npy/.bin files or random:N)",
             qo.mode == TC_QUANT_INT8 ? "--mode int8" : "--report");
     return CLI_USAGE;
@@ -221,7 +204,7 @@ int cmd_quantize(int argc, char **argv) {
   tc_quant_layer *layers = NULL;
   int n_layers = 0, rc = CLI_FAIL;
   if (cli_open(model, NULL, &m, &it, NULL) != CLI_OK) goto done;
-  if (repr) {
+  if (cal.repr) {
     if (tc_interp_input_count(it) != 1) {
       cli_err("quantize: --representative supports single-input models only (this one has %d)",
               tc_interp_input_count(it));
@@ -234,14 +217,14 @@ int cmd_quantize(int argc, char **argv) {
       goto done;
     }
     smp.numel = cli_elem_count(&t);
-    char *list = strdup(repr), *save = NULL;
+    char *list = strdup(cal.repr), *save = NULL;
     int bad = !list;
     for (char *p = list ? strtok_r(list, ",", &save) : NULL; p && !bad; p = strtok_r(NULL, ",", &save))
-      bad = load_path(p, &t, norm, &smp, (int)max);
+      bad = load_path(p, &t, cal.norm, &smp, (int)cal.max);
     free(list);
     if (bad) goto done;
     if (smp.n == 0) {
-      cli_err("quantize: no representative samples found in '%s'", repr);
+      cli_err("quantize: no representative samples found in '%s'", cal.repr);
       goto done;
     }
     qo.n_samples = smp.n;
@@ -269,7 +252,7 @@ int cmd_quantize(int argc, char **argv) {
          qo.mode == TC_QUANT_INT8 ? "int8" : qo.mode == TC_QUANT_DYNAMIC ? "dynamic range" : "float16",
          qo.n_samples, (t1 - t0) / 1e6);
   printf("size: %ld -> %ld bytes (%.1f%%)\n", fs, qs, fs > 0 ? 100.0 * (double)qs / (double)fs : 0.0);
-  if (report) {
+  if (cal.report) {
     if ((s = tc_quant_report(fg, qg, &qo, &layers, &n_layers))) {
       cli_err("quantize --report: %s", tc_graphdef_errmsg(qg));
       goto done;

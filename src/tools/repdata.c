@@ -112,3 +112,30 @@ int cli_parse_quant_percentile(const char *v, tc_quant_options *qo) {
     return cli_err("--percentile: expected a number in (50, 100], got '%s'", v), 0;
   return 1;
 }
+
+int cli_parse_calib_option(int argc, char **argv, int *i, cli_calib_opts *o, tc_quant_options *qo) {
+  const char *a = argv[*i], *v;
+  if (!strcmp(a, "--report")) {
+    o->report = 1;
+    return 1;
+  }
+  if (strcmp(a, "--representative") && strcmp(a, "--norm") && strcmp(a, "--max-samples") &&
+      strcmp(a, "--inputs") && strcmp(a, "--percentile"))
+    return 0;
+  if (!(v = cli_opt_value(argc, argv, i))) return -1;
+  if (!strcmp(a, "--representative")) {
+    o->repr = v;
+  } else if (!strcmp(a, "--norm")) {
+    if (!strcmp(v, "0_1")) o->norm = CLI_NORM_01;
+    else if (!strcmp(v, "-1_1")) o->norm = CLI_NORM_PM1;
+    else if (!strcmp(v, "raw")) o->norm = CLI_NORM_RAW;
+    else return cli_err("--norm: expected 0_1, -1_1 or raw, got '%s'", v), -1;
+  } else if (!strcmp(a, "--max-samples")) {
+    if (!cli_parse_long(v, 1, 1000000, "--max-samples", &o->max)) return -1;
+  } else if (!strcmp(a, "--inputs")) {
+    if (!cli_parse_quant_inputs(v, qo)) return -1;
+  } else if (!cli_parse_quant_percentile(v, qo)) {
+    return -1;
+  }
+  return 1;
+}

@@ -41,4 +41,17 @@ int cli_parse_quant_inputs(const char *v, tc_quant_options *qo);
 /* --percentile: a number in (50, 100]. */
 int cli_parse_quant_percentile(const char *v, tc_quant_options *qo);
 
+/* The calibration options both commands take: --representative SRC, --norm 0_1|-1_1|raw,
+ * --max-samples N, --inputs, --percentile, --report. The caller sets the defaults. */
+typedef struct cli_calib_opts {
+  const char *repr; /* --representative, or NULL */
+  int norm;         /* CLI_NORM_* */
+  long max;         /* --max-samples */
+  int report;       /* --report given */
+} cli_calib_opts;
+/* If argv[*i] is one of those options, consumes it (and its value, advancing *i) and returns 1,
+ * or prints the problem and returns -1 for a missing or invalid value; returns 0 for any other
+ * argument. */
+int cli_parse_calib_option(int argc, char **argv, int *i, cli_calib_opts *o, tc_quant_options *qo);
+
 #endif
