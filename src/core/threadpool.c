@@ -214,3 +214,20 @@ void tc_threadpool_parallel_for(tc_threadpool *pool, size_t n_tasks, tc_task_fn 
     run_job(pool, TC_MIN(ST_MAX_TASKS, n_tasks - first), batch_task, &b);
   }
 }
+
+void tc_split_blocks(size_t m_tiles, size_t mr, size_t n, size_t nr, size_t n_threads,
+                     size_t target, size_t *nb, size_t *mb) {
+  /* Few row tiles (e.g. batch-1 FULLY_CONNECTED): cut the columns finer instead. */
+  if (n_threads > 1 && m_tiles * ((n + *nb - 1) / *nb) < target) {
+    size_t want = (target + m_tiles - 1) / m_tiles;
+    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
+    if (nb2 < *nb) *nb = nb2;
+  }
+  const size_t n_nblocks = (n + *nb - 1) / *nb;
+  size_t want_mblocks = 1;
+  if (n_threads > 1) {
+    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
+    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
+  }
+  *mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
+}

@@ -34,4 +34,12 @@ int tc_threadpool_n_threads(const tc_threadpool *pool);
  * visible to the caller after the return. Allocates nothing. */
 void tc_threadpool_parallel_for(tc_threadpool *pool, size_t n_tasks, tc_task_fn fn, void *ctx);
 
+/* Block split of a product of m_tiles row tiles (mr rows each) by n columns (panels of nr) for
+ * n_threads threads, as the GEMM drivers use it. *nb comes in as the widest column block (a
+ * multiple of nr, or n); with several threads and fewer than `target` tasks from the row tiles
+ * alone it is narrowed, then *mb (a multiple of mr) is chosen so that about `target` tasks result
+ * (all rows in one block on one thread). */
+void tc_split_blocks(size_t m_tiles, size_t mr, size_t n, size_t nr, size_t n_threads,
+                     size_t target, size_t *nb, size_t *mb);
+
 #endif /* TC_CORE_THREADPOOL_H */

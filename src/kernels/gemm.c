@@ -155,23 +155,10 @@ static void gemm_run(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t m, size
     pool = NULL;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
   const size_t target = 8 * n_threads; /* tasks wanted for load balance */
-  /* Few row tiles (e.g. batch-1 FULLY_CONNECTED): cut the columns finer instead. */
-  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
-    size_t want = (target + m_tiles - 1) / m_tiles;
-    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
-    if (nb2 < nb) nb = nb2;
-  }
+  tc_split_blocks(m_tiles, mr, n, nr, n_threads, target, &nb, &job.mb);
   const size_t n_nblocks = (n + nb - 1) / nb;
-  /* Row blocks: all rows in one block on one thread, about `target` tasks otherwise. */
-  size_t want_mblocks = 1;
-  if (n_threads > 1) {
-    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
-    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
-  }
-  const size_t mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
-  job.mb = mb;
   job.nb = nb;
-  job.n_mblocks = (m + mb - 1) / mb;
+  job.n_mblocks = (m + job.mb - 1) / job.mb;
   tc_threadpool_parallel_for(pool, job.n_mblocks * n_nblocks, gemm_task, &job);
 }
 

@@ -376,18 +376,8 @@ void tc_qgemm(const tc_qgemm_packed *pk, tc_threadpool *pool, int32_t m, const t
   if ((double)(m_tiles * mr) * (double)pk->n_pad * (double)pk->k < MIN_PARALLEL_MACS) pool = NULL;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
   const size_t target = 8 * n_threads;
-  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
-    size_t want = (target + m_tiles - 1) / m_tiles;
-    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
-    if (nb2 < nb) nb = nb2;
-  }
+  tc_split_blocks(m_tiles, mr, n, nr, n_threads, target, &nb, &job.mb);
   const size_t n_nblocks = (n + nb - 1) / nb;
-  size_t want_mblocks = 1;
-  if (n_threads > 1) {
-    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
-    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
-  }
-  job.mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
   job.nb = nb;
   job.n_mblocks = (mm + job.mb - 1) / job.mb;
   tc_threadpool_parallel_for(pool, job.n_mblocks * n_nblocks, qgemm_task, &job);

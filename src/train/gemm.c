@@ -153,18 +153,8 @@ void tc__tr_gemm_packed_act(tc_f32_gemm_kernel *kr, tc_threadpool *pool, size_t 
     pool = NULL;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
   const size_t target = 4 * n_threads;
-  if (n_threads > 1 && m_tiles * ((n + nb - 1) / nb) < target) {
-    size_t want = (target + m_tiles - 1) / m_tiles;
-    size_t nb2 = ((n + want - 1) / want + nr - 1) / nr * nr;
-    if (nb2 < nb) nb = nb2;
-  }
+  tc_split_blocks(m_tiles, mr, n, nr, n_threads, target, &nb, &job.mb);
   const size_t n_nblocks = (n + nb - 1) / nb;
-  size_t want_mblocks = 1;
-  if (n_threads > 1) {
-    want_mblocks = n_nblocks >= target ? 1 : (target + n_nblocks - 1) / n_nblocks;
-    if (want_mblocks > m_tiles) want_mblocks = m_tiles;
-  }
-  job.mb = (m_tiles + want_mblocks - 1) / want_mblocks * mr;
   job.nb = nb;
   job.n_mblocks = (m + job.mb - 1) / job.mb;
   size_t n_tasks = job.n_mblocks * n_nblocks;
