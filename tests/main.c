@@ -3,6 +3,7 @@
  * at least one test ran. */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "tc_test.h"
@@ -40,6 +41,24 @@ const char *tc_test_shared(const char *rel) {
   char *b = bufs[k++ & 7];
   snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
   return b;
+}
+
+#ifndef TC_CLI_PATH
+#define TC_CLI_PATH "tensorc"
+#endif
+
+int tc_test_cli(const char *args, char *out, size_t size) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TC_CLI_PATH, args);
+  FILE *p = popen(cmd, "r");
+  out[0] = 0;
+  if (!p) return -1;
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = 0;
+  while (fread(cmd, 1, sizeof cmd, p) > 0) {
+  }
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 void *tc_test_read_file(const char *path, size_t *size) {

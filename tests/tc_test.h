@@ -65,5 +65,9 @@ extern int tc_test_checks;
 const char *tc_test_shared(const char *rel);
 /* Reads a whole file; returns NULL if missing. Caller frees. */
 void *tc_test_read_file(const char *path, size_t *size);
+/* Runs `tensorc <args>` (the built CLI, TC_CLI_PATH) through popen with stderr folded into
+ * stdout; the first size - 1 bytes of the output go to out (NUL-terminated), the rest is read
+ * and dropped. Returns the exit status, -1 if it did not exit normally. */
+int tc_test_cli(const char *args, char *out, size_t size);
 
 #endif

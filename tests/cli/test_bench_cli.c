@@ -10,27 +10,11 @@
 #include "tc_test.h"
 #include "tensorc_lite.h"
 
-#ifndef TC_CLI_PATH
-#define TC_CLI_PATH "tensorc"
-#endif
-
 static char g_bout[1 << 17];
 
 /* Runs `tensorc <args>` with stderr folded into stdout; returns the exit status (-1 if it did not
  * exit normally). The output is left in g_bout. */
-static int bench_cli(const char *args) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TC_CLI_PATH, args);
-  FILE *p = popen(cmd, "r");
-  g_bout[0] = 0;
-  if (!p) return -1;
-  size_t n = fread(g_bout, 1, sizeof g_bout - 1, p);
-  g_bout[n] = 0;
-  while (fread(cmd, 1, sizeof cmd, p) > 0) {
-  }
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int bench_cli(const char *args) { return tc_test_cli(args, g_bout, sizeof g_bout); }
 
 #define RESNET_F "models/mlperf_tiny/ic_resnet8_float.tflite"
 #define RESNET_Q "models/mlperf_tiny/ic_resnet8_int8.tflite"

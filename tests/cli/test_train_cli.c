@@ -10,26 +10,10 @@
 
 #include "tc_test.h"
 
-#ifndef TC_CLI_PATH
-#define TC_CLI_PATH "tensorc"
-#endif
-
 static char g_out[1 << 16];
 
 /* Runs `tensorc <args>` (stderr folded in); returns the exit status, output in g_out. */
-static int cli(const char *args) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TC_CLI_PATH, args);
-  FILE *p = popen(cmd, "r");
-  g_out[0] = 0;
-  if (!p) return -1;
-  size_t n = fread(g_out, 1, sizeof g_out - 1, p);
-  g_out[n] = 0;
-  while (fread(cmd, 1, sizeof cmd, p) > 0) {
-  }
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int cli(const char *args) { return tc_test_cli(args, g_out, sizeof g_out); }
 
 /* 1 if this tensorc cannot read specs (built without cJSON): the tests then only check that. */
 static int no_json(void) {

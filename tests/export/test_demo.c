@@ -19,26 +19,10 @@
 #include "tensorc_lite.h"
 #include "tensorc_train.h"
 
-#ifndef TC_CLI_PATH
-#define TC_CLI_PATH "tensorc"
-#endif
-
 static char g_out[1 << 16];
 static char g_dir[64];
 
-static int cli(const char *args) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TC_CLI_PATH, args);
-  FILE *p = popen(cmd, "r");
-  g_out[0] = 0;
-  if (!p) return -1;
-  size_t n = fread(g_out, 1, sizeof g_out - 1, p);
-  g_out[n] = 0;
-  while (fread(cmd, 1, sizeof cmd, p) > 0) {
-  }
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int cli(const char *args) { return tc_test_cli(args, g_out, sizeof g_out); }
 
 static int setup(void) {
   snprintf(g_dir, sizeof g_dir, "/tmp/tc_export_cli_XXXXXX");
