@@ -60,10 +60,12 @@ def run(cmd):
 def kv_of(text):
     return dict(l.split('=', 1) for l in text.splitlines() if '=' in l and ' ' not in l.split('=', 1)[0])
 
+def torch_installed():
+    return subprocess.run(['/usr/bin/python3', '-c', 'import torch'], capture_output=True).returncode == 0
+
 if seeds is not None:
     import statistics
-    has_torch = torch and subprocess.run(['/usr/bin/python3', '-c', 'import torch'],
-                                         capture_output=True).returncode == 0
+    has_torch = torch and torch_installed()
     target = {'mlp': 0.95, 'cnn': 0.975}
     print(f'test accuracy per seed (1 thread; tensorc {tc}; '
           f'{"PyTorch train_torch.py" if has_torch else "no PyTorch"})\n')
@@ -108,14 +110,14 @@ for wl in workloads.split(','):
         p, foreign = run(cmd)
         if p.returncode != 0:
             sys.exit(f'{" ".join(cmd)} failed:\n{(p.stdout + p.stderr)[-3000:]}')
-        kv = dict(l.split('=', 1) for l in p.stdout.splitlines() if '=' in l and ' ' not in l.split('=', 1)[0])
+        kv = kv_of(p.stdout)
         rows[(wl, int(t))] = {'tc_eps': float(kv['train_examples_per_sec']), 'tc_acc': float(kv['test_accuracy']),
                               'tc_rss': float(kv['peak_rss_mb']), 'tc_foreign': foreign}
         print(f'# tensorc {wl} threads={t}: {kv["train_examples_per_sec"]} examples/s, '
               f'accuracy {kv["test_accuracy"]}', file=sys.stderr, flush=True)
 
 torch_note = ''
-if torch and subprocess.run(['/usr/bin/python3', '-c', 'import torch'], capture_output=True).returncode != 0:
+if torch and not torch_installed():
     torch, torch_note = False, 'PyTorch is not installed (apt-get install python3-torch libopenblas0-openmp): tensorc numbers only.'
 elif not torch:
     torch_note = 'PyTorch skipped (--no-torch).'
