@@ -4,7 +4,10 @@
  * (multiply-add = 2) and % of the 1-core int8 peak of vpmaddwd + vpaddd (12 independent
  * chains, measured here; bench_isa lists the other instructions). Never a test.
  *   bench_qgemm [--runs N] [--threads N] [--filter SUBSTR] [--kernel NAME] [--all] [--min]
- * (--min: the fastest run instead of the median, steadier on a busy machine)
+ *               [--no-peak] [--cpu-time]
+ * (--min: the fastest run instead of the median, steadier on a busy machine; --no-peak: skip
+ * the peak measurement, e.g. under perf record with many --runs; --cpu-time: the thread's CPU
+ * time instead of wall time, for one thread)
  * (--all: also the portable ref_* microkernels, skipped by default because they are slow)
  * Build: cmake --build B --target bench_qgemm */
 #define _POSIX_C_SOURCE 200809L
@@ -19,9 +22,11 @@
 #include "kernels/qwino.h"
 #include "kernels/select.h"
 
+static int g_cpu_time; /* --cpu-time: this thread's CPU time (discounts time stolen by other
+                        * jobs on a busy machine; 1 thread only) */
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(g_cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -119,8 +124,8 @@ static void run_conv(run_ctx *r) {
 static int g_min;
 
 static double time_median(int runs, run_ctx *r) {
-  double t[201];
-  if (runs > 201) runs = 201;
+  if (runs < 1) runs = 1;
+  double *t = malloc((size_t)runs * sizeof *t);
   run_conv(r);
   for (int i = 0; i < runs; i++) {
     double t0 = now();
@@ -128,7 +133,9 @@ static double time_median(int runs, run_ctx *r) {
     t[i] = now() - t0;
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
-  return g_min ? t[0] : t[runs / 2];
+  const double res = g_min ? t[0] : t[runs / 2];
+  free(t);
+  return res;
 }
 
 static void make_params(const shape *sh, tc_conv2d_params *p) {
@@ -147,7 +154,7 @@ static void make_params(const shape *sh, tc_conv2d_params *p) {
 int main(int argc, char **argv) {
   int threads = 1, runs = 51;
   const char *filter = NULL, *kname = NULL;
-  int all = 0;
+  int all = 0, no_peak = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
@@ -155,6 +162,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) kname = argv[++i];
     else if (!strcmp(argv[i], "--all")) all = 1;
     else if (!strcmp(argv[i], "--min")) g_min = 1;
+    else if (!strcmp(argv[i], "--no-peak")) no_peak = 1;
+    else if (!strcmp(argv[i], "--cpu-time")) g_cpu_time = 1;
   }
   size_t nv;
   const tc_kernel_variant *v = tc_kernel_variants(&nv);
@@ -166,8 +175,9 @@ int main(int argc, char **argv) {
     if (kname ? strcmp(kr->name, kname) != 0 : !all && !strncmp(kr->name, "ref", 3)) continue;
     kernels[nk++] = kr;
   }
-  const double peak = peak_madd();
-  printf("1-core int8 peak (vpmaddwd + vpaddd): %.1f GOP/s; threads %d, %s of %d runs\n", peak,
+  const double peak = no_peak ? 135.0 : peak_madd();
+  printf("1-core int8 peak (vpmaddwd + vpaddd): %.1f GOP/s%s; threads %d, %s of %d runs\n", peak,
+         no_peak ? " (assumed)" : "",
          threads, g_min ? "fastest" : "median", runs);
   printf("%-38s", "layer");
   for (size_t k = 0; k < nk; k++) printf(" | %-12s %7s %5s", kernels[k]->name, "GOP/s", "%pk");

@@ -1,6 +1,6 @@
-/* conv_x8.c: the 8-bit convolution driver of conv_x8.h: chooses the segment layout, and hands
- * the 8-bit GEMM a callback that points each output pixel's segments into the input (or at the
- * zero-point row, or at a copy with edge padding). */
+/* conv_x8.c: the 8-bit convolution driver of conv_x8.h: chooses the segment layout, makes the
+ * zero-point padded copy of the input where the convolution pads, and hands the 8-bit GEMM a
+ * callback that points each output pixel's segments into the input or that copy. */
 #include "kernels/conv_x8.h"
 
 #include <string.h>
@@ -16,77 +16,90 @@ int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p) {
   return p->in_c % 2 == 0 ? p->k_h * p->k_w : 1;
 }
 
-
+/* The input as the segments see it: images of hp x wp pixels, each pixel's window starting at
+ * row oy * stride_h and column ox * stride_w. That is the input tensor itself when the
+ * convolution needs no padding, else a copy with the zero-point border (pad_bytes below), so
+ * no window ever crosses an edge. */
 typedef struct x8c {
   const tc_conv2d_params *p;
-  const uint8_t *in, *end; /* the input tensor's bytes */
-  const uint8_t *pad;      /* seg_len bytes of the zero point (and 16 readable bytes more) */
-  uint8_t zp;
+  const uint8_t *img, *end; /* the view's bytes; end: where over-reads must stop */
+  size_t row_bytes, img_bytes; /* wp * C, hp * wp * C */
   size_t n_seg, seg_len;
+  const uint8_t *in; /* the input tensor (1x1 and im2col rows) */
+  uint8_t zp;        /* the input zero point's byte */
 } x8c;
 
+/* Rows and columns the windows span: max(pad + input, the last window's end). */
+static int32_t span(int32_t out, int32_t stride, int32_t k, int32_t dil) {
+  return (out - 1) * stride + (k - 1) * dil + 1;
+}
+static int32_t view_h(const tc_conv2d_params *p) {
+  const int32_t need = span(p->out_h, p->stride_h, p->k_h, p->dilation_h);
+  return p->pad_top + p->in_h > need ? p->pad_top + p->in_h : need;
+}
+static int32_t view_w(const tc_conv2d_params *p) {
+  const int32_t need = span(p->out_w, p->stride_w, p->k_w, p->dilation_w);
+  return p->pad_left + p->in_w > need ? p->pad_left + p->in_w : need;
+}
+/* 1 if the segment paths read a padded copy (some window crosses an edge of the input). */
+static int needs_copy(const tc_conv2d_params *p) {
+  return p->pad_top > 0 || p->pad_left > 0 || view_h(p) > p->in_h || view_w(p) > p->in_w;
+}
+/* Bytes of the padded copy (0: none), with 16 readable bytes past it. */
+static size_t copy_bytes(const tc_conv2d_params *p, int32_t n_seg) {
+  if (n_seg <= 1 || !needs_copy(p)) return 0;
+  return TC_ALIGN_UP((size_t)p->batch * (size_t)view_h(p) * (size_t)view_w(p) * (size_t)p->in_c +
+                         16, 64);
+}
+
+/* The padded copy: zero-point rows above and below, zero-point columns left and right. */
+static void copy_padded(const tc_conv2d_params *p, const uint8_t *in, uint8_t zp, uint8_t *dst) {
+  const size_t C = (size_t)p->in_c, wp = (size_t)view_w(p), hp = (size_t)view_h(p);
+  const size_t row = wp * C, left = (size_t)p->pad_left * C, mid = (size_t)p->in_w * C;
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (size_t y = 0; y < hp; y++, dst += row) {
+      const int32_t iy = (int32_t)y - p->pad_top;
+      if (iy < 0 || iy >= p->in_h) {
+        memset(dst, zp, row);
+        continue;
+      }
+      memset(dst, zp, left);
+      memcpy(dst + left, in + ((size_t)b * (size_t)p->in_h + (size_t)iy) * mid, mid);
+      memset(dst + left + mid, zp, row - left - mid);
+    }
+  }
+  memset(dst, zp, 16);
+}
+
 /* Segments are read up to 15 bytes past their end (TC_QGEMM_A_OVERREAD): one that lies in the
- * input that close to the tensor's end is copied to the row buffer instead. */
+ * input that close to the tensor's end is copied to the row buffer instead (the padded copy
+ * has 16 bytes of slack, so this happens only on the input in place). */
 static inline int readable(const x8c *c, const uint8_t *seg_end) { return seg_end + 15 <= c->end; }
 
-/* Short copies and fills with fixed-size moves (the edges of KWS's 1-channel layer copy a few
- * bytes, where a libc call costs more than the copy). */
-static inline void copy_small(uint8_t *d, const uint8_t *s, size_t n) {
-  if (n >= 64) {
-    memcpy(d, s, n);
-    return;
-  }
-  for (; n >= 8; n -= 8, d += 8, s += 8) __builtin_memcpy(d, s, 8);
-  if (n >= 4) { __builtin_memcpy(d, s, 4); n -= 4; d += 4; s += 4; }
-  for (; n > 0; n--) *d++ = *s++;
-}
-static inline void fill_small(uint8_t *d, uint8_t v, size_t n) {
-  if (n >= 64) {
-    memset(d, v, n);
-    return;
-  }
-  for (; n > 0; n--) *d++ = v;
+/* The first byte of pixel q's window. */
+static inline const uint8_t *window(const x8c *c, const tc_conv_pix *q) {
+  const tc_conv2d_params *p = c->p;
+  return c->img + (size_t)q->b * c->img_bytes + (size_t)(q->oy * p->stride_h) * c->row_bytes +
+         (size_t)(q->ox * p->stride_w) * (size_t)p->in_c;
 }
 
-/* Segment = filter row ky: k_w * C bytes of input row y0 + ky * dilation_h from column x0. */
+/* Segment = filter row ky: k_w * C bytes, one view row (times dilation_h) below the last. */
 static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                       const void **segs) {
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
-  const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
-  const size_t n_seg = c->n_seg, seg_len = c->seg_len, row_step = (size_t)p->dilation_h * W * C;
-  const int32_t y_span = (p->k_h - 1) * p->dilation_h;
+  const size_t n_seg = c->n_seg, seg_len = c->seg_len;
+  const size_t row_step = (size_t)p->dilation_h * c->row_bytes;
   tc_conv_pix q = tc_conv_pixel(p, i);
   for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q), segs += n_seg) {
-    const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
-    const uint8_t *img = c->in + (size_t)q.b * H * W * C;
-    const int x_in = x0 >= 0 && x0 + p->k_w <= p->in_w;
-    if (x_in && y0 >= 0 && y0 + y_span < p->in_h) { /* inside: pointers into the input */
-      const uint8_t *s0 = img + ((size_t)y0 * W + (size_t)x0) * C;
-      if (readable(c, s0 + (n_seg - 1) * row_step + seg_len)) {
-        for (size_t ky = 0; ky < n_seg; ky++) segs[ky] = s0 + ky * row_step;
-        continue;
-      }
+    const uint8_t *s0 = window(c, &q);
+    if (readable(c, s0 + (n_seg - 1) * row_step + seg_len)) {
+      for (size_t ky = 0; ky < n_seg; ky++) segs[ky] = s0 + ky * row_step;
+      continue;
     }
-    for (size_t ky = 0; ky < n_seg; ky++) {
-      const int32_t y = y0 + (int32_t)ky * p->dilation_h;
-      uint8_t *dst = (uint8_t *)buf + r * stride + ky * seg_len;
-      if (y < 0 || y >= p->in_h) {
-        segs[ky] = c->pad;
-        continue;
-      }
-      const uint8_t *src = img + (size_t)y * W * C;
-      if (x_in && readable(c, src + (size_t)x0 * C + seg_len)) {
-        segs[ky] = src + (size_t)x0 * C;
-        continue;
-      }
-      /* the window crosses the left or right edge, or the tensor's end is near: a copy,
-       * zero points left of column xa and from column xb on */
-      const int32_t xa = x0 < 0 ? 0 : x0, xb = x0 + p->k_w > p->in_w ? p->in_w : x0 + p->k_w;
-      const size_t left = (size_t)(xa - x0) * C, mid = xb > xa ? (size_t)(xb - xa) * C : 0;
-      fill_small(dst, c->zp, left);
-      copy_small(dst + left, src + (size_t)xa * C, mid);
-      fill_small(dst + left + mid, c->zp, seg_len - left - mid);
+    uint8_t *dst = (uint8_t *)buf + r * stride; /* near the input's end: copies */
+    for (size_t ky = 0; ky < n_seg; ky++, dst += seg_len) {
+      memcpy(dst, s0 + ky * row_step, seg_len);
       segs[ky] = dst;
     }
   }
@@ -97,28 +110,21 @@ static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t str
                       const void **segs) {
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
-  const size_t C = (size_t)p->in_c, W = (size_t)p->in_w, H = (size_t)p->in_h;
+  const size_t C = (size_t)p->in_c, row_step = (size_t)p->dilation_h * c->row_bytes;
+  const size_t tap_step = (size_t)p->dilation_w * C;
   tc_conv_pix q = tc_conv_pixel(p, i);
   for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
-    const int32_t y0 = q.oy * p->stride_h - p->pad_top, x0 = q.ox * p->stride_w - p->pad_left;
-    const uint8_t *img = c->in + (size_t)q.b * H * W * C;
+    const uint8_t *s0 = window(c, &q);
     uint8_t *dst = (uint8_t *)buf + r * stride;
-    for (int32_t ky = 0; ky < p->k_h; ky++) {
-      const int32_t y = y0 + ky * p->dilation_h;
+    for (int32_t ky = 0; ky < p->k_h; ky++)
       for (int32_t kx = 0; kx < p->k_w; kx++, dst += C) {
-        const int32_t x = x0 + kx * p->dilation_w;
-        if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
-          *segs++ = c->pad;
-          continue;
-        }
-        const uint8_t *src = img + ((size_t)y * W + (size_t)x) * C;
+        const uint8_t *src = s0 + (size_t)ky * row_step + (size_t)kx * tap_step;
         if (!readable(c, src + C)) {
           memcpy(dst, src, C);
           src = dst;
         }
         *segs++ = src;
       }
-    }
   }
 }
 
@@ -150,28 +156,30 @@ static void rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t s
   }
 }
 
-static size_t pad_bytes(const tc_qgemm_packed *pk) {
-  return TC_ALIGN_UP((size_t)pk->seg_len + 16, 64);
-}
-
 size_t tc_x8_conv2d_scratch_size(const tc_qgemm_packed *pk, const tc_conv2d_params *p,
                                  int n_threads) {
-  (void)p;
   if (!pk) return 0;
-  return 64 + pad_bytes(pk) + tc_qgemm_scratch_size(pk, n_threads);
+  return 64 + copy_bytes(p, pk->n_seg) + tc_qgemm_scratch_size(pk, n_threads);
 }
 
 void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2d_params *p,
                   const void *in, int in_u8, int32_t in_zp, void *out, void *scratch) {
   const size_t m = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
   if (m == 0 || !pk) return;
-  uint8_t *pad = (uint8_t *)TC_ALIGN_UP((uintptr_t)scratch, 64);
-  const size_t in_bytes = (size_t)p->batch * p->in_h * p->in_w * p->in_c;
-  x8c c = {p, in, (const uint8_t *)in + in_bytes, pad,
-           (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp),
-           (size_t)pk->n_seg, (size_t)pk->seg_len};
-  memset(pad, c.zp, (size_t)pk->seg_len);
-  tc_qgemm_a a = {in_u8, in, (size_t)p->in_c, NULL, &c, NULL, 1};
+  uint8_t *ws = (uint8_t *)TC_ALIGN_UP((uintptr_t)scratch, 64);
+  const size_t C = (size_t)p->in_c, in_bytes = (size_t)p->batch * p->in_h * p->in_w * C;
+  const uint8_t zp = (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp);
+  x8c c = {p, in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
+           (size_t)p->in_h * p->in_w * C, (size_t)pk->n_seg, (size_t)pk->seg_len, in, zp};
+  const size_t copy = copy_bytes(p, pk->n_seg);
+  if (copy) {
+    copy_padded(p, in, zp, ws);
+    c.img = ws;
+    c.row_bytes = (size_t)view_w(p) * C;
+    c.img_bytes = (size_t)view_h(p) * c.row_bytes;
+    c.end = ws + (size_t)p->batch * c.img_bytes + 16;
+  }
+  tc_qgemm_a a = {in_u8, in, C, NULL, &c, NULL, 1};
   if (pk->n_seg > 1)
     a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;
   else if (tc_conv2d_is_gemm(p))
@@ -180,5 +188,5 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
     a.rows_fn = rows_pointwise;
   else
     a.rows_fn = rows_im2col;
-  tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, pad + pad_bytes(pk));
+  tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, ws + copy);
 }

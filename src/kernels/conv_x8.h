@@ -3,10 +3,10 @@
  * the OHWI filter's order) is read as segments of contiguous input bytes: one per filter row
  * (k_w * C bytes of one image row) when dilation_w is 1, else one per tap (C bytes). The
  * weights are packed with that layout (tc_qgemm_weights.n_seg), each segment padded to whole
- * int16 pairs, so the GEMM's A packing reads the segments straight from the input. Segments
- * above or below the image point at a buffer of zero-point bytes; a pixel whose window crosses
- * the left or right edge gets its segments assembled (zero-point padding) in per-thread
- * scratch. Padding with the input zero point cancels exactly as the reference kernels' skipped
+ * int16 pairs, so the GEMM's A packing reads the segments straight from the input. A
+ * convolution with padding reads a copy of the input with the zero-point border (made once per
+ * call in the scratch), so no window crosses an edge and every segment is read in place.
+ * Padding with the input zero point cancels exactly as the reference kernels' skipped
  * taps, so outputs are bit-exact with tc_s8_conv2d__ref / tc_u8_conv2d__ref. 1x1 convolutions
  * read input pixels in place (one segment). Groups other than 1 are not handled. */
 #ifndef TC_KERNELS_CONV_X8_H
