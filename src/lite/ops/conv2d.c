@@ -7,13 +7,15 @@
  * bias); legacy uint8 (per-tensor asymmetric); and 16x8 (int16 activations, int8 filter, int64
  * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does.
  * Fast paths (unless the interpreter forces the reference kernels): float and hybrid run as a
- * float GEMM (1x1 stride 1 directly, others through per-tile im2col, kernels/im2col.h), int8 and
+ * float GEMM (1x1 stride 1 directly, 3x3 stride 1 from enough channels by Winograd F(2x2, 3x3),
+ * kernels/fwino.h, others through per-tile im2col, kernels/im2col.h), int8 and
  * uint8 as the 8-bit GEMM of kernels/qgemm.h reading the input in place (kernels/conv_x8.h), or
  * for 3x3 stride 1 by exact integer Winograd (kernels/qwino.h), bit-exact with the reference
  * kernels; the filter (and bias, for 8-bit) must be constant and is packed once at prepare. Grouped convolutions and int16 stay on the reference kernels. */
 #include <math.h>
 
 #include "kernels/conv_x8.h"
+#include "kernels/fwino.h"
 #include "kernels/im2col.h"
 #include "kernels/qwino.h"
 #include "kernels/ref/conv2d.h"
@@ -24,7 +26,7 @@
 #include "lite/ops/conv_common.h"
 
 enum { CONV_F32 = 1, CONV_HYBRID_DEQUANT, CONV_S8, CONV_U8, CONV_S16, CONV_S16_ACC32 };
-enum { FAST_NONE = 0, FAST_F32, FAST_X8, FAST_X8_WINO }; /* the GEMM paths */
+enum { FAST_NONE = 0, FAST_F32, FAST_F32_WINO, FAST_X8, FAST_X8_WINO }; /* the GEMM paths */
 
 typedef struct conv_state {
   int kind; /* CONV_* chosen in prepare */
@@ -34,6 +36,7 @@ typedef struct conv_state {
   int fast;          /* FAST_*: chosen at prepare */
   tc_f32_gemm_kernel *fkr;       /* FAST_F32: kernel and the filter packed for it */
   const float *packed;
+  const tc_f32_wino_packed *fwpk; /* FAST_F32_WINO: the transformed filter */
   const tc_qgemm_packed *qpk;    /* FAST_X8: packed filter + folded bias + requantization */
   const tc_qwino_packed *wpk;    /* FAST_X8_WINO: the transformed filter, the same stage */
   struct tc_threadpool *pool;
@@ -120,6 +123,19 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
   if (st->kind == CONV_F32 || st->kind == CONV_HYBRID_DEQUANT) {
     tc_f32_gemm_kernel *kr = kt->f32_gemm;
     const float *w = st->kind == CONV_F32 ? (const float *)filter->data : st->filter_f32;
+    /* 3x3 stride 1: Winograd F(2x2, 3x3) (kernels/fwino.h) where it beat the direct path */
+    if (tc_f32_wino_applicable(p) && tc_f32_wino_profitable(kr, p)) {
+      void *wbuf = tc__persist_alloc(c, tc_f32_wino_packed_size(kr, p));
+      st->fwpk = wbuf ? tc_f32_wino_pack(kr, kt->features, p, w, wbuf) : NULL;
+      if (st->fwpk) {
+        tc_status s = tc__scratch_request(c, n, tc_f32_wino_scratch_size(st->fwpk, threads),
+                                          &st->slot);
+        if (s) return s;
+        st->fast = FAST_F32_WINO;
+        tc__set_kernel_name(n, st->fwpk->name);
+        return TC_OK;
+      }
+    }
     float *buf = tc__persist_alloc(c, tc_f32_gemm_packed_b_size(kr, p->out_c, k) + 64);
     if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     float *packed = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
@@ -254,6 +270,11 @@ static tc_status conv_invoke(tc__ctx *c, tc__node *n) {
   if (st->fast == FAST_F32) {
     tc_f32_conv2d_gemm(st->fkr, st->pool, &st->p, in->data, st->packed, bias ? bias->data : NULL,
                        out->data, scratch);
+    return TC_OK;
+  }
+  if (st->fast == FAST_F32_WINO) {
+    tc_f32_wino_conv2d(st->fwpk, st->pool, &st->p, in->data, bias ? bias->data : NULL, out->data,
+                       scratch);
     return TC_OK;
   }
   if (st->fast == FAST_X8_WINO) {

@@ -1,0 +1,174 @@
+/* fwino.c: the float32 Winograd F(2x2, 3x3) convolution of fwino.h: the filter transform
+ * packed as 16 GEMM B operands, the choice of the block function (the transforms, portable or
+ * AVX2, fwino_impl.h), and the driver that cuts the tiles into blocks for the thread pool. The
+ * portable block function is instantiated here with 4-float GNU C vectors. */
+#include "kernels/fwino.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "kernels/cpu.h"
+
+enum {
+  BLOCK_BYTES = 96 * 1024, /* V and M of one block (16 x tiles x (c + oc) floats): in L2 */
+  MAX_BLOCK = 256,         /* tiles per block at most */
+};
+/* Below this many multiply-adds (of the 16 GEMMs) a convolution runs on the calling thread. */
+#define MIN_PARALLEL_MACS (192.0 * 1024)
+
+int tc_f32_wino_applicable(const tc_conv2d_params *p) {
+  return p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
+         p->dilation_h == 1 && p->dilation_w == 1 && p->filter_c == p->in_c && p->in_c > 0 &&
+         p->out_c > 0 && p->out_h > 0 && p->out_w > 0 && p->batch > 0;
+}
+
+/* bench_fwino, AVX2, 1 thread: 16 -> 16 at 32x32 1.3x the direct path, 32 -> 32 1.65x,
+ * 64 -> 64 1.8x; 8 -> 8 and 8 -> 16 0.93x, 16 -> 8 1.1x, 12 -> 12 (channel tails) 0.5x. */
+int tc_f32_wino_profitable(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
+  (void)kr;
+  return p->in_c >= 16 && p->out_c >= 16;
+}
+
+/* Profile names: the transforms' ISA and the GEMM kernel's */
+static const char *wino_name(tc_f32_gemm_kernel *kr, int avx2) {
+  if (!strncmp(kr->name, "avx512", 6)) return "avx512_wino2x3f";
+  if (avx2) return "avx2_wino2x3f";
+  if (!strncmp(kr->name, "neon", 4)) return "neon_wino2x3f";
+  return "ref_wino2x3f";
+}
+
+static size_t plane_floats(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
+  /* a multiple of 16 floats keeps every plane 64-byte aligned */
+  return TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, p->out_c, p->in_c) / sizeof(float), 16);
+}
+
+size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (!tc_f32_wino_applicable(p)) return 0;
+  return 64 + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64) + 16 * plane_floats(kr, p) * 4;
+}
+
+/* Index of B[kk][j] in B (n columns, k rows) packed for a kernel nr wide: the layout of
+ * gemm.h (panels of nr columns, the last one nr / 2 wide when its columns fit). */
+static size_t packed_index(size_t nr, size_t n, size_t k, size_t kk, size_t j) {
+  const size_t j0 = j / nr * nr, rem = n - j0;
+  const size_t width = rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
+  return j0 * k + kk * width + (j - j0);
+}
+
+/* G (rows: the 4 transformed positions, columns: the 3 taps). */
+static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+
+const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features,
+                                           const tc_conv2d_params *p, const float *filter,
+                                           void *buf) {
+  if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (!buf || !filter || !tc_f32_wino_applicable(p)) return NULL;
+  const size_t C = (size_t)p->in_c, OC = (size_t)p->out_c;
+  for (size_t e = 0; e < OC * 9 * C; e++)
+    if (!isfinite(filter[e])) return NULL;
+  char *mem = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
+  tc_f32_wino_packed *pk = (tc_f32_wino_packed *)mem;
+  float *u = (float *)(mem + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64));
+  const size_t plane = plane_floats(kr, p), nr = (size_t)kr->nr;
+  memset(u, 0, 16 * plane * sizeof(float));
+  for (size_t o = 0; o < OC; o++)
+    for (size_t c = 0; c < C; c++) {
+      double g[3][3], t[4][3];
+      for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) g[a][b] = filter[(o * 9 + (size_t)(3 * a + b)) * C + c];
+      for (int i = 0; i < 4; i++) /* t = G g */
+        for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[0][b] + G[i][1] * g[1][b] + G[i][2] * g[2][b];
+      for (int i = 0; i < 4; i++) /* U = t G^T, plane 4 i + j */
+        for (int j = 0; j < 4; j++)
+          u[(size_t)(4 * i + j) * plane + packed_index(nr, OC, C, c, o)] =
+              (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+    }
+  /* Tiles per block: V and M within BLOCK_BYTES, a multiple of the register tile height the
+   * kernel uses for oc columns, and no more than the convolution has. */
+  const size_t mr = kr->run_seg && kr->mr_narrow > kr->mr && OC <= nr / 2 ? (size_t)kr->mr_narrow
+                                                                         : (size_t)kr->mr;
+  const size_t n_tiles = (size_t)p->batch * (size_t)((p->out_h + 1) / 2) *
+                         (size_t)((p->out_w + 1) / 2);
+  size_t block = BLOCK_BYTES / (16 * (C + OC) * sizeof(float)) / mr * mr;
+  if (block < mr) block = mr;
+  if (block > MAX_BLOCK) block = MAX_BLOCK / mr * mr;
+  if (block > n_tiles) block = n_tiles;
+  pk->kr = kr;
+  pk->run_block = tc__f32_wino_block_ref;
+#if defined(__x86_64__)
+  const int avx2 = (features & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA;
+  if (avx2) pk->run_block = tc__f32_wino_block_avx2;
+#else
+  const int avx2 = 0;
+  (void)features;
+#endif
+  pk->name = wino_name(kr, avx2);
+  pk->c = (int32_t)C;
+  pk->oc = (int32_t)OC;
+  pk->block = (int32_t)block;
+  pk->plane = plane;
+  pk->u = u;
+  return pk;
+}
+
+/* Per-thread scratch: V (16 planes of block x c), M (16 planes of block x oc), a row of oc
+ * floats where the outputs of a tile past the image's edge go, and 16 x 8 floats for the
+ * channel tails. All in floats; multiples of 16 keep every part 64-byte aligned. */
+static size_t v_plane(const tc_f32_wino_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->block * (size_t)pk->c, 16);
+}
+static size_t m_plane(const tc_f32_wino_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->block * (size_t)pk->oc, 16);
+}
+static size_t sink_floats(const tc_f32_wino_packed *pk) {
+  return TC_ALIGN_UP((size_t)pk->oc, 16);
+}
+static size_t thread_floats(const tc_f32_wino_packed *pk) {
+  return 16 * (v_plane(pk) + m_plane(pk)) + sink_floats(pk) + 16 * 8;
+}
+/* Zeros: the input outside the image, and the bias when there is none. */
+static size_t zero_floats(const tc_f32_wino_packed *pk) {
+  return TC_ALIGN_UP((size_t)(pk->c > pk->oc ? pk->c : pk->oc), 16);
+}
+
+size_t tc_f32_wino_scratch_size(const tc_f32_wino_packed *pk, int n_threads) {
+  if (!pk) return 0;
+  if (n_threads < 1) n_threads = 1;
+  return 64 + (zero_floats(pk) + (size_t)n_threads * thread_floats(pk)) * sizeof(float);
+}
+
+/* The portable block function: the template with 4-float vectors. */
+#define FW_VEC 4
+#define FW_BLOCK_FN tc__f32_wino_block_ref
+#include "kernels/fwino_impl.h"
+
+static void wino_task(void *ctx, size_t task, int thread) {
+  const tc__f32_wino_job *job = ctx;
+  const size_t t0 = task * job->block, t1 = TC_MIN(job->n_tiles, t0 + job->block);
+  job->pk->run_block(job, t0, t1, job->scratch + (size_t)thread * job->thread_floats);
+}
+
+void tc_f32_wino_conv2d(const tc_f32_wino_packed *pk, tc_threadpool *pool,
+                        const tc_conv2d_params *p, const float *in, const float *bias,
+                        float *out, void *scratch) {
+  if (!pk) return;
+  const size_t th = (size_t)(p->out_h + 1) / 2, tw = (size_t)(p->out_w + 1) / 2;
+  const size_t n_tiles = (size_t)p->batch * th * tw;
+  float *zero = (float *)TC_ALIGN_UP((uintptr_t)scratch, 64);
+  memset(zero, 0, zero_floats(pk) * sizeof(float));
+  tc__f32_wino_job job = {pk, p, in, bias ? bias : zero, zero, out, th, tw, n_tiles,
+                          (size_t)pk->block, v_plane(pk), m_plane(pk), sink_floats(pk),
+                          thread_floats(pk), zero + zero_floats(pk)};
+  if ((double)n_tiles * 16.0 * pk->c * pk->oc < MIN_PARALLEL_MACS) pool = NULL;
+  /* With several threads, smaller blocks (whole register tiles) until there are about 4 per
+   * thread; a tile's arithmetic does not depend on its block. */
+  const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
+  if (n_threads > 1) {
+    const size_t mr = (size_t)pk->kr->mr, target = 4 * n_threads;
+    const size_t want = ((n_tiles + target - 1) / target + mr - 1) / mr * mr;
+    if (want < job.block) job.block = want;
+  }
+  tc_threadpool_parallel_for(pool, (n_tiles + job.block - 1) / job.block, wino_task, &job);
+}
