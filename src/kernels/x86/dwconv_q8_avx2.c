@@ -4,20 +4,26 @@
  *
  * Algorithm. Output channels are cut into groups of 8. Each input row that a filter row needs
  * is widened once into a small ring of int16 rows (on the stack) as *tap pairs*: element i of a
- * ring row holds, for the 8 channels of a group, (v[x] + input_offset, v[x + dil] +
- * input_offset) with x = x_first + i * u, and 0 for positions outside the image (padding with
- * the input zero point contributes nothing), so no output pixel is a border case. Taps (kx,
- * kx + 1) of a filter row are then one vpmaddwd of a ring element against weights packed at
- * prepare as int16 pairs (filter offset applied; the odd tap of an odd-width row is paired with
- * a 0 weight): a 3x3 filter is 6 vpmaddwd + 6 vpaddd per 8 outputs, 4 pixels per iteration
- * with the weights in registers. With stride 2 (when 2 * dil is a multiple of the stride:
- * u = stride) only the pair positions that output pixels use are built.
+ * ring row holds, for the 8 channels of a group, the raw inputs (v[x], v[x + dil]) with x =
+ * x_first + i * u, and the input zero point for positions outside the image (the input offset
+ * is folded into the bias at pack, so padding contributes nothing and no output pixel is a
+ * border case; edge positions read their outside taps from a row of zero-point bytes, through
+ * the same code as the inside ones). A ring row stores group after group, so a pixel's taps
+ * are fixed displacements. Taps (kx, kx + 1) of a filter row are one vpmaddwd of a ring
+ * element against weights packed at prepare as int16 pairs (filter offset applied; the odd tap
+ * of an odd-width row is paired with a 0 weight): a 3x3 filter is 6 vpmaddwd + 6 vpaddd per 8
+ * outputs, 4 pixels per step with the weights in registers. With stride 2 (when 2 * dil is a
+ * multiple of the stride: u = stride) only the pair positions that output pixels use are built.
  *   Depth multiplier M > 1: with one input channel (person_detect's first layer, 1 -> 8) a
  * ring element is a single pair, broadcast to the 8 lanes when loaded ("bc" rows, 4 bytes per
  * position); otherwise the builder gathers the input channel of every output lane (vpshufb).
- *   The ring holds KH rows of a column tile and a block of channel groups: a row is built when
- * an output row first needs it and reused by the next output rows (3x3 stride 1 widens each
- * input row once per tile); tile and block are sized to keep the ring near 20 KiB (L1).
+ *   The ring holds the rows of a column tile and a block of channel groups: a row is built
+ * when an output row first needs it and reused by the next output rows (3x3 stride 1 widens
+ * each input row once per tile); tile and block are sized to keep KH rows near 20 KiB (L1).
+ * Output pixels run as *streams* (4 pixels per step, every group of the block in turn): a
+ * long row is one stream; short rows (<= BATCH_N pixels, the 3x3..7x7 layers) are batched, the
+ * pixels of several output rows forming one stream through offset tables, so per-group and
+ * per-row costs are paid once per batch (see q8_dw).
  *
  * Exactness: every value is an int16 in [-32767, 32767] (offsets are checked at pack), so
  * vpmaddwd is exact and the int32 lane sums are the reference's accumulator modulo 2^32 (the
@@ -26,9 +32,10 @@
  * accumulators provably stay below 2^30 in magnitude (bias and weight bounds, computed at pack),
  * with no left shift, non-negative multipliers and right shifts >= 1, use a shorter equivalent
  * (the rounding half folded into the 64-bit product, ties away from zero from the accumulator's
- * sign: see rq_plain). The output offset is a wrapping int32 add, then saturating packs to 8
- * bits and the activation clamp on bytes, equal to the reference's clamp because act_min ..
- * act_max lies inside the 8-bit range (checked at pack; otherwise the reference runs). */
+ * sign, the output offset added before the final shift: see rq_plain). Otherwise the output
+ * offset is a wrapping int32 add. Then saturating packs to 8 bits and the activation clamp on
+ * bytes, equal to the reference's clamp because act_min .. act_max lies inside the 8-bit range
+ * (checked at pack; otherwise the reference runs). */
 #include "kernels/vec_ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -41,6 +48,7 @@ enum {
   MAX_KH = 256,        /* ring tags on the stack; taller filters run the reference */
   RING_BYTES = 32768,  /* the stack ring */
   RING_TARGET = 20480, /* what tiles aim for */
+  ZROW_BYTES = RING_TARGET / 4 + 16, /* > the widest channel block (+ 8 for gathers) */
 };
 
 #define AI static inline __attribute__((always_inline))
@@ -54,7 +62,7 @@ typedef struct q8_head {
 
 typedef struct q8_grp {
   int32_t bias[8], mult[8], mult_odd[8], lsh[8], rsh[8], mask[8], half[8];
-  int64_t c_even[4], c_odd[4]; /* rq_plain: 2^30 + 2^(rsh - 1) * 2^31 of lanes 0,2,4,6 / 1,3,5,7 */
+  int64_t c_even[4], c_odd[4]; /* rq_plain's constants of lanes 0,2,4,6 / 1,3,5,7 */
   uint8_t shuf[16]; /* gather (M > 1): pair lane j takes bytes 2 idx_j, 2 idx_j + 1 of a|b */
   int32_t c0, n_in; /* first input channel of the group, input bytes it reads (<= 8) */
   int32_t plain;    /* rq_plain is exact for every lane */
@@ -171,16 +179,21 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
         }
       /* the ring holds raw inputs (padding: the zero point): input_offset * sum(w) goes here */
       gr->bias[j] = (int32_t)((uint32_t)gr->bias[j] + (uint32_t)q->input_offset * wsum);
-      /* rq_plain needs |acc| + 2^30 < 2^31, no left shift, mult >= 0, rsh >= 1 */
-      if (bound >= ((int64_t)1 << 30) - 4 || gr->lsh[j] || gr->mult[j] < 0 || gr->rsh[j] < 1 ||
-          gr->rsh[j] > 31)
+      /* rq_plain needs |acc| < 2^30 - 4, no left shift, mult >= 0, 1 <= rsh <= 31, and
+       * |acc| + 2^(rsh - 1) + |output_offset| * 2^rsh + 1 < 2^31 */
+      const int64_t e = gr->rsh[j], zo = iabs64(q->output_offset);
+      if (bound >= ((int64_t)1 << 30) - 4 || gr->lsh[j] || gr->mult[j] < 0 || e < 1 || e > 31 ||
+          zo > ((int64_t)1 << 31) >> e ||
+          bound + ((int64_t)1 << (e - 1)) + (zo << e) + 1 >= ((int64_t)1 << 31))
         gr->plain = 0;
     }
-    for (int32_t j = 0; j < 8; j++) {
-      const int64_t c = ((int64_t)1 << 30) + ((int64_t)(gr->rsh[j] >= 1 && gr->rsh[j] <= 31
-                                                           ? (int64_t)1 << (gr->rsh[j] - 1)
-                                                           : 0)
-                                              << 31);
+    for (int32_t j = 0; j < 8; j++) { /* 2^30 + (2^(rsh - 1) + output_offset * 2^rsh) * 2^31 */
+      const int32_t e = gr->rsh[j];
+      int64_t c = 0;
+      if (e >= 1 && e <= 31 && iabs64(q->output_offset) <= ((int64_t)1 << 31) >> e)
+        c = ((int64_t)1 << 30) +
+            (int64_t)((uint64_t)(((int64_t)1 << (e - 1)) + (int64_t)q->output_offset * ((int64_t)1 << e))
+                      << 31);
       if (j % 2) gr->c_odd[j / 2] = c;
       else gr->c_even[j / 2] = c;
     }
@@ -196,7 +209,10 @@ static void u8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
   q8_pack(p, q, filter, bias, packed, 1);
 }
 
-/* ---- ring rows ------------------------------------------------------------------------------ */
+/* ---- ring rows ------------------------------------------------------------------------------
+ * A ring row holds, group after group, the ni pair positions of one input row: group gl's
+ * position i at dst + gl * gs + 16 i (gs = 16 ni int16), so the pixels of one group read
+ * their taps at fixed displacements. bc rows hold one pair per position (dst + 2 i). */
 
 AI __m256i ld(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
@@ -212,152 +228,196 @@ AI __m256i widen(__m128i v, int is_u8) {
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
-/* One ring row of pair positions [i0, i1) (pairs (x, x + d), x = x_first + i * u), for rows
- * whose pairs are all inside the image: the callers clip. Layout dst[i][group][8 lanes][2]. */
-AI void build_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int64_t i0,
-                 int64_t i1, int32_t u, int32_t d, int32_t Cin, const q8_grp *grp, int32_t ng,
-                 __m256i zp, int gather, int is_u8) {
-  const size_t n16 = (size_t)ng * 16;
-  const int64_t dC = (int64_t)d * Cin, c_begin = grp[0].c0, step = (int64_t)u * Cin;
-  /* bytes read past a pixel's first channel of the block (16-byte loads, gathers <= 8 each) */
-  const int64_t span = gather ? grp[ng - 1].c0 - c_begin + 8 : (int64_t)ng * 8;
-  /* [i0, i_safe): whole-register loads stay inside the image (only the last few are not) */
-  int64_t i_safe = i1;
-  while (i_safe > i0 && (x_first + (i_safe - 1) * u) * Cin + c_begin + dC + span > avail) i_safe--;
-  const uint8_t *a = row + (x_first + i0 * u) * Cin + c_begin;
-  int16_t *o = dst + (size_t)i0 * n16;
-  if (!gather && ng == 1) { /* 8 channels */
-    for (int64_t i = i0; i < i_safe; i++, a += step, o += 16) {
-      const __m128i va = _mm_loadl_epi64((const __m128i *)a);
-      const __m128i vb = _mm_loadl_epi64((const __m128i *)(a + dC));
-      _mm256_storeu_si256((__m256i *)o, widen(_mm_unpacklo_epi8(va, vb), is_u8));
-    }
-  } else if (!gather) {
-    for (int64_t i = i0; i < i_safe; i++, a += step, o += n16) {
-      int32_t gl = 0;
-      for (; gl + 2 <= ng; gl += 2) {
-        const __m128i va = _mm_loadu_si128((const __m128i *)(a + gl * 8));
-        const __m128i vb = _mm_loadu_si128((const __m128i *)(a + gl * 8 + dC));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), is_u8));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16 + 16), widen(_mm_unpackhi_epi8(va, vb), is_u8));
-      }
-      if (gl < ng) {
-        const __m128i va = _mm_loadl_epi64((const __m128i *)(a + gl * 8));
-        const __m128i vb = _mm_loadl_epi64((const __m128i *)(a + gl * 8 + dC));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(_mm_unpacklo_epi8(va, vb), is_u8));
-      }
-    }
-  } else {
-    for (int64_t i = i0; i < i_safe; i++, a += step, o += n16)
-      for (int32_t gl = 0; gl < ng; gl++) {
-        const uint8_t *ag = a + (grp[gl].c0 - c_begin);
-        const __m128i va = _mm_loadl_epi64((const __m128i *)ag);
-        const __m128i vb = _mm_loadl_epi64((const __m128i *)(ag + dC));
-        const __m128i v = _mm_shuffle_epi8(_mm_unpacklo_epi8(va, vb),
-                                           _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-        _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, is_u8));
-      }
-  }
-  for (int64_t i = i_safe; i < i1; i++) { /* near the end of the image: clipped loads */
-    const int64_t sa = (x_first + i * u) * Cin + c_begin;
-    o = dst + (size_t)i * n16;
-    for (int32_t gl = 0; gl < ng; gl++) {
-      const int64_t ga = sa + (grp[gl].c0 - c_begin), gb = ga + dC;
-      const __m128i va = ld8(row + ga, ga, avail, grp[gl].n_in);
-      const __m128i vb = ld8(row + gb, gb, avail, grp[gl].n_in);
-      __m128i v = _mm_unpacklo_epi8(va, vb);
-      if (gather) v = _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-      _mm256_storeu_si256((__m256i *)(o + gl * 16), widen(v, is_u8));
-    }
-  }
+/* Bytes a position reads past the block's first input channel (16-byte loads for two groups,
+ * 8 for one; gathers 8 per group). */
+static int64_t build_span(const q8_grp *grp, int32_t ng, int gather) {
+  return gather ? grp[ng - 1].c0 - grp[0].c0 + 8 : (int64_t)ng * 8;
 }
 
-/* Pair positions with a tap outside the image (that half is 0), any layout. */
-AI void build_edge(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x, int32_t d,
-                   int32_t in_w, int32_t Cin, const q8_grp *grp, int32_t ng, __m256i zp,
-                   int gather, int bc, int is_u8) {
-  const int ia = x >= 0 && x < in_w, ib = x + d >= 0 && x + d < in_w;
-  if (bc) {
-    const int32_t z = (int16_t)_mm256_extract_epi16(zp, 0);
-    const int32_t va = ia ? (is_u8 ? row[x] : (int8_t)row[x]) : z;
-    const int32_t vb = ib ? (is_u8 ? row[x + d] : (int8_t)row[x + d]) : z;
-    dst[0] = (int16_t)va;
-    dst[1] = (int16_t)vb;
+/* One position of every group: pairs (a[c], b[c]); a and b point at the block's first input
+ * channel c_begin of taps x and x + d (in the image, or in the zero-point row zrow), and the
+ * build_span bytes after them are readable. */
+AI void build_pos(int16_t *o, size_t gs, const uint8_t *a, const uint8_t *b, const q8_grp *grp,
+                  int32_t ng, int64_t c_begin, int gather, int is_u8) {
+  if (!gather) {
+    int32_t gl = 0;
+    for (; gl + 2 <= ng; gl += 2) {
+      const __m128i va = _mm_loadu_si128((const __m128i *)(a + gl * 8));
+      const __m128i vb = _mm_loadu_si128((const __m128i *)(b + gl * 8));
+      _mm256_storeu_si256((__m256i *)(o + gl * gs), widen(_mm_unpacklo_epi8(va, vb), is_u8));
+      _mm256_storeu_si256((__m256i *)(o + (gl + 1) * gs), widen(_mm_unpackhi_epi8(va, vb), is_u8));
+    }
+    if (gl < ng) {
+      const __m128i va = _mm_loadl_epi64((const __m128i *)(a + gl * 8));
+      const __m128i vb = _mm_loadl_epi64((const __m128i *)(b + gl * 8));
+      _mm256_storeu_si256((__m256i *)(o + gl * gs), widen(_mm_unpacklo_epi8(va, vb), is_u8));
+    }
     return;
   }
-  const __m256i keep = _mm256_set1_epi32((ia ? 0x0000FFFF : 0) | (ib ? (int32_t)0xFFFF0000 : 0));
   for (int32_t gl = 0; gl < ng; gl++) {
-    const int64_t sa = x * Cin + grp[gl].c0, sb = sa + (int64_t)d * Cin;
-    const __m128i va = ia ? ld8(row + sa, sa, avail, grp[gl].n_in) : _mm_setzero_si128();
-    const __m128i vb = ib ? ld8(row + sb, sb, avail, grp[gl].n_in) : _mm_setzero_si128();
-    __m128i v = _mm_unpacklo_epi8(va, vb);
-    if (gather) v = _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)grp[gl].shuf));
-    _mm256_storeu_si256((__m256i *)(dst + gl * 16), _mm256_blendv_epi8(zp, widen(v, is_u8), keep));
+    const int64_t off = grp[gl].c0 - c_begin;
+    const __m128i va = _mm_loadl_epi64((const __m128i *)(a + off));
+    const __m128i vb = _mm_loadl_epi64((const __m128i *)(b + off));
+    const __m128i v = _mm_shuffle_epi8(_mm_unpacklo_epi8(va, vb),
+                                       _mm_loadu_si128((const __m128i *)grp[gl].shuf));
+    _mm256_storeu_si256((__m256i *)(o + gl * gs), widen(v, is_u8));
   }
 }
 
-/* bc rows (one input channel): position i is the int16 pair (v[x], v[x + d]). Whole-register
- * paths for (u, d) = (2, 1) (16 bytes -> 8 pairs) and (1, 1) (two shifted loads). */
-AI void build_bc_in(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int64_t i0,
-                    int64_t i1, int32_t u, int32_t d, __m256i zp, int is_u8) {
-  int64_t i = i0;
+/* The same for a position whose loads may pass the end of the image (its last row): each
+ * group's 8 bytes through ld8. a_off / b_off: offsets of a / b from the image row (avail bytes
+ * readable there), or -1 for the zero-point row. */
+static void build_pos_clip(int16_t *o, size_t gs, const uint8_t *a, const uint8_t *b,
+                           int64_t a_off, int64_t b_off, int64_t avail, const q8_grp *grp,
+                           int32_t ng, int64_t c_begin, int gather, int is_u8) {
+  for (int32_t gl = 0; gl < ng; gl++) {
+    const int64_t off = grp[gl].c0 - c_begin;
+    const __m128i va = a_off < 0 ? _mm_loadl_epi64((const __m128i *)(a + off))
+                                 : ld8(a + off, a_off + off, avail, grp[gl].n_in);
+    const __m128i vb = b_off < 0 ? _mm_loadl_epi64((const __m128i *)(b + off))
+                                 : ld8(b + off, b_off + off, avail, grp[gl].n_in);
+    __m128i v = _mm_unpacklo_epi8(va, vb);
+    if (gather) v = _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)grp[gl].shuf));
+    _mm256_storeu_si256((__m256i *)(o + gl * gs), widen(v, is_u8));
+  }
+}
+
+/* bc rows (one input channel): position i is the int16 pair (v[x], v[x + d]), x = x_first +
+ * i u, the zero point z outside the image. Whole-register paths for (u, d) = (2, 1) (16 bytes
+ * -> 8 pairs) and (1, 1) (two shifted loads) where both taps are inside. */
+AI void build_bc(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int64_t i_lo,
+                 int64_t i_hi, int32_t ni, int32_t u, int32_t d, int32_t in_w, int16_t z,
+                 int is_u8) {
+  int64_t i = i_lo;
   if (u == 2 && d == 1)
-    for (; i + 8 <= i1 && x_first + i * 2 + 16 <= avail; i += 8) {
+    for (; i + 8 <= i_hi && x_first + i * 2 + 16 <= avail; i += 8) {
       const __m128i v = _mm_loadu_si128((const __m128i *)(row + x_first + i * 2));
       _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(v, is_u8));
     }
   if (u == 1 && d == 1)
-    for (; i + 16 <= i1 && x_first + i + 17 <= avail; i += 16) {
+    for (; i + 16 <= i_hi && x_first + i + 17 <= avail; i += 16) {
       const __m128i a = _mm_loadu_si128((const __m128i *)(row + x_first + i));
       const __m128i b = _mm_loadu_si128((const __m128i *)(row + x_first + i + 1));
       _mm256_storeu_si256((__m256i *)(dst + 2 * i), widen(_mm_unpacklo_epi8(a, b), is_u8));
       _mm256_storeu_si256((__m256i *)(dst + 2 * i + 16), widen(_mm_unpackhi_epi8(a, b), is_u8));
     }
-  for (; i < i1; i++) {
+  for (; i < i_hi; i++) {
     const int64_t x = x_first + i * u;
     dst[2 * i] = (int16_t)(is_u8 ? row[x] : (int8_t)row[x]);
     dst[2 * i + 1] = (int16_t)(is_u8 ? row[x + d] : (int8_t)row[x + d]);
   }
+  for (i = 0; i < ni; i++) { /* a tap outside the image */
+    if (i == i_lo) i = i_hi;
+    if (i >= ni) break;
+    const int64_t x = x_first + i * u;
+    const int ia = x >= 0 && x < in_w, ib = x + d >= 0 && x + d < in_w;
+    dst[2 * i] = ia ? (int16_t)(is_u8 ? row[x] : (int8_t)row[x]) : z;
+    dst[2 * i + 1] = ib ? (int16_t)(is_u8 ? row[x + d] : (int8_t)row[x + d]) : z;
+  }
 }
 
-/* Builds one ring row: ni pair positions from image row `row` (NULL: a padding row, all zeros);
- * `avail` bytes of the image follow `row`. */
-AI void q8_build_t(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_first, int32_t ni,
-                 int32_t u, int32_t d, int32_t in_w, int32_t Cin, const q8_grp *grp,
-                 int32_t ng, __m256i zp, int gather, int bc, int is_u8) {
-  const size_t el = bc ? 2 : (size_t)ng * 16; /* int16 per position */
-  if (!row) { /* the input zero point everywhere */
-    const size_t n = (size_t)ni * el;
-    size_t k = 0;
-    for (; k + 16 <= n; k += 16) _mm256_storeu_si256((__m256i *)(dst + k), zp);
-    for (; k < n; k++) dst[k] = (int16_t)_mm256_extract_epi16(zp, 0);
-    return;
-  }
-  /* [i_lo, i_hi): both x and x + d inside the image */
-  int64_t i_lo = x_first >= 0 ? 0 : (-x_first + u - 1) / u;
-  const int64_t lim = (int64_t)in_w - 1 - d - x_first;
-  int64_t i_hi = lim < 0 ? 0 : lim / u + 1;
+/* What the rows of one tile and channel block share. */
+typedef struct q8_tile {
+  const q8_grp *grp;
+  const uint8_t *zrow; /* build_span bytes of the zero point: taps outside the image */
+  int64_t x_first, c_begin, span, i_lo, i_hi; /* [i_lo, i_hi): both taps inside the image */
+  int32_t ni, ng, u, d, in_w, Cin;
+  int16_t z; /* the zero point */
+} q8_tile;
+
+static q8_tile tile_geom(const tc_dwconv2d_params *p, const q8_ring *rg, const q8_grp *grp,
+                         int32_t ng, int64_t x_first, int32_t ni, const uint8_t *zrow,
+                         int16_t z, int gather) {
+  q8_tile t;
+  t.z = z;
+  t.grp = grp, t.zrow = zrow, t.x_first = x_first, t.ni = ni, t.ng = ng;
+  t.u = rg->u, t.d = p->dilation_w, t.in_w = p->in_w, t.Cin = p->in_c;
+  t.c_begin = grp[0].c0;
+  t.span = build_span(grp, ng, gather);
+  int64_t i_lo = x_first >= 0 ? 0 : (-x_first + t.u - 1) / t.u;
+  const int64_t lim = (int64_t)t.in_w - 1 - t.d - x_first;
+  int64_t i_hi = lim < 0 ? 0 : lim / t.u + 1;
   if (i_lo > ni) i_lo = ni;
   if (i_hi > ni) i_hi = ni;
   if (i_hi < i_lo) i_hi = i_lo;
-  if (bc) build_bc_in(dst, row, avail, x_first, i_lo, i_hi, u, d, zp, is_u8);
-  else build_in(dst, row, avail, x_first, i_lo, i_hi, u, d, Cin, grp, ng, zp, gather, is_u8);
-  for (int64_t i = 0; i < i_lo; i++)
-    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, zp, gather, bc,
-               is_u8);
-  for (int64_t i = i_hi; i < ni; i++)
-    build_edge(dst + i * el, row, avail, x_first + i * u, d, in_w, Cin, grp, ng, zp, gather, bc,
-               is_u8);
+  t.i_lo = i_lo, t.i_hi = i_hi;
+  return t;
+}
+
+/* Builds one ring row of the tile from image row `row` (NULL: a padding row, the zero point
+ * everywhere); `avail` bytes of the image follow `row`. */
+AI void q8_build_t(int16_t *dst, const q8_tile *t, const uint8_t *row, int64_t avail,
+                   int gather, int bc, int is_u8) {
+  const int32_t ni = t->ni, ng = t->ng, u = t->u, d = t->d, Cin = t->Cin;
+  const int64_t x_first = t->x_first, i_lo = t->i_lo, i_hi = t->i_hi;
+  if (!row) {
+    const size_t n = (size_t)ni * (bc ? 2 : (size_t)ng * 16);
+    const __m256i zp = _mm256_set1_epi16(t->z);
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) _mm256_storeu_si256((__m256i *)(dst + k), zp);
+    for (; k < n; k++) dst[k] = t->z;
+    return;
+  }
+  if (bc) {
+    build_bc(dst, row, avail, x_first, i_lo, i_hi, ni, u, d, t->in_w, t->z, is_u8);
+    return;
+  }
+  const q8_grp *grp = t->grp;
+  const size_t gs = (size_t)ni * 16;
+  const int64_t c_begin = t->c_begin, span = t->span;
+  const int64_t dC = (int64_t)d * Cin, step = (int64_t)u * Cin;
+  /* [i_lo, i_safe): all loads inside the image (only the last few of its last row are not) */
+  int64_t i_safe = i_hi;
+  while (i_safe > i_lo && (x_first + (i_safe - 1) * u) * Cin + c_begin + dC + span > avail)
+    i_safe--;
+  const uint8_t *a = row + (x_first + i_lo * u) * Cin + c_begin;
+  if (!gather) { /* two groups at a time, position after position */
+    int32_t gl = 0;
+    for (; gl + 2 <= ng; gl += 2) {
+      const uint8_t *ag = a + gl * 8;
+      int16_t *o = dst + gl * gs + i_lo * 16;
+      for (int64_t i = i_lo; i < i_safe; i++, ag += step, o += 16) {
+        const __m128i va = _mm_loadu_si128((const __m128i *)ag);
+        const __m128i vb = _mm_loadu_si128((const __m128i *)(ag + dC));
+        _mm256_storeu_si256((__m256i *)o, widen(_mm_unpacklo_epi8(va, vb), is_u8));
+        _mm256_storeu_si256((__m256i *)(o + gs), widen(_mm_unpackhi_epi8(va, vb), is_u8));
+      }
+    }
+    if (gl < ng) {
+      const uint8_t *ag = a + gl * 8;
+      int16_t *o = dst + gl * gs + i_lo * 16;
+      for (int64_t i = i_lo; i < i_safe; i++, ag += step, o += 16) {
+        const __m128i va = _mm_loadl_epi64((const __m128i *)ag);
+        const __m128i vb = _mm_loadl_epi64((const __m128i *)(ag + dC));
+        _mm256_storeu_si256((__m256i *)o, widen(_mm_unpacklo_epi8(va, vb), is_u8));
+      }
+    }
+  } else {
+    int16_t *o = dst + i_lo * 16;
+    for (int64_t i = i_lo; i < i_safe; i++, a += step, o += 16)
+      build_pos(o, gs, a, a + dC, grp, ng, c_begin, gather, is_u8);
+  }
+  for (int64_t i = 0; i < ni; i++) { /* a tap outside the image, or loads past its end */
+    if (i == i_lo) i = i_safe;
+    if (i >= ni) break;
+    const int64_t x = x_first + i * u;
+    const int64_t a_off = x >= 0 && x < t->in_w ? x * Cin + c_begin : -1;
+    const int64_t b_off = x + d >= 0 && x + d < t->in_w ? (x + d) * Cin + c_begin : -1;
+    const uint8_t *pa = a_off < 0 ? t->zrow : row + a_off;
+    const uint8_t *pb = b_off < 0 ? t->zrow : row + b_off;
+    if ((a_off < 0 || a_off + span <= avail) && (b_off < 0 || b_off + span <= avail))
+      build_pos(dst + i * 16, gs, pa, pb, grp, ng, c_begin, gather, is_u8);
+    else
+      build_pos_clip(dst + i * 16, gs, pa, pb, a_off, b_off, avail, grp, ng, c_begin, gather,
+                     is_u8);
+  }
 }
 
 /* Not inlined into the row loop: its own registers (the flags select an instantiation). */
-static __attribute__((noinline)) void q8_build(int16_t *dst, const uint8_t *row, int64_t avail,
-                                               int64_t x_first, int32_t ni, int32_t u, int32_t d,
-                                               int32_t in_w, int32_t Cin, const q8_grp *grp,
-                                               int32_t ng, __m256i zp, int gather, int bc,
-                                               int is_u8) {
-#define B(GA, BC, U8) \
-  q8_build_t(dst, row, avail, x_first, ni, u, d, in_w, Cin, grp, ng, zp, GA, BC, U8)
+static __attribute__((noinline)) void q8_build(int16_t *dst, const q8_tile *t,
+                                               const uint8_t *row, int64_t avail, int gather,
+                                               int bc, int is_u8) {
+#define B(GA, BC, U8) q8_build_t(dst, t, row, avail, GA, BC, U8)
   if (is_u8) {
     if (bc) B(0, 1, 1);
     else if (gather) B(1, 0, 1);
@@ -390,23 +450,24 @@ AI __m256i rq_exact(__m256i x, const q8_grp *gr, __m256i zo) {
   return _mm256_add_epi32(r, zo);
 }
 
-/* The same for groups with gr->plain: |acc| < 2^30 - 4, no left shift, mult >= 0, 1 <= e =
- * rsh <= 31, h = 2^(e-1). With ab = acc * mult, srdhm = floor((ab + 2^30) / 2^31) (vec_avx2.h),
- * so r + h = floor((ab + 2^30 + h 2^31) / 2^31): c_even / c_odd add both at once. rdivpot(r, e)
- * is floor((r + h - [r < 0]) / 2^e) when r + h cannot overflow (|r| <= |acc| + 1); and [r < 0]
- * may be replaced by [acc < 0] because r <= 0 whenever acc < 0 (mult >= 0) and r = 0 rounds to
- * 0 either way (h - 1 < 2^e). */
-AI __m256i rq_plain(__m256i x, const q8_grp *gr, __m256i zo) {
+/* The same for groups with gr->plain (q8_pack's conditions), h = 2^(e-1), e = rsh. With ab =
+ * acc * mult, srdhm r = floor((ab + 2^30) / 2^31) (vec_avx2.h), |r| <= |acc|. rdivpot(r, e) is
+ * floor((r + h - [r < 0]) / 2^e) when r + h cannot overflow, and [r < 0] may be replaced by
+ * [acc < 0] because r <= 0 whenever acc < 0 (mult >= 0) and r = 0 rounds to 0 either way
+ * (h - 1 < 2^e). Adding zo 2^e before the shift adds exactly zo after it, so c_even / c_odd
+ * (2^30 + (h + zo 2^e) 2^31) give t = r + h + zo 2^e at once, no int32 overflow by the pack
+ * bound, and the result is (t - [acc < 0]) >> e. */
+AI __m256i rq_plain(__m256i x, const q8_grp *gr) {
   __m256i even = _mm256_mul_epi32(x, ld(gr->mult));
   __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), ld(gr->mult_odd));
   even = _mm256_srli_epi64(_mm256_add_epi64(even, ld(gr->c_even)), 31);
   odd = _mm256_slli_epi64(_mm256_add_epi64(odd, ld(gr->c_odd)), 1);
   __m256i r = _mm256_add_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_srai_epi32(x, 31));
-  return _mm256_add_epi32(_mm256_srav_epi32(r, ld(gr->rsh)), zo);
+  return _mm256_srav_epi32(r, ld(gr->rsh));
 }
 
 AI __m256i rq(__m256i x, const q8_grp *gr, __m256i zo, int plain) {
-  return plain ? rq_plain(x, gr, zo) : rq_exact(x, gr, zo);
+  return plain ? rq_plain(x, gr) : rq_exact(x, gr, zo);
 }
 
 /* Four requantized pixels (8 lanes each) to 32 bytes, pixel k at bytes 8k.., clamped. */
@@ -419,186 +480,212 @@ AI __m256i pack4(__m256i r0, __m256i r1, __m256i r2, __m256i r3, __m256i lo, __m
                : _mm256_min_epi8(_mm256_max_epi8(v, lo), hi);
 }
 
-/* Stores the first `rem` (<= 8) bytes of the npx (<= 4) pixels of v, pixel k at o + k * os. */
-AI void store_px(uint8_t *o, size_t os, __m256i v, int32_t npx, int32_t rem) {
-  if (rem == 8 && npx == 4) {
-    if (os == 8) {
-      _mm256_storeu_si256((__m256i *)o, v);
-      return;
-    }
+/* Stores the first `lanes` (<= 8) bytes of the 4 pixels of v (pixel k at bytes 8k..) at
+ * o + o0 .. o + o3. */
+AI void store4(uint8_t *o, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t o2, ptrdiff_t o3, __m256i v,
+               int32_t lanes) {
+  if (lanes == 8) {
     const __m128i l = _mm256_castsi256_si128(v), h = _mm256_extracti128_si256(v, 1);
-    _mm_storel_epi64((__m128i *)o, l);
-    _mm_storel_epi64((__m128i *)(o + os), _mm_unpackhi_epi64(l, l));
-    _mm_storel_epi64((__m128i *)(o + 2 * os), h);
-    _mm_storel_epi64((__m128i *)(o + 3 * os), _mm_unpackhi_epi64(h, h));
-    return;
-  }
-  if (rem == 8) { /* 1-3 pixels */
-    const __m128i l = _mm256_castsi256_si128(v);
-    _mm_storel_epi64((__m128i *)o, l);
-    if (npx > 1) _mm_storel_epi64((__m128i *)(o + os), _mm_unpackhi_epi64(l, l));
-    if (npx > 2) _mm_storel_epi64((__m128i *)(o + 2 * os), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)(o + o0), l);
+    _mm_storeh_pd((double *)(o + o1), _mm_castsi128_pd(l));
+    _mm_storel_epi64((__m128i *)(o + o2), h);
+    _mm_storeh_pd((double *)(o + o3), _mm_castsi128_pd(h));
     return;
   }
   uint8_t buf[32];
   _mm256_storeu_si256((__m256i *)buf, v);
-  for (int32_t k = 0; k < npx; k++) memcpy(o + k * os, buf + 8 * k, (size_t)rem);
+  memcpy(o + o0, buf, (size_t)lanes);
+  memcpy(o + o1, buf + 8, (size_t)lanes);
+  memcpy(o + o2, buf + 16, (size_t)lanes);
+  memcpy(o + o3, buf + 24, (size_t)lanes);
 }
 
-/* ---- one output row of a tile --------------------------------------------------------------- */
+/* ---- pixel streams -------------------------------------------------------------------------
+ * A stream is npx output pixels of one tile and channel block that read the same ring rows:
+ * pixel p's taps of filter row ky start at rows[ky] + roff[p] (plus the group's gs offset),
+ * its output at orow + ooff[p]. A row of a tile is a stream with roff = p * pstep * E and
+ * ooff = p * Cout (no tables); short rows are streamed several at a time through tables
+ * (q8_dw's batches). Pixels go 4 at a time; the last 1-3 are padded with repeats of the last
+ * one (same bytes stored again), so no pixel count needs a tail path. */
 
 typedef struct q8_out {
   __m256i zo, lo, hi;
   int32_t Cout;
 } q8_out;
 
+typedef struct q8_stream {
+  const int16_t *const *rows; /* KH ring rows, group 0 of the block */
+  size_t gs;                  /* int16 from one group's ring data to the next */
+  uint8_t *orow;              /* output of the stream's origin, block's first channel */
+  const ptrdiff_t *roff, *ooff; /* bytes; NULL: a row (p * pstep * E * 2, p * Cout) */
+  int32_t npx;
+} q8_stream;
+
 /* A ring element: 8 lanes of pairs, or (bc) one pair broadcast. */
-AI __m256i ldp(const int16_t *p, int bc) {
+AI __m256i ldp(const void *p, int bc) {
   if (!bc) return ld(p);
   int32_t v;
   memcpy(&v, p, sizeof v);
   return _mm256_set1_epi32(v);
 }
 
-/* Pixels [k0, n) of one group, generic filter (KH rows of PW pairs; pixel k reads pairs
- * k * pstep + j * jstep; ps / js in int16). s[ky]: ring row ky at the group's lanes. */
-AI void q8_px_generic(const int16_t *const *s, uint8_t *o, size_t os, int32_t n, int32_t lanes,
-                      const q8_grp *gr, const int16_t *W, int32_t KH, int32_t PW, size_t ps,
-                      size_t js, const q8_out *qo, int bc, int plain, int is_u8) {
-  const __m256i bias = ld(gr->bias);
-  int32_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-    for (int32_t ky = 0; ky < KH; ky++) {
-      const int16_t *t = s[ky] + (size_t)k * ps;
-      for (int32_t j = 0; j < PW; j++, t += js) {
-        const __m256i w = ld(W + ((size_t)ky * PW + j) * 16);
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(ldp(t, bc), w));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(ldp(t + ps, bc), w));
-        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(ldp(t + 2 * ps, bc), w));
-        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(ldp(t + 3 * ps, bc), w));
-      }
+/* Ring (bytes) and output offsets of pixels p .. p + 3 of a stream, relative to pixel p0
+ * (tables: padded with repeats of the last pixel; rows: the last pixel repeated here). */
+AI void px_offsets(const q8_stream *st, int32_t p, int32_t p0, size_t ps, size_t os,
+                   ptrdiff_t q[4], ptrdiff_t o[4], int tab) {
+  for (int32_t k = 0; k < 4; k++) {
+    if (tab) {
+      q[k] = st->roff[p + k];
+      o[k] = st->ooff[p + k];
+    } else {
+      const int32_t i = p + k < st->npx ? p + k : st->npx - 1;
+      q[k] = (ptrdiff_t)(i - p0) * (ptrdiff_t)ps * 2;
+      o[k] = (ptrdiff_t)(i - p0) * (ptrdiff_t)os;
     }
-    const __m256i v = pack4(rq(a0, gr, qo->zo, plain), rq(a1, gr, qo->zo, plain),
-                            rq(a2, gr, qo->zo, plain), rq(a3, gr, qo->zo, plain), qo->lo,
-                            qo->hi, is_u8);
-    store_px(o + k * os, os, v, 4, lanes);
-  }
-  for (; k < n; k++) {
-    __m256i a0 = bias;
-    for (int32_t ky = 0; ky < KH; ky++) {
-      const int16_t *t = s[ky] + (size_t)k * ps;
-      for (int32_t j = 0; j < PW; j++, t += js)
-        a0 =
-            _mm256_add_epi32(a0, _mm256_madd_epi16(ldp(t, bc), ld(W + ((size_t)ky * PW + j) * 16)));
-    }
-    const __m256i r = rq(a0, gr, qo->zo, plain);
-    store_px(o + k * os, os, pack4(r, r, r, r, qo->lo, qo->hi, is_u8), 1, lanes);
   }
 }
 
-/* Pixels of one group, 3x3 filter with pixel step 1 (stride 1, or stride 2 with u = 2) and
- * pair step J: the six weight pairs stay in registers. */
-AI void q8_px_3x3(const int16_t *s0, const int16_t *s1, const int16_t *s2, uint8_t *o, size_t os,
-                  int32_t n, int32_t lanes, const q8_grp *gr, const int16_t *W, size_t ps,
-                  size_t js, const q8_out *qo, int bc, int plain, int is_u8) {
+/* Requantizes 4 accumulators of one group and stores them (pixel k at og + o[k]). */
+#define RQ_STORE4(a0, a1, a2, a3, STORE)                                                       \
+  do {                                                                                         \
+    const __m256i v = pack4(rq(a0, gr, qo->zo, plain), rq(a1, gr, qo->zo, plain),            \
+                            rq(a2, gr, qo->zo, plain), rq(a3, gr, qo->zo, plain), qo->lo,    \
+                            qo->hi, is_u8);                                                    \
+    STORE;                                                                                     \
+  } while (0)
+
+/* One group's pixels of a stream, generic filter (KH rows of PW pairs, pair step js int16;
+ * ps: int16 per pixel of a row stream). */
+AI void q8_grp_generic(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, int32_t lanes,
+                       const q8_grp *gr, const int16_t *W, int32_t KH, int32_t PW, size_t ps,
+                       size_t js, const q8_out *qo, int bc, int plain, int tab, int is_u8) {
+  const __m256i bias = ld(gr->bias);
+  const int32_t npx = st->npx;
+  const int16_t *const *rows = st->rows;
+  size_t r0 = g_off; /* row streams: the step's first pixel */
+  for (int32_t p = 0; p < npx; p += 4) {
+    ptrdiff_t q[4], o[4];
+    if (!tab && p + 4 <= npx)
+      for (int32_t k = 0; k < 4; k++) q[k] = (ptrdiff_t)(2 * k * ps), o[k] = (ptrdiff_t)(k * os);
+    else px_offsets(st, p, tab ? 0 : p, ps, os, q, o, tab);
+    __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+    for (int32_t ky = 0; ky < KH; ky++) {
+      const int16_t *t = rows[ky] + r0;
+      for (int32_t j = 0; j < PW; j++, t += js) {
+        const __m256i w = ld(W + ((size_t)ky * PW + j) * 16);
+        const char *tb = (const char *)t;
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(ldp(tb + q[0], bc), w));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(ldp(tb + q[1], bc), w));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(ldp(tb + q[2], bc), w));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(ldp(tb + q[3], bc), w));
+      }
+    }
+    RQ_STORE4(a0, a1, a2, a3, store4(og, o[0], o[1], o[2], o[3], v, lanes));
+    if (!tab) r0 += 4 * ps, og += 4 * os;
+  }
+}
+
+/* The same for a 3x3 filter with pixel step 1 (stride 1, or stride 2 with u = 2) and pair step
+ * J (compile time: every tap is a fixed displacement from a pixel's offset): the six weight
+ * pairs stay in registers; 4 pixels are accumulated, requantized, packed and stored at once,
+ * the last 1-3 of a stream with as many accumulations. */
+AI void q8_grp_3x3(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, int32_t lanes,
+                   const q8_grp *gr, const int16_t *W, const q8_out *qo, int J, int bc,
+                   int plain, int tab, int is_u8) {
+  enum { E16 = 16, E2 = 2 };
+  const size_t ps = bc ? E2 : E16, js = (size_t)J * ps;
   const __m256i w00 = ld(W), w01 = ld(W + 16), w10 = ld(W + 32), w11 = ld(W + 48),
                 w20 = ld(W + 64), w21 = ld(W + 80);
   const __m256i bias = ld(gr->bias);
+  /* tap rows 1 and 2 at d1, d2 bytes from row 0; pixel offsets q in bytes */
+  const char *s0 = (const char *)(st->rows[0] + g_off);
+  const ptrdiff_t d1 = (const char *)(st->rows[1] + g_off) - s0,
+                  d2 = (const char *)(st->rows[2] + g_off) - s0, jb = 2 * (ptrdiff_t)js;
+  const ptrdiff_t *ro = st->roff, *oo = st->ooff;
+  const int32_t npx = st->npx;
 #define TAPS(acc, q)                                                                           \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s0 + (q), bc), w00));                      \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s0 + (q) + js, bc), w01));                 \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s1 + (q), bc), w10));                      \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s1 + (q) + js, bc), w11));                 \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s2 + (q), bc), w20));                      \
-  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(s2 + (q) + js, bc), w21));
-  if (n <= 4) { /* tiny rows: one pass in registers, one pack */
-    __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-    TAPS(a0, 0)
-    if (n > 1) { TAPS(a1, ps) }
-    if (n > 2) { TAPS(a2, 2 * ps) }
-    if (n > 3) { TAPS(a3, 3 * ps) }
-    const __m256i r0 = rq(a0, gr, qo->zo, plain);
-    const __m256i r1 = n > 1 ? rq(a1, gr, qo->zo, plain) : r0;
-    const __m256i r2 = n > 2 ? rq(a2, gr, qo->zo, plain) : r1;
-    const __m256i r3 = n > 3 ? rq(a3, gr, qo->zo, plain) : r2;
-    store_px(o, os, pack4(r0, r1, r2, r3, qo->lo, qo->hi, is_u8), n, lanes);
-    return;
-  }
-  /* two phases per chunk of pixels: accumulators to a stack buffer, then requantization, so
-   * each loop's iterations are independent and short */
-  __m256i accb[64];
-  for (int32_t k0 = 0; k0 < n; k0 += 64) {
-    const int32_t kn = n - k0 < 64 ? n - k0 : 64;
-    int32_t k = 0;
-    for (; k + 2 <= kn; k += 2) {
-      const size_t q0 = (size_t)(k0 + k) * ps;
-      __m256i a0 = bias, a1 = bias;
-      TAPS(a0, q0)
-      TAPS(a1, q0 + ps)
-      accb[k] = a0;
-      accb[k + 1] = a1;
-    }
-    if (k < kn) {
-      __m256i a0 = bias;
-      TAPS(a0, (size_t)(k0 + k) * ps)
-      accb[k] = a0;
-    }
-    uint8_t *ok = o + (size_t)k0 * os;
-    for (k = 0; k + 4 <= kn; k += 4) {
-      const __m256i v = pack4(rq(accb[k], gr, qo->zo, plain), rq(accb[k + 1], gr, qo->zo, plain),
-                              rq(accb[k + 2], gr, qo->zo, plain),
-                              rq(accb[k + 3], gr, qo->zo, plain), qo->lo, qo->hi, is_u8);
-      store_px(ok + k * os, os, v, 4, lanes);
-    }
-    if (k < kn) { /* 1-3 pixels left: one pack */
-      const int32_t left = kn - k;
-      const __m256i r0 = rq(accb[k], gr, qo->zo, plain);
-      const __m256i r1 = left > 1 ? rq(accb[k + 1], gr, qo->zo, plain) : r0;
-      const __m256i r2 = left > 2 ? rq(accb[k + 2], gr, qo->zo, plain) : r1;
-      store_px(ok + k * os, os, pack4(r0, r1, r2, r2, qo->lo, qo->hi, is_u8), left, lanes);
+  do {                                                                                         \
+    const char *t_ = s0 + (q);                                                                 \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_, bc), w00));                          \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_ + jb, bc), w01));                     \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_ + d1, bc), w10));                     \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_ + d1 + jb, bc), w11));                \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_ + d2, bc), w20));                     \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ldp(t_ + d2 + jb, bc), w21));                \
+  } while (0);
+#define STEP(q0, q1, q2, q3, left, STORE)                                                      \
+  do {                                                                                         \
+    __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;                                        \
+    TAPS(a0, q0)                                                                               \
+    if (left > 1) { TAPS(a1, q1) } else a1 = a0;                                               \
+    if (left > 2) { TAPS(a2, q2) } else a2 = a1;                                               \
+    if (left > 3) { TAPS(a3, q3) } else a3 = a2;                                               \
+    RQ_STORE4(a0, a1, a2, a3, STORE);                                                          \
+  } while (0)
+  int32_t p = 0;
+  if (tab) {
+    for (; p + 4 <= npx; p += 4)
+      STEP(ro[p], ro[p + 1], ro[p + 2], ro[p + 3], 4,
+           store4(og, oo[p], oo[p + 1], oo[p + 2], oo[p + 3], v, lanes));
+  } else {
+    const ptrdiff_t o1 = (ptrdiff_t)os, o2 = 2 * o1, o3 = 3 * o1;
+    const ptrdiff_t pb = 2 * (ptrdiff_t)ps;
+    for (; p + 4 <= npx; p += 4, s0 += 4 * pb, og += 4 * os) {
+      if (os == 8 && lanes == 8)
+        STEP(0, pb, 2 * pb, 3 * pb, 4, _mm256_storeu_si256((__m256i *)og, v));
+      else STEP(0, pb, 2 * pb, 3 * pb, 4, store4(og, 0, o1, o2, o3, v, lanes));
     }
   }
+  if (p < npx) { /* the last 1-3 pixels */
+    ptrdiff_t q[4], o[4];
+    px_offsets(st, p, tab ? 0 : p, ps, os, q, o, tab);
+    const int32_t left = npx - p;
+    STEP(q[0], q[1], q[2], q[3], left, store4(og, o[0], o[1], o[2], o[3], v, lanes));
+  }
+#undef STEP
 #undef TAPS
 }
 
 enum { SHAPE_GENERIC, SHAPE_3X3_J2, SHAPE_3X3_J1 };
 
-/* One output row of a tile for the ng groups at grp (weights wts): orow is the tile's first
- * pixel at the block's first channel, c_left the output channels from there to the pixel's
- * end. */
-AI void q8_row_t(const int16_t *const *rows, uint8_t *orow, int32_t n, const q8_grp *grp,
-               const int16_t *wts, int32_t ng, int32_t KH, int32_t PW, const q8_ring *rg,
-               int32_t c_left, const q8_out *qo, int shape, int bc, int is_u8) {
-  const size_t el = bc ? 2 : (size_t)ng * 16; /* int16 per ring position */
-  const size_t ps = (size_t)rg->pstep * el, js = (size_t)rg->jstep * el;
+/* A stream for the ng groups at grp (weights wts); c_left: the output channels from the
+ * block's first one to the pixel's end. */
+AI void q8_stream_t(const q8_stream *st, const q8_grp *grp, const int16_t *wts, int32_t ng,
+                    int32_t KH, int32_t PW, const q8_ring *rg, int32_t c_left, const q8_out *qo,
+                    int shape, int bc, int tab, int is_u8) {
+  const size_t E = bc ? 2 : 16; /* int16 per ring position */
   const size_t os = (size_t)qo->Cout;
+  const size_t gs = bc ? 0 : st->gs; /* the groups share the broadcast row */
+  const size_t ps = (size_t)rg->pstep * E, js = (size_t)rg->jstep * E;
   for (int32_t gl = 0; gl < ng; gl++) {
     const q8_grp *gr = grp + gl;
     const int16_t *W = wts + (size_t)gl * KH * PW * 16;
-    uint8_t *o = orow + (size_t)gl * 8;
+    uint8_t *og = st->orow + (size_t)gl * 8;
     const int32_t lanes = c_left - gl * 8 < 8 ? c_left - gl * 8 : 8;
-    const size_t lane_off = bc ? 0 : (size_t)gl * 16;
+    const size_t g_off = (size_t)gl * gs;
     if (shape != SHAPE_GENERIC) {
-      const size_t J = shape == SHAPE_3X3_J2 ? 2 * el : el;
-      const int16_t *s0 = rows[0] + lane_off, *s1 = rows[1] + lane_off, *s2 = rows[2] + lane_off;
-      if (gr->plain) q8_px_3x3(s0, s1, s2, o, os, n, lanes, gr, W, el, J, qo, bc, 1, is_u8);
-      else q8_px_3x3(s0, s1, s2, o, os, n, lanes, gr, W, el, J, qo, bc, 0, is_u8);
+      const int J = shape == SHAPE_3X3_J2 ? 2 : 1;
+      if (gr->plain) q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, 1, tab, is_u8);
+      else q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, 0, tab, is_u8);
     } else {
-      const int16_t *s[MAX_KH];
-      for (int32_t ky = 0; ky < KH; ky++) s[ky] = rows[ky] + lane_off;
-      if (gr->plain) q8_px_generic(s, o, os, n, lanes, gr, W, KH, PW, ps, js, qo, bc, 1, is_u8);
-      else q8_px_generic(s, o, os, n, lanes, gr, W, KH, PW, ps, js, qo, bc, 0, is_u8);
+      if (gr->plain)
+        q8_grp_generic(st, g_off, og, os, lanes, gr, W, KH, PW, ps, js, qo, bc, 1, tab, is_u8);
+      else q8_grp_generic(st, g_off, og, os, lanes, gr, W, KH, PW, ps, js, qo, bc, 0, tab, is_u8);
     }
   }
 }
 
-static __attribute__((noinline)) void q8_row(const int16_t *const *rows, uint8_t *orow,
-                                             int32_t n, const q8_grp *grp, const int16_t *wts,
-                                             int32_t ng, int32_t KH, int32_t PW,
-                                             const q8_ring *rg, int32_t c_left, const q8_out *qo,
-                                             int shape, int bc, int is_u8) {
-#define R(S, BC, U8) q8_row_t(rows, orow, n, grp, wts, ng, KH, PW, rg, c_left, qo, S, BC, U8)
+static __attribute__((noinline)) void q8_stream_run(const q8_stream *st, const q8_grp *grp,
+                                                    const int16_t *wts, int32_t ng, int32_t KH,
+                                                    int32_t PW, const q8_ring *rg,
+                                                    int32_t c_left, const q8_out *qo, int shape,
+                                                    int bc, int is_u8) {
+  const int tab = st->roff != NULL;
+#define R(S, BC, U8)                                                                           \
+  do {                                                                                         \
+    if (tab) q8_stream_t(st, grp, wts, ng, KH, PW, rg, c_left, qo, S, BC, 1, U8);              \
+    else q8_stream_t(st, grp, wts, ng, KH, PW, rg, c_left, qo, S, BC, 0, U8);                  \
+  } while (0)
 #define R3(BC, U8)                                                                             \
   do {                                                                                         \
     if (shape == SHAPE_3X3_J2) R(SHAPE_3X3_J2, BC, U8);                                        \
@@ -616,16 +703,26 @@ static __attribute__((noinline)) void q8_row(const int16_t *const *rows, uint8_t
 #undef R
 }
 
-/* ---- driver --------------------------------------------------------------------------------- */
+/* ---- driver ---------------------------------------------------------------------------------
+ * Column tiles and channel blocks keep KH ring rows near RING_TARGET. Two ways to hold the rows:
+ *  - rows (long output rows): input row y in slot y mod S, S = the rows one output row reads
+ *    (slot ky if even that does not fit: tall dilated filters); each output row is a stream;
+ *  - batches (rows of at most BATCH_N pixels): the ring is a window of NS slots, input row y in
+ *    slot y - base; a batch of nb output rows reads rows at a fixed slot distance, so its nb * n
+ *    pixels are one stream through offset tables. When a batch would pass the window's end,
+ *    the rows it shares with the previous one move to the start. */
+
+enum { BATCH_N = 8, BATCH_PX = 64, MAX_TPX = 128, MAX_SLOTS = 512 };
 
 static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
-              const void *packed, void *out, int32_t row_begin, int32_t row_end, int gather,
-              int bc, int shape, int is_u8) {
+                  const void *packed, void *out, int32_t row_begin, int32_t row_end, int gather,
+                  int bc, int shape, int is_u8) {
   const q8_geom g = geom(p);
   const q8_grp *grp = (const q8_grp *)((const char *)packed + g.grp_off);
   const int16_t *wts = (const int16_t *)((const char *)packed + g.w_off);
   const q8_ring rg = ring_geom(p);
   const int32_t KH = g.KH, PW = g.PW, Cin = g.Cin, Cout = g.Cout;
+  const int32_t sh = p->stride_h, dh = p->dilation_h;
 
   /* Channel block (cw channels) and tile width (tw pixels) of the ring. */
   int64_t cw = (int64_t)g.G * 8;
@@ -642,10 +739,30 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
   tw = n_tiles ? (p->out_w + n_tiles - 1) / n_tiles : 1;
   const int32_t ng_blk = (int32_t)(cw / 8);
 
+  /* ring slots (S in row mode, NS in batch mode) and rows per batch (nb; 1: row mode) */
+  const int64_t slot_max = ring_bytes(&rg, 1, PW, tw, cw);
+  int64_t NS = RING_BYTES / slot_max;
+  if (NS > MAX_SLOTS) NS = MAX_SLOTS;
+  const int64_t span1 = (int64_t)(KH - 1) * dh + 1;
+  int32_t nb = 1;
+  if (tw <= BATCH_N) /* (longer rows: a row's pointers cost less than the tables) */
+    while ((nb + 1) * tw <= MAX_TPX && nb * tw < BATCH_PX && span1 + (int64_t)nb * sh <= NS)
+      nb++;
+  for (int32_t k = nb; k > nb / 2 && k > 1; k--) /* whole steps of 4 pixels if possible */
+    if (k * tw % 4 == 0) {
+      nb = k;
+      break;
+    }
+  const int circ = span1 <= NS; /* row mode: slot y mod S, else slot ky */
+  const int32_t S = nb > 1 ? (int32_t)NS : circ ? (int32_t)span1 : KH;
+
   int16_t ring[RING_BYTES / 2] __attribute__((aligned(32)));
-  int32_t tag[MAX_KH];
-  const int16_t *rows[MAX_KH];
-  const __m256i zp = _mm256_set1_epi16((int16_t)-q->input_offset); /* raw zero point */
+  int32_t tag[MAX_SLOTS];
+  const int16_t *rowp[MAX_KH];
+  ptrdiff_t roff[MAX_TPX + 3], ooff[MAX_TPX + 3];
+  /* the source of taps outside the image: the zero point for every byte a position reads */
+  uint8_t zrow[ZROW_BYTES];
+  if (!bc) memset(zrow, -q->input_offset, (size_t)cw + 8);
   q8_out qo;
   qo.zo = _mm256_set1_epi32(q->output_offset);
   qo.lo = _mm256_set1_epi8((char)q->act_min);
@@ -653,6 +770,8 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
   qo.Cout = Cout;
   const int64_t img_size = (int64_t)p->in_h * p->in_w * Cin;
   const int64_t row_size = (int64_t)p->in_w * Cin;
+  const int64_t ors = (int64_t)p->out_w * Cout;
+  const size_t E = bc ? 2 : 16;
 
   for (int32_t r = row_begin; r < row_end;) {
     const int32_t b = r / p->out_h, oy0 = r % p->out_h;
@@ -665,26 +784,57 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
         const int32_t ni = (int32_t)ring_ni(&rg, PW, n);
         const size_t slot = (size_t)ni * (bc ? 2 : (size_t)ng * 16);
         const int64_t x_first = ox0 * p->stride_w - p->pad_left;
-        for (int32_t s = 0; s < KH; s++) tag[s] = INT32_MIN;
-        for (int32_t oy = oy0; oy < oy1; oy++) {
-          const int32_t y0 = oy * p->stride_h - p->pad_top;
-          int32_t s = p->dilation_h == 1 ? ((y0 % KH) + KH) % KH : 0; /* slot of ky = 0 */
-          for (int32_t ky = 0; ky < KH; ky++, s = s + 1 == KH ? 0 : s + 1) {
-            const int32_t y = y0 + ky * p->dilation_h;
-            int16_t *dst = ring + (size_t)s * slot;
-            if (tag[s] != y) {
-              const int valid = y >= 0 && y < p->in_h;
-              q8_build(dst, valid ? img + y * row_size : NULL,
-                       valid ? img_size - y * row_size : 0, x_first, ni, rg.u,
-                       p->dilation_w, p->in_w, Cin, grp + gb, ng, zp, gather, bc, is_u8);
-              tag[s] = y;
-            }
-            rows[ky] = dst;
+        const q8_tile tl = tile_geom(p, &rg, grp + gb, ng, x_first, ni, zrow,
+                                     (int16_t)-q->input_offset, gather);
+        q8_stream st;
+        st.rows = rowp;
+        st.gs = (size_t)ni * 16;
+        st.roff = nb > 1 ? roff : NULL;
+        st.ooff = nb > 1 ? ooff : NULL;
+        for (int32_t k = 0; k < nb; k++) /* batch tables: row k, pixel c */
+          for (int32_t c = 0; c < n; c++) {
+            roff[k * n + c] = 2 * ((ptrdiff_t)k * sh * (ptrdiff_t)slot + (ptrdiff_t)c * rg.pstep * (ptrdiff_t)E);
+            ooff[k * n + c] = (ptrdiff_t)k * ors + (ptrdiff_t)c * Cout;
           }
-          uint8_t *orow = (uint8_t *)out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * Cout +
-                          (int64_t)gb * 8;
-          q8_row(rows, orow, n, grp + gb, wts + (size_t)gb * KH * PW * 16, ng, KH, PW, &rg,
-                 Cout - gb * 8, &qo, shape, bc, is_u8);
+        for (int32_t s = 0; s < S; s++) tag[s] = INT32_MIN;
+        int64_t base = (int64_t)oy0 * sh - p->pad_top; /* batch mode: the row in slot 0 */
+        for (int32_t oy = oy0; oy < oy1;) {
+          const int32_t rows_now = oy1 - oy < nb ? oy1 - oy : nb;
+          const int64_t ylo = (int64_t)oy * sh - p->pad_top;
+          if (nb > 1 && ylo + (int64_t)(rows_now - 1) * sh + span1 - base > S) {
+            const int64_t d = ylo - base; /* slide the window: rows >= ylo to the start */
+            int32_t s = 0;
+            for (; s + d < S; s++) {
+              tag[s] = tag[s + d];
+              if (tag[s] != INT32_MIN)
+                memcpy(ring + (size_t)s * slot, ring + (size_t)(s + d) * slot, slot * 2);
+            }
+            for (; s < S; s++) tag[s] = INT32_MIN;
+            base = ylo;
+          }
+          for (int32_t k = 0; k < rows_now; k++)
+            for (int32_t ky = 0; ky < KH; ky++) {
+              const int32_t y = (int32_t)(ylo + (int64_t)k * sh + (int64_t)ky * dh);
+              int32_t s;
+              if (nb > 1) s = (int32_t)(y - base);
+              else s = circ ? ((y % S) + S) % S : ky;
+              int16_t *dst = ring + (size_t)s * slot;
+              if (tag[s] != y) {
+                const int valid = y >= 0 && y < p->in_h;
+                q8_build(dst, &tl, valid ? img + (int64_t)y * row_size : NULL,
+                         valid ? img_size - (int64_t)y * row_size : 0, gather, bc, is_u8);
+                tag[s] = y;
+              }
+              if (k == 0) rowp[ky] = dst;
+            }
+          st.orow = (uint8_t *)out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * Cout +
+                    (int64_t)gb * 8;
+          st.npx = rows_now * n;
+          for (int32_t k = st.npx; nb > 1 && k < st.npx + 3; k++) /* tables: pad to 4 */
+            roff[k] = roff[st.npx - 1], ooff[k] = ooff[st.npx - 1];
+          q8_stream_run(&st, grp + gb, wts + (size_t)gb * KH * PW * 16, ng, KH, PW, &rg,
+                        Cout - gb * 8, &qo, shape, bc, is_u8);
+          oy += rows_now;
         }
       }
     }
