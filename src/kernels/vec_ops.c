@@ -98,13 +98,15 @@ void tc_f32_pool__ref(const tc_pool2d_params *p, int is_max, const float *in, fl
 Q8_POOL_REF(tc_s8_pool__ref, int8_t, tc_s8_avg_pool2d__ref, tc_s8_max_pool2d__ref)
 Q8_POOL_REF(tc_u8_pool__ref, uint8_t, tc_u8_avg_pool2d__ref, tc_u8_max_pool2d__ref)
 
-void tc_s8_addsub__ref(const tc_qadd_params *p, int is_sub, const tc_bcast *bc, const void *a,
-                       const void *b, void *out) {
+void tc_s8_addsub__ref(const tc_qadd_params *p, const tc_qadd_lin *lin, int is_sub,
+                       const tc_bcast *bc, const void *a, const void *b, void *out) {
+  (void)lin;
   if (is_sub) tc_s8_sub__ref(p, bc, a, b, out);
   else tc_s8_add__ref(p, bc, a, b, out);
 }
-void tc_u8_addsub__ref(const tc_qadd_params *p, int is_sub, const tc_bcast *bc, const void *a,
-                       const void *b, void *out) {
+void tc_u8_addsub__ref(const tc_qadd_params *p, const tc_qadd_lin *lin, int is_sub,
+                       const tc_bcast *bc, const void *a, const void *b, void *out) {
+  (void)lin;
   if (is_sub) tc_u8_sub__ref(p, bc, a, b, out);
   else tc_u8_add__ref(p, bc, a, b, out);
 }

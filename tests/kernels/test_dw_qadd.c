@@ -3,7 +3,9 @@
  * rounding case of the input rescale is hit), for random scale sets spanning 2^-12 .. 2^4 with
  * extreme zero points, fused activation ranges, both broadcast forms (scalar operand, rows of a
  * [256] operand), and hand-made parameters outside the short exact form (large input shifts,
- * zero output shift, hostile offsets) that must take the general path. Bit-exact. */
+ * zero output shift, hostile offsets) that must take the general path. Each variant runs with
+ * lin NULL and, where tc_qadd_lin_fit finds one, with the linear form; the parameter sets of
+ * the models' ADDs (ic_resnet8, MobileNet V2 uint8) must have one. Bit-exact. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -25,6 +27,8 @@ static float rscale(uint32_t *s, int lo_exp, int hi_exp) {
   return ldexpf(1.0f + (float)(rnd(s) % 1000) / 1000.0f, e);
 }
 
+static int n_lin_found; /* linear forms found by check() */
+
 /* Runs every variant of the slot on a (na elements) and b (nb) broadcast to out dims. */
 static int check(int is_u8, int is_sub, const tc_qadd_params *p, int na, const int32_t *da,
                  int nb, const int32_t *db, const uint8_t *a, const uint8_t *b, const char *what) {
@@ -42,16 +46,23 @@ static int check(int is_u8, int is_sub, const tc_qadd_params *p, int na, const i
     if (strcmp(v[i].op, "addsub") || strcmp(v[i].dtype, is_u8 ? "u8" : "s8") ||
         !tc_kernel_variant_supported(&v[i]))
       continue;
-    memset(got, 0x5a, bc.n_out);
-    ((tc_q8_addsub_fn *)v[i].impl)(p, is_sub, &bc, a, b, got);
-    size_t first = bc.n_out;
-    for (size_t k = 0; k < bc.n_out && first == bc.n_out; k++)
-      if (got[k] != want[k]) first = k;
-    if (first != bc.n_out) bad++;
-    CHECK_MSG(first == bc.n_out, "%s %s %s: out[%zu] = %d, ref %d (shifts %d %d %d)",
-              v[i].symbol, is_sub ? "SUB" : "ADD", what, first,
-              first < bc.n_out ? (int)got[first] : 0, first < bc.n_out ? (int)want[first] : 0,
-              p->in1_shift, p->in2_shift, p->out_shift);
+    tc_q8_addsub_fn *fn = (tc_q8_addsub_fn *)v[i].impl;
+    tc_qadd_lin lin;
+    const int has_lin = tc_qadd_lin_fit(p, is_sub, is_u8, fn, &lin);
+    if (has_lin) n_lin_found++;
+    for (int use_lin = 0; use_lin <= has_lin; use_lin++) {
+      memset(got, 0x5a, bc.n_out);
+      fn(p, use_lin ? &lin : NULL, is_sub, &bc, a, b, got);
+      size_t first = bc.n_out;
+      for (size_t k = 0; k < bc.n_out && first == bc.n_out; k++)
+        if (got[k] != want[k]) first = k;
+      if (first != bc.n_out) bad++;
+      CHECK_MSG(first == bc.n_out, "%s%s %s %s: out[%zu] = %d, ref %d (shifts %d %d %d)",
+                v[i].symbol, use_lin ? " (linear form)" : "", is_sub ? "SUB" : "ADD", what,
+                first, first < bc.n_out ? (int)got[first] : 0,
+                first < bc.n_out ? (int)want[first] : 0, p->in1_shift, p->in2_shift,
+                p->out_shift);
+    }
   }
   free(want), free(got);
   return bad == 0;
@@ -84,6 +95,7 @@ TC_TEST(kernel_dw_qadd_exhaustive) {
     ran++;
   }
   CHECK(ran > 80);
+  CHECK(n_lin_found > ran * 3 * 9 / 10); /* three calls per set: nearly every set has one */
   /* parameters outside the short form: the general path, still exact */
   const int32_t d2[2] = {256, 256};
   for (int k = 0; k < 12; k++) {
@@ -97,4 +109,65 @@ TC_TEST(kernel_dw_qadd_exhaustive) {
     check(is_u8, k % 2, &p, 2, d2, 2, d2, a, b, "general path");
   }
   free(a), free(b), free(row);
+}
+
+/* The ADDs of the models in ../shared/models (scales and zero points from the files): every
+ * one must get a linear form, the same from every variant (the fit sees only exact outputs),
+ * and every variant must be exact with it; the same scales as SUB need not have one. */
+TC_TEST(kernel_dw_qadd_model_params) {
+  static const struct {
+    float s1; int32_t z1; float s2; int32_t z2; float so; int32_t zo; int is_u8;
+  } cases[] = {
+      {0.0393935516f, -128, 0.104194961f, 4, 0.0509456731f, -128, 0},  /* ic_resnet8 op 3 */
+      {0.0447614267f, -17, 0.113118842f, 4, 0.0532362163f, -128, 0},   /* ic_resnet8 op 7 */
+      {0.0838583037f, 38, 0.217243642f, -2, 0.127069145f, -128, 0},    /* ic_resnet8 op 11 */
+      {0.401492953f, 136, 0.275834352f, 119, 0.432168961f, 133, 1},    /* MobileNet V2 op 9 */
+      {0.227941841f, 121, 0.218362421f, 127, 0.259689987f, 130, 1},    /* MobileNet V2 op 16 */
+  };
+  uint8_t *a = malloc(65536), *b = malloc(65536);
+  for (int i = 0; i < 65536; i++) a[i] = (uint8_t)(i >> 8), b[i] = (uint8_t)i;
+  const int32_t d2[2] = {256, 256};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (int is_sub = 0; is_sub < 2; is_sub++) {
+      const int is_u8 = cases[c].is_u8;
+      tc_qadd_params p;
+      CHECK(tc_qadd_params_init(&p, is_sub, 0, cases[c].s1, cases[c].z1, cases[c].s2,
+                                cases[c].z2, cases[c].so, cases[c].zo, is_u8 ? 0 : -128,
+                                is_u8 ? 255 : 127));
+      tc_qadd_lin lin, lin_ref;
+      const int has_lin = tc_qadd_lin_fit(
+          &p, is_sub, is_u8, is_u8 ? tc_u8_addsub__ref : tc_s8_addsub__ref, &lin_ref);
+      /* the models' ops are ADDs; as SUB the same scales need not have a linear form */
+      CHECK_MSG(has_lin || is_sub, "case %zu: no linear form", c);
+      size_t n = 0;
+      const tc_kernel_variant *v = tc_kernel_variants(&n);
+      for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].op, "addsub") || strcmp(v[i].dtype, is_u8 ? "u8" : "s8") ||
+            !tc_kernel_variant_supported(&v[i]))
+          continue;
+        CHECK(tc_qadd_lin_fit(&p, is_sub, is_u8, (tc_q8_addsub_fn *)v[i].impl, &lin) == has_lin);
+        CHECK(!has_lin || memcmp(&lin, &lin_ref, sizeof lin) == 0);
+      }
+      if (has_lin) { /* the portable definition, on every pair */
+        int8_t want[256];
+        const int32_t d1 = 1, d256 = 256;
+        tc_bcast bc;
+        CHECK(tc_bcast_init(&bc, 1, &d1, 1, &d256));
+        int bad = 0;
+        for (int x = 0; x < 256; x++) {
+          const uint8_t xb = (uint8_t)x;
+          (is_u8 ? tc_u8_addsub__ref : tc_s8_addsub__ref)(&p, NULL, is_sub, &bc, &xb, b, want);
+          for (int y = 0; y < 256; y++) {
+            const int32_t xv = is_u8 ? x : (int8_t)xb, yv = is_u8 ? y : (int8_t)(uint8_t)y;
+            const int32_t wv = is_u8 ? (uint8_t)want[y] : want[y];
+            bad += tc_qadd_lin_eval(&lin_ref, xv, yv) != wv;
+          }
+        }
+        CHECK_MSG(bad == 0, "case %zu sub %d: tc_qadd_lin_eval differs on %d pairs", c, is_sub, bad);
+      }
+      n_lin_found = 0;
+      check(is_u8, is_sub, &p, 2, d2, 2, d2, a, b, "model parameters");
+    }
+  }
+  free(a), free(b);
 }

@@ -365,6 +365,42 @@ TC_TEST(kernel_fastdw_pool_vs_ref) {
   CHECK(n_cases > 300);
 }
 
+/* 8-bit average pooling at the int16-sum limit (windows of 256 / 257 elements: the AVX2
+ * variant sums in int16 up to 256 int8 or 257 uint8 values, in int32 beyond), with inputs at
+ * the type's ends, and global pooling of kws's 25x5x64 and ic_resnet8's 8x8x64. */
+TC_TEST(kernel_fastdw_pool_q8_sum_limits) {
+  const tc_kernel_variant *vq[2][8];
+  int nq[2] = {variants("pool", "s8", vq[0], 8), variants("pool", "u8", vq[1], 8)};
+  static const int32_t hw[][2] = {{16, 16}, {1, 256}, {257, 1}, {1, 258}, {25, 5}, {8, 8}, {3, 2}};
+  static const int32_t chans[] = {64, 128, 80, 65, 16, 3};
+  uint32_t seed = 99;
+  for (size_t g = 0; g < sizeof hw / sizeof hw[0]; g++)
+    for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
+      for (int fill = 0; fill < 4; fill++) {
+        tc_pool2d_params p;
+        memset(&p, 0, sizeof p);
+        p.batch = 1, p.in_h = hw[g][0], p.in_w = hw[g][1], p.channels = chans[ci];
+        p.filter_h = p.in_h, p.filter_w = p.in_w, p.stride_h = p.stride_w = 1;
+        p.out_h = p.out_w = 1;
+        const size_t n_in = (size_t)p.in_h * p.in_w * p.channels, n_out = (size_t)p.channels;
+        uint8_t *in = xalloc(n_in), *want = xalloc(n_out), *got = xalloc(n_out);
+        for (size_t k = 0; k < n_in; k++) /* 0x80, 0x7f, 0xff, random */
+          in[k] = fill == 0 ? 0x80 : fill == 1 ? 0x7f : fill == 2 ? 0xff : (uint8_t)rng_next(&seed);
+        for (int u8 = 0; u8 < 2; u8++) {
+          const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+          if (u8) tc_u8_avg_pool2d__ref(&p, lo, hi, in, want);
+          else tc_s8_avg_pool2d__ref(&p, lo, hi, (const int8_t *)in, (int8_t *)want);
+          for (int v = 0; v < nq[u8]; v++) {
+            memset(got, 0x5a, n_out);
+            ((tc_q8_pool_fn *)vq[u8][v]->impl)(&p, 0, lo, hi, in, got, 0, 1);
+            CHECK_MSG(memcmp(got, want, n_out) == 0, "%s %dx%dx%d fill %d", vq[u8][v]->symbol,
+                      (int)p.in_h, (int)p.in_w, (int)p.channels, fill);
+          }
+        }
+        free(in), free(want), free(got);
+      }
+}
+
 /* ---- elementwise --------------------------------------------------------------------------- */
 
 /* Random operand shapes that broadcast: same shape, scalar, per-channel [C], [N,1,1,C], a
@@ -440,9 +476,15 @@ TC_TEST(kernel_fastdw_binary_vs_ref) {
         else (is_sub ? tc_s8_sub__ref : tc_s8_add__ref)(&pa, &bc, (const int8_t *)qa,
                                                         (const int8_t *)qb, (int8_t *)qw);
         for (int v = 0; v < nadd[u8]; v++) {
-          memset(qg, 0x5a, no);
-          ((tc_q8_addsub_fn *)vadd[u8][v]->impl)(&pa, is_sub, &bc, qa, qb, qg);
-          CHECK_MSG(memcmp(qg, qw, no) == 0, "%s sub %d case %d", vadd[u8][v]->symbol, is_sub, i);
+          tc_q8_addsub_fn *fn = (tc_q8_addsub_fn *)vadd[u8][v]->impl;
+          tc_qadd_lin lin; /* the linear form where there is one (vec_ops.h) */
+          const int has_lin = tc_qadd_lin_fit(&pa, is_sub, u8, fn, &lin);
+          for (int use_lin = 0; use_lin <= has_lin; use_lin++) {
+            memset(qg, 0x5a, no);
+            fn(&pa, use_lin ? &lin : NULL, is_sub, &bc, qa, qb, qg);
+            CHECK_MSG(memcmp(qg, qw, no) == 0, "%s sub %d lin %d case %d", vadd[u8][v]->symbol,
+                      is_sub, use_lin, i);
+          }
         }
       }
       CHECK(tc_qmul_params_init(&pm, s1 * 20, z1, s2 * 10, z2, so, zo, alo, ahi));

@@ -31,6 +31,8 @@ typedef struct binary_state {
   tc_f32_binary_kernel *kf;
   tc_q8_addsub_fn *kadd;
   tc_q8_mul_fn *kmul;
+  int has_lin;         /* 8-bit ADD/SUB: lin holds the proven linear form */
+  tc_qadd_lin lin;
 } binary_state;
 
 /* Reads the variants of the kernel table for the chosen kind and names the one that runs. */
@@ -43,14 +45,20 @@ static void pick_variants(tc__ctx *c, tc__node *n, binary_state *st) {
   st->kmul = st->kind == KIND_U8 ? tc_u8_qmul__ref : tc_s8_qmul__ref;
 #endif
   int fast = 0;
+  st->has_lin = 0;
   if (st->kind == KIND_F32) fast = st->kf != tc_f32_binary__ref && st->op != TC_BINOP_FLOOR_MOD;
   if (st->kind == KIND_S8 || st->kind == KIND_U8) {
     if (st->op == TC_BINOP_MUL)
       fast = st->kmul != tc_s8_qmul__ref && st->kmul != tc_u8_qmul__ref;
-    else if (st->op == TC_BINOP_ADD || st->op == TC_BINOP_SUB)
+    else if (st->op == TC_BINOP_ADD || st->op == TC_BINOP_SUB) {
       fast = st->kadd != tc_s8_addsub__ref && st->kadd != tc_u8_addsub__ref;
+      /* the linear form costs ~0.1 ms to prove; only variants that use it ask for it */
+      if (fast)
+        st->has_lin = tc_qadd_lin_fit(&st->qadd, st->op == TC_BINOP_SUB, st->kind == KIND_U8,
+                                      st->kadd, &st->lin);
+    }
   }
-  tc__set_kernel_name(n, fast ? "avx2" : "ref");
+  tc__set_kernel_name(n, st->has_lin ? "avx2_lin" : fast ? "avx2" : "ref");
 }
 
 static tc_binop binop_of(int32_t builtin) {
@@ -215,12 +223,14 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
   case KIND_S8:
     if (minmax) tc_s8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
     else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
-    else st->kadd(&st->qadd, st->op == TC_BINOP_SUB, &bc, a->data, b->data, out->data);
+    else st->kadd(&st->qadd, st->has_lin ? &st->lin : NULL, st->op == TC_BINOP_SUB, &bc,
+                  a->data, b->data, out->data);
     return TC_OK;
   case KIND_U8:
     if (minmax) tc_u8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
     else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
-    else st->kadd(&st->qadd, st->op == TC_BINOP_SUB, &bc, a->data, b->data, out->data);
+    else st->kadd(&st->qadd, st->has_lin ? &st->lin : NULL, st->op == TC_BINOP_SUB, &bc,
+                  a->data, b->data, out->data);
     return TC_OK;
   case KIND_S16:
     if (minmax) tc_s16_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
