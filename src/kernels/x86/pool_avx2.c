@@ -1,6 +1,8 @@
 /* pool_avx2.c: AVX2 average and max pooling (AVERAGE_POOL_2D, MAX_POOL_2D, NHWC), vectorised over
  * channels: float 8 per register (32 per step where there are that many), 8-bit 32 per step for
- * max and 8 per step (int32 sums) for average. Each output walks the clipped window in the
+ * max, and for average 64 per step as int16 sums where the window has at most 256 elements
+ * (257 for uint8: the sums cannot overflow), else 8 per step as int32 sums (global pooling of
+ * kws's 25x5x64: 1.3 -> ~0.3 us). Each output walks the clipped window in the
  * reference order, so the results are bit-exact with the reference kernels: float sums use the
  * same additions and a true division by the element count, the maximum is vmaxps with the
  * reference's operand order (NaN handling included), and the 8-bit average divides in double
@@ -88,6 +90,42 @@ static inline __m256i avg_div(__m256i sum, int32_t count) {
   return _mm256_set_m128i(q1, q0);
 }
 
+/* 16 bytes widened to int16 (uint8: the sums are read back as uint16). */
+static inline __attribute__((always_inline)) __m256i ld16w(const uint8_t *s, int is_u8) {
+  const __m128i v = _mm_loadu_si128((const __m128i *)s);
+  return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
+}
+
+/* n (<= 8) outputs from 8 int32 sums: the reference's rounded mean, clamp, bytes. */
+static inline __attribute__((always_inline)) void avg_store8(uint8_t *o, __m256i sum,
+                                                             int32_t count, __m256i amin,
+                                                             __m256i amax, size_t n, int is_u8) {
+  __m256i acc = count > 0 ? avg_div(sum, count) : _mm256_setzero_si256();
+  acc = _mm256_min_epi32(_mm256_max_epi32(acc, amin), amax);
+  const __m256i w16 = _mm256_packs_epi32(acc, acc);
+  const __m256i b8 = is_u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
+  /* bytes 0-3 of each 128-bit lane hold channels 0-3 and 4-7 */
+  const uint32_t lo4 = (uint32_t)_mm256_extract_epi32(b8, 0);
+  const uint32_t hi4 = (uint32_t)_mm256_extract_epi32(b8, 4);
+  uint8_t buf[8];
+  memcpy(buf, &lo4, 4);
+  memcpy(buf + 4, &hi4, 4);
+  memcpy(o, buf, n >= 8 ? 8 : n);
+}
+
+/* n (<= 16) outputs from 16 int16 sums (uint16 for uint8 data). */
+static inline __attribute__((always_inline)) void avg_store16(uint8_t *o, __m256i sum16,
+                                                              int32_t count, __m256i amin,
+                                                              __m256i amax, size_t n,
+                                                              int is_u8) {
+  const __m128i l = _mm256_castsi256_si128(sum16), h = _mm256_extracti128_si256(sum16, 1);
+  avg_store8(o, is_u8 ? _mm256_cvtepu16_epi32(l) : _mm256_cvtepi16_epi32(l), count, amin, amax,
+             n, is_u8);
+  if (n > 8)
+    avg_store8(o + 8, is_u8 ? _mm256_cvtepu16_epi32(h) : _mm256_cvtepi16_epi32(h), count, amin,
+               amax, n - 8, is_u8);
+}
+
 static inline __attribute__((always_inline)) void q8_pool(const tc_pool2d_params *p, int is_max,
                                                           int32_t act_min, int32_t act_max,
                                                           const uint8_t *in, uint8_t *out,
@@ -129,7 +167,40 @@ static inline __attribute__((always_inline)) void q8_pool(const tc_pool2d_params
         }
         continue;
       }
-      for (size_t cb = 0; cb < C; cb += 8) {
+      size_t cb0 = 0;
+      if (count <= (is_u8 ? 257 : 256)) { /* int16 sums cannot overflow: 16 channels a step */
+        for (; cb0 + 64 <= C; cb0 += 64) {
+          __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+          for (int32_t y = ylo; y < yhi; y++)
+            for (int32_t x = xlo; x < xhi; x++) {
+              const uint8_t *s = img + (size_t)y * rs + (size_t)x * C + cb0;
+              a0 = _mm256_add_epi16(a0, ld16w(s, is_u8));
+              a1 = _mm256_add_epi16(a1, ld16w(s + 16, is_u8));
+              a2 = _mm256_add_epi16(a2, ld16w(s + 32, is_u8));
+              a3 = _mm256_add_epi16(a3, ld16w(s + 48, is_u8));
+            }
+          avg_store16(o + cb0, a0, count, amin, amax, 16, is_u8);
+          avg_store16(o + cb0 + 16, a1, count, amin, amax, 16, is_u8);
+          avg_store16(o + cb0 + 32, a2, count, amin, amax, 16, is_u8);
+          avg_store16(o + cb0 + 48, a3, count, amin, amax, 16, is_u8);
+        }
+        for (; cb0 < C; cb0 += 16) {
+          const size_t rem = C - cb0 < 16 ? C - cb0 : 16;
+          __m256i a0 = _mm256_setzero_si256();
+          for (int32_t y = ylo; y < yhi; y++)
+            for (int32_t x = xlo; x < xhi; x++) {
+              const uint8_t *s = img + (size_t)y * rs + (size_t)x * C + cb0;
+              if (rem == 16) a0 = _mm256_add_epi16(a0, ld16w(s, is_u8));
+              else {
+                uint8_t buf[16] = {0};
+                memcpy(buf, s, rem);
+                a0 = _mm256_add_epi16(a0, ld16w(buf, is_u8));
+              }
+            }
+          avg_store16(o + cb0, a0, count, amin, amax, rem, is_u8);
+        }
+      }
+      for (size_t cb = cb0; cb < C; cb += 8) {
         const size_t rem = C - cb;
         __m256i acc = _mm256_setzero_si256();
         for (int32_t y = ylo; y < yhi; y++)
@@ -144,16 +215,7 @@ static inline __attribute__((always_inline)) void q8_pool(const tc_pool2d_params
             }
             acc = _mm256_add_epi32(acc, is_u8 ? _mm256_cvtepu8_epi32(v) : _mm256_cvtepi8_epi32(v));
           }
-        acc = count > 0 ? avg_div(acc, count) : _mm256_setzero_si256();
-        acc = _mm256_min_epi32(_mm256_max_epi32(acc, amin), amax);
-        __m256i w16 = _mm256_packs_epi32(acc, acc);
-        __m256i b8 = is_u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
-        /* bytes 0-3 of each 128-bit lane hold channels 0-3 and 4-7 */
-        uint32_t lo4 = (uint32_t)_mm256_extract_epi32(b8, 0), hi4 = (uint32_t)_mm256_extract_epi32(b8, 4);
-        uint8_t buf[8];
-        memcpy(buf, &lo4, 4);
-        memcpy(buf + 4, &hi4, 4);
-        memcpy(o + cb, buf, rem >= 8 ? 8 : rem);
+        avg_store8(o + cb, acc, count, amin, amax, rem, is_u8);
       }
     }
   }
