@@ -1,9 +1,10 @@
-/* bench_fwino.c: micro-benchmark of the float32 Winograd F(2x2, 3x3) convolution
- * (kernels/fwino.h) against the direct path (kernels/conv_f32.h) on the 3x3 stride-1 layer
- * shapes of the benchmark models, interleaved run by run so both see the same load. Prints the
- * fastest and the median time of each path, GFLOP/s-equivalent (2 * 9 * in_c multiply-adds per
- * output, as the direct convolution) at the fastest, and the largest error of each path
- * against tc_f32_conv2d__ref relative to the sum of |products|. Never a test.
+/* bench_fwino.c: micro-benchmark of the float32 Winograd F(2x2, 3x3) and F(4x4, 3x3)
+ * convolution (kernels/fwino.h) against the direct path (kernels/conv_f32.h) on 3x3 stride-1
+ * layer shapes (the benchmark models' and others), interleaved run by run so all see the same
+ * load. Prints the fastest and the median time of each path, GFLOP/s-equivalent (2 * 9 * in_c
+ * multiply-adds per output, as the direct convolution) at the fastest, the speed-up of the
+ * fastest times, the tile tc_f32_wino_tile picks, and the largest error of each path against
+ * tc_f32_conv2d__ref relative to the sum of |products|. Never a test.
  *   bench_fwino [--threads N] [--runs N] [--cpu-time] [--shape TEXT] [--wino-only]
  * (--wino-only skips the direct path's runs, for profiling the Winograd path alone)
  * Build: cmake --build B --target bench_fwino */
@@ -46,6 +47,10 @@ static const shape g_shapes[] = {
     {"16x16 12->12", 16, 16, 12, 12, 1},
     {"16x16 4->16", 16, 16, 4, 16, 1},
     {"28x28 32->64 VALID", 28, 28, 32, 64, 0},
+    {"13x13 16->16", 13, 13, 16, 16, 1},
+    {"6x6 64->64", 6, 6, 64, 64, 1},
+    {"4x4 128->128", 4, 4, 128, 128, 1},
+    {"32x32 17->20", 32, 32, 17, 20, 1},
     {"14x14 128->128", 14, 14, 128, 128, 1},
 };
 
@@ -70,8 +75,9 @@ int main(int argc, char **argv) {
   tc_f32_gemm_kernel *kr = tc_f32_gemm_default_kernel();
   printf("kernel %s, %d thread(s), %d runs%s\n", kr->name, threads, runs,
          g_cpu_time ? ", thread CPU time" : "");
-  printf("%-24s %9s %9s %7s %9s %9s %7s %7s %9s %9s\n", "layer", "dir min", "dir med", "GF/s",
-         "wino min", "wino med", "GF/s", "speed", "dir err", "wino err");
+  printf("%-22s %7s %7s %6s | %7s %7s %6s %5s | %7s %7s %6s %5s | %4s %8s %8s %8s\n", "layer",
+         "dir min", "med", "GF/s", "w2 min", "med", "GF/s", "x", "w4 min", "med", "GF/s", "x",
+         "pick", "dir err", "w2 err", "w4 err");
   for (size_t si = 0; si < sizeof g_shapes / sizeof g_shapes[0]; si++) {
     const shape *s = &g_shapes[si];
     if (filter && !strstr(s->name, filter)) continue;
@@ -82,7 +88,7 @@ int main(int argc, char **argv) {
     const size_t no = (size_t)p.out_h * p.out_w * s->oc, k = 9 * (size_t)s->c;
     float *in = malloc(ni * 4), *w = malloc(nw * 4), *bias = malloc((size_t)s->oc * 4);
     float *ain = malloc(ni * 4), *aw = malloc(nw * 4), *scale = malloc(no * 4);
-    float *ref = malloc(no * 4), *o1 = malloc(no * 4), *o2 = malloc(no * 4);
+    float *ref = malloc(no * 4), *o1 = malloc(no * 4), *ow[2] = {malloc(no * 4), malloc(no * 4)};
     for (size_t e = 0; e < ni; e++) ain[e] = fabsf(in[e] = rnd_f());
     for (size_t e = 0; e < nw; e++) aw[e] = fabsf(w[e] = rnd_f() * 0.2f);
     for (int j = 0; j < s->oc; j++) bias[j] = rnd_f() * 0.1f;
@@ -93,35 +99,47 @@ int main(int argc, char **argv) {
     float *packed = aligned_alloc(64, (tc_f32_gemm_packed_b_size(kr, s->oc, (int32_t)k) + 63) / 64 * 64);
     tc_f32_gemm_pack_b(kr, s->oc, (int32_t)k, w, k, TC_GEMM_B_NK, packed);
     void *scr1 = malloc(tc_f32_conv2d_gemm_scratch_size(kr, &p, threads) + 64);
-    void *wbuf = malloc(tc_f32_wino_packed_size(kr, &p));
-    const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, tc_kernels()->features, &p, w, wbuf);
-    void *scr2 = malloc(tc_f32_wino_scratch_size(pk, threads));
-    double *t1 = malloc((size_t)runs * sizeof(double)), *t2 = malloc((size_t)runs * sizeof(double));
+    void *wbuf[2], *scr[2];
+    const tc_f32_wino_packed *pk[2];
+    double *t[3];
+    for (int i = 0; i < 2; i++) {
+      wbuf[i] = malloc(tc_f32_wino_packed_size(kr, 2 + 2 * i, &p));
+      pk[i] = tc_f32_wino_pack(kr, tc_kernels()->features, 2 + 2 * i, &p, w, wbuf[i]);
+      scr[i] = malloc(tc_f32_wino_scratch_size(pk[i], threads));
+    }
+    for (int i = 0; i < 3; i++) t[i] = malloc((size_t)runs * sizeof(double));
     for (int r = -5; r < runs; r++) {
-      double t = now();
+      const double ta = now();
       if (!wino_only || r < 0) tc_f32_conv2d_gemm(kr, pool, &pr, in, packed, bias, o1, scr1);
-      double m = now();
-      tc_f32_wino_conv2d(pk, pool, &pr, in, bias, o2, scr2);
-      double e = now();
+      const double tb = now();
+      tc_f32_wino_conv2d(pk[0], pool, &pr, in, bias, ow[0], scr[0]);
+      const double tc = now();
+      tc_f32_wino_conv2d(pk[1], pool, &pr, in, bias, ow[1], scr[1]);
+      const double td = now();
       if (r >= 0) {
-        t1[r] = m - t;
-        t2[r] = e - m;
+        t[0][r] = tb - ta;
+        t[1][r] = tc - tb;
+        t[2][r] = td - tc;
       }
     }
-    double err1 = 0, err2 = 0;
+    double err[3] = {0, 0, 0};
     for (size_t e = 0; e < no; e++) {
       const double sc = scale[e] + fabs(bias[e % (size_t)s->oc]) + 1e-30;
-      err1 = fmax(err1, fabs((double)o1[e] - ref[e]) / sc);
-      err2 = fmax(err2, fabs((double)o2[e] - ref[e]) / sc);
+      err[0] = fmax(err[0], fabs((double)o1[e] - ref[e]) / sc);
+      err[1] = fmax(err[1], fabs((double)ow[0][e] - ref[e]) / sc);
+      err[2] = fmax(err[2], fabs((double)ow[1][e] - ref[e]) / sc);
     }
-    qsort(t1, (size_t)runs, sizeof(double), cmp_d);
-    qsort(t2, (size_t)runs, sizeof(double), cmp_d);
+    for (int i = 0; i < 3; i++) qsort(t[i], (size_t)runs, sizeof(double), cmp_d);
     const double flop = 2.0 * (double)no * (double)k;
-    printf("%-24s %9.1f %9.1f %7.1f %9.1f %9.1f %7.1f %7.2f %9.2e %9.2e\n", s->name, t1[0] * 1e6,
-           t1[runs / 2] * 1e6, flop / t1[0] / 1e9, t2[0] * 1e6, t2[runs / 2] * 1e6,
-           flop / t2[0] / 1e9, t1[0] / t2[0], err1, err2);
+    printf("%-22s %7.1f %7.1f %6.1f | %7.1f %7.1f %6.1f %5.2f | %7.1f %7.1f %6.1f %5.2f | %4d "
+           "%8.1e %8.1e %8.1e\n", s->name, t[0][0] * 1e6, t[0][runs / 2] * 1e6,
+           flop / t[0][0] / 1e9, t[1][0] * 1e6, t[1][runs / 2] * 1e6, flop / t[1][0] / 1e9,
+           t[0][0] / t[1][0], t[2][0] * 1e6, t[2][runs / 2] * 1e6, flop / t[2][0] / 1e9,
+           t[0][0] / t[2][0], tc_f32_wino_tile(kr, &p), err[0], err[1], err[2]);
     free(in); free(w); free(bias); free(ain); free(aw); free(scale); free(ref); free(o1);
-    free(o2); free(packed); free(scr1); free(wbuf); free(scr2); free(t1); free(t2);
+    free(packed); free(scr1);
+    for (int i = 0; i < 2; i++) { free(ow[i]); free(wbuf[i]); free(scr[i]); }
+    for (int i = 0; i < 3; i++) free(t[i]);
   }
   tc_threadpool_destroy(pool);
   return 0;

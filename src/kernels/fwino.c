@@ -1,5 +1,5 @@
-/* fwino.c: the float32 Winograd F(2x2, 3x3) convolution of fwino.h: the filter transform
- * packed as 16 GEMM B operands, the choice of the block function (the transforms, portable or
+/* fwino.c: the float32 Winograd F(2x2, 3x3) / F(4x4, 3x3) convolution of fwino.h: the filter
+ * transform packed as 16 or 36 GEMM B operands, the choice of the block function (the transforms, portable or
  * AVX2, fwino_impl.h), and the driver that cuts the tiles into blocks for the thread pool. The
  * portable block function is instantiated here with 4-float GNU C vectors. */
 #include "kernels/fwino.h"
@@ -11,10 +11,10 @@
 #include "kernels/cpu.h"
 
 enum {
-  BLOCK_BYTES = 96 * 1024, /* V and M of one block (16 x tiles x (c + oc) floats): in L2 */
+  BLOCK_BYTES = 96 * 1024, /* V and M of one block (P x tiles x (c + oc) floats): in L2 */
   MAX_BLOCK = 256,         /* tiles per block at most */
 };
-/* Below this many multiply-adds (of the 16 GEMMs) a convolution runs on the calling thread. */
+/* Below this many multiply-adds (of the GEMMs) a convolution runs on the calling thread. */
 #define MIN_PARALLEL_MACS (192.0 * 1024)
 
 int tc_f32_wino_applicable(const tc_conv2d_params *p) {
@@ -23,30 +23,38 @@ int tc_f32_wino_applicable(const tc_conv2d_params *p) {
          p->out_c > 0 && p->out_h > 0 && p->out_w > 0 && p->batch > 0;
 }
 
-/* bench_fwino, AVX2, 1 thread: 16 -> 16 at 32x32 1.3x the direct path, 32 -> 32 1.65x,
- * 64 -> 64 1.8x; 8 -> 8 and 8 -> 16 0.93x, 16 -> 8 1.1x, 12 -> 12 (channel tails) 0.5x. */
-int tc_f32_wino_profitable(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
+/* Which F(m x m, 3x3) to use, 0 for none: see fwino.h. Measured with bench_fwino (AVX2, 1
+ * thread, docs/kernels.md): F(4x4) beat the direct path from 8 input and output channels on
+ * outputs from 8x8 (1.3x at 32x32 8 -> 8, 2.4x at 8x8 64 -> 64), F(2x2) beat F(4x4) below
+ * 8x8 (6x6 64 -> 64: 1.8x the direct path, F(4x4) 1.5x; the 4x4 tiles waste outputs and
+ * leave the GEMMs few rows). Below 8 channels (a vector) both lost. */
+int tc_f32_wino_tile(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
   (void)kr;
-  return p->in_c >= 16 && p->out_c >= 16;
+  if (!tc_f32_wino_applicable(p) || p->in_c < 8 || p->out_c < 8) return 0;
+  if (p->out_h >= 8 && p->out_w >= 8) return 4;
+  return p->in_c >= 16 && p->out_c >= 16 ? 2 : 0;
 }
 
-/* Profile names: the transforms' ISA and the GEMM kernel's */
-static const char *wino_name(tc_f32_gemm_kernel *kr, int avx2) {
-  if (!strncmp(kr->name, "avx512", 6)) return "avx512_wino2x3f";
-  if (avx2) return "avx2_wino2x3f";
-  if (!strncmp(kr->name, "neon", 4)) return "neon_wino2x3f";
-  return "ref_wino2x3f";
+/* Profile names: the transforms' ISA (or the GEMM kernel's) and the tile. */
+static const char *wino_name(tc_f32_gemm_kernel *kr, int avx2, int m) {
+  const int i = m == 4;
+  if (!strncmp(kr->name, "avx512", 6)) return i ? "avx512_wino4x3f" : "avx512_wino2x3f";
+  if (avx2) return i ? "avx2_wino4x3f" : "avx2_wino2x3f";
+  if (!strncmp(kr->name, "neon", 4)) return i ? "neon_wino4x3f" : "neon_wino2x3f";
+  return i ? "ref_wino4x3f" : "ref_wino2x3f";
 }
+
+static size_t n_pos(int m) { return (size_t)(m + 2) * (size_t)(m + 2); }
 
 static size_t plane_floats(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
   /* a multiple of 16 floats keeps every plane 64-byte aligned */
   return TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, p->out_c, p->in_c) / sizeof(float), 16);
 }
 
-size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
+size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, int m, const tc_conv2d_params *p) {
   if (!kr) kr = tc_f32_gemm_default_kernel();
-  if (!tc_f32_wino_applicable(p)) return 0;
-  return 64 + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64) + 16 * plane_floats(kr, p) * 4;
+  if (!tc_f32_wino_applicable(p) || (m != 2 && m != 4)) return 0;
+  return 64 + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64) + n_pos(m) * plane_floats(kr, p) * 4;
 }
 
 /* Index of B[kk][j] in B (n columns, k rows) packed for a kernel nr wide: the layout of
@@ -57,41 +65,49 @@ static size_t packed_index(size_t nr, size_t n, size_t k, size_t kk, size_t j) {
   return j0 * k + kk * width + (j - j0);
 }
 
-/* G (rows: the 4 transformed positions, columns: the 3 taps). */
-static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+/* G of F(2x2, 3x3) and F(4x4, 3x3) (rows: the transformed positions, columns: the taps). */
+static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                {0, 0, 1}};
 
-const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features,
+const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features, int m,
                                            const tc_conv2d_params *p, const float *filter,
                                            void *buf) {
   if (!kr) kr = tc_f32_gemm_default_kernel();
-  if (!buf || !filter || !tc_f32_wino_applicable(p)) return NULL;
-  const size_t C = (size_t)p->in_c, OC = (size_t)p->out_c;
+  if (!buf || !filter || !tc_f32_wino_applicable(p) || (m != 2 && m != 4)) return NULL;
+  const size_t C = (size_t)p->in_c, OC = (size_t)p->out_c, alpha = (size_t)m + 2;
+  const size_t P = alpha * alpha;
+  const double(*G)[3] = m == 4 ? G4 : G2;
   for (size_t e = 0; e < OC * 9 * C; e++)
     if (!isfinite(filter[e])) return NULL;
   char *mem = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
   tc_f32_wino_packed *pk = (tc_f32_wino_packed *)mem;
   float *u = (float *)(mem + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64));
   const size_t plane = plane_floats(kr, p), nr = (size_t)kr->nr;
-  memset(u, 0, 16 * plane * sizeof(float));
+  memset(u, 0, P * plane * sizeof(float));
   for (size_t o = 0; o < OC; o++)
     for (size_t c = 0; c < C; c++) {
-      double g[3][3], t[4][3];
+      double g[3][3], t[6][3];
       for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++) g[a][b] = filter[(o * 9 + (size_t)(3 * a + b)) * C + c];
-      for (int i = 0; i < 4; i++) /* t = G g */
+      for (size_t i = 0; i < alpha; i++) /* t = G g */
         for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[0][b] + G[i][1] * g[1][b] + G[i][2] * g[2][b];
-      for (int i = 0; i < 4; i++) /* U = t G^T, plane 4 i + j */
-        for (int j = 0; j < 4; j++)
-          u[(size_t)(4 * i + j) * plane + packed_index(nr, OC, C, c, o)] =
+      for (size_t i = 0; i < alpha; i++) /* U = t G^T, plane alpha i + j */
+        for (size_t j = 0; j < alpha; j++)
+          u[(alpha * i + j) * plane + packed_index(nr, OC, C, c, o)] =
               (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
     }
   /* Tiles per block: V and M within BLOCK_BYTES, a multiple of the register tile height the
    * kernel uses for oc columns, and no more than the convolution has. */
   const size_t mr = kr->run_seg && kr->mr_narrow > kr->mr && OC <= nr / 2 ? (size_t)kr->mr_narrow
                                                                          : (size_t)kr->mr;
-  const size_t n_tiles = (size_t)p->batch * (size_t)((p->out_h + 1) / 2) *
-                         (size_t)((p->out_w + 1) / 2);
-  size_t block = BLOCK_BYTES / (16 * (C + OC) * sizeof(float)) / mr * mr;
+  const size_t n_tiles = (size_t)p->batch * (((size_t)p->out_h + (size_t)m - 1) / (size_t)m) *
+                         (((size_t)p->out_w + (size_t)m - 1) / (size_t)m);
+  size_t block = BLOCK_BYTES / (P * (C + OC) * sizeof(float)) / mr * mr;
   if (block < mr) block = mr;
   if (block > MAX_BLOCK) block = MAX_BLOCK / mr * mr;
   if (block > n_tiles) block = n_tiles;
@@ -104,7 +120,8 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
   const int avx2 = 0;
   (void)features;
 #endif
-  pk->name = wino_name(kr, avx2);
+  pk->name = wino_name(kr, avx2, m);
+  pk->m = m;
   pk->c = (int32_t)C;
   pk->oc = (int32_t)OC;
   pk->block = (int32_t)block;
@@ -113,9 +130,10 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
   return pk;
 }
 
-/* Per-thread scratch: V (16 planes of block x c), M (16 planes of block x oc), a row of oc
- * floats where the outputs of a tile past the image's edge go, and 16 x 8 floats for the
- * channel tails. All in floats; multiples of 16 keep every part 64-byte aligned. */
+/* Per-thread scratch (fwino_impl.h): V (P planes of block x c), M (P planes of block x oc), a
+ * row of oc floats where the outputs of a tile past the image's edge go, a patch of P pixels
+ * (edge tiles), and P x 8 floats (channel counts below the vector). All in floats; multiples
+ * of 16 keep every part 64-byte aligned. */
 static size_t v_plane(const tc_f32_wino_packed *pk) {
   return TC_ALIGN_UP((size_t)pk->block * (size_t)pk->c, 16);
 }
@@ -126,11 +144,14 @@ static size_t sink_floats(const tc_f32_wino_packed *pk) {
   return TC_ALIGN_UP((size_t)pk->oc, 16);
 }
 static size_t thread_floats(const tc_f32_wino_packed *pk) {
-  return 16 * (v_plane(pk) + m_plane(pk)) + sink_floats(pk) + 16 * 8;
+  const size_t P = n_pos(pk->m);
+  return P * (v_plane(pk) + m_plane(pk)) + sink_floats(pk) +
+         TC_ALIGN_UP(P * (size_t)pk->c, 16) + P * 8;
 }
-/* Zeros: the input outside the image, and the bias when there is none. */
+/* Zeros: a patch row of the input outside the image, and the bias when there is none. */
 static size_t zero_floats(const tc_f32_wino_packed *pk) {
-  return TC_ALIGN_UP((size_t)(pk->c > pk->oc ? pk->c : pk->oc), 16);
+  const size_t row = (size_t)(pk->m + 2) * (size_t)pk->c;
+  return TC_ALIGN_UP(row > (size_t)pk->oc ? row : (size_t)pk->oc, 16);
 }
 
 size_t tc_f32_wino_scratch_size(const tc_f32_wino_packed *pk, int n_threads) {
@@ -154,14 +175,15 @@ void tc_f32_wino_conv2d(const tc_f32_wino_packed *pk, tc_threadpool *pool,
                         const tc_conv2d_params *p, const float *in, const float *bias,
                         float *out, void *scratch) {
   if (!pk) return;
-  const size_t th = (size_t)(p->out_h + 1) / 2, tw = (size_t)(p->out_w + 1) / 2;
+  const size_t m = (size_t)pk->m;
+  const size_t th = ((size_t)p->out_h + m - 1) / m, tw = ((size_t)p->out_w + m - 1) / m;
   const size_t n_tiles = (size_t)p->batch * th * tw;
   float *zero = (float *)TC_ALIGN_UP((uintptr_t)scratch, 64);
   memset(zero, 0, zero_floats(pk) * sizeof(float));
   tc__f32_wino_job job = {pk, p, in, bias ? bias : zero, zero, out, th, tw, n_tiles,
                           (size_t)pk->block, v_plane(pk), m_plane(pk), sink_floats(pk),
                           thread_floats(pk), zero + zero_floats(pk)};
-  if ((double)n_tiles * 16.0 * pk->c * pk->oc < MIN_PARALLEL_MACS) pool = NULL;
+  if ((double)n_tiles * (double)n_pos(pk->m) * pk->c * pk->oc < MIN_PARALLEL_MACS) pool = NULL;
   /* With several threads, smaller blocks (whole register tiles) until there are about 4 per
    * thread; a tile's arithmetic does not depend on its block. */
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);

@@ -3,9 +3,9 @@
  * and includes this header once. fwino.c instantiates it with 4-float vectors (portable: SSE2,
  * NEON), x86/fwino_avx2.c with 8-float vectors compiled with -mavx2 -mfma; the arithmetic per
  * lane is the same in both, so they give the same bits. For a block of tiles: (1) the input
- * transform V = B^T d B into 16 row-major planes [tiles x c]; (2) the 16 GEMMs M = V U by the
+ * transform V = B^T d B into P row-major planes [tiles x c]; (2) the P GEMMs M = V U by the
  * microkernel the filter was packed for; (3) the output transform A^T M A, plus the bias,
- * clamped, stored to the 2x2 outputs of each tile. */
+ * clamped, stored to the m x m outputs of each tile. */
 #include <math.h>
 #include <string.h>
 
@@ -68,9 +68,11 @@ FW_AI void fw_pos_next(const tc__f32_wino_job *job, fw_pos *q) {
   q->b++;
 }
 
-/* (1) V = B^T d B on FW_VEC channels, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: patch
- * pixel (a, e) at d[a] + e * cs; V[i][j] to v + (4 i + j) * vp. */
-FW_AI void fw_input(const float *const d[4], size_t cs, float *v, size_t vp) {
+/* ---- F(2x2, 3x3) ----------------------------------------------------------------------------- */
+
+/* V = B^T d B on FW_VEC channels, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: patch pixel
+ * (a, e) at d[a] + e * cs; V[i][j] to v + (4 i + j) * vp. */
+FW_AI void fw_in2(const float *const *d, size_t cs, float *v, size_t vp) {
   fw_vf h[4][4]; /* h = d B, row by row */
   for (int a = 0; a < 4; a++) {
     const fw_vf x0 = fw_ld(d[a]), x1 = fw_ld(d[a] + cs), x2 = fw_ld(d[a] + 2 * cs),
@@ -88,30 +90,10 @@ FW_AI void fw_input(const float *const d[4], size_t cs, float *v, size_t vp) {
   }
 }
 
-/* The same for one tile's patch given as 16 pixel pointers (tiles at the image's edge: the
- * missing pixels point at zeros). */
-FW_AI void fw_input_px(const float *const px[16], size_t c0, float *v, size_t vp) {
-  fw_vf h[4][4];
-  for (int a = 0; a < 4; a++) {
-    const fw_vf x0 = fw_ld(px[4 * a] + c0), x1 = fw_ld(px[4 * a + 1] + c0),
-                x2 = fw_ld(px[4 * a + 2] + c0), x3 = fw_ld(px[4 * a + 3] + c0);
-    h[a][0] = x0 - x2;
-    h[a][1] = x1 + x2;
-    h[a][2] = x2 - x1;
-    h[a][3] = x1 - x3;
-  }
-  for (int j = 0; j < 4; j++) {
-    fw_st(v + (size_t)j * vp, h[0][j] - h[2][j]);
-    fw_st(v + (size_t)(4 + j) * vp, h[1][j] + h[2][j]);
-    fw_st(v + (size_t)(8 + j) * vp, h[2][j] - h[1][j]);
-    fw_st(v + (size_t)(12 + j) * vp, h[1][j] - h[3][j]);
-  }
-}
-
-/* (3) Y = A^T M A + bias, clamped, A^T = [1 1 1 0; 0 1 -1 -1], on FW_VEC channels: M[i][j] at
- * m + (4 i + j) * mp; output (dy, dx) to o[2 dy + dx]. */
-FW_AI void fw_output(const float *m, size_t mp, const float *bias, fw_vf lo, fw_vf hi,
-                     float *const o[4], size_t j) {
+/* Y = A^T M A + bias, clamped, A^T = [1 1 1 0; 0 1 -1 -1], on FW_VEC channels: M[i][j] at
+ * m + (4 i + j) * mp; output (dy, dx) to o[2 dy + dx] + j. */
+FW_AI void fw_out2(const float *m, size_t mp, const float *bias, fw_vf lo, fw_vf hi,
+                   float *const *o, size_t j) {
   fw_vf s0[4], s1[4];
   for (int c = 0; c < 4; c++) { /* (A^T M)[0][c], [1][c] */
     const fw_vf m0 = fw_ld(m + (size_t)c * mp), m1 = fw_ld(m + (size_t)(4 + c) * mp);
@@ -126,100 +108,225 @@ FW_AI void fw_output(const float *m, size_t mp, const float *bias, fw_vf lo, fw_
   fw_st(o[3] + j, fw_min(hi, fw_max(lo, s1[1] - s1[2] - s1[3] + b)));
 }
 
+/* ---- F(4x4, 3x3) -----------------------------------------------------------------------------
+ * Interpolation points 0, +-1, +-2 and infinity. Every constant of B^T and A^T is written as a
+ * power of two times a sum or difference, so a contracted multiply-add (x86 FMA) rounds as the
+ * separate multiply and add: both instantiations give the same bits. */
+
+/* B^T x on six vectors, B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+ * 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+#define FW_BT6(x, y)                                                    \
+  do {                                                                  \
+    const fw_vf t42 = x[4] - x[2], t31 = x[3] - x[1];                   \
+    y[0] = 4.0f * (x[0] - x[2]) + t42;                                  \
+    y[1] = (x[3] + x[4]) - 4.0f * (x[1] + x[2]);                        \
+    y[2] = (x[4] - x[3]) + 4.0f * (x[1] - x[2]);                        \
+    y[3] = t42 + 2.0f * t31;                                            \
+    y[4] = t42 - 2.0f * t31;                                            \
+    y[5] = (x[5] - x[3]) - 4.0f * t31;                                  \
+  } while (0)
+
+/* V = B^T d B on FW_VEC channels: patch pixel (a, e) at d[a] + e * cs; V[i][j] to
+ * v + (6 i + j) * vp. */
+FW_AI void fw_in4(const float *const *d, size_t cs, float *v, size_t vp) {
+  fw_vf h[6][6]; /* h = d B, row by row */
+  for (int a = 0; a < 6; a++) {
+    fw_vf x[6];
+    for (int e = 0; e < 6; e++) x[e] = fw_ld(d[a] + (size_t)e * cs);
+    FW_BT6(x, h[a]);
+  }
+  for (int j = 0; j < 6; j++) { /* V = B^T h, column by column */
+    fw_vf x[6], y[6];
+    for (int a = 0; a < 6; a++) x[a] = h[a][j];
+    FW_BT6(x, y);
+    for (int i = 0; i < 6; i++) fw_st(v + (size_t)(6 * i + j) * vp, y[i]);
+  }
+}
+
+/* A^T x on six vectors, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+#define FW_AT6(x, y)                                                    \
+  do {                                                                  \
+    const fw_vf p12 = x[1] + x[2], m12 = x[1] - x[2];                   \
+    const fw_vf p34 = x[3] + x[4], m34 = x[3] - x[4];                   \
+    y[0] = (x[0] + p12) + p34;                                          \
+    y[1] = m12 + 2.0f * m34;                                            \
+    y[2] = p12 + 4.0f * p34;                                            \
+    y[3] = (m12 + 8.0f * m34) + x[5];                                   \
+  } while (0)
+
+/* Y = A^T M A + bias, clamped, on FW_VEC channels: M[i][j] at m + (6 i + j) * mp; output
+ * (dy, dx) to o[4 dy + dx] + j. */
+FW_AI void fw_out4(const float *m, size_t mp, const float *bias, fw_vf lo, fw_vf hi,
+                   float *const *o, size_t j) {
+  fw_vf s[4][6]; /* s = A^T M, column by column */
+  for (int c = 0; c < 6; c++) {
+    fw_vf x[6], y[4];
+    for (int i = 0; i < 6; i++) x[i] = fw_ld(m + (size_t)(6 * i + c) * mp);
+    FW_AT6(x, y);
+    for (int r = 0; r < 4; r++) s[r][c] = y[r];
+  }
+  const fw_vf b = fw_ld(bias);
+  for (int r = 0; r < 4; r++) { /* Y = s A, row by row */
+    fw_vf y[4];
+    FW_AT6(s[r], y);
+    for (int c = 0; c < 4; c++) fw_st(o[4 * r + c] + j, fw_min(hi, fw_max(lo, y[c] + b)));
+  }
+}
+
+/* ---- the block ---------------------------------------------------------------------------------
+ * F(m x m, 3x3) with m = pk->m (2 or 4), alpha = m + 2 patch rows and columns, P = alpha^2
+ * transformed positions. The phases are inlined once per m so that alpha is a constant.
+ * Channels go FW_VEC at a time; a count that is not a multiple of FW_VEC ends with a vector
+ * that overlaps the previous one (the transforms work lane by lane, so the overlapped
+ * channels get the same values again); fewer than FW_VEC channels go through zero-padded
+ * copies. */
+
+/* The next vector start after c0 covering n >= FW_VEC channels (0, FW_VEC, ..., n - FW_VEC
+ * last), or n when c0 was the last. */
+FW_AI size_t fw_next_chunk(size_t c0, size_t n) {
+  if (c0 + FW_VEC >= n) return n;
+  return c0 + 2 * FW_VEC <= n ? c0 + FW_VEC : n - FW_VEC;
+}
+
+/* (1) V for tiles [t0, t0 + nt): row tl of plane xi at V + xi * vp + tl * C. */
+FW_AI void fw_phase_in(const tc__f32_wino_job *job, size_t t0, size_t nt, float *V,
+                       float *patch, float *tail, const size_t m) {
+  const tc_conv2d_params *p = job->p;
+  const size_t alpha = m + 2, P = alpha * alpha, C = (size_t)job->pk->c, vp = job->vp;
+  const size_t H = (size_t)p->in_h, W = (size_t)p->in_w;
+  fw_pos q = fw_pos_at(job, t0);
+  for (size_t tl = 0; tl < nt; tl++, fw_pos_next(job, &q)) {
+    const ptrdiff_t y0 = (ptrdiff_t)(m * q.ty) - p->pad_top;
+    const ptrdiff_t x0 = (ptrdiff_t)(m * q.tx) - p->pad_left;
+    const int x_inside = x0 >= 0 && (size_t)x0 + alpha <= W;
+    float *v = V + tl * C;
+    /* patch row a: the input row in place, zeros, or a copy with zeros past the edges */
+    const float *d[6];
+    for (size_t a = 0; a < alpha; a++) {
+      const ptrdiff_t y = y0 + (ptrdiff_t)a;
+      if (y < 0 || y >= (ptrdiff_t)H) {
+        d[a] = job->zero;
+        continue;
+      }
+      const float *row = job->in + (q.b * H + (size_t)y) * W * C;
+      if (x_inside) {
+        d[a] = row + (size_t)x0 * C;
+        continue;
+      }
+      float *pr = patch + a * alpha * C;
+      for (size_t e = 0; e < alpha; e++) {
+        const ptrdiff_t x = x0 + (ptrdiff_t)e;
+        if (x < 0 || x >= (ptrdiff_t)W)
+          memset(pr + e * C, 0, C * sizeof(float));
+        else
+          memcpy(pr + e * C, row + (size_t)x * C, C * sizeof(float));
+      }
+      d[a] = pr;
+    }
+    if (C >= FW_VEC) {
+      for (size_t c0 = 0; c0 < C; c0 = fw_next_chunk(c0, C)) {
+        const float *dc[6];
+        for (size_t a = 0; a < alpha; a++) dc[a] = d[a] + c0;
+        if (m == 4)
+          fw_in4(dc, C, v + c0, vp);
+        else
+          fw_in2(dc, C, v + c0, vp);
+      }
+      continue;
+    }
+    const float *dc[6]; /* C < FW_VEC: a zero-padded copy of the patch */
+    for (size_t a = 0; a < alpha; a++) {
+      for (size_t e = 0; e < alpha; e++) {
+        float *t = tail + (a * alpha + e) * FW_VEC;
+        memset(t, 0, FW_VEC * sizeof(float));
+        memcpy(t, d[a] + e * C, C * sizeof(float));
+      }
+      dc[a] = tail + a * alpha * FW_VEC;
+    }
+    float vt[36][FW_VEC];
+    if (m == 4)
+      fw_in4(dc, FW_VEC, vt[0], FW_VEC);
+    else
+      fw_in2(dc, FW_VEC, vt[0], FW_VEC);
+    for (size_t e = 0; e < P; e++) memcpy(v + e * vp, vt[e], C * sizeof(float));
+  }
+}
+
+/* (3) the outputs of tiles [t0, t0 + nt) from M; those past the image's edge go to the sink. */
+FW_AI void fw_phase_out(const tc__f32_wino_job *job, size_t t0, size_t nt, const float *M,
+                        float *sink, float *tail, const size_t m) {
+  const tc_conv2d_params *p = job->p;
+  const size_t P = (m + 2) * (m + 2), OC = (size_t)job->pk->oc, mp = job->mp;
+  const size_t OH = (size_t)p->out_h, OW = (size_t)p->out_w;
+  const fw_vf lo = fw_splat(p->act_min), hi = fw_splat(p->act_max);
+  fw_pos q = fw_pos_at(job, t0);
+  for (size_t tl = 0; tl < nt; tl++, fw_pos_next(job, &q)) {
+    const size_t oy = m * q.ty, ox = m * q.tx;
+    float *o[16];
+    float *const o00 = job->out + ((q.b * OH + oy) * OW + ox) * OC;
+    for (size_t dy = 0; dy < m; dy++)
+      for (size_t dx = 0; dx < m; dx++)
+        o[dy * m + dx] = oy + dy < OH && ox + dx < OW ? o00 + (dy * OW + dx) * OC : sink;
+    const float *mt = M + tl * OC;
+    if (OC >= FW_VEC) {
+      for (size_t j = 0; j < OC; j = fw_next_chunk(j, OC)) {
+        if (m == 4)
+          fw_out4(mt + j, mp, job->bias + j, lo, hi, o, j);
+        else
+          fw_out2(mt + j, mp, job->bias + j, lo, hi, o, j);
+      }
+      continue;
+    }
+    float(*mtail)[FW_VEC] = (float(*)[FW_VEC])tail; /* OC < FW_VEC: zero-padded copies */
+    float bt[FW_VEC] = {0}, yt[16][FW_VEC];
+    for (size_t e = 0; e < P; e++) {
+      memset(mtail[e], 0, sizeof mtail[e]);
+      memcpy(mtail[e], mt + e * mp, OC * sizeof(float));
+    }
+    memcpy(bt, job->bias, OC * sizeof(float));
+    float *ot[16];
+    for (int k = 0; k < 16; k++) ot[k] = yt[k];
+    if (m == 4)
+      fw_out4(mtail[0], FW_VEC, bt, lo, hi, ot, 0);
+    else
+      fw_out2(mtail[0], FW_VEC, bt, lo, hi, ot, 0);
+    for (size_t k = 0; k < m * m; k++) memcpy(o[k], yt[k], OC * sizeof(float));
+  }
+}
+
 void FW_BLOCK_FN(const tc__f32_wino_job *job, size_t t0, size_t t1, float *scratch);
 
 void FW_BLOCK_FN(const tc__f32_wino_job *job, size_t t0, size_t t1, float *scratch) {
   const tc_f32_wino_packed *pk = job->pk;
-  const tc_conv2d_params *p = job->p;
   tc_f32_gemm_kernel *kr = pk->kr;
+  const size_t m = (size_t)pk->m, P = (m + 2) * (m + 2);
   const size_t C = (size_t)pk->c, OC = (size_t)pk->oc, nt = t1 - t0;
-  const size_t vp = job->vp, mp = job->mp, H = (size_t)p->in_h, W = (size_t)p->in_w;
-  const size_t cmain = C / FW_VEC * FW_VEC, omain = OC / FW_VEC * FW_VEC;
-  float *V = scratch, *M = V + 16 * vp, *sink = M + 16 * mp;
-  float *tail = sink + job->sink_floats; /* 20 vectors for channel tails */
+  const size_t vp = job->vp, mp = job->mp;
+  float *V = scratch, *M = V + P * vp, *sink = M + P * mp;
+  float *patch = sink + job->sink_floats; /* alpha rows of alpha pixels (edge tiles) */
+  float *tail = patch + TC_ALIGN_UP(P * C, 16); /* P vectors (channel counts below FW_VEC) */
 
-  /* (1) row tl of plane xi at V + xi * vp + tl * C */
-  fw_pos q = fw_pos_at(job, t0);
-  for (size_t tl = 0; tl < nt; tl++, fw_pos_next(job, &q)) {
-    const size_t ty = q.ty, tx = q.tx, b = q.b;
-    const ptrdiff_t y0 = 2 * (ptrdiff_t)ty - p->pad_top, x0 = 2 * (ptrdiff_t)tx - p->pad_left;
-    float *v = V + tl * C;
-    const float *px[16];
-    if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 4 <= H && (size_t)x0 + 4 <= W) {
-      const float *base = job->in + ((b * H + (size_t)y0) * W + (size_t)x0) * C;
-      const float *d[4] = {base, base + W * C, base + 2 * W * C, base + 3 * W * C};
-      for (size_t c0 = 0; c0 < cmain; c0 += FW_VEC) {
-        const float *dc[4] = {d[0] + c0, d[1] + c0, d[2] + c0, d[3] + c0};
-        fw_input(dc, C, v + c0, vp);
-      }
-      if (cmain == C) continue;
-      for (int e = 0; e < 16; e++) px[e] = d[e / 4] + (size_t)(e % 4) * C;
-    } else {
-      for (int a = 0; a < 4; a++)
-        for (int e = 0; e < 4; e++) {
-          const ptrdiff_t y = y0 + a, x = x0 + e;
-          px[4 * a + e] = y < 0 || y >= (ptrdiff_t)H || x < 0 || x >= (ptrdiff_t)W
-                              ? job->zero
-                              : job->in + ((b * H + (size_t)y) * W + (size_t)x) * C;
-        }
-      for (size_t c0 = 0; c0 < cmain; c0 += FW_VEC) fw_input_px(px, c0, v + c0, vp);
-    }
-    if (cmain < C) { /* the last channels through zero-padded copies (16 + 4 vectors) */
-      const size_t n = C - cmain;
-      float(*pt)[FW_VEC] = (float(*)[FW_VEC])tail;
-      const float *pp[16];
-      for (int e = 0; e < 16; e++) {
-        memset(pt[e], 0, sizeof pt[e]);
-        memcpy(pt[e], px[e] + cmain, n * sizeof(float));
-        pp[e] = pt[e];
-      }
-      float vt[16][FW_VEC];
-      fw_input_px(pp, 0, vt[0], FW_VEC);
-      for (int e = 0; e < 16; e++) memcpy(v + (size_t)e * vp + cmain, vt[e], n * sizeof(float));
-    }
-  }
+  if (m == 4)
+    fw_phase_in(job, t0, nt, V, patch, tail, 4);
+  else
+    fw_phase_in(job, t0, nt, V, patch, tail, 2);
 
   /* (2) M_xi = V_xi U_xi: row tl of plane xi at M + xi * mp + tl * OC */
-  for (size_t xi = 0; xi < 16; xi++) {
+  for (size_t xi = 0; xi < P; xi++) {
     const float *a = V + xi * vp, *u = pk->u + xi * pk->plane;
-    float *m = M + xi * mp;
+    float *mx = M + xi * mp;
     if (kr->run_seg) {
-      kr->run_seg(nt, OC, 1, C, &a, C, u, NULL, m, OC, 0, -INFINITY, INFINITY);
+      kr->run_seg(nt, OC, 1, C, &a, C, u, NULL, mx, OC, 0, -INFINITY, INFINITY);
     } else {
       for (size_t i = 0; i < nt; i += (size_t)kr->mr) {
         const size_t rows = TC_MIN((size_t)kr->mr, nt - i);
-        kr->run(rows, OC, C, a + i * C, C, u, NULL, m + i * OC, OC, 0, -INFINITY, INFINITY);
+        kr->run(rows, OC, C, a + i * C, C, u, NULL, mx + i * OC, OC, 0, -INFINITY, INFINITY);
       }
     }
   }
 
-  /* (3) */
-  const fw_vf lo = fw_splat(p->act_min), hi = fw_splat(p->act_max);
-  const size_t OH = (size_t)p->out_h, OW = (size_t)p->out_w;
-  q = fw_pos_at(job, t0);
-  for (size_t tl = 0; tl < nt; tl++, fw_pos_next(job, &q)) {
-    const size_t ty = q.ty, tx = q.tx, b = q.b;
-    const size_t oy = 2 * ty, ox = 2 * tx;
-    const int has_x1 = ox + 1 < OW, has_y1 = oy + 1 < OH;
-    float *o[4];
-    o[0] = job->out + ((b * OH + oy) * OW + ox) * OC;
-    o[1] = has_x1 ? o[0] + OC : sink;
-    o[2] = has_y1 ? o[0] + OW * OC : sink;
-    o[3] = has_x1 && has_y1 ? o[0] + (OW + 1) * OC : sink;
-    const float *m = M + tl * OC;
-    for (size_t j = 0; j < omain; j += FW_VEC) fw_output(m + j, mp, job->bias + j, lo, hi, o, j);
-    if (omain < OC) { /* the last channels through zero-padded copies */
-      const size_t n = OC - omain;
-      float(*mt)[FW_VEC] = (float(*)[FW_VEC])tail;
-      float bt[FW_VEC] = {0}, yt[4][FW_VEC];
-      for (int e = 0; e < 16; e++) {
-        memset(mt[e], 0, sizeof mt[e]);
-        memcpy(mt[e], m + (size_t)e * mp + omain, n * sizeof(float));
-      }
-      memcpy(bt, job->bias + omain, n * sizeof(float));
-      float *const ot[4] = {yt[0], yt[1], yt[2], yt[3]};
-      fw_output(mt[0], FW_VEC, bt, lo, hi, ot, 0);
-      for (int k = 0; k < 4; k++) memcpy(o[k] + omain, yt[k], n * sizeof(float));
-    }
-  }
+  if (m == 4)
+    fw_phase_out(job, t0, nt, M, sink, tail, 4);
+  else
+    fw_phase_out(job, t0, nt, M, sink, tail, 2);
 }

@@ -1,17 +1,21 @@
-/* test_fwino.c: the float32 Winograd F(2x2, 3x3) convolution (kernels/fwino.h) against
- * tc_f32_conv2d__ref, for every f32 GEMM variant this CPU runs (with and without the segmented
- * form) and both block functions (portable, and AVX2 where the CPU has it). Swept shapes: sizes
- * 1..13 and larger (below, at and above the 2x2 tile, odd and even, one and several blocks),
+/* test_fwino.c: the float32 Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (kernels/fwino.h)
+ * against tc_f32_conv2d__ref, for every f32 GEMM variant this CPU runs (with and without the
+ * segmented form) and both block functions (portable, and AVX2 where the CPU has it). Swept shapes: sizes
+ * 1..13 and larger (below, at and above the 2x2 and 4x4 tiles, one and several blocks),
  * SAME and VALID, input / output channels 1..40 (below, at and above the 4 and 8 channel
  * vectors and the 8 / 16 column panels), batch 2, bias or none, activations none / RELU /
  * RELU6. Runs on 2 and 3 threads and with the other block function must give the same bits as
  * 1 thread; writes stay inside the output and the scratch.
  *
- * Tolerance: |out - ref| <= 1e-5 * (S + |bias|), S = sum of |input| * |tap| over the output's
- * products. Both results round the same sum differently: the reference K = 9 * in_c times in
- * order, Winograd through the transforms, whose sums mix up to 16 patch pixels and halved taps
- * (terms up to a few times S) before the GEMM's in_c-long sums; a few float roundings of such
- * terms stay below ~1e-6 * S. Measured: <= 3e-7 * S here (the direct path: ~1.5e-7). */
+ * Tolerance: |out - ref| <= tol * (S + |bias|), S = sum of |input| * |tap| over the output's
+ * products, tol = 1e-5 for F(2x2) and 2e-5 for F(4x4). Both results round the same sum
+ * differently: the reference 9 * in_c times in order, Winograd through the transforms, whose
+ * sums mix 16 (36) patch pixels with weights up to 1 (F(4x4): 5) and the taps with weights
+ * 1/2 (1/24 .. 1/4) before the GEMM's in_c-long sums, and the products with weights up to 1
+ * (8) after them: terms well above S, more so for F(4x4), each rounded a few times (2^-24).
+ * Measured worst here: ~5e-7 * S for F(2x2) and ~6e-6 * S for F(4x4) (with 2 input channels,
+ * where S has 18 products but the transforms mix 36 pixels; ~2e-6 from 16 channels), the
+ * direct path ~1.5e-7. A wrong coefficient in a transform gives errors of the order of S. */
 #include <stdlib.h>
 
 #include "core/threadpool.h"
@@ -62,8 +66,8 @@ static int make_conv(tc_conv2d_params *p, int batch, int h, int w, int ic, int o
   return p->out_h > 0 && p->out_w > 0;
 }
 
-/* Runs every variant on p against the reference; returns the number of failures. `maxerr`
- * gets the largest |out - ref| / (S + |bias|). */
+/* Runs every variant and both tiles on p against the reference; returns the number of
+ * failures. maxerr[0] / [1] get the largest |out - ref| / (S + |bias|) of F(2x2) / F(4x4). */
 static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool *const *pools,
                          double *maxerr) {
   tc_f32_gemm_kernel *ks[8];
@@ -84,13 +88,14 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
   tc_f32_conv2d__ref(&pa, absin, absw, NULL, absref);
   const uint32_t feats[2] = {0, tc_kernels()->features};
   size_t bad = 0;
-  for (size_t v = 0; v < nk; v++) {
-    tc_f32_gemm_kernel *kr = ks[v];
-    const size_t psize = tc_f32_wino_packed_size(kr, p);
+  for (size_t v = 0; v < 2 * nk; v++) {
+    tc_f32_gemm_kernel *kr = ks[v / 2];
+    const int m = v % 2 ? 4 : 2;
+    const size_t psize = tc_f32_wino_packed_size(kr, m, p);
     CHECK(psize > 0);
     char *buf = malloc(psize + 1), *buf2 = malloc(psize + 1);
-    const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, feats[0], p, w, buf + 1);
-    const tc_f32_wino_packed *pk2 = tc_f32_wino_pack(kr, feats[1], p, w, buf2 + 1);
+    const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, feats[0], m, p, w, buf + 1);
+    const tc_f32_wino_packed *pk2 = tc_f32_wino_pack(kr, feats[1], m, p, w, buf2 + 1);
     CHECK(pk && pk2);
     if (!pk || !pk2) { bad++; free(buf); free(buf2); continue; }
     const size_t ssize = tc_f32_wino_scratch_size(pk, 3) > tc_f32_wino_scratch_size(pk2, 3)
@@ -102,8 +107,8 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
     for (size_t e = 0; e < no; e++) {
       const double sc = (double)absref[e] + (with_bias ? fabs(bias[e % p->out_c]) : 0) + 1e-30;
       const double err = fabs((double)out[e] - ref[e]);
-      if (err / sc > *maxerr) *maxerr = err / sc;
-      if (!(err <= 1e-5 * sc)) {
+      if (err / sc > maxerr[m == 4]) maxerr[m == 4] = err / sc;
+      if (!(err <= (m == 4 ? 2e-5 : 1e-5) * sc)) {
         if (bad++ < 5)
           CHECK_MSG(0, "%s/%s: %dx%dx%dx%d -> %d, pad %d, act [%g, %g]: elem %zu = %.9g, "
                        "expected %.9g", kr->name, pk->name, p->batch, p->in_h, p->in_w,
@@ -144,7 +149,7 @@ TC_TEST(kernel_fwino_sweep_vs_ref) {
   tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
   static const int chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33, 40};
   size_t bad = 0, cases = 0;
-  double maxerr = 0;
+  double maxerr[2] = {0, 0};
   for (int i = 0; i < 300; i++) {
     tc_conv2d_params p;
     const int big = i % 5 == 0;
@@ -152,12 +157,13 @@ TC_TEST(kernel_fwino_sweep_vs_ref) {
     const int ic = chans[rnd() % 16], oc = chans[rnd() % 16], same = i % 3 != 0;
     if (!make_conv(&p, i % 7 == 0 ? 2 : 1, h, w, ic, oc, same)) continue;
     if (i % 3 == 1) { p.act_min = 0.0f; p.act_max = i % 2 ? 6.0f : INFINITY; }
-    bad += check_conv(&p, i % 4 != 1, pools, &maxerr);
+    bad += check_conv(&p, i % 4 != 1, pools, maxerr);
     cases++;
   }
   CHECK_EQ(bad, 0);
   CHECK(cases > 200);
-  printf("  %zu swept convolutions, max error %.2e of the sum of |products|\n", cases, maxerr);
+  printf("  %zu swept convolutions, max error of the sum of |products|: F(2x2) %.2e, "
+         "F(4x4) %.2e\n", cases, maxerr[0], maxerr[1]);
   tc_threadpool_destroy(pools[0]);
   tc_threadpool_destroy(pools[1]);
 }
@@ -172,16 +178,17 @@ TC_TEST(kernel_fwino_model_shapes) {
       {20, 20, 96, 200, 1, 1}, {15, 17, 130, 7, 0, 1}, {6, 6, 256, 24, 1, 1},
   };
   size_t bad = 0;
-  double maxerr = 0;
+  double maxerr[2] = {0, 0};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
     tc_conv2d_params p;
     CHECK(make_conv(&p, s[i][5], s[i][0], s[i][1], s[i][2], s[i][3], s[i][4]));
     p.act_min = 0.0f;
     p.act_max = 6.0f;
-    bad += check_conv(&p, 1, pools, &maxerr);
+    bad += check_conv(&p, 1, pools, maxerr);
   }
   CHECK_EQ(bad, 0);
-  printf("  max error %.2e of the sum of |products|\n", maxerr);
+  printf("  max error of the sum of |products|: F(2x2) %.2e, F(4x4) %.2e\n", maxerr[0],
+         maxerr[1]);
   tc_threadpool_destroy(pools[0]);
   tc_threadpool_destroy(pools[1]);
 }
@@ -193,7 +200,9 @@ TC_TEST(kernel_fwino_refuses) {
   CHECK(tc_f32_wino_applicable(&p));
   tc_conv2d_params q = p;
   q.stride_w = 2;
-  CHECK(!tc_f32_wino_applicable(&q) && tc_f32_wino_packed_size(NULL, &q) == 0);
+  CHECK(!tc_f32_wino_applicable(&q) && tc_f32_wino_packed_size(NULL, 2, &q) == 0);
+  CHECK(tc_f32_wino_tile(NULL, &q) == 0);
+  CHECK(tc_f32_wino_packed_size(NULL, 3, &p) == 0);
   q = p;
   q.dilation_h = 2;
   CHECK(!tc_f32_wino_applicable(&q));
@@ -205,11 +214,12 @@ TC_TEST(kernel_fwino_refuses) {
   CHECK(!tc_f32_wino_applicable(&q));
   float w[4 * 9 * 4];
   for (size_t e = 0; e < sizeof w / sizeof w[0]; e++) w[e] = rnd_f();
-  void *buf = malloc(tc_f32_wino_packed_size(NULL, &p));
-  CHECK(tc_f32_wino_pack(NULL, 0, &p, w, buf) != NULL);
+  void *buf = malloc(tc_f32_wino_packed_size(NULL, 4, &p));
+  CHECK(tc_f32_wino_pack(NULL, 0, 4, &p, w, buf) != NULL);
+  CHECK(tc_f32_wino_pack(NULL, 0, 3, &p, w, buf) == NULL);
   w[17] = INFINITY;
-  CHECK(tc_f32_wino_pack(NULL, 0, &p, w, buf) == NULL);
+  CHECK(tc_f32_wino_pack(NULL, 0, 4, &p, w, buf) == NULL);
   w[17] = NAN;
-  CHECK(tc_f32_wino_pack(NULL, 0, &p, w, buf) == NULL);
+  CHECK(tc_f32_wino_pack(NULL, 0, 2, &p, w, buf) == NULL);
   free(buf);
 }

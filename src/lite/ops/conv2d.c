@@ -7,8 +7,8 @@
  * bias); legacy uint8 (per-tensor asymmetric); and 16x8 (int16 activations, int8 filter, int64
  * or int32 bias). Integer multipliers are computed once per prepare, as TFLite Micro does.
  * Fast paths (unless the interpreter forces the reference kernels): float and hybrid run as a
- * float GEMM (1x1 stride 1 directly, 3x3 stride 1 from enough channels by Winograd F(2x2, 3x3),
- * kernels/fwino.h, others through per-tile im2col, kernels/im2col.h), int8 and
+ * float GEMM (1x1 stride 1 directly, 3x3 stride 1 from enough channels by Winograd F(4x4, 3x3)
+ * or F(2x2, 3x3), kernels/fwino.h, others through per-tile im2col, kernels/im2col.h), int8 and
  * uint8 as the 8-bit GEMM of kernels/qgemm.h reading the input in place (kernels/conv_x8.h), or
  * for 3x3 stride 1 by exact integer Winograd (kernels/qwino.h), bit-exact with the reference
  * kernels; the filter (and bias, for 8-bit) must be constant and is packed once at prepare. Grouped convolutions and int16 stay on the reference kernels. */
@@ -123,10 +123,12 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
   if (st->kind == CONV_F32 || st->kind == CONV_HYBRID_DEQUANT) {
     tc_f32_gemm_kernel *kr = kt->f32_gemm;
     const float *w = st->kind == CONV_F32 ? (const float *)filter->data : st->filter_f32;
-    /* 3x3 stride 1: Winograd F(2x2, 3x3) (kernels/fwino.h) where it beat the direct path */
-    if (tc_f32_wino_applicable(p) && tc_f32_wino_profitable(kr, p)) {
-      void *wbuf = tc__persist_alloc(c, tc_f32_wino_packed_size(kr, p));
-      st->fwpk = wbuf ? tc_f32_wino_pack(kr, kt->features, p, w, wbuf) : NULL;
+    /* 3x3 stride 1: Winograd F(4x4, 3x3) or F(2x2, 3x3) (kernels/fwino.h) where it beat the
+     * direct path */
+    const int wino_m = tc_f32_wino_tile(kr, p);
+    if (wino_m) {
+      void *wbuf = tc__persist_alloc(c, tc_f32_wino_packed_size(kr, wino_m, p));
+      st->fwpk = wbuf ? tc_f32_wino_pack(kr, kt->features, wino_m, p, w, wbuf) : NULL;
       if (st->fwpk) {
         tc_status s = tc__scratch_request(c, n, tc_f32_wino_scratch_size(st->fwpk, threads),
                                           &st->slot);
