@@ -223,6 +223,56 @@ TC_TEST(kernel_dw_ring_requant) {
   }
 }
 
+/* Small images, where output rows are short and run in batches (several rows as one stream
+ * through offset tables, the ring a sliding window): every width 1..9 and height 1..4, both
+ * strides, SAME (both sides padded on the narrowest) and VALID, channels 8..72 with odd
+ * counts, multipliers 2, 3 and 8, other filters and dilation 2 now and then; then tall images
+ * of short rows (the window slides, rows move), several channel blocks and batches. */
+static const dw_shape tall_short[] = {
+    {1, 61, 5, 64, 1, 3, 3, 1, 1, 1},  {1, 40, 7, 200, 1, 3, 3, 1, 1, 1},
+    {1, 33, 3, 520, 1, 3, 3, 1, 1, 1}, {1, 50, 9, 24, 1, 3, 3, 2, 1, 1},
+    {1, 30, 6, 16, 1, 3, 3, 1, 2, 1},  {2, 29, 4, 33, 1, 5, 5, 1, 1, 1},
+    {1, 45, 8, 40, 2, 3, 3, 2, 1, 0},  {1, 37, 6, 1, 8, 3, 3, 1, 1, 1},
+    {3, 17, 5, 72, 1, 3, 3, 1, 1, 1},  {1, 26, 2, 960, 1, 3, 3, 1, 1, 1},
+    {1, 70, 1, 9, 1, 7, 1, 1, 1, 1},   {1, 25, 5, 64, 1, 3, 3, 2, 1, 1},
+};
+
+static void small_shape(uint32_t *seed, int32_t w, int32_t h, int32_t st, int32_t same,
+                        dw_shape *sh) {
+  static const int32_t chans[] = {8, 9, 15, 16, 17, 24, 31, 33, 40, 47, 64, 71, 72};
+  memset(sh, 0, sizeof *sh);
+  sh->batch = rnd(seed) % 6 == 0 ? 2 : 1;
+  sh->h = h, sh->w = w, sh->s = st, sh->same = same, sh->d = 1;
+  sh->c = chans[rnd(seed) % (sizeof chans / sizeof chans[0])];
+  sh->m = 1;
+  const uint32_t mk = rnd(seed) % 8;
+  if (mk == 0) sh->m = 2, sh->c = rrange(seed, 4, 36);
+  if (mk == 1) sh->m = 3, sh->c = rrange(seed, 3, 24);
+  if (mk == 2) sh->m = 8, sh->c = rrange(seed, 1, 3);
+  sh->kh = sh->kw = 3;
+  const uint32_t fk = rnd(seed) % 10;
+  if (fk == 0) sh->kh = sh->kw = 5;
+  if (fk == 1) sh->kh = 1, sh->kw = 1;
+  if (fk == 2) sh->kh = 2, sh->kw = 3;
+  if (fk == 3) sh->d = 2;
+}
+
+TC_TEST(kernel_dw_ring_small_q8) {
+  uint32_t seed = 0x5a11u;
+  int i = 0;
+  for (int32_t w = 1; w <= 9; w++)
+    for (int32_t h = 1; h <= 4; h++)
+      for (int32_t st = 1; st <= 2; st++)
+        for (int32_t same = 0; same <= 1; same++, i++) {
+          dw_shape sh;
+          small_shape(&seed, w, h, st, same, &sh);
+          run_case(&sh, i % 2, i / 2 % 4, rnd(&seed));
+        }
+  for (size_t k = 0; k < sizeof tall_short / sizeof tall_short[0]; k++)
+    for (int is_u8 = 0; is_u8 < 2; is_u8++)
+      run_case(&tall_short[k], is_u8, (int)(k + (size_t)is_u8) % 4, rnd(&seed));
+}
+
 /* ---- float32 ------------------------------------------------------------------------------- */
 
 /* Every float variant against the reference on wide shapes (ring tiles and channel blocks),
@@ -298,4 +348,20 @@ TC_TEST(kernel_dw_ring_f32) {
   static const dw_shape nf[] = {{1, 20, 20, 8, 1, 3, 3, 1, 1, 1}, {1, 40, 40, 16, 1, 3, 3, 2, 1, 1},
                                 {1, 9, 30, 3, 1, 5, 5, 1, 1, 1}};
   for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) f32_case(&nf[i], rnd(&seed), 1);
+}
+
+/* The small images of kernel_dw_ring_small_q8, float32 (finite and non-finite weights). */
+TC_TEST(kernel_dw_ring_small_f32) {
+  uint32_t seed = 0xf5a11u;
+  int i = 0;
+  for (int32_t w = 1; w <= 9; w++)
+    for (int32_t h = 1; h <= 4; h++)
+      for (int32_t st = 1; st <= 2; st++)
+        for (int32_t same = 0; same <= 1; same++, i++) {
+          dw_shape sh;
+          small_shape(&seed, w, h, st, same, &sh);
+          f32_case(&sh, rnd(&seed), i % 17 == 3);
+        }
+  for (size_t k = 0; k < sizeof tall_short / sizeof tall_short[0]; k++)
+    f32_case(&tall_short[k], rnd(&seed), k % 5 == 2);
 }
