@@ -42,6 +42,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/x86/dw_window.h"
 #include "kernels/x86/vec_avx2.h"
 
 enum {
@@ -704,15 +705,8 @@ static __attribute__((noinline)) void q8_stream_run(const q8_stream *st, const q
 }
 
 /* ---- driver ---------------------------------------------------------------------------------
- * Column tiles and channel blocks keep KH ring rows near RING_TARGET. Two ways to hold the rows:
- *  - rows (long output rows): input row y in slot y mod S, S = the rows one output row reads
- *    (slot ky if even that does not fit: tall dilated filters); each output row is a stream;
- *  - batches (rows of at most BATCH_N pixels): the ring is a window of NS slots, input row y in
- *    slot y - base; a batch of nb output rows reads rows at a fixed slot distance, so its nb * n
- *    pixels are one stream through offset tables. When a batch would pass the window's end,
- *    the rows it shares with the previous one move to the start. */
-
-enum { BATCH_N = 8, BATCH_PX = 64, MAX_TPX = 128, MAX_SLOTS = 512 };
+ * Column tiles and channel blocks keep KH ring rows near RING_TARGET; dw_window.h decides which
+ * slot holds which row (rows one by one, or batches of short rows as one stream). */
 
 static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
                   const void *packed, void *out, int32_t row_begin, int32_t row_end, int gather,
@@ -739,27 +733,13 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
   tw = n_tiles ? (p->out_w + n_tiles - 1) / n_tiles : 1;
   const int32_t ng_blk = (int32_t)(cw / 8);
 
-  /* ring slots (S in row mode, NS in batch mode) and rows per batch (nb; 1: row mode) */
-  const int64_t slot_max = ring_bytes(&rg, 1, PW, tw, cw);
-  int64_t NS = RING_BYTES / slot_max;
-  if (NS > MAX_SLOTS) NS = MAX_SLOTS;
-  const int64_t span1 = (int64_t)(KH - 1) * dh + 1;
-  int32_t nb = 1;
-  if (tw <= BATCH_N) /* (longer rows: a row's pointers cost less than the tables) */
-    while ((nb + 1) * tw <= MAX_TPX && nb * tw < BATCH_PX && span1 + (int64_t)nb * sh <= NS)
-      nb++;
-  for (int32_t k = nb; k > nb / 2 && k > 1; k--) /* whole steps of 4 pixels if possible */
-    if (k * tw % 4 == 0) {
-      nb = k;
-      break;
-    }
-  const int circ = span1 <= NS; /* row mode: slot y mod S, else slot ky */
-  const int32_t S = nb > 1 ? (int32_t)NS : circ ? (int32_t)span1 : KH;
+  tc__dw_window win;
+  tc__dw_window_plan(&win, KH, sh, dh, tw, RING_BYTES / ring_bytes(&rg, 1, PW, tw, cw));
+  const int32_t nb = win.nb;
 
   int16_t ring[RING_BYTES / 2] __attribute__((aligned(32)));
-  int32_t tag[MAX_SLOTS];
   const int16_t *rowp[MAX_KH];
-  ptrdiff_t roff[MAX_TPX + 3], ooff[MAX_TPX + 3];
+  ptrdiff_t roff[TC_DW_MAX_TPX + 3], ooff[TC_DW_MAX_TPX + 3];
   /* the source of taps outside the image: the zero point for every byte a position reads */
   uint8_t zrow[ZROW_BYTES];
   if (!bc) memset(zrow, -q->input_offset, (size_t)cw + 8);
@@ -791,47 +771,31 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
         st.gs = (size_t)ni * 16;
         st.roff = nb > 1 ? roff : NULL;
         st.ooff = nb > 1 ? ooff : NULL;
-        for (int32_t k = 0; k < nb; k++) /* batch tables: row k, pixel c */
-          for (int32_t c = 0; c < n; c++) {
-            roff[k * n + c] = 2 * ((ptrdiff_t)k * sh * (ptrdiff_t)slot + (ptrdiff_t)c * rg.pstep * (ptrdiff_t)E);
-            ooff[k * n + c] = (ptrdiff_t)k * ors + (ptrdiff_t)c * Cout;
-          }
-        for (int32_t s = 0; s < S; s++) tag[s] = INT32_MIN;
-        int64_t base = (int64_t)oy0 * sh - p->pad_top; /* batch mode: the row in slot 0 */
+        if (nb > 1)
+          tc__dw_tables(roff, ooff, nb, n, 2 * (ptrdiff_t)sh * (ptrdiff_t)slot,
+                        2 * (ptrdiff_t)rg.pstep * (ptrdiff_t)E, (ptrdiff_t)ors, Cout);
+        tc__dw_window_start(&win, (int64_t)oy0 * sh - p->pad_top);
         for (int32_t oy = oy0; oy < oy1;) {
           const int32_t rows_now = oy1 - oy < nb ? oy1 - oy : nb;
           const int64_t ylo = (int64_t)oy * sh - p->pad_top;
-          if (nb > 1 && ylo + (int64_t)(rows_now - 1) * sh + span1 - base > S) {
-            const int64_t d = ylo - base; /* slide the window: rows >= ylo to the start */
-            int32_t s = 0;
-            for (; s + d < S; s++) {
-              tag[s] = tag[s + d];
-              if (tag[s] != INT32_MIN)
-                memcpy(ring + (size_t)s * slot, ring + (size_t)(s + d) * slot, slot * 2);
-            }
-            for (; s < S; s++) tag[s] = INT32_MIN;
-            base = ylo;
-          }
+          tc__dw_window_batch(&win, ring, slot * 2, ylo, rows_now);
           for (int32_t k = 0; k < rows_now; k++)
             for (int32_t ky = 0; ky < KH; ky++) {
               const int32_t y = (int32_t)(ylo + (int64_t)k * sh + (int64_t)ky * dh);
-              int32_t s;
-              if (nb > 1) s = (int32_t)(y - base);
-              else s = circ ? ((y % S) + S) % S : ky;
+              const int32_t s = tc__dw_window_slot(&win, y, ky);
               int16_t *dst = ring + (size_t)s * slot;
-              if (tag[s] != y) {
+              if (win.tag[s] != y) {
                 const int valid = y >= 0 && y < p->in_h;
                 q8_build(dst, &tl, valid ? img + (int64_t)y * row_size : NULL,
                          valid ? img_size - (int64_t)y * row_size : 0, gather, bc, is_u8);
-                tag[s] = y;
+                win.tag[s] = y;
               }
               if (k == 0) rowp[ky] = dst;
             }
           st.orow = (uint8_t *)out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * Cout +
                     (int64_t)gb * 8;
           st.npx = rows_now * n;
-          for (int32_t k = st.npx; nb > 1 && k < st.npx + 3; k++) /* tables: pad to 4 */
-            roff[k] = roff[st.npx - 1], ooff[k] = ooff[st.npx - 1];
+          if (nb > 1) tc__dw_tables_pad(roff, ooff, st.npx);
           q8_stream_run(&st, grp + gb, wts + (size_t)gb * KH * PW * 16, ng, KH, PW, &rg,
                         Cout - gb * 8, &qo, shape, bc, is_u8);
           oy += rows_now;
