@@ -299,11 +299,11 @@ static inline __attribute__((always_inline)) void qf_span(const qadd_fast *k, __
 }
 
 /* ---- 8-bit ADD / SUB, linear form (vec_ops.h tc_qadd_lin, proven by tc_qadd_lin_fit) ------
- * 16 bytes of each input are widened to int16 and interleaved as (x, y) pairs, so one vpmaddwd
- * gives a_hi x + b_hi y and another a_lo x + b_lo y for 8 outputs; 32 outputs per iteration
- * are packed back with saturation (the clamp to the type's range) and clamped to the
- * activation range as bytes. About 43 instructions per 32 outputs against ~140 for the short
- * exact form. */
+ * The input bytes are interleaved and widened to int16 (x, y) pairs, so one vpmaddwd gives
+ * a_hi x + b_hi y and another a_lo x + b_lo y for 8 outputs; 32 outputs per iteration are
+ * packed back with saturation (the clamp to the type's range) and clamped to the activation
+ * range as bytes. About 40 instructions per 32 outputs against ~140 for the short exact form;
+ * the 8 arithmetic shifts and 9 shuffles share two ports on Zen 3 and bound the loop. */
 typedef struct qlin_vec {
   __m256i khi, klo, chi, clo, lo8, hi8;
   __m128i sh;
@@ -326,25 +326,21 @@ static inline __attribute__((always_inline)) __m256i qlin_eval(const qlin_vec *k
   return _mm256_sra_epi32(_mm256_add_epi32(h, l), k->sh);
 }
 
-/* 16 bytes widened to int16. */
-static inline __attribute__((always_inline)) __m256i ldw16(const uint8_t *s, int is_u8) {
-  const __m128i v = _mm_loadu_si128((const __m128i *)s);
-  return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
-}
-
-/* 32 outputs; an operand with step 0 is the broadcast word vector given. */
-static inline __attribute__((always_inline)) __m256i qlin_32(const qlin_vec *k, const uint8_t *a,
-                                                             int sa, __m256i xa, const uint8_t *b,
-                                                             int sb, __m256i yb, int is_u8) {
-  const __m256i x0 = sa ? ldw16(a, is_u8) : xa, x1 = sa ? ldw16(a + 16, is_u8) : xa;
-  const __m256i y0 = sb ? ldw16(b, is_u8) : yb, y1 = sb ? ldw16(b + 16, is_u8) : yb;
-  /* unpacklo/hi take pairs 0-3 / 4-7 of each 128-bit lane; packs_epi32 puts them back */
-  const __m256i w0 = _mm256_packs_epi32(qlin_eval(k, _mm256_unpacklo_epi16(x0, y0)),
-                                        qlin_eval(k, _mm256_unpackhi_epi16(x0, y0)));
-  const __m256i w1 = _mm256_packs_epi32(qlin_eval(k, _mm256_unpacklo_epi16(x1, y1)),
-                                        qlin_eval(k, _mm256_unpackhi_epi16(x1, y1)));
-  __m256i v = is_u8 ? _mm256_packus_epi16(w0, w1) : _mm256_packs_epi16(w0, w1);
-  v = _mm256_permute4x64_epi64(v, 0xD8); /* 0-7 16-23 | 8-15 24-31 -> in order */
+/* 32 outputs from 32 bytes of each input. The bytes are interleaved as (x, y) pairs and
+ * widened to int16 with their sign bytes (zero bytes for uint8); the 128-bit lanes of the
+ * unpacks hold elements 0-3 | 16-19, 4-7 | 20-23, 8-11 | 24-27 and 12-15 | 28-31, which the
+ * two packing steps put back in order. */
+static inline __attribute__((always_inline)) __m256i qlin_32(const qlin_vec *k, __m256i x,
+                                                             __m256i y, int is_u8) {
+  const __m256i z = _mm256_setzero_si256();
+  const __m256i p0 = _mm256_unpacklo_epi8(x, y), p1 = _mm256_unpackhi_epi8(x, y);
+  const __m256i s0 = is_u8 ? z : _mm256_cmpgt_epi8(z, p0);
+  const __m256i s1 = is_u8 ? z : _mm256_cmpgt_epi8(z, p1);
+  const __m256i w0 = _mm256_packs_epi32(qlin_eval(k, _mm256_unpacklo_epi8(p0, s0)),
+                                        qlin_eval(k, _mm256_unpackhi_epi8(p0, s0)));
+  const __m256i w1 = _mm256_packs_epi32(qlin_eval(k, _mm256_unpacklo_epi8(p1, s1)),
+                                        qlin_eval(k, _mm256_unpackhi_epi8(p1, s1)));
+  const __m256i v = is_u8 ? _mm256_packus_epi16(w0, w1) : _mm256_packs_epi16(w0, w1);
   return is_u8 ? _mm256_min_epu8(_mm256_max_epu8(v, k->lo8), k->hi8)
                : _mm256_min_epi8(_mm256_max_epi8(v, k->lo8), k->hi8);
 }
@@ -352,17 +348,20 @@ static inline __attribute__((always_inline)) __m256i qlin_32(const qlin_vec *k, 
 static inline __attribute__((always_inline)) void qlin_span(const qlin_vec *k, const uint8_t *a,
                                                             int sa, const uint8_t *b, int sb,
                                                             uint8_t *o, size_t n, int is_u8) {
-  const __m256i xa = _mm256_set1_epi16((int16_t)(is_u8 ? (int32_t)a[0] : (int32_t)(int8_t)a[0]));
-  const __m256i yb = _mm256_set1_epi16((int16_t)(is_u8 ? (int32_t)b[0] : (int32_t)(int8_t)b[0]));
+  const __m256i xa = _mm256_set1_epi8((char)a[0]), yb = _mm256_set1_epi8((char)b[0]);
   size_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    _mm256_storeu_si256((__m256i *)(o + i),
-                        qlin_32(k, a + (sa ? i : 0), sa, xa, b + (sb ? i : 0), sb, yb, is_u8));
+  for (; i + 32 <= n; i += 32) {
+    const __m256i x = sa ? _mm256_loadu_si256((const __m256i *)(a + i)) : xa;
+    const __m256i y = sb ? _mm256_loadu_si256((const __m256i *)(b + i)) : yb;
+    _mm256_storeu_si256((__m256i *)(o + i), qlin_32(k, x, y, is_u8));
+  }
   if (i < n) { /* tail: through 32-byte buffers */
     uint8_t ta[32] = {0}, tb[32] = {0}, to[32];
     if (sa) memcpy(ta, a + i, n - i);
     if (sb) memcpy(tb, b + i, n - i);
-    _mm256_storeu_si256((__m256i *)to, qlin_32(k, ta, sa, xa, tb, sb, yb, is_u8));
+    const __m256i x = sa ? _mm256_loadu_si256((const __m256i *)ta) : xa;
+    const __m256i y = sb ? _mm256_loadu_si256((const __m256i *)tb) : yb;
+    _mm256_storeu_si256((__m256i *)to, qlin_32(k, x, y, is_u8));
     memcpy(o + i, to, n - i);
   }
 }
