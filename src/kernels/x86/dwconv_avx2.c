@@ -1,10 +1,10 @@
 /* dwconv_avx2.c: AVX2 float32 depthwise convolution (DEPTHWISE_CONV_2D, NHWC, any depth
  * multiplier), vectorised over channels, 8 per register. Two paths:
- *  - ring (depth multiplier 1, stride 1, outputs at least 8 columns wide, finite weights):
+ *  - ring (depth multiplier 1, stride 1, outputs at least 4 columns wide, finite weights):
  *    the input rows a filter needs are copied once into zero-padded ring rows laid out per
  *    8-channel group, so every output pixel runs the same FMA sequence with tap addresses as
- *    compile-time displacements (3x3 specialised, 4 pixels per iteration, weights in
- *    registers);
+ *    compile-time displacements (3x3 specialised, 4 pixels per step, weights in registers);
+ *    short rows run in batches, several output rows as one pixel stream (dw_window.h);
  *  - direct (everything else): each output row is cut into a left border, an interior where
  *    every tap lies inside the image, and a right border; the interior of 3x3 filters keeps the
  *    9 weights in registers and computes 4 pixels at a time, other filters use a tap offset
@@ -21,6 +21,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/x86/dw_window.h"
 #include "kernels/x86/vec_avx2.h"
 
 /* ---- geometry ------------------------------------------------------------------------------ */
@@ -240,9 +241,10 @@ static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, 
  * ring[group of 8 channels][position i][8], position i <-> input x = x_first + i, zeros outside
  * the image: every output pixel then runs the same FMA sequence, and tap addresses are
  * compile-time displacements from one pointer per filter row. A row is copied when an output
- * row first needs it and reused by the next ones; column tiles and channel blocks keep the ring
- * near 20 KiB. Adding the zero taps changes nothing but the sign of a zero sum, except with
- * non-finite weights (0 * inf): those layers run the per-pixel path, as M > 1 does. */
+ * row first needs it and reused by the next ones; column tiles and channel blocks keep KH ring
+ * rows near 20 KiB, dw_window.h assigns the slots (rows of at most 8 pixels run in batches).
+ * Adding the zero taps changes nothing but the sign of a zero sum, except with non-finite
+ * weights (0 * inf): those layers run the per-pixel path, as M > 1 does. */
 
 enum { FRING_FLOATS = 8192, FRING_TARGET = 5120, MAX_KH = 256 };
 
@@ -254,7 +256,9 @@ static int64_t fring_floats(const tc_dwconv2d_params *p, int64_t n, int64_t cw) 
 }
 
 /* Copies ni positions of image row `row` (NULL: padding, all zeros), channels [c0, c0 + 8 ng)
- * (the last group masked to C), into dst[g][i][8]. */
+ * (the last group masked to C), into dst[g][i][8]: group by group along long rows, position
+ * by position (a position's channels are contiguous in the image) when the groups outnumber
+ * the positions. */
 static void f32_build(float *dst, const float *row, int64_t x_first, int32_t ni, int32_t in_w,
                       int32_t C, int32_t c0, int32_t ng) {
   int64_t i_lo = x_first >= 0 ? 0 : -x_first, i_hi = (int64_t)in_w - x_first;
@@ -262,112 +266,181 @@ static void f32_build(float *dst, const float *row, int64_t x_first, int32_t ni,
   if (i_lo > ni) i_lo = ni;
   if (i_hi > ni) i_hi = ni;
   if (i_hi < i_lo) i_hi = i_lo;
-  const __m256 z = _mm256_setzero_ps();
-  for (int32_t g = 0; g < ng; g++) {
-    float *o = dst + (size_t)g * ni * 8;
-    const int32_t c = c0 + 8 * g, nc = C - c < 8 ? C - c : 8;
-    const __m256i m = tc__avx2_tail_mask(nc);
-    int64_t i = 0;
-    for (; i < i_lo; i++) _mm256_storeu_ps(o + i * 8, z);
-    const float *src = row ? row + (x_first + i) * C + c : NULL;
-    if (nc == 8)
-      for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_loadu_ps(src));
-    else
-      for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_maskload_ps(src, m));
-    for (; i < ni; i++) _mm256_storeu_ps(o + i * 8, z);
+  __m256 z = _mm256_setzero_ps();
+  __asm__("" : "+x"(z)); /* opaque: the few padding stores stay stores, not memset calls */
+  const size_t gs = (size_t)ni * 8;
+  const int32_t nc_last = C - (c0 + 8 * (ng - 1)); /* channels of the last group (1..8) */
+  const int32_t nfull = nc_last >= 8 ? ng : ng - 1;
+  const __m256i m = tc__avx2_tail_mask(nc_last);
+  if (ng * 4 <= ni) {
+    for (int32_t g = 0; g < ng; g++) {
+      float *o = dst + g * gs;
+      int64_t i = 0;
+      for (; i < i_lo; i++) _mm256_storeu_ps(o + i * 8, z);
+      const float *src = row ? row + (x_first + i) * C + c0 + 8 * g : NULL;
+      if (g < nfull)
+        for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_loadu_ps(src));
+      else
+        for (; i < i_hi; i++, src += C) _mm256_storeu_ps(o + i * 8, _mm256_maskload_ps(src, m));
+      for (; i < ni; i++) _mm256_storeu_ps(o + i * 8, z);
+    }
+    return;
+  }
+  for (int64_t i = 0; i < ni; i++) {
+    float *o = dst + i * 8;
+    if (i < i_lo || i >= i_hi) {
+      for (int32_t g = 0; g < ng; g++) _mm256_storeu_ps(o + g * gs, z);
+      continue;
+    }
+    const float *src = row + (x_first + i) * C + c0;
+    int32_t g = 0;
+    for (; g < nfull; g++) _mm256_storeu_ps(o + g * gs, _mm256_loadu_ps(src + 8 * g));
+    if (g < ng) _mm256_storeu_ps(o + g * gs, _mm256_maskload_ps(src + 8 * g, m));
   }
 }
 
-/* n output pixels of one 8-channel group: rows[ky] is the group's ring row of filter row ky,
- * w the group's weights [KH * KW][8], o the first pixel's output (pixel stride C floats). 3x3
- * (KH = KW = 3, dilation 1) and the stride S are compile-time in the specialised copies. */
-static inline __attribute__((always_inline)) void f32_px(
-    const float *const *rows, size_t roff, const float *w, size_t ws, __m256 bv, float *o,
-    int32_t n, int32_t C, int32_t nc, int32_t KH, int32_t KW, int32_t S, int32_t D, __m256 lo,
-    __m256 hi) {
+/* Output pixels run as streams (dw_window.h): npx pixels of one tile and channel block that read
+ * the same ring rows; pixel p's taps of filter row ky start at rows[ky] + roff[p] bytes (plus
+ * the group's offset), its output at o + ooff[p] floats. A row is a stream without tables
+ * (pixel p at p * S * 8 floats, p * C); short rows are batched through tables. Pixels go 4 at
+ * a time, the last 1-3 padded with repeats of the last one (same values stored again). */
+typedef struct f32_stream {
+  const float *const *rows;     /* KH ring rows, group 0 of the block */
+  size_t gs;                    /* floats from one group's ring data to the next */
+  float *o;                     /* output of the stream's origin, block's first channel */
+  const ptrdiff_t *roff, *ooff; /* NULL: a row */
+  int32_t npx;
+} f32_stream;
+
+#define FAI static inline __attribute__((always_inline))
+
+/* Ring (bytes) and output (floats) offsets of pixels p .. p + 3, relative to pixel p0. */
+FAI void f32_offsets(const f32_stream *st, int32_t p, int32_t p0, ptrdiff_t px_bytes,
+                     ptrdiff_t C, ptrdiff_t q[4], ptrdiff_t o[4], int tab) {
+  for (int32_t k = 0; k < 4; k++) {
+    if (tab) {
+      q[k] = st->roff[p + k];
+      o[k] = st->ooff[p + k];
+    } else {
+      const int32_t i = p + k < st->npx ? p + k : st->npx - 1;
+      q[k] = (ptrdiff_t)(i - p0) * px_bytes;
+      o[k] = (ptrdiff_t)(i - p0) * C;
+    }
+  }
+}
+
+FAI __m256 ldb(const char *p) { return _mm256_loadu_ps((const float *)p); }
+
+/* One 8-channel group's pixels of a stream: w the group's weights [KH * KW][8] (weight stride
+ * ws floats), og the stream origin's output at the group, nc its channels. 3x3 (dilation 1,
+ * stride 1) keeps the 9 weights in registers with fixed tap displacements. */
+FAI void f32_grp(const f32_stream *st, size_t g_off, const float *w, size_t ws, __m256 bv,
+                 float *og, size_t C, int32_t nc, int32_t KH, int32_t KW, int32_t S, int32_t D,
+                 __m256 lo, __m256 hi, int is3, int tab) {
   const int masked = nc < 8;
   const __m256i m = tc__avx2_tail_mask(nc);
-  int32_t k = 0;
-  if (KH == 3 && KW == 3) {
+  const int32_t npx = st->npx;
+  const ptrdiff_t pxb = (ptrdiff_t)S * 32; /* ring bytes per pixel of a row */
+  if (is3) {
     const __m256 w0 = ldf(w, masked, m), w1 = ldf(w + ws, masked, m),
                  w2 = ldf(w + 2 * ws, masked, m), w3 = ldf(w + 3 * ws, masked, m),
                  w4 = ldf(w + 4 * ws, masked, m), w5 = ldf(w + 5 * ws, masked, m),
                  w6 = ldf(w + 6 * ws, masked, m), w7 = ldf(w + 7 * ws, masked, m),
                  w8 = ldf(w + 8 * ws, masked, m);
-    const float *r0 = rows[0] + roff, *r1 = rows[1] + roff, *r2 = rows[2] + roff;
-#define ROW3(acc, r, q, wa, wb, wc)                                                            \
-  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q)), wa, acc);                                    \
-  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q) + 8 * D), wb, acc);                            \
-  acc = _mm256_fmadd_ps(_mm256_loadu_ps(r + (q) + 16 * D), wc, acc);
+    const char *s0 = (const char *)(st->rows[0] + g_off);
+    const ptrdiff_t d1 = (const char *)(st->rows[1] + g_off) - s0,
+                    d2 = (const char *)(st->rows[2] + g_off) - s0;
 #define PX(acc, q)                                                                             \
-  ROW3(acc, r0, q, w0, w1, w2) ROW3(acc, r1, q, w3, w4, w5) ROW3(acc, r2, q, w6, w7, w8)
-    for (; k + 4 <= n; k += 4) {
-      const size_t q = (size_t)k * S * 8;
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      PX(a0, q)
-      PX(a1, q + S * 8)
-      PX(a2, q + 2 * S * 8)
-      PX(a3, q + 3 * S * 8)
-      stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
-      stf(o + (size_t)(k + 1) * C, finish(a1, bv, lo, hi), masked, m);
-      stf(o + (size_t)(k + 2) * C, finish(a2, bv, lo, hi), masked, m);
-      stf(o + (size_t)(k + 3) * C, finish(a3, bv, lo, hi), masked, m);
+  do {                                                                                         \
+    const char *t_ = s0 + (q);                                                                 \
+    acc = _mm256_mul_ps(ldb(t_), w0);                                                          \
+    acc = _mm256_fmadd_ps(ldb(t_ + 32), w1, acc);                                              \
+    acc = _mm256_fmadd_ps(ldb(t_ + 64), w2, acc);                                              \
+    acc = _mm256_fmadd_ps(ldb(t_ + d1), w3, acc);                                              \
+    acc = _mm256_fmadd_ps(ldb(t_ + d1 + 32), w4, acc);                                         \
+    acc = _mm256_fmadd_ps(ldb(t_ + d1 + 64), w5, acc);                                         \
+    acc = _mm256_fmadd_ps(ldb(t_ + d2), w6, acc);                                              \
+    acc = _mm256_fmadd_ps(ldb(t_ + d2 + 32), w7, acc);                                         \
+    acc = _mm256_fmadd_ps(ldb(t_ + d2 + 64), w8, acc);                                         \
+  } while (0)
+#define STEP4(q0, q1, q2, q3, o0, o1, o2, o3)                                                  \
+  do {                                                                                         \
+    __m256 a0, a1, a2, a3;                                                                     \
+    PX(a0, q0);                                                                                \
+    PX(a1, q1);                                                                                \
+    PX(a2, q2);                                                                                \
+    PX(a3, q3);                                                                                \
+    stf(og + (o0), finish(a0, bv, lo, hi), masked, m);                                         \
+    stf(og + (o1), finish(a1, bv, lo, hi), masked, m);                                         \
+    stf(og + (o2), finish(a2, bv, lo, hi), masked, m);                                         \
+    stf(og + (o3), finish(a3, bv, lo, hi), masked, m);                                         \
+  } while (0)
+    int32_t p = 0;
+    if (tab) {
+      const ptrdiff_t *ro = st->roff, *oo = st->ooff;
+      for (; p < npx; p += 4) /* (tables are padded to whole steps) */
+        STEP4(ro[p], ro[p + 1], ro[p + 2], ro[p + 3], oo[p], oo[p + 1], oo[p + 2], oo[p + 3]);
+      return;
     }
-    for (; k < n; k++) {
-      __m256 a0 = _mm256_setzero_ps();
-      PX(a0, (size_t)k * S * 8)
-      stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+    const ptrdiff_t c = (ptrdiff_t)C;
+    for (; p + 4 <= npx; p += 4, s0 += 4 * pxb, og += 4 * c)
+      STEP4(0, pxb, 2 * pxb, 3 * pxb, 0, c, 2 * c, 3 * c);
+    if (p < npx) { /* the last 1-3 pixels of a row */
+      ptrdiff_t q[4], o[4];
+      f32_offsets(st, p, p, pxb, c, q, o, 0);
+      STEP4(q[0], q[1], q[2], q[3], o[0], o[1], o[2], o[3]);
     }
+#undef STEP4
 #undef PX
-#undef ROW3
     return;
   }
-  for (; k + 2 <= n; k += 2) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+  for (int32_t p = 0; p < npx; p += 4) {
+    ptrdiff_t q[4], o[4];
+    f32_offsets(st, p, 0, pxb, (ptrdiff_t)C, q, o, tab);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int32_t ky = 0; ky < KH; ky++) {
-      const float *r = rows[ky] + roff + (size_t)k * S * 8;
-      for (int32_t kx = 0; kx < KW; kx++, r += 8 * D) {
+      const char *t = (const char *)(st->rows[ky] + g_off);
+      for (int32_t kx = 0; kx < KW; kx++, t += 32 * D) {
         const __m256 wv = ldf(w + ((size_t)ky * KW + kx) * ws, masked, m);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r), wv, a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r + S * 8), wv, a1);
+        a0 = _mm256_fmadd_ps(ldb(t + q[0]), wv, a0);
+        a1 = _mm256_fmadd_ps(ldb(t + q[1]), wv, a1);
+        a2 = _mm256_fmadd_ps(ldb(t + q[2]), wv, a2);
+        a3 = _mm256_fmadd_ps(ldb(t + q[3]), wv, a3);
       }
     }
-    stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
-    stf(o + (size_t)(k + 1) * C, finish(a1, bv, lo, hi), masked, m);
-  }
-  for (; k < n; k++) {
-    __m256 a0 = _mm256_setzero_ps();
-    for (int32_t ky = 0; ky < KH; ky++) {
-      const float *r = rows[ky] + roff + (size_t)k * S * 8;
-      for (int32_t kx = 0; kx < KW; kx++, r += 8 * D)
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r), ldf(w + ((size_t)ky * KW + kx) * ws, masked, m),
-                             a0);
-    }
-    stf(o + (size_t)k * C, finish(a0, bv, lo, hi), masked, m);
+    stf(og + o[0], finish(a0, bv, lo, hi), masked, m);
+    stf(og + o[1], finish(a1, bv, lo, hi), masked, m);
+    stf(og + o[2], finish(a2, bv, lo, hi), masked, m);
+    stf(og + o[3], finish(a3, bv, lo, hi), masked, m);
   }
 }
 
-enum { F_3X3_S1, F_GENERIC };
-
-/* One output row of a tile for ng groups: rows[ky] are the ring rows (group-major, gs floats
- * per group), filter / bias / o start at the block's first channel, c_left channels remain
- * from there to the end of the pixel. */
-static __attribute__((noinline)) void f32_row(const float *const *rows, size_t gs,
-                                              const float *filter, const float *bias, float *o,
-                                              int32_t n, int32_t C, int32_t ng, int32_t c_left,
-                                              const tc_dwconv2d_params *p, int shape, __m256 lo,
-                                              __m256 hi) {
+/* A stream for the ng groups of a block: filter / bias start at the block's first channel,
+ * c_left channels remain from there to the end of the pixel. */
+FAI void f32_stream_t(const f32_stream *st, const float *filter, const float *bias, int32_t C,
+                      int32_t ng, int32_t c_left, const tc_dwconv2d_params *p, __m256 lo,
+                      __m256 hi, int is3, int tab) {
   for (int32_t g = 0; g < ng; g++) {
     const int32_t nc = c_left - 8 * g < 8 ? c_left - 8 * g : 8;
     const __m256i m = tc__avx2_tail_mask(nc);
     const __m256 bv = bias ? ldf(bias + 8 * g, nc < 8, m) : _mm256_setzero_ps();
-    const float *w = filter + 8 * g;
-    float *og = o + 8 * g;
-    const size_t roff = (size_t)g * gs;
-    if (shape == F_3X3_S1) f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, 3, 3, 1, 1, lo, hi);
-    else
-      f32_px(rows, roff, w, (size_t)C, bv, og, n, C, nc, p->k_h, p->k_w, p->stride_w,
-             p->dilation_w, lo, hi);
+    f32_grp(st, (size_t)g * st->gs, filter + 8 * g, (size_t)C, bv, st->o + 8 * g, (size_t)C, nc,
+            p->k_h, p->k_w, p->stride_w, p->dilation_w, lo, hi, is3, tab);
+  }
+}
+
+static __attribute__((noinline)) void f32_stream_run(const f32_stream *st, const float *filter,
+                                                     const float *bias, int32_t C, int32_t ng,
+                                                     int32_t c_left,
+                                                     const tc_dwconv2d_params *p, int is3,
+                                                     __m256 lo, __m256 hi) {
+  const int tab = st->roff != NULL;
+  if (is3) {
+    if (tab) f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 1, 1);
+    else f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 1, 0);
+  } else {
+    if (tab) f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 0, 1);
+    else f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 0, 0);
   }
 }
 
@@ -387,10 +460,9 @@ static int finite_weights(const float *w, size_t n) {
 
 static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
-  const int32_t C = p->in_c, KH = p->k_h, KW = p->k_w;
+  const int32_t C = p->in_c, KH = p->k_h;
   const int32_t G = (C + 7) / 8;
-  int shape = F_GENERIC;
-  if (KH == 3 && KW == 3 && p->dilation_w == 1 && p->stride_w == 1) shape = F_3X3_S1;
+  const int is3 = KH == 3 && p->k_w == 3 && p->dilation_w == 1 && p->stride_w == 1;
   /* channel block (cw) and tile width (tw) of the ring */
   int64_t cw = (int64_t)G * 8;
   /* channel blocks shrink before tiles get narrower than 32 pixels (per-group row overheads) */
@@ -404,10 +476,14 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
   const int64_t n_tiles = (p->out_w + tw - 1) / tw;
   tw = n_tiles ? (p->out_w + n_tiles - 1) / n_tiles : 1;
   const int32_t ng_blk = (int32_t)(cw / 8);
+  tc__dw_window win;
+  tc__dw_window_plan(&win, KH, p->stride_h, p->dilation_h, tw,
+                     FRING_FLOATS / (fring_ni(p, tw) * cw));
+  const int32_t nb = win.nb;
 
   float ring[FRING_FLOATS] __attribute__((aligned(32)));
-  int32_t tag[MAX_KH];
   const float *rows[MAX_KH];
+  ptrdiff_t roff[TC_DW_MAX_TPX + 3], ooff[TC_DW_MAX_TPX + 3];
   const __m256 lo = _mm256_set1_ps(p->act_min), hi = _mm256_set1_ps(p->act_max);
   const int64_t img_size = (int64_t)p->in_h * p->in_w * C, row_size = (int64_t)p->in_w * C;
 
@@ -422,23 +498,38 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
         const int32_t ni = (int32_t)fring_ni(p, n);
         const size_t slot = (size_t)ni * ng * 8;
         const int64_t x_first = ox0 * p->stride_w - p->pad_left;
-        for (int32_t s = 0; s < KH; s++) tag[s] = INT32_MIN;
-        for (int32_t oy = oy0; oy < oy1; oy++) {
-          const int32_t y0 = oy * p->stride_h - p->pad_top;
-          int32_t s = p->dilation_h == 1 ? ((y0 % KH) + KH) % KH : 0;
-          for (int32_t ky = 0; ky < KH; ky++, s = s + 1 == KH ? 0 : s + 1) {
-            const int32_t y = y0 + ky * p->dilation_h;
-            float *dst = ring + (size_t)s * slot;
-            if (tag[s] != y) {
-              f32_build(dst, y >= 0 && y < p->in_h ? img + y * row_size : NULL, x_first, ni,
-                        p->in_w, C, gb * 8, ng);
-              tag[s] = y;
+        f32_stream st;
+        st.rows = rows;
+        st.gs = (size_t)ni * 8;
+        st.roff = nb > 1 ? roff : NULL;
+        st.ooff = nb > 1 ? ooff : NULL;
+        if (nb > 1)
+          tc__dw_tables(roff, ooff, nb, n, (ptrdiff_t)p->stride_h * (ptrdiff_t)slot * 4,
+                        (ptrdiff_t)p->stride_w * 32, (ptrdiff_t)p->out_w * C, C);
+        tc__dw_window_start(&win, (int64_t)oy0 * p->stride_h - p->pad_top);
+        for (int32_t oy = oy0; oy < oy1;) {
+          const int32_t rows_now = oy1 - oy < nb ? oy1 - oy : nb;
+          const int64_t ylo = (int64_t)oy * p->stride_h - p->pad_top;
+          tc__dw_window_batch(&win, ring, slot * 4, ylo, rows_now);
+          for (int32_t k = 0; k < rows_now; k++)
+            for (int32_t ky = 0; ky < KH; ky++) {
+              const int32_t y =
+                  (int32_t)(ylo + (int64_t)k * p->stride_h + (int64_t)ky * p->dilation_h);
+              const int32_t s = tc__dw_window_slot(&win, y, ky);
+              float *dst = ring + (size_t)s * slot;
+              if (win.tag[s] != y) {
+                f32_build(dst, y >= 0 && y < p->in_h ? img + y * row_size : NULL, x_first, ni,
+                          p->in_w, C, gb * 8, ng);
+                win.tag[s] = y;
+              }
+              if (k == 0) rows[ky] = dst;
             }
-            rows[ky] = dst;
-          }
-          float *orow = out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * C;
-          f32_row(rows, slot / ng, filter + gb * 8, bias ? bias + gb * 8 : NULL, orow + gb * 8,
-                  n, C, ng, C - gb * 8, p, shape, lo, hi);
+          st.o = out + (((int64_t)b * p->out_h + oy) * p->out_w + ox0) * C + gb * 8;
+          st.npx = rows_now * n;
+          if (nb > 1) tc__dw_tables_pad(roff, ooff, st.npx);
+          f32_stream_run(&st, filter + gb * 8, bias ? bias + gb * 8 : NULL, C, ng, C - gb * 8,
+                         p, is3, lo, hi);
+          oy += rows_now;
         }
       }
     }
@@ -501,10 +592,11 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
 static void f32_dw_avx2(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const size_t T = (size_t)p->k_h * p->k_w;
-  /* the ring pays its row copies back from 8 output columns on, at stride 1; with stride 2 it
-   * copies twice the input per output and measured slower on MobileNet (0.8x), so smaller
-   * outputs and strided layers read the input directly */
-  if (p->depth_multiplier == 1 && p->out_w >= 8 && p->stride_w == 1 && T <= MAX_TAPS &&
+  /* the ring pays its row copies back at stride 1 from 4 output columns on (short rows run
+   * in batches); on 3x3 images and smaller the padded rows are ~3x the input, and the direct
+   * path's 32-channel border pixels win; with stride 2 the ring copies twice the input per
+   * output and measured slower on MobileNet (0.8x), so strided layers read the input directly */
+  if (p->depth_multiplier == 1 && p->stride_w == 1 && p->out_w >= 4 && T <= MAX_TAPS &&
       p->k_h <= MAX_KH && fring_floats(p, 1, 8) <= FRING_FLOATS &&
       finite_weights(filter, T * (size_t)p->in_c))
     f32_dw_ring(p, in, filter, bias, out, row_begin, row_end);

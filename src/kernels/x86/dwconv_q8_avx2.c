@@ -191,10 +191,10 @@ static void q8_pack(const tc_dwconv2d_params *p, const tc_q_requant *q, const vo
     for (int32_t j = 0; j < 8; j++) { /* 2^30 + (2^(rsh - 1) + output_offset * 2^rsh) * 2^31 */
       const int32_t e = gr->rsh[j];
       int64_t c = 0;
-      if (e >= 1 && e <= 31 && iabs64(q->output_offset) <= ((int64_t)1 << 31) >> e)
-        c = ((int64_t)1 << 30) +
-            (int64_t)((uint64_t)(((int64_t)1 << (e - 1)) + (int64_t)q->output_offset * ((int64_t)1 << e))
-                      << 31);
+      if (e >= 1 && e <= 31 && iabs64(q->output_offset) <= ((int64_t)1 << 31) >> e) {
+        const int64_t t = ((int64_t)1 << (e - 1)) + (int64_t)q->output_offset * ((int64_t)1 << e);
+        c = ((int64_t)1 << 30) + (int64_t)((uint64_t)t << 31);
+      }
       if (j % 2) gr->c_odd[j / 2] = c;
       else gr->c_even[j / 2] = c;
     }
