@@ -16,14 +16,15 @@ int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p) {
   return p->in_c % 2 == 0 ? p->k_h * p->k_w : 1;
 }
 
-/* The input as the segments see it: images of hp x wp pixels, each pixel's window starting at
- * row oy * stride_h and column ox * stride_w. That is the input tensor itself when the
- * convolution needs no padding, else a copy with the zero-point border (pad_bytes below), so
- * no window ever crosses an edge. */
+/* The input as the segments see it ("the view"): images of hp x wp pixels, each pixel's window
+ * starting at row oy * stride_h and column ox * stride_w. For kernels with run_i16 it is a copy
+ * widened to int16 with the zero-point border; otherwise the input tensor itself when the
+ * convolution needs no padding, else a byte copy with the border. So no window ever crosses an
+ * edge of the view. */
 typedef struct x8c {
   const tc_conv2d_params *p;
-  const uint8_t *img, *end; /* the view's bytes; end: where over-reads must stop */
-  size_t row_bytes, img_bytes; /* wp * C, hp * wp * C */
+  const uint8_t *img, *end; /* the view; end: where over-reads must stop (bytes) */
+  size_t row_len, img_len;  /* elements (bytes or int16) per view row (wp * C) and image */
   size_t n_seg, seg_len;
   const uint8_t *in; /* the input tensor (1x1 and im2col rows) */
   uint8_t zp;        /* the input zero point's byte */
@@ -45,30 +46,86 @@ static int32_t view_w(const tc_conv2d_params *p) {
 static int needs_copy(const tc_conv2d_params *p) {
   return p->pad_top > 0 || p->pad_left > 0 || view_h(p) > p->in_h || view_w(p) > p->in_w;
 }
-/* Bytes of the padded copy (0: none), with 16 readable bytes past it. */
-static size_t copy_bytes(const tc_conv2d_params *p, int32_t n_seg) {
-  if (n_seg <= 1 || !needs_copy(p)) return 0;
-  return TC_ALIGN_UP((size_t)p->batch * (size_t)view_h(p) * (size_t)view_w(p) * (size_t)p->in_c +
-                         16, 64);
+/* 1 if the segments are read as int16 from a widened copy of the input, by kr->run_i16. */
+static int use_i16(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
+  return pk->kr->run_i16 && pk->n_seg > 1 && p->dilation_w == 1 && pk->n_seg == p->k_h;
+}
+/* Elements of the view (the input with its border), and its bytes in the scratch (0: the
+ * input is read in place), with 16 readable elements past it. */
+static size_t view_elems(const tc_conv2d_params *p) {
+  return (size_t)p->batch * (size_t)view_h(p) * (size_t)view_w(p) * (size_t)p->in_c;
+}
+static size_t copy_bytes(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
+  if (use_i16(pk, p)) return TC_ALIGN_UP((view_elems(p) + 16) * 2, 64);
+  if (pk->n_seg <= 1 || !needs_copy(p)) return 0;
+  return TC_ALIGN_UP(view_elems(p) + 16, 64);
 }
 
-/* The padded copy: zero-point rows above and below, zero-point columns left and right. */
-static void copy_padded(const tc_conv2d_params *p, const uint8_t *in, uint8_t zp, uint8_t *dst) {
+/* Making the view: the input with zero-point rows above and below and zero-point columns left
+ * and right (row y of image b is view row b * hp + y), as bytes or as int16 (in_u8:
+ * zero-extended, else sign-extended); split over the pool by rows where it is large. */
+typedef struct viewjob {
+  const tc_conv2d_params *p;
+  const uint8_t *in;
+  void *dst;
+  int wide, in_u8;
+  uint8_t zp;
+  size_t rows_per_task;
+} viewjob;
+
+static void view_rows(void *ctx, size_t task, int thread) {
+  const viewjob *v = ctx;
+  const tc_conv2d_params *p = v->p;
   const size_t C = (size_t)p->in_c, wp = (size_t)view_w(p), hp = (size_t)view_h(p);
   const size_t row = wp * C, left = (size_t)p->pad_left * C, mid = (size_t)p->in_w * C;
-  for (int32_t b = 0; b < p->batch; b++) {
-    for (size_t y = 0; y < hp; y++, dst += row) {
-      const int32_t iy = (int32_t)y - p->pad_top;
-      if (iy < 0 || iy >= p->in_h) {
-        memset(dst, zp, row);
+  const size_t n_rows = (size_t)p->batch * hp, r0 = task * v->rows_per_task;
+  const size_t r1 = TC_MIN(n_rows, r0 + v->rows_per_task);
+  const int16_t zp16 = v->in_u8 ? (int16_t)v->zp : (int16_t)(int8_t)v->zp;
+  (void)thread;
+  for (size_t r = r0; r < r1; r++) {
+    const int32_t iy = (int32_t)(r % hp) - p->pad_top;
+    const uint8_t *src = iy < 0 || iy >= p->in_h
+                             ? NULL
+                             : v->in + ((r / hp) * (size_t)p->in_h + (size_t)iy) * mid;
+    if (!v->wide) {
+      uint8_t *d = (uint8_t *)v->dst + r * row;
+      if (!src) {
+        memset(d, v->zp, row);
         continue;
       }
-      memset(dst, zp, left);
-      memcpy(dst + left, in + ((size_t)b * (size_t)p->in_h + (size_t)iy) * mid, mid);
-      memset(dst + left + mid, zp, row - left - mid);
+      memset(d, v->zp, left);
+      memcpy(d + left, src, mid);
+      memset(d + left + mid, v->zp, row - left - mid);
+      continue;
     }
+    int16_t *d = (int16_t *)v->dst + r * row;
+    size_t x = 0;
+    if (src) {
+      for (; x < left; x++) d[x] = zp16;
+      if (v->in_u8)
+        for (size_t t = 0; t < mid; t++) d[left + t] = (int16_t)src[t];
+      else
+        for (size_t t = 0; t < mid; t++) d[left + t] = (int16_t)(int8_t)src[t];
+      x = left + mid;
+    }
+    for (; x < row; x++) d[x] = zp16;
   }
-  memset(dst, zp, 16);
+}
+
+static void make_view(const tc_conv2d_params *p, tc_threadpool *pool, const uint8_t *in,
+                      int in_u8, uint8_t zp, int wide, void *dst) {
+  const size_t n_rows = (size_t)p->batch * (size_t)view_h(p);
+  const size_t bytes = view_elems(p) << wide;
+  size_t tasks = bytes < 64 * 1024 ? 1 : 4 * (size_t)tc_threadpool_n_threads(pool);
+  if (tasks > n_rows) tasks = n_rows;
+  viewjob v = {p, in, dst, wide, in_u8, zp, (n_rows + tasks - 1) / tasks};
+  tc_threadpool_parallel_for(tasks > 1 ? pool : NULL, (n_rows + v.rows_per_task - 1) /
+                                                          v.rows_per_task, view_rows, &v);
+  if (wide) /* the slack past the last row */
+    for (size_t t = 0; t < 16; t++)
+      ((int16_t *)dst)[view_elems(p) + t] = in_u8 ? (int16_t)zp : (int16_t)(int8_t)zp;
+  else
+    memset((uint8_t *)dst + view_elems(p), zp, 16);
 }
 
 /* Segments are read up to 15 bytes past their end (TC_QGEMM_A_OVERREAD): one that lies in the
@@ -79,7 +136,7 @@ static inline int readable(const x8c *c, const uint8_t *seg_end) { return seg_en
 /* The first byte of pixel q's window. */
 static inline const uint8_t *window(const x8c *c, const tc_conv_pix *q) {
   const tc_conv2d_params *p = c->p;
-  return c->img + (size_t)q->b * c->img_bytes + (size_t)(q->oy * p->stride_h) * c->row_bytes +
+  return c->img + (size_t)q->b * c->img_len + (size_t)(q->oy * p->stride_h) * c->row_len +
          (size_t)(q->ox * p->stride_w) * (size_t)p->in_c;
 }
 
@@ -89,7 +146,7 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
   const size_t n_seg = c->n_seg, seg_len = c->seg_len;
-  const size_t row_step = (size_t)p->dilation_h * c->row_bytes;
+  const size_t row_step = (size_t)p->dilation_h * c->row_len;
   tc_conv_pix q = tc_conv_pixel(p, i);
   for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q), segs += n_seg) {
     const uint8_t *s0 = window(c, &q);
@@ -105,12 +162,39 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
   }
 }
 
+/* The same on the int16 view (run_i16): each pixel's first segment; the others follow at
+ * dilation_h rows (tc_qgemm_a.seg_step). */
+static void rows16(const void *ctx, size_t i, size_t n, const int16_t **rows) {
+  const x8c *c = ctx;
+  const tc_conv2d_params *p = c->p;
+  const int16_t *img = (const int16_t *)c->img;
+  const size_t C = (size_t)p->in_c, sw = (size_t)p->stride_w * C;
+  const size_t sh = (size_t)p->stride_h * c->row_len;
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  const int16_t *row = img + (size_t)q.b * c->img_len + (size_t)q.oy * sh;
+  size_t x = (size_t)q.ox * sw;
+  for (size_t r = 0; r < n; r++) {
+    rows[r] = row + x;
+    x += sw;
+    if (++q.ox == p->out_w) { /* next output row, or the next image */
+      q.ox = 0;
+      x = 0;
+      row += sh;
+      if (++q.oy == p->out_h) {
+        q.oy = 0;
+        q.b++;
+        row = img + (size_t)q.b * c->img_len;
+      }
+    }
+  }
+}
+
 /* Segment = tap (ky, kx): C bytes. */
 static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                       const void **segs) {
   const x8c *c = ctx;
   const tc_conv2d_params *p = c->p;
-  const size_t C = (size_t)p->in_c, row_step = (size_t)p->dilation_h * c->row_bytes;
+  const size_t C = (size_t)p->in_c, row_step = (size_t)p->dilation_h * c->row_len;
   const size_t tap_step = (size_t)p->dilation_w * C;
   tc_conv_pix q = tc_conv_pixel(p, i);
   for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
@@ -159,7 +243,7 @@ static void rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t s
 size_t tc_x8_conv2d_scratch_size(const tc_qgemm_packed *pk, const tc_conv2d_params *p,
                                  int n_threads) {
   if (!pk) return 0;
-  return 64 + copy_bytes(p, pk->n_seg) + tc_qgemm_scratch_size(pk, n_threads);
+  return 64 + copy_bytes(pk, p) + tc_qgemm_scratch_size(pk, n_threads);
 }
 
 void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2d_params *p,
@@ -171,22 +255,27 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
   const uint8_t zp = (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp);
   x8c c = {p, in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
            (size_t)p->in_h * p->in_w * C, (size_t)pk->n_seg, (size_t)pk->seg_len, in, zp};
-  const size_t copy = copy_bytes(p, pk->n_seg);
-  if (copy) {
-    copy_padded(p, in, zp, ws);
+  const size_t copy = copy_bytes(pk, p);
+  const int wide = use_i16(pk, p);
+  tc_qgemm_a a = {in_u8, in, C, NULL, &c, NULL, 1, NULL, 0};
+  if (copy) { /* the view: strides in elements (bytes, or int16 values) */
+    make_view(p, pool, in, in_u8, zp, wide, ws);
     c.img = ws;
-    c.row_bytes = (size_t)view_w(p) * C;
-    c.img_bytes = (size_t)view_h(p) * c.row_bytes;
-    c.end = ws + (size_t)p->batch * c.img_bytes + 16;
+    c.row_len = (size_t)view_w(p) * C;
+    c.img_len = (size_t)view_h(p) * c.row_len;
+    c.end = ws + (size_t)p->batch * c.img_len + 16;
   }
-  tc_qgemm_a a = {in_u8, in, C, NULL, &c, NULL, 1};
-  if (pk->n_seg > 1)
+  if (wide) {
+    a.rows16_fn = rows16;
+    a.seg_step = (size_t)p->dilation_h * c.row_len;
+  } else if (pk->n_seg > 1) {
     a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;
-  else if (tc_conv2d_is_gemm(p))
+  } else if (tc_conv2d_is_gemm(p)) {
     a.overread = 0; /* the input matrix in place (qgemm over-reads rows that have successors) */
-  else if (p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0)
+  } else if (p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0) {
     a.rows_fn = rows_pointwise;
-  else
+  } else {
     a.rows_fn = rows_im2col;
+  }
   tc_qgemm(pk, pool, (int32_t)m, &a, out, (size_t)p->out_c, ws + copy);
 }

@@ -15,6 +15,7 @@
 
 enum {
   B_BLOCK_BYTES = 128 * 1024, /* packed B per task: stays in L2 */
+  I16_BLOCK = 64,             /* rows per run_i16 call */
 };
 /* Below this many multiply-adds (whole tiles) a product runs on the calling thread. */
 #define MIN_PARALLEL_MACS (256.0 * 1024)
@@ -278,6 +279,16 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
    * has later rows to run into. */
   const int matrix = !a->segs_fn && !a->rows_fn && pk->n_seg == 1;
   const size_t lda = a->lda;
+  if (a->rows16_fn && kr->run_i16) { /* int16 rows in place: no packing */
+    const int16_t *rp[I16_BLOCK];
+    for (size_t i = i0; i < i1; i += I16_BLOCK) {
+      const size_t rows = TC_MIN(I16_BLOCK, i1 - i);
+      a->rows16_fn(a->ctx, i, rows, rp);
+      kr->run_i16(rows, nc, (size_t)pk->n_seg, kp / (size_t)pk->n_seg, rp, a->seg_step, b, &cols,
+                  job->out + i * job->ldc + j0, job->ldc);
+    }
+    return;
+  }
   for (size_t i = i0; i < i1; i += blk) {
     const size_t rows = TC_MIN(blk, i1 - i);
     int f = flags;

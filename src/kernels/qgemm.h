@@ -83,6 +83,15 @@ typedef void tc_s8_qgemm_gemv_fn(size_t nc, size_t kp, const int32_t *a, int32_t
 struct tc_qwino_job;
 typedef void tc_s8_qgemm_wino_fn(const struct tc_qwino_job *job, size_t t0, size_t t1,
                                  void *scratch);
+/* run_i16 (optional, NULL if the kernel has none; kgroup 2 only): run without pack_a, on rows
+ * given in place as int16 values (e.g. an input image widened once): row r's segment s starts
+ * at a[r] + s * seg_step (int16 elements) and its kp_seg pairs are the int32 words there (an odd
+ * segment's last pair reads one value past the segment: it must be readable and finite, its
+ * weight is zero). Any number of rows; columns, B and stores as run. */
+typedef void tc_s8_qgemm_run_i16_fn(size_t rows, size_t nc, size_t n_seg, size_t kp_seg,
+                                    const int16_t *const *a, size_t seg_step,
+                                    const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
+                                    size_t ldc);
 /* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, uint8
  * if flags has TC_QGEMM_A_U8, else int8) into the packed A layout of an mr-row strip (rows < mr:
  * the missing rows are unspecified but finite). It reads only the segments' bytes, or up to 15
@@ -106,6 +115,7 @@ struct tc_s8_qgemm_ukernel {
   /* 1: pack_a and run take any number of rows, as strips of mr, strip s of packed A at byte
    * s * tc_qgemm_strip_bytes(mr, kp) (fewer calls per row for small K and N); 0: rows <= mr */
   int multi;
+  tc_s8_qgemm_run_i16_fn *run_i16;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 
@@ -170,7 +180,11 @@ int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32
  * buf + r * stride (per-thread scratch with room for n rows of k + 16 bytes); or segs_fn, which
  * sets segs[r * n_seg + s] to segment s (seg_len bytes, the packed weights' K layout) of row
  * i + r, in the caller's data or in buf + r * stride as rows_fn. The first one set is used.
- * Row buffers have 15 readable bytes past k + 16 (so rows assembled there are over-readable). */
+ * Row buffers have 15 readable bytes past k + 16 (so rows assembled there are over-readable).
+ * With a kernel that has run_i16, rows16_fn (if set) takes precedence: it sets rows[r] (r < n,
+ * n <= 64) to row i + r's first segment as int16 values, segment s at rows[r] + s * seg_step
+ * (see run_i16 for what is read), in the caller's data. The caller checks kr->run_i16 before
+ * choosing this form. */
 typedef struct tc_qgemm_a {
   int is_u8; /* 1: uint8 bytes, else int8 */
   const void *base;
@@ -182,6 +196,8 @@ typedef struct tc_qgemm_a {
                   const void **segs);
   int overread; /* 1: 15 bytes past every row / segment end are readable (see pack_a); a plain
                  * matrix (base) is over-read where later rows follow without it */
+  void (*rows16_fn)(const void *ctx, size_t i, size_t n, const int16_t **rows);
+  size_t seg_step; /* rows16_fn: int16 elements from one segment to the next */
 } tc_qgemm_a;
 
 /* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */

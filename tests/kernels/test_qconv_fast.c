@@ -6,7 +6,8 @@
  * above the 4x16 tile, int8 and uint8, extreme zero points (-128 / 127, 0 / 255), per-channel
  * and per-tensor multipliers including left shifts, fused activation ranges; and 2- and
  * 3-thread runs byte-identical to 1-thread runs. Also the segmented weight packing against the
- * plain oracle (tc_s8_qgemm__ref) through rows given as segments; the Winograd F(2x2, 3x3) path
+ * plain oracle (tc_s8_qgemm__ref) through rows given as segments; first layers with 1-4 input
+ * channels on their own sweep; the Winograd F(2x2, 3x3) path
  * (kernels/qwino.h, kernels with a wino function) against the reference convolution. */
 #include <stdlib.h>
 
@@ -192,6 +193,42 @@ static void sweep(int u8) {
 
 TC_TEST(kernel_qconv_fast_s8) { sweep(0); }
 TC_TEST(kernel_qconv_fast_u8) { sweep(1); }
+
+/* First layers: 1-4 input channels (segments of a few bytes, odd lengths whose last pair reads
+ * one value past the segment), 3x3 / 10x4 / 5x5 / 2x2 / 1x3 / 7x1 filters, strides 1 and 2,
+ * SAME / VALID, rows wider than a 64-row block, tiny images, batch 2, dilation, extreme zero
+ * points; the padded (and, with run_i16, widened) view of conv_x8.c. */
+static void first_layer_sweep(int u8) {
+  tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
+  static const int kern[][2] = {{3, 3}, {10, 4}, {5, 5}, {2, 2}, {1, 3}, {7, 1}};
+  static const int outs[] = {1, 8, 16, 17, 32, 64};
+  int bad = 0, ran = 0;
+  for (int i = 0; i < 96; i++) {
+    cshape s;
+    const int kk = i % 6;
+    s.kh = kern[kk][0];
+    s.kw = kern[kk][1];
+    s.c = 1 + (i / 6) % 4;
+    s.oc = outs[rnd() % 6];
+    s.batch = i % 10 == 3 ? 2 : 1;
+    s.sh = 1 + (int)(rnd() % 2);
+    s.sw = rnd() % 4 == 0 ? 3 - s.sh : s.sh;
+    s.dh = i % 9 == 4 ? 2 : 1;
+    s.dw = i % 13 == 6 ? 2 : 1;
+    s.same = (i / 3) % 2 == 0;
+    s.h = rnd_in(1, 16);
+    s.w = i % 8 == 0 ? rnd_in(60, 140) : rnd_in(1, 14); /* rows wider than a block */
+    if (kk == 1) { s.h = rnd_in(10, 49); s.w = rnd_in(4, 12); } /* kws-like */
+    bad += run_case(&s, u8, i % 3 == 1, pools, &ran);
+  }
+  CHECK_EQ(bad, 0);
+  printf("  %d %s first-layer conv runs\n", ran, u8 ? "uint8" : "int8");
+  tc_threadpool_destroy(pools[0]);
+  tc_threadpool_destroy(pools[1]);
+}
+
+TC_TEST(kernel_qconv_fast_first_s8) { first_layer_sweep(0); }
+TC_TEST(kernel_qconv_fast_first_u8) { first_layer_sweep(1); }
 
 /* Segmented packing through the plain GEMM interface: rows given as segs_fn segments of a
  * plain matrix, against the unpacked oracle, for odd and even segment lengths. */

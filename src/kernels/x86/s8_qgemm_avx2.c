@@ -81,10 +81,24 @@ static void pack_strip(size_t rows, size_t n_seg, size_t seg_len, const void *co
 
 #define REP4(X) X(0) X(1) X(2) X(3)
 
+/* Where the tile's four rows of A pairs are: row i's pair q of segment sg is the int32 word at
+ * byte r[i] + sg * seg_step + 4 q (packed A: one segment of kp pairs; rows in place: the
+ * segments of an int16 image). */
+typedef struct arows {
+  const char *r[MR];
+  size_t n_seg, kp_seg, seg_step;
+} arows;
+
+static inline int32_t load32(const char *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
 /* One panel: 16 wide (W16) or 8 wide, rows [0, R), `cols` columns stored. */
 static inline __attribute__((always_inline)) void panel(const size_t R, const int W16,
-                                                        size_t cols, size_t kp,
-                                                        const int16_t *pa, const int16_t *pb,
+                                                        size_t cols, const arows *a,
+                                                        const int16_t *pb,
                                                         const tc_qgemm_cols *q, size_t j,
                                                         char *c, size_t ldc) {
   const __m256i bias0 = _mm256_loadu_si256((const __m256i *)(q->bias + j));
@@ -93,20 +107,27 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   REP4(INIT)
 #undef INIT
   /* rows past R are never read (their pointers are unused) */
-  const int32_t *a0 = (const int32_t *)pa, *a1 = a0 + kp + ROW_PAD, *a2 = a1 + kp + ROW_PAD;
-  const int32_t *a3 = a2 + kp + ROW_PAD;
-  for (size_t p = 0; p < kp; p++) {
-    const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
-    const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
-    pb += W16 ? 32 : 16;
+  const char *a0 = a->r[0], *a1 = R > 1 ? a->r[1] : a0, *a2 = R > 2 ? a->r[2] : a0;
+  const char *a3 = R > 3 ? a->r[3] : a0;
+  const size_t kp_seg = a->kp_seg, seg_step = a->seg_step;
+  for (size_t sg = 0; sg < a->n_seg; sg++) {
+    for (size_t p = 0; p < kp_seg; p++) {
+      const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
+      const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
+      pb += W16 ? 32 : 16;
 #define STEP(i)                                                                   \
   if ((i) < R) {                                                                  \
-    const __m256i av = _mm256_set1_epi32(a##i[p]);                                \
+    const __m256i av = _mm256_set1_epi32(load32(a##i + 4 * p));                   \
     acc##i##0 = _mm256_add_epi32(acc##i##0, _mm256_madd_epi16(av, w0));           \
     if (W16) acc##i##1 = _mm256_add_epi32(acc##i##1, _mm256_madd_epi16(av, w1));  \
   }
-    REP4(STEP)
+      REP4(STEP)
 #undef STEP
+    }
+    a0 += seg_step;
+    a1 += seg_step;
+    a2 += seg_step;
+    a3 += seg_step;
   }
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
   if (W16) {
@@ -134,35 +155,54 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   }
 }
 
-static inline __attribute__((always_inline)) void run_rows(const size_t R, size_t nc, size_t kp,
-                                                           const int16_t *pa, const int16_t *pb,
-                                                           const tc_qgemm_cols *qp, void *c,
+/* Rows [0, R) of A at a, all panels of the nc columns. */
+static inline __attribute__((always_inline)) void run_rows(const size_t R, size_t nc,
+                                                           const arows *a, const int16_t *pb,
+                                                           const tc_qgemm_cols *q, char *c,
                                                            size_t ldc) {
-  /* A local copy: the byte stores below may alias anything, this copy cannot be aliased, so its
-   * pointers and flags stay in registers. */
-  const tc_qgemm_cols qc = *qp, *q = &qc;
+  const size_t kp = a->n_seg * a->kp_seg;
   for (size_t j = 0; j < nc; j += NR) {
     const size_t cols = nc - j < NR ? nc - j : NR;
     if (cols > NR / 2) {
-      panel(R, 1, cols, kp, pa, pb, q, j, c, ldc);
+      panel(R, 1, cols, a, pb, q, j, c, ldc);
       pb += NR * 2 * kp;
     } else {
-      panel(R, 0, cols, kp, pa, pb, q, j, c, ldc);
+      panel(R, 0, cols, a, pb, q, j, c, ldc);
       pb += NR / 2 * 2 * kp;
     }
   }
 }
 
-#define ROWS_FN(R)                                                                            \
-  static __attribute__((noinline)) void run##R(size_t nc, size_t kp, const int16_t *pa,       \
-                                               const int16_t *pb, const tc_qgemm_cols *q,     \
-                                               void *c, size_t ldc) {                         \
-    run_rows(R, nc, kp, pa, pb, q, c, ldc);                                                   \
+/* Full strips of 4 rows one after the other (rows4: their count), then a last strip of 1-3
+ * rows; row i of A at rp[i] (in place) or at pa + i * row_words * 4 bytes (packed). */
+static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
+                                                          const char *const *rp, const char *pa,
+                                                          size_t row_bytes, size_t strip_bytes,
+                                                          size_t n_seg, size_t kp_seg,
+                                                          size_t seg_step, const int16_t *pb,
+                                                          const tc_qgemm_cols *qp, char *c,
+                                                          size_t ldc) {
+  /* A local copy: the byte stores below may alias anything, this copy cannot be aliased, so its
+   * pointers and flags stay in registers. */
+  const tc_qgemm_cols qc = *qp, *q = &qc;
+  arows a;
+  a.n_seg = n_seg;
+  a.kp_seg = kp_seg;
+  a.seg_step = seg_step;
+  size_t i = 0;
+  for (; i + MR <= rows; i += MR, c += MR * ldc, pa += strip_bytes) {
+    for (size_t r = 0; r < MR; r++) a.r[r] = rp ? rp[i + r] : pa + r * row_bytes;
+    run_rows(4, nc, &a, pb, q, c, ldc);
   }
-ROWS_FN(1)
-ROWS_FN(2)
-ROWS_FN(3)
-ROWS_FN(4)
+  if (i == rows) return;
+  for (size_t r = 0; r < MR; r++) a.r[r] = rp ? rp[i + (i + r < rows ? r : 0)] : pa + r * row_bytes;
+  switch (rows - i) {
+  case 1: run_rows(1, nc, &a, pb, q, c, ldc); break;
+  case 2: run_rows(2, nc, &a, pb, q, c, ldc); break;
+  case 3: run_rows(3, nc, &a, pb, q, c, ldc); break;
+  default: break;
+  }
+}
 
 /* Any number of rows (qgemm.h `multi`): strips of 4, packed one after another. */
 static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
@@ -172,17 +212,19 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
     pack_strip(rows - r < MR ? rows - r : MR, n_seg, seg_len, src, flags, dst);
 }
 
-static void avx2_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const int16_t *pb,
-                     const tc_qgemm_cols *q, void *c, size_t ldc) {
-  const size_t strip = tc_qgemm_strip_bytes(MR, kp) / 2;
-  char *cr = c;
-  for (; rows >= MR; rows -= MR, pa += strip, cr += MR * ldc) run4(nc, kp, pa, pb, q, cr, ldc);
-  switch (rows) {
-  case 1: run1(nc, kp, pa, pb, q, cr, ldc); break;
-  case 2: run2(nc, kp, pa, pb, q, cr, ldc); break;
-  case 3: run3(nc, kp, pa, pb, q, cr, ldc); break;
-  default: break;
-  }
+static __attribute__((noinline)) void avx2_run(size_t rows, size_t nc, size_t kp,
+                                               const int16_t *pa, const int16_t *pb,
+                                               const tc_qgemm_cols *q, void *c, size_t ldc) {
+  run_all(rows, nc, NULL, (const char *)pa, (kp + ROW_PAD) * 4, tc_qgemm_strip_bytes(MR, kp),
+          1, kp, 0, pb, q, c, ldc);
+}
+
+static __attribute__((noinline)) void avx2_run_i16(size_t rows, size_t nc, size_t n_seg,
+                                                   size_t kp_seg, const int16_t *const *a,
+                                                   size_t seg_step, const int16_t *pb,
+                                                   const tc_qgemm_cols *q, void *c, size_t ldc) {
+  run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, kp_seg, seg_step * 2, pb, q, c,
+          ldc);
 }
 
 /* ---- one row on byte weights (gemv) ------------------------------------------------------- */
@@ -273,5 +315,5 @@ static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, c
 void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {
-    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1};
+    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1, avx2_run_i16};
 #endif
