@@ -317,12 +317,18 @@ AI void build_bc(int16_t *dst, const uint8_t *row, int64_t avail, int64_t x_firs
   }
 }
 
+enum { MAX_EDGE = 16 };
+
 /* What the rows of one tile and channel block share. */
 typedef struct q8_tile {
   const q8_grp *grp;
   const uint8_t *zrow; /* build_span bytes of the zero point: taps outside the image */
   int64_t x_first, c_begin, span, i_lo, i_hi; /* [i_lo, i_hi): both taps inside the image */
+  int64_t need; /* bytes from a row's start that its loads read (all inside: no clipping) */
   int32_t ni, ng, u, d, in_w, Cin;
+  int32_t n_edge; /* positions with a tap outside (-1: more than MAX_EDGE) */
+  int32_t edge_i[MAX_EDGE];
+  int64_t edge_a[MAX_EDGE], edge_b[MAX_EDGE]; /* tap offsets in a row, -1: zrow */
   int16_t z; /* the zero point */
 } q8_tile;
 
@@ -342,6 +348,20 @@ static q8_tile tile_geom(const tc_dwconv2d_params *p, const q8_ring *rg, const q
   if (i_hi > ni) i_hi = ni;
   if (i_hi < i_lo) i_hi = i_lo;
   t.i_lo = i_lo, t.i_hi = i_hi;
+  /* the last pixel any position reads, and the edge positions' sources */
+  int64_t x_last = x_first + (int64_t)(ni - 1) * t.u + t.d;
+  if (x_last > t.in_w - 1) x_last = t.in_w - 1;
+  t.need = x_last * t.Cin + t.c_begin + t.span;
+  t.n_edge = (int32_t)(i_lo + (ni - i_hi));
+  if (t.n_edge > MAX_EDGE) t.n_edge = -1;
+  for (int32_t i = 0, e = 0; t.n_edge > 0 && i < ni; i++) {
+    if (i == i_lo) i = (int32_t)i_hi;
+    if (i >= ni) break;
+    const int64_t x = x_first + (int64_t)i * t.u;
+    t.edge_i[e] = i;
+    t.edge_a[e] = x >= 0 && x < t.in_w ? x * t.Cin + t.c_begin : -1;
+    t.edge_b[e++] = x + t.d >= 0 && x + t.d < t.in_w ? (x + t.d) * t.Cin + t.c_begin : -1;
+  }
   return t;
 }
 
@@ -368,8 +388,10 @@ AI void q8_build_t(int16_t *dst, const q8_tile *t, const uint8_t *row, int64_t a
   const int64_t c_begin = t->c_begin, span = t->span;
   const int64_t dC = (int64_t)d * Cin, step = (int64_t)u * Cin;
   /* [i_lo, i_safe): all loads inside the image (only the last few of its last row are not) */
+  const int fast = avail >= t->need && t->n_edge >= 0; /* no clipping, edges listed */
   int64_t i_safe = i_hi;
-  while (i_safe > i_lo && (x_first + (i_safe - 1) * u) * Cin + c_begin + dC + span > avail)
+  while (!fast && i_safe > i_lo &&
+         (x_first + (i_safe - 1) * u) * Cin + c_begin + dC + span > avail)
     i_safe--;
   const uint8_t *a = row + (x_first + i_lo * u) * Cin + c_begin;
   if (!gather) { /* two groups at a time, position after position */
@@ -397,6 +419,14 @@ AI void q8_build_t(int16_t *dst, const q8_tile *t, const uint8_t *row, int64_t a
     int16_t *o = dst + i_lo * 16;
     for (int64_t i = i_lo; i < i_safe; i++, a += step, o += 16)
       build_pos(o, gs, a, a + dC, grp, ng, c_begin, gather, is_u8);
+  }
+  if (fast) {
+    for (int32_t e = 0; e < t->n_edge; e++) {
+      const int64_t ao = t->edge_a[e], bo = t->edge_b[e];
+      build_pos(dst + (size_t)t->edge_i[e] * 16, gs, ao < 0 ? t->zrow : row + ao,
+                bo < 0 ? t->zrow : row + bo, grp, ng, c_begin, gather, is_u8);
+    }
+    return;
   }
   for (int64_t i = 0; i < ni; i++) { /* a tap outside the image, or loads past its end */
     if (i == i_lo) i = i_safe;
