@@ -5,8 +5,8 @@
  * multiply-adds per output, as the direct convolution) at the fastest, the speed-up of the
  * fastest times, the tile tc_f32_wino_tile picks, and the largest error of each path against
  * tc_f32_conv2d__ref relative to the sum of |products|. Never a test.
- *   bench_fwino [--threads N] [--runs N] [--cpu-time] [--shape TEXT] [--wino-only]
- * (--wino-only skips the direct path's runs, for profiling the Winograd path alone)
+ *   bench_fwino [--threads N] [--runs N] [--cpu-time] [--shape TEXT] [--only dir|w2|w4]
+ * (--only times one path alone, for profiling it; the others then run once, for the errors)
  * Build: cmake --build B --target bench_fwino */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -57,17 +57,24 @@ static const shape g_shapes[] = {
 static float rnd_f(void) { return (float)(rand() % 20001 - 10000) / 10000.0f; }
 
 int main(int argc, char **argv) {
-  int threads = 1, runs = 200, wino_only = 0;
+  int threads = 1, runs = 200, only = -1;
   const char *filter = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--cpu-time")) g_cpu_time = 1;
-    else if (!strcmp(argv[i], "--wino-only")) wino_only = 1;
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+      const char *w = argv[++i];
+      only = !strcmp(w, "dir") ? 0 : !strcmp(w, "w2") ? 1 : !strcmp(w, "w4") ? 2 : -2;
+      if (only == -2) {
+        fprintf(stderr, "bench_fwino: --only takes dir, w2 or w4\n");
+        return 2;
+      }
+    }
     else if (!strcmp(argv[i], "--shape") && i + 1 < argc) filter = argv[++i];
     else {
       fprintf(stderr, "usage: bench_fwino [--threads N] [--runs N] [--cpu-time] [--shape TEXT] "
-                      "[--wino-only]\n");
+                      "[--only dir|w2|w4]\n");
       return 2;
     }
   }
@@ -110,11 +117,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 3; i++) t[i] = malloc((size_t)runs * sizeof(double));
     for (int r = -5; r < runs; r++) {
       const double ta = now();
-      if (!wino_only || r < 0) tc_f32_conv2d_gemm(kr, pool, &pr, in, packed, bias, o1, scr1);
+      const int all = only < 0 || r < 0;
+      if (all || only == 0) tc_f32_conv2d_gemm(kr, pool, &pr, in, packed, bias, o1, scr1);
       const double tb = now();
-      tc_f32_wino_conv2d(pk[0], pool, &pr, in, bias, ow[0], scr[0]);
+      if (all || only == 1) tc_f32_wino_conv2d(pk[0], pool, &pr, in, bias, ow[0], scr[0]);
       const double tc = now();
-      tc_f32_wino_conv2d(pk[1], pool, &pr, in, bias, ow[1], scr[1]);
+      if (all || only == 2) tc_f32_wino_conv2d(pk[1], pool, &pr, in, bias, ow[1], scr[1]);
       const double td = now();
       if (r >= 0) {
         t[0][r] = tb - ta;

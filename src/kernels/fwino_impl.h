@@ -110,20 +110,28 @@ FW_AI void fw_out2(const float *m, size_t mp, const float *bias, fw_vf lo, fw_vf
 
 /* ---- F(4x4, 3x3) -----------------------------------------------------------------------------
  * Interpolation points 0, +-1, +-2 and infinity. Every constant of B^T and A^T is written as a
- * power of two times a sum or difference, so a contracted multiply-add (x86 FMA) rounds as the
- * separate multiply and add: both instantiations give the same bits. */
+ * power of two times a sum or difference: the product is exact, so a fused multiply-add rounds
+ * as the separate multiply and add, and both instantiations give the same bits. */
+
+/* a * k + b for k = +-2, +-4, +-8 (an instantiation may define FW_MADD as the ISA's fused
+ * multiply-add) */
+#ifdef FW_MADD
+#define fw_madd FW_MADD
+#else
+FW_AI fw_vf fw_madd(fw_vf a, float k, fw_vf b) { return a * k + b; }
+#endif
 
 /* B^T x on six vectors, B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
  * 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
 #define FW_BT6(x, y)                                                    \
   do {                                                                  \
     const fw_vf t42 = x[4] - x[2], t31 = x[3] - x[1];                   \
-    y[0] = 4.0f * (x[0] - x[2]) + t42;                                  \
-    y[1] = (x[3] + x[4]) - 4.0f * (x[1] + x[2]);                        \
-    y[2] = (x[4] - x[3]) + 4.0f * (x[1] - x[2]);                        \
-    y[3] = t42 + 2.0f * t31;                                            \
-    y[4] = t42 - 2.0f * t31;                                            \
-    y[5] = (x[5] - x[3]) - 4.0f * t31;                                  \
+    y[0] = fw_madd(x[0] - x[2], 4.0f, t42);                             \
+    y[1] = fw_madd(x[1] + x[2], -4.0f, x[3] + x[4]);                    \
+    y[2] = fw_madd(x[1] - x[2], 4.0f, x[4] - x[3]);                     \
+    y[3] = fw_madd(t31, 2.0f, t42);                                     \
+    y[4] = fw_madd(t31, -2.0f, t42);                                    \
+    y[5] = fw_madd(t31, -4.0f, x[5] - x[3]);                            \
   } while (0)
 
 /* V = B^T d B on FW_VEC channels: patch pixel (a, e) at d[a] + e * cs; V[i][j] to
@@ -149,9 +157,9 @@ FW_AI void fw_in4(const float *const *d, size_t cs, float *v, size_t vp) {
     const fw_vf p12 = x[1] + x[2], m12 = x[1] - x[2];                   \
     const fw_vf p34 = x[3] + x[4], m34 = x[3] - x[4];                   \
     y[0] = (x[0] + p12) + p34;                                          \
-    y[1] = m12 + 2.0f * m34;                                            \
-    y[2] = p12 + 4.0f * p34;                                            \
-    y[3] = (m12 + 8.0f * m34) + x[5];                                   \
+    y[1] = fw_madd(m34, 2.0f, m12);                                     \
+    y[2] = fw_madd(p34, 4.0f, p12);                                     \
+    y[3] = fw_madd(m34, 8.0f, m12) + x[5];                              \
   } while (0)
 
 /* Y = A^T M A + bias, clamped, on FW_VEC channels: M[i][j] at m + (6 i + j) * mp; output
@@ -188,6 +196,15 @@ FW_AI size_t fw_next_chunk(size_t c0, size_t n) {
   return c0 + 2 * FW_VEC <= n ? c0 + FW_VEC : n - FW_VEC;
 }
 
+/* dst[0, n) = src[0, n) (short rows: vectors rather than a memcpy call) */
+FW_AI void fw_copy(float *dst, const float *src, size_t n) {
+  if (n < FW_VEC) {
+    memcpy(dst, src, n * sizeof(float));
+    return;
+  }
+  for (size_t c0 = 0; c0 < n; c0 = fw_next_chunk(c0, n)) fw_st(dst + c0, fw_ld(src + c0));
+}
+
 /* (1) V for tiles [t0, t0 + nt): row tl of plane xi at V + xi * vp + tl * C. */
 FW_AI void fw_phase_in(const tc__f32_wino_job *job, size_t t0, size_t nt, float *V,
                        float *patch, float *tail, const size_t m) {
@@ -216,10 +233,7 @@ FW_AI void fw_phase_in(const tc__f32_wino_job *job, size_t t0, size_t nt, float 
       float *pr = patch + a * alpha * C;
       for (size_t e = 0; e < alpha; e++) {
         const ptrdiff_t x = x0 + (ptrdiff_t)e;
-        if (x < 0 || x >= (ptrdiff_t)W)
-          memset(pr + e * C, 0, C * sizeof(float));
-        else
-          memcpy(pr + e * C, row + (size_t)x * C, C * sizeof(float));
+        fw_copy(pr + e * C, x < 0 || x >= (ptrdiff_t)W ? job->zero : row + (size_t)x * C, C);
       }
       d[a] = pr;
     }
@@ -264,9 +278,10 @@ FW_AI void fw_phase_out(const tc__f32_wino_job *job, size_t t0, size_t nt, const
     const size_t oy = m * q.ty, ox = m * q.tx;
     float *o[16];
     float *const o00 = job->out + ((q.b * OH + oy) * OW + ox) * OC;
+    const size_t ny = OH - oy < m ? OH - oy : m, nx = OW - ox < m ? OW - ox : m;
     for (size_t dy = 0; dy < m; dy++)
       for (size_t dx = 0; dx < m; dx++)
-        o[dy * m + dx] = oy + dy < OH && ox + dx < OW ? o00 + (dy * OW + dx) * OC : sink;
+        o[dy * m + dx] = dy < ny && dx < nx ? o00 + (dy * OW + dx) * OC : sink;
     const float *mt = M + tl * OC;
     if (OC >= FW_VEC) {
       for (size_t j = 0; j < OC; j = fw_next_chunk(j, OC)) {

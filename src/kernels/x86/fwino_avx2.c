@@ -11,6 +11,9 @@
 /* vmaxps / vminps return the second operand when either is NaN: y stays NaN */
 #define FW_MAX(lo, y) ((fw_vf)_mm256_max_ps((__m256)(lo), (__m256)(y)))
 #define FW_MIN(hi, y) ((fw_vf)_mm256_min_ps((__m256)(hi), (__m256)(y)))
+/* k is a power of two: the product is exact, so the fused form rounds as the portable one */
+#define FW_MADD(a, k, b) \
+  ((fw_vf)_mm256_fmadd_ps((__m256)(a), _mm256_set1_ps(k), (__m256)(b)))
 #define FW_BLOCK_FN tc__f32_wino_block_avx2
 #include "kernels/fwino_impl.h"
 
