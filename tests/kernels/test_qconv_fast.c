@@ -292,6 +292,58 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
   printf("  %d segmented qgemm cases (%d with the short requantization)\n", ran, plain);
 }
 
+/* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts >= 1, |acc| <
+ * 2^30) on accumulators that land in and around the output range, at rounding ties and one
+ * off them: m = 1 row... 4 rows of A = (1, 0) and zero weights, so column j's accumulator is
+ * its bias; multipliers with few bits (ties happen) and random ones, every right shift 1..31. */
+TC_TEST(kernel_qconv_fast_short_requant_ties) {
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  enum { N = 64 };
+  int8_t a[4 * 2] = {1, 0, 1, 0, 1, 0, 1, 0}, w[N * 2];
+  memset(w, 0, sizeof w);
+  int bad = 0, ran = 0;
+  for (size_t v = 0; v < nk; v++)
+    for (int round = 0; round < 200; round++) {
+      tc_s8_qgemm_kernel *kr = kv[v];
+      int32_t mult[N], shift[N], bias[N];
+      const int u8 = round % 2;
+      const int32_t zo = u8 ? rnd_in(0, 255) : rnd_in(-128, 127);
+      for (int j = 0; j < N; j++) {
+        static const int32_t few_bits[] = {1 << 30, 3 << 28, 5 << 27, (1 << 30) + 1, 0x7fffffff,
+                                           0x40000001, 1, 0};
+        mult[j] = rnd() % 2 ? few_bits[rnd() % 8] : (int32_t)(rnd() & 0x7fffffff);
+        shift[j] = -rnd_in(1, 31);
+        /* an accumulator whose result is t (around the output range), rounded from a tie */
+        const int64_t t = rnd_in(-400, 400), s = 31 - shift[j];
+        int64_t b = mult[j] ? ((t << s) - ((int64_t)1 << (s - 1))) / mult[j] : rnd_in(-9, 9);
+        b += rnd_in(-2, 2);
+        if (b > (1 << 30) - 8) b = (1 << 30) - 8;
+        if (b < -(1 << 30) + 8) b = -(1 << 30) + 8;
+        bias[j] = (int32_t)b;
+      }
+      tc_qgemm_weights qw = {w, 2, 0, 0, 0, bias, mult, shift, zo, u8 ? 0 : -128,
+                             u8 ? 255 : 127, u8, 1, 0};
+      void *buf = malloc(tc_qgemm_packed_size(kr, N, 2));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, N, 2, &qw, buf);
+      CHECK(pk != NULL && pk->cols.plain);
+      if (!pk) { free(buf); continue; }
+      void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
+      uint8_t out[4 * N], ref[4 * N];
+      const int m = 1 + round % 4;
+      tc_qgemm_a src = {0, a, 2, NULL, NULL};
+      tc_qgemm(pk, NULL, m, &src, out, N, scratch);
+      tc_s8_qgemm__ref(m, N, 2, a, 2, 0, &qw, ref, N);
+      ran++;
+      if (memcmp(out, ref, (size_t)m * N) && bad++ < 3)
+        CHECK_MSG(0, "%s: short requantization differs (round %d)", kr->name, round);
+      free(scratch);
+      free(buf);
+    }
+  CHECK_EQ(bad, 0);
+  printf("  %d short-requantization cases\n", ran);
+}
+
 /* Packing refuses a segment count that does not divide K. */
 TC_TEST(kernel_qconv_fast_pack_refuses_bad_segments) {
   int8_t w[2 * 9] = {0};
