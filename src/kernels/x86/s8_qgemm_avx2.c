@@ -1,16 +1,16 @@
 /* s8_qgemm_avx2.c: the AVX2 8-bit GEMM microkernel of qgemm.h, a 4x16 tile of int32
- * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a into row-major pairs, B
- * at pack time), so each k pair is one vpmaddwd per 8 outputs: int16 x int16 products summed
- * in pairs into int32,
- * which cannot saturate for 8-bit data (|w'| <= 383, |x| <= 255), then vpaddd (wrapping, as the
+ * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a into row-major pairs, or
+ * read in place from an int16 image by run_i16; B at pack time), so each k pair is one
+ * vpmaddwd per 8 outputs: int16 x int16 products summed in pairs into int32, which cannot
+ * saturate for 8-bit data (|w'| <= 383, |x| <= 255), then vpaddd (wrapping, as the
  * reference's int32 accumulator). bench_isa measured this core: vpmaddwd + vpaddd issue at ~1.5
  * pairs per clock, and this tile's inner loop runs at ~95 % of that in L1; a vpmaddubsw form
  * with the sign trick for int8 was only ~8 % faster there, and uint8 weights do not fit it.
  * The store requantizes 8 columns at a time with tc_q_mul's double rounding written in 64-bit
  * lanes (vpmuldq) and the per-column mask / threshold precomputed at pack time, adds the output
- * zero point (wrapping), then packs two rows (16 columns) or four rows (8 columns) to bytes at
- * once: the saturating packs are the clamp to the output type, and a narrower activation range
- * is applied to the packed bytes. Bit-exact with the scalar code. Compiled with -mavx2 -mfma. */
+ * zero point (wrapping), then packs four rows of 8 columns to bytes at once: the saturating
+ * packs are the clamp to the output type, and a narrower activation range is applied to the
+ * packed bytes. Bit-exact with the scalar code. Compiled with -mavx2 -mfma. */
 #include "kernels/qgemm.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -129,30 +129,24 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
     a2 += seg_step;
     a3 += seg_step;
   }
+  /* Each group of 8 columns requantized for the R rows and stored as 4 x 8 bytes: the group's
+   * per-column constants stay in registers across the rows (measured 1.03-1.2x the 2 x 16 row
+   * pairs on small K). */
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
-  if (W16) {
-    /* rows in pairs; an odd last row is paired with itself and stored once */
-    const __m256i r00 = tc__q8_requant8(acc00, q, j, zp);
-    const __m256i r01 = tc__q8_requant8(acc01, q, j + 8, zp);
-    const __m256i r10 = R > 1 ? tc__q8_requant8(acc10, q, j, zp) : r00;
-    const __m256i r11 = R > 1 ? tc__q8_requant8(acc11, q, j + 8, zp) : r01;
-    tc__q8_store_2x16(r00, r01, r10, r11, q, c + j, R > 1 ? c + ldc + j : NULL, cols);
-    if (R > 2) {
-      const __m256i r20 = tc__q8_requant8(acc20, q, j, zp);
-      const __m256i r21 = tc__q8_requant8(acc21, q, j + 8, zp);
-      const __m256i r30 = R > 3 ? tc__q8_requant8(acc30, q, j, zp) : r20;
-      const __m256i r31 = R > 3 ? tc__q8_requant8(acc31, q, j + 8, zp) : r21;
-      tc__q8_store_2x16(r20, r21, r30, r31, q, c + 2 * ldc + j, R > 3 ? c + 3 * ldc + j : NULL,
-                        cols);
-    }
-  } else {
-    const __m256i r0 = tc__q8_requant8(acc00, q, j, zp);
-    const __m256i r1 = R > 1 ? tc__q8_requant8(acc10, q, j, zp) : r0;
-    const __m256i r2 = R > 2 ? tc__q8_requant8(acc20, q, j, zp) : r0;
-    const __m256i r3 = R > 3 ? tc__q8_requant8(acc30, q, j, zp) : r0;
-    tc__q8_store_4x8(r0, r1, r2, r3, q, c + j, R > 1 ? c + ldc + j : NULL,
-                     R > 2 ? c + 2 * ldc + j : NULL, R > 3 ? c + 3 * ldc + j : NULL, cols);
+#define GROUP(g)                                                                             \
+  {                                                                                          \
+    const size_t jg = j + 8 * (g);                                                           \
+    const __m256i r0 = tc__q8_requant8(acc0##g, q, jg, zp);                                  \
+    const __m256i r1 = R > 1 ? tc__q8_requant8(acc1##g, q, jg, zp) : r0;                     \
+    const __m256i r2 = R > 2 ? tc__q8_requant8(acc2##g, q, jg, zp) : r0;                     \
+    const __m256i r3 = R > 3 ? tc__q8_requant8(acc3##g, q, jg, zp) : r0;                     \
+    tc__q8_store_4x8(r0, r1, r2, r3, q, c + jg, R > 1 ? c + ldc + jg : NULL,                 \
+                     R > 2 ? c + 2 * ldc + jg : NULL, R > 3 ? c + 3 * ldc + jg : NULL,       \
+                     (g) ? cols - 8 : (cols < 8 ? cols : 8));                                \
   }
+  GROUP(0)
+  if (W16) GROUP(1)
+#undef GROUP
 }
 
 /* Rows [0, R) of A at a, all panels of the nc columns. */
