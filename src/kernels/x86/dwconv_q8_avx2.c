@@ -550,6 +550,7 @@ typedef struct q8_stream {
   uint8_t *orow;              /* output of the stream's origin, block's first channel */
   const ptrdiff_t *roff, *ooff; /* bytes; NULL: a row (p * pstep * E * 2, p * Cout) */
   int32_t npx;
+  int32_t olin; /* ooff[p] = p * Cout for p < npx (tiles as wide as the image) */
 } q8_stream;
 
 /* A ring element: 8 lanes of pairs, or (bc) one pair broadcast. */
@@ -654,7 +655,12 @@ AI void q8_grp_3x3(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, in
     RQ_STORE4(a0, a1, a2, a3, STORE);                                                          \
   } while (0)
   int32_t p = 0;
-  if (tab) {
+  if (tab && st->olin) { /* outputs in a row: fixed offsets from a pointer */
+    const ptrdiff_t o1 = (ptrdiff_t)os, o2 = 2 * o1, o3 = 3 * o1;
+    uint8_t *ol = og;
+    for (; p + 4 <= npx; p += 4, ol += 4 * os)
+      STEP(ro[p], ro[p + 1], ro[p + 2], ro[p + 3], 4, store4(ol, 0, o1, o2, o3, v, lanes));
+  } else if (tab) {
     for (; p + 4 <= npx; p += 4)
       STEP(ro[p], ro[p + 1], ro[p + 2], ro[p + 3], 4,
            store4(og, oo[p], oo[p + 1], oo[p + 2], oo[p + 3], v, lanes));
@@ -801,6 +807,7 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
         st.gs = (size_t)ni * 16;
         st.roff = nb > 1 ? roff : NULL;
         st.ooff = nb > 1 ? ooff : NULL;
+        st.olin = n == p->out_w;
         if (nb > 1)
           tc__dw_tables(roff, ooff, nb, n, 2 * (ptrdiff_t)sh * (ptrdiff_t)slot,
                         2 * (ptrdiff_t)rg.pstep * (ptrdiff_t)E, (ptrdiff_t)ors, Cout);
