@@ -294,8 +294,13 @@ static void f32_build(float *dst, const float *row, int64_t x_first, int32_t ni,
     }
     const float *src = row + (x_first + i) * C + c0;
     int32_t g = 0;
-    for (; g < nfull; g++) _mm256_storeu_ps(o + g * gs, _mm256_loadu_ps(src + 8 * g));
-    if (g < ng) _mm256_storeu_ps(o + g * gs, _mm256_maskload_ps(src + 8 * g, m));
+    for (; g + 2 <= nfull; g += 2, src += 16, o += 2 * gs) {
+      const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
+      _mm256_storeu_ps(o, a);
+      _mm256_storeu_ps(o + gs, b);
+    }
+    if (g < nfull) _mm256_storeu_ps(o, _mm256_loadu_ps(src)), g++, src += 8, o += gs;
+    if (g < ng) _mm256_storeu_ps(o, _mm256_maskload_ps(src, m));
   }
 }
 
