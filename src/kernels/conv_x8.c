@@ -169,22 +169,20 @@ static void rows16(const void *ctx, size_t i, size_t n, const int16_t **rows) {
   const tc_conv2d_params *p = c->p;
   const int16_t *img = (const int16_t *)c->img;
   const size_t C = (size_t)p->in_c, sw = (size_t)p->stride_w * C;
-  const size_t sh = (size_t)p->stride_h * c->row_len;
+  const size_t sh = (size_t)p->stride_h * c->row_len, out_w = (size_t)p->out_w;
   tc_conv_pix q = tc_conv_pixel(p, i);
   const int16_t *row = img + (size_t)q.b * c->img_len + (size_t)q.oy * sh;
-  size_t x = (size_t)q.ox * sw;
-  for (size_t r = 0; r < n; r++) {
-    rows[r] = row + x;
-    x += sw;
-    if (++q.ox == p->out_w) { /* next output row, or the next image */
-      q.ox = 0;
-      x = 0;
-      row += sh;
-      if (++q.oy == p->out_h) {
-        q.oy = 0;
-        q.b++;
-        row = img + (size_t)q.b * c->img_len;
-      }
+  size_t ox = (size_t)q.ox;
+  for (size_t r = 0; r < n;) {
+    /* the block's pixels in this output row, then the next row (or image) */
+    const size_t end = TC_MIN(out_w, ox + (n - r));
+    for (const int16_t *s = row + ox * sw; ox < end; ox++, s += sw) rows[r++] = s;
+    ox = 0;
+    row += sh;
+    if (++q.oy == p->out_h) {
+      q.oy = 0;
+      q.b++;
+      row = img + (size_t)q.b * c->img_len;
     }
   }
 }
