@@ -55,9 +55,14 @@ static int use_i16(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
 static size_t view_elems(const tc_conv2d_params *p) {
   return (size_t)p->batch * (size_t)view_h(p) * (size_t)view_w(p) * (size_t)p->in_c;
 }
+/* 1 if the pixels' windows are read as segments of the view (else: a plain matrix, or im2col
+ * rows for odd C with dilation_w > 1). */
+static int seg_path(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
+  return !tc_conv2d_is_gemm(p) && (pk->n_seg > 1 || (p->k_h == 1 && p->k_w == 1));
+}
 static size_t copy_bytes(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
   if (use_i16(pk, p)) return TC_ALIGN_UP((view_elems(p) + 16) * 2, 64);
-  if (pk->n_seg <= 1 || !needs_copy(p)) return 0;
+  if (!seg_path(pk, p) || !needs_copy(p)) return 0;
   return TC_ALIGN_UP(view_elems(p) + 16, 64);
 }
 
@@ -133,23 +138,38 @@ static void make_view(const tc_conv2d_params *p, tc_threadpool *pool, const uint
  * has 16 bytes of slack, so this happens only on the input in place). */
 static inline int readable(const x8c *c, const uint8_t *seg_end) { return seg_end + 15 <= c->end; }
 
-/* The first byte of pixel q's window. */
-static inline const uint8_t *window(const x8c *c, const tc_conv_pix *q) {
+/* The windows of pixels [i, i + n) (n <= 64): their first elements' offsets in the view,
+ * walking each output row's pixels in a tight loop. */
+static void windows(const x8c *c, size_t i, size_t n, size_t *off) {
   const tc_conv2d_params *p = c->p;
-  return c->img + (size_t)q->b * c->img_len + (size_t)(q->oy * p->stride_h) * c->row_len +
-         (size_t)(q->ox * p->stride_w) * (size_t)p->in_c;
+  const size_t sw = (size_t)p->stride_w * (size_t)p->in_c, out_w = (size_t)p->out_w;
+  const size_t sh = (size_t)p->stride_h * c->row_len;
+  tc_conv_pix q = tc_conv_pixel(p, i);
+  size_t row = (size_t)q.b * c->img_len + (size_t)q.oy * sh, ox = (size_t)q.ox;
+  for (size_t r = 0; r < n;) {
+    const size_t end = TC_MIN(out_w, ox + (n - r));
+    for (size_t o = row + ox * sw; ox < end; ox++, o += sw) off[r++] = o;
+    ox = 0; /* the next output row, or the next image */
+    row += sh;
+    if (++q.oy == p->out_h) {
+      q.oy = 0;
+      q.b++;
+      row = (size_t)q.b * c->img_len;
+    }
+  }
 }
 
-/* Segment = filter row ky: k_w * C bytes, one view row (times dilation_h) below the last. */
+/* Segment = filter row ky: k_w * C bytes, one view row (times dilation_h) below the last
+ * (1x1: the pixel). */
 static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
                       const void **segs) {
   const x8c *c = ctx;
-  const tc_conv2d_params *p = c->p;
   const size_t n_seg = c->n_seg, seg_len = c->seg_len;
-  const size_t row_step = (size_t)p->dilation_h * c->row_len;
-  tc_conv_pix q = tc_conv_pixel(p, i);
-  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q), segs += n_seg) {
-    const uint8_t *s0 = window(c, &q);
+  const size_t row_step = (size_t)c->p->dilation_h * c->row_len;
+  size_t off[64];
+  windows(c, i, n, off);
+  for (size_t r = 0; r < n; r++, segs += n_seg) {
+    const uint8_t *s0 = c->img + off[r];
     if (readable(c, s0 + (n_seg - 1) * row_step + seg_len)) {
       for (size_t ky = 0; ky < n_seg; ky++) segs[ky] = s0 + ky * row_step;
       continue;
@@ -166,25 +186,9 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
  * dilation_h rows (tc_qgemm_a.seg_step). */
 static void rows16(const void *ctx, size_t i, size_t n, const int16_t **rows) {
   const x8c *c = ctx;
-  const tc_conv2d_params *p = c->p;
-  const int16_t *img = (const int16_t *)c->img;
-  const size_t C = (size_t)p->in_c, sw = (size_t)p->stride_w * C;
-  const size_t sh = (size_t)p->stride_h * c->row_len, out_w = (size_t)p->out_w;
-  tc_conv_pix q = tc_conv_pixel(p, i);
-  const int16_t *row = img + (size_t)q.b * c->img_len + (size_t)q.oy * sh;
-  size_t ox = (size_t)q.ox;
-  for (size_t r = 0; r < n;) {
-    /* the block's pixels in this output row, then the next row (or image) */
-    const size_t end = TC_MIN(out_w, ox + (n - r));
-    for (const int16_t *s = row + ox * sw; ox < end; ox++, s += sw) rows[r++] = s;
-    ox = 0;
-    row += sh;
-    if (++q.oy == p->out_h) {
-      q.oy = 0;
-      q.b++;
-      row = img + (size_t)q.b * c->img_len;
-    }
-  }
+  size_t off[64];
+  windows(c, i, n, off);
+  for (size_t r = 0; r < n; r++) rows[r] = (const int16_t *)c->img + off[r];
 }
 
 /* Segment = tap (ky, kx): C bytes. */
@@ -194,9 +198,10 @@ static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const tc_conv2d_params *p = c->p;
   const size_t C = (size_t)p->in_c, row_step = (size_t)p->dilation_h * c->row_len;
   const size_t tap_step = (size_t)p->dilation_w * C;
-  tc_conv_pix q = tc_conv_pixel(p, i);
-  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
-    const uint8_t *s0 = window(c, &q);
+  size_t off[64];
+  windows(c, i, n, off);
+  for (size_t r = 0; r < n; r++) {
+    const uint8_t *s0 = c->img + off[r];
     uint8_t *dst = (uint8_t *)buf + r * stride;
     for (int32_t ky = 0; ky < p->k_h; ky++)
       for (int32_t kx = 0; kx < p->k_w; kx++, dst += C) {
@@ -207,24 +212,6 @@ static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t str
         }
         *segs++ = src;
       }
-  }
-}
-
-/* One segment, 1x1 without padding: the pixel in place (copied near the tensor's end). */
-static void rows_pointwise(const void *ctx, size_t i, size_t n, char *buf, size_t stride,
-                           const void **rows) {
-  const x8c *c = ctx;
-  const tc_conv2d_params *p = c->p;
-  const size_t C = (size_t)p->in_c;
-  tc_conv_pix q = tc_conv_pixel(p, i);
-  for (size_t r = 0; r < n; r++, tc_conv_pixel_next(p, &q)) {
-    const size_t y = (size_t)(q.oy * p->stride_h), x = (size_t)(q.ox * p->stride_w);
-    const uint8_t *src = c->in + (((size_t)q.b * (size_t)p->in_h + y) * (size_t)p->in_w + x) * C;
-    if (!readable(c, src + C)) {
-      memcpy(buf + r * stride, src, C);
-      src = (const uint8_t *)buf + r * stride;
-    }
-    rows[r] = src;
   }
 }
 
@@ -266,12 +253,10 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
   if (wide) {
     a.rows16_fn = rows16;
     a.seg_step = (size_t)p->dilation_h * c.row_len;
-  } else if (pk->n_seg > 1) {
+  } else if (seg_path(pk, p)) {
     a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;
   } else if (tc_conv2d_is_gemm(p)) {
     a.overread = 0; /* the input matrix in place (qgemm over-reads rows that have successors) */
-  } else if (p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0) {
-    a.rows_fn = rows_pointwise;
   } else {
     a.rows_fn = rows_im2col;
   }
