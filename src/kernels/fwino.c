@@ -25,9 +25,9 @@ int tc_f32_wino_applicable(const tc_conv2d_params *p) {
 
 /* Which F(m x m, 3x3) to use, 0 for none: see fwino.h. Measured with bench_fwino (AVX2, 1
  * thread, docs/kernels.md): F(4x4) beat the direct path from 8 input and output channels on
- * outputs from 8x8 (1.3x at 32x32 8 -> 8, 2.4x at 8x8 64 -> 64), F(2x2) beat F(4x4) below
- * 8x8 (6x6 64 -> 64: 1.8x the direct path, F(4x4) 1.5x; the 4x4 tiles waste outputs and
- * leave the GEMMs few rows). Below 8 channels (a vector) both lost. */
+ * outputs from 8x8 (1.45x at 32x32 8 -> 8, 2.5x at 8x8 64 -> 64), F(2x2) beat F(4x4) below
+ * 8x8 (6x6 64 -> 64: 1.6x the direct path, F(4x4) 1.5x; the 4x4 tiles waste outputs and
+ * leave the GEMMs few rows). Below 8 channels (a vector) both lost (16x16 4 -> 16: 0.6x). */
 int tc_f32_wino_tile(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
   (void)kr;
   if (!tc_f32_wino_applicable(p) || p->in_c < 8 || p->out_c < 8) return 0;
