@@ -46,9 +46,11 @@ static int32_t view_w(const tc_conv2d_params *p) {
 static int needs_copy(const tc_conv2d_params *p) {
   return p->pad_top > 0 || p->pad_left > 0 || view_h(p) > p->in_h || view_w(p) > p->in_w;
 }
-/* 1 if the segments are read as int16 from a widened copy of the input, by kr->run_i16. */
+/* 1 if the segments are read as int16 from a widened copy of the input, by kr->run_i16 (not
+ * for weights packed as bytes for one output pixel, which run kr->gemv on segments). */
 static int use_i16(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
-  return pk->kr->run_i16 && pk->n_seg > 1 && p->dilation_w == 1 && pk->n_seg == p->k_h;
+  return pk->kr->run_i16 && pk->b && pk->n_seg > 1 && p->dilation_w == 1 &&
+         pk->n_seg == p->k_h;
 }
 /* Elements of the view (the input with its border), and its bytes in the scratch (0: the
  * input is read in place), with 16 readable elements past it. */

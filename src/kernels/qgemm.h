@@ -184,7 +184,8 @@ int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32
  * With a kernel that has run_i16, rows16_fn (if set) takes precedence: it sets rows[r] (r < n,
  * n <= 64) to row i + r's first segment as int16 values, segment s at rows[r] + s * seg_step
  * (see run_i16 for what is read), in the caller's data. The caller checks kr->run_i16 before
- * choosing this form. */
+ * choosing this form, and does not use it with weights packed for gemv (tc_qgemm_packed.b8
+ * set), which read rows through rows_fn / segs_fn / base. */
 typedef struct tc_qgemm_a {
   int is_u8; /* 1: uint8 bytes, else int8 */
   const void *base;

@@ -124,8 +124,10 @@ static int run_case(const cshape *s, int u8, int ext, tc_threadpool *const *pool
     for (int layout = 0; layout < 2; layout++) {
       const int32_t n_seg = layout ? tc_x8_conv2d_n_seg(&p) : 1;
       if (layout && n_seg == 1) continue;
+      /* m_hint as CONV_2D packs it: one output pixel packs the weights as bytes for gemv */
       tc_qgemm_weights qw = {w, k, u8, u8 ? -q.zw : 0, -q.zi, with_bias ? q.bias : NULL, q.mult,
-                             q.shift, q.zo, q.lo, q.hi, u8, n_seg};
+                             q.shift, q.zo, q.lo, q.hi, u8, n_seg,
+                             p.batch * p.out_h * p.out_w};
       void *buf = malloc(tc_qgemm_packed_size_seg(kr, s->oc, (int32_t)k, n_seg));
       const tc_qgemm_packed *pk = tc_qgemm_pack(kr, s->oc, (int32_t)k, &qw, buf);
       CHECK(pk != NULL);
@@ -196,8 +198,9 @@ TC_TEST(kernel_qconv_fast_u8) { sweep(1); }
 
 /* First layers: 1-4 input channels (segments of a few bytes, odd lengths whose last pair reads
  * one value past the segment), 3x3 / 10x4 / 5x5 / 2x2 / 1x3 / 7x1 filters, strides 1 and 2,
- * SAME / VALID, rows wider than a 64-row block, tiny images, batch 2, dilation, extreme zero
- * points; the padded (and, with run_i16, widened) view of conv_x8.c. */
+ * SAME / VALID, rows wider than a 64-row block, tiny images (one output pixel: the one-row
+ * gemv packing), batch 2, dilation, extreme zero points; the padded (and, with run_i16,
+ * widened) view of conv_x8.c. */
 static void first_layer_sweep(int u8) {
   tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
   static const int kern[][2] = {{3, 3}, {10, 4}, {5, 5}, {2, 2}, {1, 3}, {7, 1}};
@@ -218,6 +221,7 @@ static void first_layer_sweep(int u8) {
     s.same = (i / 3) % 2 == 0;
     s.h = rnd_in(1, 16);
     s.w = i % 8 == 0 ? rnd_in(60, 140) : rnd_in(1, 14); /* rows wider than a block */
+    if (i % 8 == 5) s.h = s.w = rnd_in(1, 3); /* one output pixel (gemv packing) */
     if (kk == 1) { s.h = rnd_in(10, 49); s.w = rnd_in(4, 12); } /* kws-like */
     bad += run_case(&s, u8, i % 3 == 1, pools, &ran);
   }
