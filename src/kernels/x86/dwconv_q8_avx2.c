@@ -518,9 +518,9 @@ AI void store4(uint8_t *o, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t o2, ptrdiff_t o
   if (lanes == 8) {
     const __m128i l = _mm256_castsi256_si128(v), h = _mm256_extracti128_si256(v, 1);
     _mm_storel_epi64((__m128i *)(o + o0), l);
-    _mm_storeh_pd((double *)(o + o1), _mm_castsi128_pd(l));
+    _mm_storeh_pi((__m64 *)(o + o1), _mm_castsi128_ps(l));
     _mm_storel_epi64((__m128i *)(o + o2), h);
-    _mm_storeh_pd((double *)(o + o3), _mm_castsi128_pd(h));
+    _mm_storeh_pi((__m64 *)(o + o3), _mm_castsi128_ps(h));
     return;
   }
   uint8_t buf[32];
