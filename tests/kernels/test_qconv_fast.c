@@ -9,6 +9,7 @@
  * plain oracle (tc_s8_qgemm__ref) through rows given as segments; first layers with 1-4 input
  * channels on their own sweep; the Winograd F(2x2, 3x3) path
  * (kernels/qwino.h, kernels with a wino function) against the reference convolution. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "core/threadpool.h"
@@ -319,8 +320,10 @@ TC_TEST(kernel_qconv_fast_short_requant_ties) {
         mult[j] = rnd() % 2 ? few_bits[rnd() % 8] : (int32_t)(rnd() & 0x7fffffff);
         shift[j] = -rnd_in(1, 31);
         /* an accumulator whose result is t (around the output range), rounded from a tie */
-        const int64_t t = rnd_in(-400, 400), s = 31 - shift[j];
-        int64_t b = mult[j] ? ((t << s) - ((int64_t)1 << (s - 1))) / mult[j] : rnd_in(-9, 9);
+        /* (t - 1/2) * 2^s / m, exact where m is a power of two times a few bits */
+        const int t = rnd_in(-400, 400), s = 31 - shift[j];
+        long double b = mult[j] ? floorl(ldexpl((long double)(2 * t - 1), s - 1) / mult[j])
+                                : (long double)rnd_in(-9, 9);
         b += rnd_in(-2, 2);
         if (b > (1 << 30) - 8) b = (1 << 30) - 8;
         if (b < -(1 << 30) + 8) b = -(1 << 30) + 8;
