@@ -140,23 +140,25 @@ static void make_view(const tc_conv2d_params *p, tc_threadpool *pool, const uint
  * has 16 bytes of slack, so this happens only on the input in place). */
 static inline int readable(const x8c *c, const uint8_t *seg_end) { return seg_end + 15 <= c->end; }
 
-/* The windows of pixels [i, i + n) (n <= 64): their first elements' offsets in the view,
- * walking each output row's pixels in a tight loop. */
-static void windows(const x8c *c, size_t i, size_t n, size_t *off) {
+/* The windows of pixels [i, i + n) (n <= 64): pointers to their first elements in the view
+ * (elements of es bytes), walking each output row's pixels in a tight loop. */
+static void windows(const x8c *c, size_t i, size_t n, size_t es, const char **w) {
   const tc_conv2d_params *p = c->p;
-  const size_t sw = (size_t)p->stride_w * (size_t)p->in_c, out_w = (size_t)p->out_w;
-  const size_t sh = (size_t)p->stride_h * c->row_len;
+  const size_t sw = (size_t)p->stride_w * (size_t)p->in_c * es, out_w = (size_t)p->out_w;
+  const size_t sh = (size_t)p->stride_h * c->row_len * es, img = c->img_len * es;
+  const char *base = (const char *)c->img;
   tc_conv_pix q = tc_conv_pixel(p, i);
-  size_t row = (size_t)q.b * c->img_len + (size_t)q.oy * sh, ox = (size_t)q.ox;
+  const char *row = base + (size_t)q.b * img + (size_t)q.oy * sh;
+  size_t ox = (size_t)q.ox;
   for (size_t r = 0; r < n;) {
     const size_t end = TC_MIN(out_w, ox + (n - r));
-    for (size_t o = row + ox * sw; ox < end; ox++, o += sw) off[r++] = o;
+    for (const char *o = row + ox * sw; ox < end; ox++, o += sw) w[r++] = o;
     ox = 0; /* the next output row, or the next image */
     row += sh;
     if (++q.oy == p->out_h) {
       q.oy = 0;
       q.b++;
-      row = (size_t)q.b * c->img_len;
+      row = base + (size_t)q.b * img;
     }
   }
 }
@@ -168,10 +170,10 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const x8c *c = ctx;
   const size_t n_seg = c->n_seg, seg_len = c->seg_len;
   const size_t row_step = (size_t)c->p->dilation_h * c->row_len;
-  size_t off[64];
-  windows(c, i, n, off);
+  const char *w[64];
+  windows(c, i, n, 1, w);
   for (size_t r = 0; r < n; r++, segs += n_seg) {
-    const uint8_t *s0 = c->img + off[r];
+    const uint8_t *s0 = (const uint8_t *)w[r];
     if (readable(c, s0 + (n_seg - 1) * row_step + seg_len)) {
       for (size_t ky = 0; ky < n_seg; ky++) segs[ky] = s0 + ky * row_step;
       continue;
@@ -187,10 +189,9 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
 /* The same on the int16 view (run_i16): each pixel's first segment; the others follow at
  * dilation_h rows (tc_qgemm_a.seg_step). */
 static void rows16(const void *ctx, size_t i, size_t n, const int16_t **rows) {
-  const x8c *c = ctx;
-  size_t off[64];
-  windows(c, i, n, off);
-  for (size_t r = 0; r < n; r++) rows[r] = (const int16_t *)c->img + off[r];
+  const char *w[64];
+  windows(ctx, i, n, 2, w);
+  for (size_t r = 0; r < n; r++) rows[r] = (const int16_t *)(const void *)w[r];
 }
 
 /* Segment = tap (ky, kx): C bytes. */
@@ -200,10 +201,10 @@ static void segs_taps(const void *ctx, size_t i, size_t n, char *buf, size_t str
   const tc_conv2d_params *p = c->p;
   const size_t C = (size_t)p->in_c, row_step = (size_t)p->dilation_h * c->row_len;
   const size_t tap_step = (size_t)p->dilation_w * C;
-  size_t off[64];
-  windows(c, i, n, off);
+  const char *w[64];
+  windows(c, i, n, 1, w);
   for (size_t r = 0; r < n; r++) {
-    const uint8_t *s0 = c->img + off[r];
+    const uint8_t *s0 = (const uint8_t *)w[r];
     uint8_t *dst = (uint8_t *)buf + r * stride;
     for (int32_t ky = 0; ky < p->k_h; ky++)
       for (int32_t kx = 0; kx < p->k_w; kx++, dst += C) {
