@@ -46,9 +46,17 @@ static const char *wino_name(tc_f32_gemm_kernel *kr, int avx2, int m) {
 
 static size_t n_pos(int m) { return (size_t)(m + 2) * (size_t)(m + 2); }
 
+/* Stride of n floats between the planes of U, V and M: whole cache lines (64-byte aligned),
+ * an odd number of them, so that the planes an element is spread over (36 for F(4x4)) fall in
+ * different L1 sets. A multiple of 4 KiB put every plane of a 64 x 64 layer's U in one set:
+ * its transform took 0.8 ms. */
+static size_t plane_stride(size_t n) {
+  const size_t lines = (n + 15) / 16;
+  return (lines | 1) * 16;
+}
+
 static size_t plane_floats(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
-  /* a multiple of 16 floats keeps every plane 64-byte aligned */
-  return TC_ALIGN_UP(tc_f32_gemm_packed_b_size(kr, p->out_c, p->in_c) / sizeof(float), 16);
+  return plane_stride(tc_f32_gemm_packed_b_size(kr, p->out_c, p->in_c) / sizeof(float));
 }
 
 size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, int m, const tc_conv2d_params *p) {
@@ -57,12 +65,13 @@ size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, int m, const tc_conv2d_pa
   return 64 + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64) + n_pos(m) * plane_floats(kr, p) * 4;
 }
 
-/* Index of B[kk][j] in B (n columns, k rows) packed for a kernel nr wide: the layout of
- * gemm.h (panels of nr columns, the last one nr / 2 wide when its columns fit). */
-static size_t packed_index(size_t nr, size_t n, size_t k, size_t kk, size_t j) {
+/* Column j of B (n columns, k rows) packed for a kernel nr wide, in the layout of gemm.h
+ * (panels of nr columns, the last one nr / 2 wide when its columns fit): B[kk][j] is at
+ * *base + kk * *width. */
+static void packed_column(size_t nr, size_t n, size_t k, size_t j, size_t *base, size_t *width) {
   const size_t j0 = j / nr * nr, rem = n - j0;
-  const size_t width = rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
-  return j0 * k + kk * width + (j - j0);
+  *width = rem >= nr ? nr : (rem <= nr / 2 ? nr / 2 : nr);
+  *base = j0 * k + (j - j0);
 }
 
 /* G of F(2x2, 3x3) and F(4x4, 3x3) (rows: the transformed positions, columns: the taps). */
@@ -74,6 +83,20 @@ static const double G4[6][3] = {{1.0 / 4, 0, 0},
                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                 {0, 0, 1}};
 
+/* U = G g G^T, U[i][j] to u[(alpha i + j) * plane]; inlined per tile so that alpha and G are
+ * constants (the zeros of G fold away). */
+static inline __attribute__((always_inline)) void filter_transform(const double (*G)[3],
+                                                                   const size_t alpha,
+                                                                   const double g[3][3],
+                                                                   float *u, size_t plane) {
+  double t[6][3];
+  for (size_t i = 0; i < alpha; i++) /* t = G g */
+    for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[0][b] + G[i][1] * g[1][b] + G[i][2] * g[2][b];
+  for (size_t i = 0; i < alpha; i++)
+    for (size_t j = 0; j < alpha; j++)
+      u[(alpha * i + j) * plane] = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+}
+
 const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features, int m,
                                            const tc_conv2d_params *p, const float *filter,
                                            void *buf) {
@@ -81,7 +104,6 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
   if (!buf || !filter || !tc_f32_wino_applicable(p) || (m != 2 && m != 4)) return NULL;
   const size_t C = (size_t)p->in_c, OC = (size_t)p->out_c, alpha = (size_t)m + 2;
   const size_t P = alpha * alpha;
-  const double(*G)[3] = m == 4 ? G4 : G2;
   for (size_t e = 0; e < OC * 9 * C; e++)
     if (!isfinite(filter[e])) return NULL;
   char *mem = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
@@ -89,18 +111,21 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
   float *u = (float *)(mem + TC_ALIGN_UP(sizeof(tc_f32_wino_packed), 64));
   const size_t plane = plane_floats(kr, p), nr = (size_t)kr->nr;
   memset(u, 0, P * plane * sizeof(float));
-  for (size_t o = 0; o < OC; o++)
-    for (size_t c = 0; c < C; c++) {
-      double g[3][3], t[6][3];
+  /* input channel outermost: consecutive output channels write consecutive floats of each
+   * plane's packed row c (output channel outermost missed the cache on every write) */
+  for (size_t c = 0; c < C; c++) {
+    for (size_t o = 0; o < OC; o++) {
+      size_t base, width;
+      packed_column(nr, OC, C, o, &base, &width);
+      double g[3][3];
       for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++) g[a][b] = filter[(o * 9 + (size_t)(3 * a + b)) * C + c];
-      for (size_t i = 0; i < alpha; i++) /* t = G g */
-        for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[0][b] + G[i][1] * g[1][b] + G[i][2] * g[2][b];
-      for (size_t i = 0; i < alpha; i++) /* U = t G^T, plane alpha i + j */
-        for (size_t j = 0; j < alpha; j++)
-          u[(alpha * i + j) * plane + packed_index(nr, OC, C, c, o)] =
-              (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+      if (m == 4)
+        filter_transform(G4, 6, g, u + base + c * width, plane);
+      else
+        filter_transform(G2, 4, g, u + base + c * width, plane);
     }
+  }
   /* Tiles per block: V and M within BLOCK_BYTES, a multiple of the register tile height the
    * kernel uses for oc columns, and no more than the convolution has. */
   const size_t mr = kr->run_seg && kr->mr_narrow > kr->mr && OC <= nr / 2 ? (size_t)kr->mr_narrow
@@ -135,10 +160,10 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
  * (edge tiles), and P x 8 floats (channel counts below the vector). All in floats; multiples
  * of 16 keep every part 64-byte aligned. */
 static size_t v_plane(const tc_f32_wino_packed *pk) {
-  return TC_ALIGN_UP((size_t)pk->block * (size_t)pk->c, 16);
+  return plane_stride((size_t)pk->block * (size_t)pk->c);
 }
 static size_t m_plane(const tc_f32_wino_packed *pk) {
-  return TC_ALIGN_UP((size_t)pk->block * (size_t)pk->oc, 16);
+  return plane_stride((size_t)pk->block * (size_t)pk->oc);
 }
 static size_t sink_floats(const tc_f32_wino_packed *pk) {
   return TC_ALIGN_UP((size_t)pk->oc, 16);
