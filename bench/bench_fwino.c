@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
     double *t[3];
     for (int i = 0; i < 2; i++) {
       wbuf[i] = malloc(tc_f32_wino_packed_size(kr, 2 + 2 * i, &p));
-      pk[i] = tc_f32_wino_pack(kr, tc_kernels()->features, 2 + 2 * i, &p, w, wbuf[i]);
+      pk[i] = tc_f32_wino_pack(kr, tc_kernels()->f32_wino, 2 + 2 * i, &p, w, wbuf[i]);
       scr[i] = malloc(tc_f32_wino_scratch_size(pk[i], threads));
     }
     for (int i = 0; i < 3; i++) t[i] = malloc((size_t)runs * sizeof(double));

@@ -36,7 +36,8 @@ int tc_f32_wino_tile(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
 }
 
 /* Profile names: the transforms' ISA (or the GEMM kernel's) and the tile. */
-static const char *wino_name(tc_f32_gemm_kernel *kr, int avx2, int m) {
+static const char *wino_name(tc_f32_gemm_kernel *kr, tc_f32_wino_kernel *wk, int m) {
+  const int avx2 = !strcmp(wk->isa, "avx2");
   const int i = m == 4;
   if (!strncmp(kr->name, "avx512", 6)) return i ? "avx512_wino4x3f" : "avx512_wino2x3f";
   if (avx2) return i ? "avx2_wino4x3f" : "avx2_wino2x3f";
@@ -97,10 +98,11 @@ static inline __attribute__((always_inline)) void filter_transform(const double 
       u[(alpha * i + j) * plane] = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
 }
 
-const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features, int m,
+const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, tc_f32_wino_kernel *wk, int m,
                                            const tc_conv2d_params *p, const float *filter,
                                            void *buf) {
   if (!kr) kr = tc_f32_gemm_default_kernel();
+  if (!wk) wk = &tc_f32_wino__ref;
   if (!buf || !filter || !tc_f32_wino_applicable(p) || (m != 2 && m != 4)) return NULL;
   const size_t C = (size_t)p->in_c, OC = (size_t)p->out_c, alpha = (size_t)m + 2;
   const size_t P = alpha * alpha;
@@ -137,15 +139,8 @@ const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t feat
   if (block > MAX_BLOCK) block = MAX_BLOCK / mr * mr;
   if (block > n_tiles) block = n_tiles;
   pk->kr = kr;
-  pk->run_block = tc__f32_wino_block_ref;
-#if defined(__x86_64__)
-  const int avx2 = (features & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA;
-  if (avx2) pk->run_block = tc__f32_wino_block_avx2;
-#else
-  const int avx2 = 0;
-  (void)features;
-#endif
-  pk->name = wino_name(kr, avx2, m);
+  pk->run_block = wk->run_block;
+  pk->name = wino_name(kr, wk, m);
   pk->m = m;
   pk->c = (int32_t)C;
   pk->oc = (int32_t)OC;
@@ -189,6 +184,8 @@ size_t tc_f32_wino_scratch_size(const tc_f32_wino_packed *pk, int n_threads) {
 #define FW_VEC 4
 #define FW_BLOCK_FN tc__f32_wino_block_ref
 #include "kernels/fwino_impl.h"
+
+tc_f32_wino_kernel tc_f32_wino__ref = {"ref", tc__f32_wino_block_ref};
 
 static void wino_task(void *ctx, size_t task, int thread) {
   const tc__f32_wino_job *job = ctx;

@@ -31,10 +31,18 @@ struct tc__f32_wino_job;
 typedef void tc__f32_wino_block_fn(const struct tc__f32_wino_job *job, size_t t0, size_t t1,
                                    float *scratch);
 
+/* The transforms' variant: kernels.def slot (wino, f32), e.g. kernel table ->f32_wino. Every
+ * variant gives the same bits (the transforms only add, subtract and scale by powers of two,
+ * lane by lane). */
+typedef const struct tc_f32_wino_kernel {
+  const char *isa;                  /* "avx2", "ref" */
+  tc__f32_wino_block_fn *run_block; /* one block of tiles */
+} tc_f32_wino_kernel;
+
 /* The filter transformed and packed for one GEMM kernel (persistent, from tc_f32_wino_pack). */
 typedef struct tc_f32_wino_packed {
   tc_f32_gemm_kernel *kr; /* the microkernel the planes are packed for */
-  tc__f32_wino_block_fn *run_block; /* the transforms' variant: portable or AVX2 */
+  tc__f32_wino_block_fn *run_block; /* from the transforms' variant (tc_f32_wino_kernel) */
   const char *name;       /* for profiles, e.g. "avx2_wino4x3f" */
   int m;                  /* output tile: 2 or 4 */
   int32_t c, oc;          /* input and output channels */
@@ -58,12 +66,12 @@ int tc_f32_wino_tile(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p);
 size_t tc_f32_wino_packed_size(tc_f32_gemm_kernel *kr, int m, const tc_conv2d_params *p);
 
 /* Transforms the OHWI filter [out_c, 3, 3, in_c] for F(m x m, 3x3) (m = 2 or 4) and packs it
- * for kr (NULL: the default) into buf (tc_f32_wino_packed_size bytes, any alignment). `features` (cpu.h bits, normally the
- * kernel table's) picks the transforms: AVX2 when it has TC_CPU_AVX2_FMA on x86-64, else the
- * portable ones; both give the same bits. Returns the packed filter inside buf, or NULL if the
- * shape does not apply or a filter value is not finite (the caller keeps another path). The
- * filter is not referenced afterwards. */
-const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, uint32_t features, int m,
+ * for GEMM kernel kr (NULL: the default) into buf (tc_f32_wino_packed_size bytes, any
+ * alignment); invokes run the transforms of wk (NULL: the portable ones; normally the kernel
+ * table's f32_wino). Returns the packed filter inside buf, or NULL if the shape does not apply
+ * or a filter value is not finite (the caller keeps another path). The filter is not
+ * referenced afterwards. */
+const tc_f32_wino_packed *tc_f32_wino_pack(tc_f32_gemm_kernel *kr, tc_f32_wino_kernel *wk, int m,
                                            const tc_conv2d_params *p, const float *filter,
                                            void *buf);
 
@@ -93,8 +101,7 @@ typedef struct tc__f32_wino_job {
   float *scratch;             /* thread i's region at scratch + i * thread_floats */
 } tc__f32_wino_job;
 
-/* The block functions: portable (fwino.c) and AVX2 (x86/fwino_avx2.c). */
-void tc__f32_wino_block_ref(const tc__f32_wino_job *job, size_t t0, size_t t1, float *scratch);
-void tc__f32_wino_block_avx2(const tc__f32_wino_job *job, size_t t0, size_t t1, float *scratch);
+/* The portable variant (fwino.c); the others are listed in kernels.def. */
+extern tc_f32_wino_kernel tc_f32_wino__ref;
 
 #endif /* TC_KERNELS_FWINO_H */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernels/cpu.h"
+#include "kernels/fwino.h"
 #include "kernels/gemm.h"
 #include "kernels/vec_ops.h" /* depthwise, pooling, elementwise, softmax, mean */
 #include "kernels/qgemm.h"

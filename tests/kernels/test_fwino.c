@@ -86,7 +86,7 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
   pa.act_min = -INFINITY;
   pa.act_max = INFINITY;
   tc_f32_conv2d__ref(&pa, absin, absw, NULL, absref);
-  const uint32_t feats[2] = {0, tc_kernels()->features};
+  tc_f32_wino_kernel *wks[2] = {&tc_f32_wino__ref, tc_kernels()->f32_wino};
   size_t bad = 0;
   for (size_t v = 0; v < 2 * nk; v++) {
     tc_f32_gemm_kernel *kr = ks[v / 2];
@@ -94,8 +94,8 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
     const size_t psize = tc_f32_wino_packed_size(kr, m, p);
     CHECK(psize > 0);
     char *buf = malloc(psize + 1), *buf2 = malloc(psize + 1);
-    const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, feats[0], m, p, w, buf + 1);
-    const tc_f32_wino_packed *pk2 = tc_f32_wino_pack(kr, feats[1], m, p, w, buf2 + 1);
+    const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, wks[0], m, p, w, buf + 1);
+    const tc_f32_wino_packed *pk2 = tc_f32_wino_pack(kr, wks[1], m, p, w, buf2 + 1);
     CHECK(pk && pk2);
     if (!pk || !pk2) { bad++; free(buf); free(buf2); continue; }
     const size_t ssize = tc_f32_wino_scratch_size(pk, 3) > tc_f32_wino_scratch_size(pk2, 3)
@@ -215,11 +215,11 @@ TC_TEST(kernel_fwino_refuses) {
   float w[4 * 9 * 4];
   for (size_t e = 0; e < sizeof w / sizeof w[0]; e++) w[e] = rnd_f();
   void *buf = malloc(tc_f32_wino_packed_size(NULL, 4, &p));
-  CHECK(tc_f32_wino_pack(NULL, 0, 4, &p, w, buf) != NULL);
-  CHECK(tc_f32_wino_pack(NULL, 0, 3, &p, w, buf) == NULL);
+  CHECK(tc_f32_wino_pack(NULL, NULL, 4, &p, w, buf) != NULL);
+  CHECK(tc_f32_wino_pack(NULL, NULL, 3, &p, w, buf) == NULL);
   w[17] = INFINITY;
-  CHECK(tc_f32_wino_pack(NULL, 0, 4, &p, w, buf) == NULL);
+  CHECK(tc_f32_wino_pack(NULL, NULL, 4, &p, w, buf) == NULL);
   w[17] = NAN;
-  CHECK(tc_f32_wino_pack(NULL, 0, 2, &p, w, buf) == NULL);
+  CHECK(tc_f32_wino_pack(NULL, NULL, 2, &p, w, buf) == NULL);
   free(buf);
 }

@@ -1,7 +1,7 @@
 /* fwino_avx2.c: the block function of the float32 Winograd convolution (kernels/fwino.h) with
  * 8-float vectors: the template of kernels/fwino_impl.h compiled with -mavx2 -mfma. The
  * transforms only add and subtract, lane by lane as the portable instantiation, so the results
- * are the same bits. tc_f32_wino_pack picks it when the kernel table's features have AVX2+FMA. */
+ * are the same bits. kernels.def lists it as (wino, f32, avx2). */
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
@@ -16,6 +16,8 @@
   ((fw_vf)_mm256_fmadd_ps((__m256)(a), _mm256_set1_ps(k), (__m256)(b)))
 #define FW_BLOCK_FN tc__f32_wino_block_avx2
 #include "kernels/fwino_impl.h"
+
+tc_f32_wino_kernel tc_f32_wino__avx2 = {"avx2", tc__f32_wino_block_avx2};
 
 #elif defined(__x86_64__)
 #error "fwino_avx2.c must be compiled with -mavx2 -mfma (see the x86 block in CMakeLists.txt)"

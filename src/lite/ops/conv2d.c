@@ -128,7 +128,7 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
     const int wino_m = tc_f32_wino_tile(kr, p);
     if (wino_m) {
       void *wbuf = tc__persist_alloc(c, tc_f32_wino_packed_size(kr, wino_m, p));
-      st->fwpk = wbuf ? tc_f32_wino_pack(kr, kt->features, wino_m, p, w, wbuf) : NULL;
+      st->fwpk = wbuf ? tc_f32_wino_pack(kr, kt->f32_wino, wino_m, p, w, wbuf) : NULL;
       if (st->fwpk) {
         tc_status s = tc__scratch_request(c, n, tc_f32_wino_scratch_size(st->fwpk, threads),
                                           &st->slot);
