@@ -3,7 +3,7 @@
 # AVX-512. It compiles src/kernels/x86/gemm_f32_avx512.c and s8_qgemm_avx512vnni.c against the
 # scalar immintrin.h of this folder, links them ahead of the library (so they replace the real
 # variants), treats every kernels.def variant as supported, and runs the f32 GEMM and f32
-# convolution tests (segmented form, direct and im2col paths) and the bit-exact 8-bit GEMM /
+# convolution tests (segmented form, direct and im2col paths, Winograd on the AVX-512 GEMM) and the bit-exact 8-bit GEMM /
 # convolution tests. Usage: tests/kernels/avx512_emu/run.sh BUILD_DIR
 # Environment: EMU_TESTS (test name prefixes, default: all of the above), EMU_SAN=1 (compile the
 # emulated kernels and the tests with AddressSanitizer + UBSan).
@@ -21,13 +21,13 @@ gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -w \
   -c "$root/src/kernels/x86/s8_qgemm_avx512vnni.c" -o "$tmp/q.o"
 printf 'struct tc_kernel_variant;\nint emu_supported(const struct tc_kernel_variant *v) { (void)v; return 1; }\n' > "$tmp/sup.c"
 gcc -c "$tmp/sup.c" -o "$tmp/sup.o"
-for t in test_gemm test_conv_f32 test_qgemm_vnni test_qconv_fast; do
+for t in test_gemm test_conv_f32 test_fwino test_qgemm_vnni test_qconv_fast; do
   gcc $cflags -DTC_SHARED_DIR='"."' -DTC_CLI_PATH='"."' -Dtc_kernel_variant_supported=emu_supported \
     -c "$root/tests/kernels/$t.c" -o "$tmp/$t.o"
 done
 gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/main.c" -o "$tmp/main.o"
 gcc "$tmp/k.o" "$tmp/q.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_conv_f32.o" \
-  "$tmp/test_qgemm_vnni.o" "$tmp/test_qconv_fast.o" "$tmp/main.o" "$build/libtensorc.a" $san -lpthread -lm -o "$tmp/emu"
+  "$tmp/test_fwino.o" "$tmp/test_qgemm_vnni.o" "$tmp/test_qconv_fast.o" "$tmp/main.o" "$build/libtensorc.a" $san -lpthread -lm -o "$tmp/emu"
 if objdump -d "$tmp/emu" | grep -q zmm; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
 # Model level: the golden cases with dispatch choosing the emulated VNNI kernel (cpu_stub.inc
 # replaces cpu.c), so int8 / uint8 CONV_2D and FULLY_CONNECTED run on it end to end.
@@ -41,4 +41,4 @@ if [ -z "${EMU_TESTS:-}" ] && [ -f "$shared/models/golden/cases.tsv" ]; then
   TC_SHARED_DIR="$shared" TC_FORCE_REF= "$tmp/emu_golden" golden_cases
 fi
 "$tmp/emu" ${EMU_TESTS:-kernel_gemm_variants kernel_gemm_plain kernel_gemm_threads kernel_gemm_nan kernel_gemm_packed kernel_gemm_k_chunks \
-  kernel_conv_f32 kernel_qgemm_vnni kernel_qconv_fast}
+  kernel_conv_f32 kernel_fwino kernel_qgemm_vnni kernel_qconv_fast}
