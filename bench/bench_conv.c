@@ -20,19 +20,8 @@
 #include "kernels/ref/conv2d.h"
 #include "kernels/ref/conv2d_q.h"
 #include "kernels/select.h"
+#include "bench_clock.h"
 
-static int g_cpu_time; /* --cpu-time: the thread's CPU time, which discounts time stolen by
-                          other jobs on a shared machine (meaningful for 1 thread only) */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(g_cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -44,13 +33,13 @@ __attribute__((target("avx2,fma"))) static double peak_fma(void) {
 #undef DECL
   const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
   const long iters = 20000000;
-  double t = now();
+  double t = bench_now();
   for (long it = 0; it < iters; it++) {
 #define STEP(i) acc##i = _mm256_fmadd_ps(acc##i, a, b);
     REP12(STEP)
 #undef STEP
   }
-  t = now() - t;
+  t = bench_now() - t;
   float sink = 0;
 #define SUM(i) sink += _mm256_cvtss_f32(acc##i);
   REP12(SUM)
@@ -64,13 +53,13 @@ __attribute__((target("avx2"))) static double peak_madd(void) {
 #undef DECL
   const __m256i a = _mm256_set1_epi16(3);
   const long iters = 20000000;
-  double t = now();
+  double t = bench_now();
   for (long it = 0; it < iters; it++) {
 #define STEP(i) acc##i = _mm256_add_epi32(acc##i, _mm256_madd_epi16(a, acc##i));
     REP12(STEP)
 #undef STEP
   }
-  t = now() - t;
+  t = bench_now() - t;
   int sink = 0;
 #define SUM(i) sink += _mm256_cvtsi256_si32(acc##i);
   REP12(SUM)
@@ -121,12 +110,12 @@ static void time_interleaved(int runs, int n_fn, void (*const *fn)(void *), void
   for (int v = 0; v < n_fn; v++) fn[v](ctx);
   for (int r = 0; r < runs; r++)
     for (int v = 0; v < n_fn; v++) {
-      double t0 = now();
+      double t0 = bench_now();
       fn[v](ctx);
-      t[v][r] = now() - t0;
+      t[v][r] = bench_now() - t0;
     }
   for (int v = 0; v < n_fn; v++) {
-    qsort(t[v], (size_t)runs, sizeof t[v][0], cmp_d);
+    qsort(t[v], (size_t)runs, sizeof t[v][0], bench_cmp_d);
     best[v] = t[v][0];
     median[v] = t[v][runs / 2];
   }
@@ -194,7 +183,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--no-ref")) with_ref = 0;
     else if (!strcmp(argv[i], "--no-s8")) with_s8 = 0;
-    else if (!strcmp(argv[i], "--cpu-time")) g_cpu_time = 1;
+    else if (!strcmp(argv[i], "--cpu-time")) bench_cpu_time = 1;
     else if (!strcmp(argv[i], "--shape") && i + 1 < argc) filter = argv[++i];
     else {
       fprintf(stderr, "usage: bench_conv [--threads N] [--runs N] [--no-ref] [--no-s8] "

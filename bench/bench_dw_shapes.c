@@ -13,6 +13,7 @@
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "kernels/vec_ops.h"
+#include "bench_clock.h"
 
 typedef struct shape {
   const char *name;
@@ -40,16 +41,6 @@ static const shape shapes[] = {
     {"5x5 28x28x64 s1", 28, 28, 64, 1, 5, 1},
 };
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static void geometry(const shape *sh, tc_dwconv2d_params *p) {
   memset(p, 0, sizeof *p);
@@ -114,12 +105,12 @@ int main(int argc, char **argv) {
         }
       }
       for (int r = 0; r < runs + 3; r++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         if (v == 0) kt->f32_dwconv->run(&p, fi, fw, fb, fo, 0, p.out_h);
         else kq->run(&p, &q, qi, qw, qb, packed, qo, 0, p.out_h);
-        if (r >= 3) t[r - 3] = now_s() - t0;
+        if (r >= 3) t[r - 3] = bench_now() - t0;
       }
-      qsort(t, (size_t)runs, sizeof *t, cmp_d);
+      qsort(t, (size_t)runs, sizeof *t, bench_cmp_d);
       res[v] = t[runs / 2];
       free(packed);
     }

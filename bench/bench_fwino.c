@@ -20,17 +20,8 @@
 #include "kernels/fwino.h"
 #include "kernels/ref/conv2d.h"
 #include "kernels/select.h"
+#include "bench_clock.h"
 
-static int g_cpu_time;
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(g_cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 typedef struct shape {
   const char *name;
@@ -62,7 +53,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--cpu-time")) g_cpu_time = 1;
+    else if (!strcmp(argv[i], "--cpu-time")) bench_cpu_time = 1;
     else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
       const char *w = argv[++i];
       only = !strcmp(w, "dir") ? 0 : !strcmp(w, "w2") ? 1 : !strcmp(w, "w4") ? 2 : -2;
@@ -81,7 +72,7 @@ int main(int argc, char **argv) {
   tc_threadpool *pool = threads > 1 ? tc_threadpool_create(threads) : NULL;
   tc_f32_gemm_kernel *kr = tc_f32_gemm_default_kernel();
   printf("kernel %s, %d thread(s), %d runs%s\n", kr->name, threads, runs,
-         g_cpu_time ? ", thread CPU time" : "");
+         bench_cpu_time ? ", thread CPU time" : "");
   printf("%-22s %7s %7s %6s | %7s %7s %6s %5s | %7s %7s %6s %5s | %4s %8s %8s %8s\n", "layer",
          "dir min", "med", "GF/s", "w2 min", "med", "GF/s", "x", "w4 min", "med", "GF/s", "x",
          "pick", "dir err", "w2 err", "w4 err");
@@ -116,14 +107,14 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < 3; i++) t[i] = malloc((size_t)runs * sizeof(double));
     for (int r = -5; r < runs; r++) {
-      const double ta = now();
+      const double ta = bench_now();
       const int all = only < 0 || r < 0;
       if (all || only == 0) tc_f32_conv2d_gemm(kr, pool, &pr, in, packed, bias, o1, scr1);
-      const double tb = now();
+      const double tb = bench_now();
       if (all || only == 1) tc_f32_wino_conv2d(pk[0], pool, &pr, in, bias, ow[0], scr[0]);
-      const double tc = now();
+      const double tc = bench_now();
       if (all || only == 2) tc_f32_wino_conv2d(pk[1], pool, &pr, in, bias, ow[1], scr[1]);
-      const double td = now();
+      const double td = bench_now();
       if (r >= 0) {
         t[0][r] = tb - ta;
         t[1][r] = tc - tb;
@@ -137,7 +128,7 @@ int main(int argc, char **argv) {
       err[1] = fmax(err[1], fabs((double)ow[0][e] - ref[e]) / sc);
       err[2] = fmax(err[2], fabs((double)ow[1][e] - ref[e]) / sc);
     }
-    for (int i = 0; i < 3; i++) qsort(t[i], (size_t)runs, sizeof(double), cmp_d);
+    for (int i = 0; i < 3; i++) qsort(t[i], (size_t)runs, sizeof(double), bench_cmp_d);
     const double flop = 2.0 * (double)no * (double)k;
     printf("%-22s %7.1f %7.1f %6.1f | %7.1f %7.1f %6.1f %5.2f | %7.1f %7.1f %6.1f %5.2f | %4d "
            "%8.1e %8.1e %8.1e\n", s->name, t[0][0] * 1e6, t[0][runs / 2] * 1e6,

@@ -18,6 +18,7 @@
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
 #include "kernels/select.h"
+#include "bench_clock.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -25,13 +26,6 @@
 
 /* --cpu-time: single-thread timings (and the peak) count this thread's CPU time instead of wall
  * time, so time the thread spent descheduled on a shared machine is not counted. */
-static int g_cpu_time;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(g_cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- peak FLOP rate per ISA ------------------------------------------------------------------
  * 12 independent FMA chains: enough to cover latency x ports on current x86 cores. */
@@ -41,12 +35,12 @@ static volatile float g_sink;
 __attribute__((target("avx2,fma"))) static double peak_avx2(long iters) {
   __m256 acc[12], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
   for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
-  double t0 = now_s();
+  double t0 = bench_now();
   for (long it = 0; it < iters; it++) {
 #pragma GCC unroll 12
     for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
   }
-  double t = now_s() - t0;
+  double t = bench_now() - t0;
   float s = 0;
   for (int i = 0; i < 12; i++) s += _mm256_cvtss_f32(acc[i]);
   g_sink = s;
@@ -56,12 +50,12 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(long iters) {
 __attribute__((target("avx512f"))) static double peak_avx512(long iters) {
   __m512 acc[12], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
   for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
-  double t0 = now_s();
+  double t0 = bench_now();
   for (long it = 0; it < iters; it++) {
 #pragma GCC unroll 12
     for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
   }
-  double t = now_s() - t0;
+  double t = bench_now() - t0;
   float s = 0;
   for (int i = 0; i < 12; i++) s += _mm512_cvtss_f32(acc[i]);
   g_sink = s;
@@ -133,18 +127,18 @@ static double time_gemm(tc_f32_gemm_kernel *kr, tc_threadpool *pool, const shape
                         double budget_s, double *median) {
   const double flops = 2.0 * s->m * s->n * s->k;
   tc_f32_gemm(kr, pool, s->m, s->n, s->k, a, (size_t)s->k, pb, bias, 0.0f, 6.0f, c, (size_t)s->n);
-  double t0 = now_s();
+  double t0 = bench_now();
   tc_f32_gemm(kr, pool, s->m, s->n, s->k, a, (size_t)s->k, pb, bias, 0.0f, 6.0f, c, (size_t)s->n);
-  double one = now_s() - t0;
+  double one = bench_now() - t0;
   long reps = (long)(budget_s / 7 / (one > 1e-7 ? one : 1e-7));
   if (reps < 1) reps = 1;
   double samples[7];
   for (int r = 0; r < 7; r++) {
-    t0 = now_s();
+    t0 = bench_now();
     for (long i = 0; i < reps; i++)
       tc_f32_gemm(kr, pool, s->m, s->n, s->k, a, (size_t)s->k, pb, bias, 0.0f, 6.0f, c,
                   (size_t)s->n);
-    samples[r] = (now_s() - t0) / (double)reps;
+    samples[r] = (bench_now() - t0) / (double)reps;
   }
   for (int i = 1; i < 7; i++) /* insertion sort */
     for (int j = i; j > 0 && samples[j] < samples[j - 1]; j--) {
@@ -178,7 +172,7 @@ int main(int argc, char **argv) {
   char feat[256];
   printf("cpu features: %s\n", tc_cpu_feature_string(tc_cpu_features(), feat, sizeof feat));
   double peak_avx2_1 = 0, peak_avx512_1 = 0;
-  g_cpu_time = cpu_time;
+  bench_cpu_time = cpu_time;
 #if defined(__x86_64__) && defined(__GNUC__)
   if ((tc_cpu_features() & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA) peak_avx2_1 = measure_peak(peak_avx2);
   if (tc_cpu_features() & TC_CPU_AVX512F) peak_avx512_1 = measure_peak(peak_avx512);
@@ -212,9 +206,9 @@ int main(int argc, char **argv) {
       tc_f32_gemm_pack_b(kr, s->n, s->k, b, (size_t)s->k, TC_GEMM_B_NK, pb);
       const double budget = quick ? 0.1 : 0.3;
       double med1, med2;
-      g_cpu_time = cpu_time;
+      bench_cpu_time = cpu_time;
       double g1 = time_gemm(kr, NULL, s, a, pb, bias, c, budget, &med1);
-      g_cpu_time = 0;
+      bench_cpu_time = 0;
       double g2 = time_gemm(kr, pool2, s, a, pb, bias, c, budget, &med2);
       double peak = !strcmp(v->isa, "avx512") ? peak_avx512_1 : !strcmp(v->isa, "avx2") ? peak_avx2_1 : 0;
       char p1[16] = "-", p2[16] = "-";

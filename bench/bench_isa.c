@@ -12,11 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_clock.h"
+
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -35,7 +32,7 @@ static volatile int g_sink;
     const long iters = g_iters;                                                              \
     long n = iters;                                                                          \
     static const short init[16] = {3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4};         \
-    double t = now();                                                                        \
+    double t = bench_now();                                                                        \
     __asm__ volatile("vmovdqu %1, %%ymm12\n\t"                                               \
                      "vpabsw %%ymm12, %%ymm13\n\t"                                           \
                      "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"                                \
@@ -49,7 +46,7 @@ static volatile int g_sink;
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
                        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
                        "cc");                                                                \
-    t = now() - t;                                                                           \
+    t = bench_now() - t;                                                                           \
     return (double)iters * 12 / t / 1e9; /* steps per ns */                                  \
   }
 #define INIT_ACC(i) "vmovdqa %%ymm12, %%ymm" #i "\n\t"
@@ -108,13 +105,13 @@ BENCH(b_mulld, R12(PMULLD))
 /* Scalar dependent add chain, 8 adds per iteration: one add per cycle, so it gives the clock. */
 __attribute__((noinline)) static double clock_ghz(void) {
   long x = 0, n = g_iters;
-  double t = now();
+  double t = bench_now();
   __asm__ volatile("1:\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
                    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tdec %1\n\tjnz 1b"
                    : "+r"(x), "+r"(n)
                    :
                    : "cc");
-  t = now() - t;
+  t = bench_now() - t;
   g_sink = (int)x;
   return (double)g_iters * 8 / t / 1e9;
 }

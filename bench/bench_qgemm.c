@@ -21,19 +21,8 @@
 #include "kernels/qgemm.h"
 #include "kernels/qwino.h"
 #include "kernels/select.h"
+#include "bench_clock.h"
 
-static int g_cpu_time; /* --cpu-time: this thread's CPU time (discounts time stolen by other
-                        * jobs on a busy machine; 1 thread only) */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(g_cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 #if defined(__x86_64__)
 /* vpmaddwd + vpaddd on 12 independent accumulators (asm, so nothing is spilled or folded). */
@@ -44,14 +33,14 @@ __attribute__((target("avx2"), noinline)) static double peak_madd(void) {
   double best = 0;
   for (int rep = 0; rep < 3; rep++) {
     long n = 10000000;
-    double t = now();
+    double t = bench_now();
     __asm__ volatile("vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\t"
                      "1:\n\t" R12(STEP) "dec %0\n\tjnz 1b\n\tvzeroupper"
                      : "+r"(n)
                      :
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
                        "xmm9", "xmm10", "xmm11", "xmm13", "xmm15", "cc");
-    t = now() - t;
+    t = bench_now() - t;
     const double g = 1e7 * 12 * 32 / t / 1e9; /* 16 products per vpmaddwd */
     if (g > best) best = g;
   }
@@ -128,11 +117,11 @@ static double time_median(int runs, run_ctx *r) {
   double *t = malloc((size_t)runs * sizeof *t);
   run_conv(r);
   for (int i = 0; i < runs; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     run_conv(r);
-    t[i] = now() - t0;
+    t[i] = bench_now() - t0;
   }
-  qsort(t, (size_t)runs, sizeof *t, cmp_d);
+  qsort(t, (size_t)runs, sizeof *t, bench_cmp_d);
   const double res = g_min ? t[0] : t[runs / 2];
   free(t);
   return res;
@@ -163,7 +152,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--all")) all = 1;
     else if (!strcmp(argv[i], "--min")) g_min = 1;
     else if (!strcmp(argv[i], "--no-peak")) no_peak = 1;
-    else if (!strcmp(argv[i], "--cpu-time")) g_cpu_time = 1;
+    else if (!strcmp(argv[i], "--cpu-time")) bench_cpu_time = 1;
   }
   size_t nv;
   const tc_kernel_variant *v = tc_kernel_variants(&nv);

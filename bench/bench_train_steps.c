@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "tensorc_train.h"
+#include "bench_clock.h"
 
 static double clk(clockid_t id) {
   struct timespec ts;
@@ -21,13 +22,9 @@ static double clk(clockid_t id) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
+  qsort(v, (size_t)n, sizeof *v, bench_cmp_d);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
