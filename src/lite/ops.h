@@ -134,7 +134,8 @@ tc_status tc__act_range_f32(int act, float *lo, float *hi);
 
 /* TFLite Padding: SAME = 0, VALID = 1. Computes output size and the leading pad along one axis
  * exactly as TFLite does (dilated filter size = (filter - 1) * dilation + 1). Returns 0 if the
- * output would be empty or the arguments are invalid. */
+ * output would be empty, the arguments are invalid, or the dilated filter does not fit an
+ * int32 (hostile dilations; the kernels compute their geometry in int32). */
 enum { TC_PAD_SAME = 0, TC_PAD_VALID = 1 };
 int tc__conv_out_size(int pad, int in, int filter, int stride, int dilation, int *out,
                       int *pad_before);

@@ -874,3 +874,21 @@ TC_TEST(kernel_shape_space_batch_round_trip) {
     CHECK_EQ(out[1], 4);
   }
 }
+
+/* tc__conv_out_size: TensorFlow's SAME / VALID sizes, and hostile dilations refused instead of
+ * overflowing the kernels' int32 window geometry. */
+TC_TEST(kernel_shape_conv_out_size) {
+  int o = 0, pad = -1;
+  CHECK(tc__conv_out_size(TC_PAD_SAME, 10, 3, 1, 1, &o, &pad) && o == 10 && pad == 1);
+  CHECK(tc__conv_out_size(TC_PAD_SAME, 10, 3, 2, 1, &o, &pad) && o == 5 && pad == 0);
+  CHECK(tc__conv_out_size(TC_PAD_VALID, 10, 3, 2, 2, &o, &pad) && o == 3 && pad == 0);
+  CHECK(!tc__conv_out_size(TC_PAD_VALID, 4, 3, 1, 2, &o, &pad)); /* dilated filter 5 > 4 */
+  /* dilated filter 2^30 + 1 still fits: padding 2^29 */
+  CHECK(tc__conv_out_size(TC_PAD_SAME, 10, 2, 1, 1 << 30, &o, &pad) && o == 10 &&
+        pad == 1 << 29);
+  /* 2 * (2^31 - 1) + 1 and 2^32 + 1 do not */
+  CHECK(!tc__conv_out_size(TC_PAD_SAME, 10, 3, 1, 0x7fffffff, &o, &pad));
+  CHECK(!tc__conv_out_size(TC_PAD_SAME, 10, 5, 1, 1 << 30, &o, &pad));
+  CHECK(!tc__conv_out_size(TC_PAD_SAME, 10, 3, 0, 1, &o, &pad));
+  CHECK(!tc__conv_out_size(2, 10, 3, 1, 1, &o, &pad));
+}

@@ -55,18 +55,19 @@ tc_status tc__act_range_f32(int act, float *lo, float *hi) {
 int tc__conv_out_size(int pad, int in, int filter, int stride, int dilation, int *out,
                       int *pad_before) {
   if (in <= 0 || filter <= 0 || stride <= 0 || dilation <= 0) return 0;
-  long eff = (long)(filter - 1) * dilation + 1;
-  long o;
+  int64_t eff = (int64_t)(filter - 1) * dilation + 1;
+  int64_t o;
   if (pad == TC_PAD_SAME) {
-    o = ((long)in + stride - 1) / stride;
+    o = ((int64_t)in + stride - 1) / stride;
   } else if (pad == TC_PAD_VALID) {
-    o = ((long)in - eff + stride) / stride;
+    o = ((int64_t)in - eff + stride) / stride;
   } else {
     return 0;
   }
-  if (o <= 0 || o > 0x7fffffff) return 0;
-  long total = (o - 1) * stride + eff - in;
-  if (total < 0) total = 0;
+  /* the kernels compute window geometry in int32: a dilated filter past it is refused */
+  if (o <= 0 || o > 0x7fffffff || eff > 0x7fffffff) return 0;
+  int64_t total = (o - 1) * stride + eff - in;
+  if (total < 0) total = 0; /* VALID: <= 0; SAME: < eff, as (o - 1) * stride < in */
   *out = (int)o;
   *pad_before = (int)(total / 2);
   return 1;
