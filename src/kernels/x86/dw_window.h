@@ -100,4 +100,23 @@ static inline void tc__dw_tables_pad(ptrdiff_t *roff, ptrdiff_t *ooff, int32_t n
   for (int32_t k = npx; k < npx + 3; k++) roff[k] = roff[npx - 1], ooff[k] = ooff[npx - 1];
 }
 
+/* Ring and output offsets of pixels p .. p + 3 of a stream of npx pixels, relative to pixel
+ * p0: from the tables (tab; padded as above), or for a row i * px_step and i * out_px with the
+ * last pixel repeated past npx. */
+static inline __attribute__((always_inline)) void
+tc__dw_px_offsets(const ptrdiff_t *roff, const ptrdiff_t *ooff, int32_t npx, int32_t p,
+                  int32_t p0, ptrdiff_t px_step, ptrdiff_t out_px, ptrdiff_t q[4], ptrdiff_t o[4],
+                  int tab) {
+  for (int32_t k = 0; k < 4; k++) {
+    if (tab) {
+      q[k] = roff[p + k];
+      o[k] = ooff[p + k];
+    } else {
+      const int32_t i = p + k < npx ? p + k : npx - 1;
+      q[k] = (ptrdiff_t)(i - p0) * px_step;
+      o[k] = (ptrdiff_t)(i - p0) * out_px;
+    }
+  }
+}
+
 #endif /* TC_KERNELS_X86_DW_WINDOW_H */

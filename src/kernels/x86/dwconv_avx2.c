@@ -322,16 +322,7 @@ typedef struct f32_stream {
 /* Ring (bytes) and output (floats) offsets of pixels p .. p + 3, relative to pixel p0. */
 FAI void f32_offsets(const f32_stream *st, int32_t p, int32_t p0, ptrdiff_t px_bytes,
                      ptrdiff_t C, ptrdiff_t q[4], ptrdiff_t o[4], int tab) {
-  for (int32_t k = 0; k < 4; k++) {
-    if (tab) {
-      q[k] = st->roff[p + k];
-      o[k] = st->ooff[p + k];
-    } else {
-      const int32_t i = p + k < st->npx ? p + k : st->npx - 1;
-      q[k] = (ptrdiff_t)(i - p0) * px_bytes;
-      o[k] = (ptrdiff_t)(i - p0) * C;
-    }
-  }
+  tc__dw_px_offsets(st->roff, st->ooff, st->npx, p, p0, px_bytes, C, q, o, tab);
 }
 
 FAI __m256 ldb(const char *p) { return _mm256_loadu_ps((const float *)p); }

@@ -565,16 +565,8 @@ AI __m256i ldp(const void *p, int bc) {
  * (tables: padded with repeats of the last pixel; rows: the last pixel repeated here). */
 AI void px_offsets(const q8_stream *st, int32_t p, int32_t p0, size_t ps, size_t os,
                    ptrdiff_t q[4], ptrdiff_t o[4], int tab) {
-  for (int32_t k = 0; k < 4; k++) {
-    if (tab) {
-      q[k] = st->roff[p + k];
-      o[k] = st->ooff[p + k];
-    } else {
-      const int32_t i = p + k < st->npx ? p + k : st->npx - 1;
-      q[k] = (ptrdiff_t)(i - p0) * (ptrdiff_t)ps * 2;
-      o[k] = (ptrdiff_t)(i - p0) * (ptrdiff_t)os;
-    }
-  }
+  tc__dw_px_offsets(st->roff, st->ooff, st->npx, p, p0, (ptrdiff_t)ps * 2, (ptrdiff_t)os, q, o,
+                    tab);
 }
 
 /* Requantizes 4 accumulators of one group and stores them (pixel k at og + o[k]). */
