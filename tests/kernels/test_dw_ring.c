@@ -257,17 +257,28 @@ static void small_shape(uint32_t *seed, int32_t w, int32_t h, int32_t st, int32_
   if (fk == 3) sh->d = 2;
 }
 
-TC_TEST(kernel_dw_ring_small_q8) {
-  uint32_t seed = 0x5a11u;
+/* Every small image (width 1..9, height 1..4, stride 1/2, VALID/SAME) in a fixed order: shape i
+ * drawn by small_shape, then run by fn (which may draw from the same seed). */
+typedef void small_fn(const dw_shape *sh, int i, uint32_t *seed);
+static void each_small_shape(uint32_t *seed, small_fn *fn) {
   int i = 0;
   for (int32_t w = 1; w <= 9; w++)
     for (int32_t h = 1; h <= 4; h++)
       for (int32_t st = 1; st <= 2; st++)
         for (int32_t same = 0; same <= 1; same++, i++) {
           dw_shape sh;
-          small_shape(&seed, w, h, st, same, &sh);
-          run_case(&sh, i % 2, i / 2 % 4, rnd(&seed));
+          small_shape(seed, w, h, st, same, &sh);
+          fn(&sh, i, seed);
         }
+}
+
+static void small_q8(const dw_shape *sh, int i, uint32_t *seed) {
+  run_case(sh, i % 2, i / 2 % 4, rnd(seed));
+}
+
+TC_TEST(kernel_dw_ring_small_q8) {
+  uint32_t seed = 0x5a11u;
+  each_small_shape(&seed, small_q8);
   for (size_t k = 0; k < sizeof tall_short / sizeof tall_short[0]; k++)
     for (int is_u8 = 0; is_u8 < 2; is_u8++)
       run_case(&tall_short[k], is_u8, (int)(k + (size_t)is_u8) % 4, rnd(&seed));
@@ -351,17 +362,13 @@ TC_TEST(kernel_dw_ring_f32) {
 }
 
 /* The small images of kernel_dw_ring_small_q8, float32 (finite and non-finite weights). */
+static void small_f32(const dw_shape *sh, int i, uint32_t *seed) {
+  f32_case(sh, rnd(seed), i % 17 == 3);
+}
+
 TC_TEST(kernel_dw_ring_small_f32) {
   uint32_t seed = 0xf5a11u;
-  int i = 0;
-  for (int32_t w = 1; w <= 9; w++)
-    for (int32_t h = 1; h <= 4; h++)
-      for (int32_t st = 1; st <= 2; st++)
-        for (int32_t same = 0; same <= 1; same++, i++) {
-          dw_shape sh;
-          small_shape(&seed, w, h, st, same, &sh);
-          f32_case(&sh, rnd(&seed), i % 17 == 3);
-        }
+  each_small_shape(&seed, small_f32);
   for (size_t k = 0; k < sizeof tall_short / sizeof tall_short[0]; k++)
     f32_case(&tall_short[k], rnd(&seed), k % 5 == 2);
 }
