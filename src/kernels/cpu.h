@@ -55,6 +55,8 @@ enum {
  * -mavx512vnni). */
 #define TC_CPU_AVX512_VNNI_SET \
   (TC_CPU_AVX512F | TC_CPU_AVX512BW | TC_CPU_AVX512VL | TC_CPU_AVX512VNNI)
+/* The set that the *_amx.c files are compiled for (the VNNI set, -mamx-tile -mamx-int8). */
+#define TC_CPU_AMX_INT8_SET (TC_CPU_AVX512_VNNI_SET | TC_CPU_AMX_TILE | TC_CPU_AMX_INT8)
 /* The set that the *_avx2.c files are compiled for (-mavx2 -mfma). */
 #define TC_CPU_AVX2_FMA (TC_CPU_AVX | TC_CPU_AVX2 | TC_CPU_FMA)
 

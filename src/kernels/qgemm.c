@@ -40,12 +40,25 @@ enum { N_COL_ARRAYS = 7 }; /* bias, mult, lshift, rshift, rmask, rhalf, bias_a_s
 /* k values per packed 32-bit word (qgemm.h): 2 (int16 pairs) or 4 (bytes). */
 static size_t kgroup(tc_s8_qgemm_kernel *kr) { return kr->kgroup == 4 ? 4 : 2; }
 
+/* Packed groups (qgemm.h): n_seg segments of kp_seg groups, rounded up to kr->kalign. */
+static size_t packed_kp(tc_s8_qgemm_kernel *kr, size_t n_seg, size_t kp_seg) {
+  const size_t al = kr->kalign > 1 ? (size_t)kr->kalign : 1;
+  return (n_seg * kp_seg + al - 1) / al * al;
+}
+
+tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  (void)n;
+  while (kr->fallback && (k < kr->min_k || (m > 0 && m < kr->min_m))) kr = kr->fallback;
+  return kr;
+}
+
 size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   if (n <= 0 || k <= 0) return 0;
   if (n_seg < 1) n_seg = 1;
-  const size_t seg_len = (size_t)k / (size_t)n_seg;
-  const size_t g = kgroup(kr), nr = (size_t)kr->nr, kp = (size_t)n_seg * ((seg_len + g - 1) / g);
+  const size_t seg_len = (size_t)k / (size_t)n_seg, g = kgroup(kr), nr = (size_t)kr->nr;
+  const size_t kp = packed_kp(kr, (size_t)n_seg, (seg_len + g - 1) / g);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
   return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) +
          tc_qgemm_output_stage_size((int32_t)n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
@@ -141,7 +154,7 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   if (k % n_seg != 0) return NULL;
   const size_t nr = (size_t)kr->nr, nn = (size_t)n, kk_n = (size_t)k;
   const size_t g = kgroup(kr), seg_len = kk_n / (size_t)n_seg, kp_seg = (seg_len + g - 1) / g;
-  const size_t kp = (size_t)n_seg * kp_seg, n_pad = (nn + nr - 1) / nr * nr;
+  const size_t kp = packed_kp(kr, (size_t)n_seg, kp_seg), n_pad = (nn + nr - 1) / nr * nr;
   char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
   tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
   p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
@@ -150,17 +163,20 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   const int32_t a_sum_mult = pk->cols.a_sum_mult;
   int16_t *b = (int16_t *)p;
   /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
-   * as int16 values (g = 2) or int8 bytes (g = 4), or for gemv the weight bytes as given. */
+   * as int16 values (g = 2) or int8 bytes (g = 4), or for gemv the weight bytes as given; the
+   * kalign groups past the last segment are zero (written as one more segment, all past its
+   * end). */
+  const size_t pad_groups = kp - (size_t)n_seg * kp_seg;
   const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
   int16_t *dst = b;
   int8_t *dst8 = (int8_t *)b;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
     const size_t width = panel_width(nr, nn, j0);
-    for (size_t sg = 0; sg < (size_t)n_seg; sg++)
-      for (size_t q = 0; q < kp_seg; q++)
+    for (size_t sg = 0; sg <= (size_t)n_seg; sg++)
+      for (size_t q = 0; q < (sg < (size_t)n_seg ? kp_seg : pad_groups); q++)
         for (size_t jj = 0; jj < width; jj++)
           for (size_t h = 0; h < g; h++) {
-            const size_t j = j0 + jj, off = g * q + h;
+            const size_t j = j0 + jj, off = sg < (size_t)n_seg ? g * q + h : seg_len;
             const int32_t v = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
             if (gemv)
               *dst8++ = (int8_t)(j < nn && off < seg_len

@@ -48,7 +48,7 @@ typedef struct tc_qgemm_cols {
  * weights were packed for a convolution's receptive-field layout, kernels/conv_x8.h), and each
  * segment into kp_seg = ceil(seg_len / 2) pairs, so that a segment is a run of contiguous bytes
  * of the input (an image row of a convolution window) and A is packed straight from it.
- * kp = n_seg * kp_seg pairs in all.
+ * kp = n_seg * kp_seg pairs in all (rounded up to the kernel's kalign, the extra ones zero).
  * Packed A (one strip of mr rows) is the kernel's own: mr * kp int32 words (plus the pack slack)
  * written by its pack_a and read by its run; for kgroup 2 each word holds the int16 values of
  * one row at a pair's two k (a zero past the end of an odd segment), e.g. pair-major with the mr
@@ -116,8 +116,21 @@ struct tc_s8_qgemm_ukernel {
    * s * tc_qgemm_strip_bytes(mr, kp) (fewer calls per row for small K and N); 0: rows <= mr */
   int multi;
   tc_s8_qgemm_run_i16_fn *run_i16;
+  /* K of packed A and B rounded up to a multiple of kalign groups (0 or 1: not rounded), the
+   * groups past the segments zero: kp = round_up(n_seg * groups per segment, kalign) (for tile
+   * instructions that take a fixed number of groups, e.g. AMX's 16). */
+  int kalign;
+  /* Products with K < min_k or M < min_m (M known at prepare) run better on `fallback`
+   * (tc_qgemm_kernel_for); NULL: this kernel suits every shape. */
+  const struct tc_s8_qgemm_ukernel *fallback;
+  int32_t min_k, min_m;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
+
+/* The kernel for a product of m rows (0: unknown), n columns and depth k: kr, or the first of
+ * its fallbacks whose shape limits the product meets (kr NULL: the dispatch table's). Ops call
+ * it at prepare and pack with the kernel it returns. */
+tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k);
 
 /* ---- packed weights ------------------------------------------------------------------------ */
 

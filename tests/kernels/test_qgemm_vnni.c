@@ -1,12 +1,13 @@
-/* test_qgemm_vnni.c: every 8-bit GEMM variant this CPU runs (kernels.def slot qgemm; all of
- * them under tests/kernels/avx512_emu/run.sh, which includes the AVX-512 VNNI kernel) against
+/* test_qgemm_vnni.c: every 8-bit GEMM variant this CPU runs (kernels.def slot qgemm; all of them
+ * under tests/kernels/avx512_emu/run.sh, which includes the AVX-512 VNNI and AMX kernels) against
  * the plain oracle tc_s8_qgemm__ref, written for the byte-group (kgroup 4) packing: int8 and
  * uint8 inputs and weights, uint8 weights spanning the whole byte range (w' = w - zp outside
  * int8, so the kernel's B is w - 128 and the row sums carry the rest) and narrow ones, extreme
  * zero points, per-channel and per-tensor requantization with left shifts and the folded
  * (`plain`) form, biases that make the int32 accumulator wrap, K from 1 to past 256 (odd, not a
- * multiple of 4), rows and columns below, at and above the 8x32 and 4x16 tiles, K split into
- * segments of odd lengths, and 2- and 3-thread runs byte-identical to the oracle. */
+ * multiple of 4; AMX pads it to 64), rows and columns below, at and above the 32x32 (AMX), 8x32
+ * and 4x16 tiles, K split into segments of odd lengths, and 2- and 3-thread runs byte-identical
+ * to the oracle. */
 #include <stdlib.h>
 
 #include "core/threadpool.h"
@@ -138,19 +139,19 @@ static void sweep(int u8) {
   tc_s8_qgemm_kernel *kv[8];
   const size_t nk = variants(kv, 8);
   tc_threadpool *pools[2] = {tc_threadpool_create(2), tc_threadpool_create(3)};
-  static const int ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33};
+  static const int ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 65};
   static const int ns[] = {1, 2, 5, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 100};
   static const int ks[] = {1, 2, 3, 4, 5, 7, 8, 12, 13, 27, 63, 64, 65, 72, 127, 128, 129, 300};
   int bad = 0, ran = 0, plain = 0;
   for (int i = 0; i < 300; i++) {
-    qcase c = {ms[rnd() % 12], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 2, i % 4 == 1};
+    qcase c = {ms[rnd() % 16], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 2, i % 4 == 1};
     bad += run_case(&c, kv, nk, pools, &ran, &plain);
   }
   /* K in segments of odd and even lengths (a convolution's receptive-field rows) */
   static const int segs[][2] = {{3, 1}, {2, 3}, {3, 5}, {4, 7}, {10, 4}, {3, 9}, {2, 65}, {5, 13}};
   for (int i = 0; i < 64; i++) {
     const int s = i % 8;
-    qcase c = {ms[rnd() % 12], ns[rnd() % 16], segs[s][0] * segs[s][1], segs[s][0], u8, i % 2,
+    qcase c = {ms[rnd() % 16], ns[rnd() % 16], segs[s][0] * segs[s][1], segs[s][0], u8, i % 2,
                i % 3 == 1};
     bad += run_case(&c, kv, nk, pools, &ran, &plain);
   }
@@ -181,4 +182,34 @@ TC_TEST(kernel_qgemm_vnni_extremes) {
   CHECK_EQ(bad, 0);
   tc_threadpool_destroy(pools[0]);
   tc_threadpool_destroy(pools[1]);
+}
+
+/* Kernel choice by shape: a kernel with a fallback hands products below its K or M limits to
+ * it (M 0 = unknown counts as large); kernels without one take every shape. */
+TC_TEST(kernel_qgemm_kernel_for) {
+  size_t n;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  int with_fallback = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(v[i].op, "qgemm")) continue;
+    tc_s8_qgemm_kernel *kr = v[i].impl;
+    if (!kr->fallback) {
+      CHECK(tc_qgemm_kernel_for(kr, 1, 1, 1) == kr);
+      CHECK(tc_qgemm_kernel_for(kr, 100000, 4096, 4096) == kr);
+      continue;
+    }
+    with_fallback++;
+    CHECK(kr->min_k > 1 && kr->min_m > 1);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k) == kr);
+    CHECK(tc_qgemm_kernel_for(kr, 0, 64, kr->min_k) == kr);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k - 1) == kr->fallback);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m - 1, 64, 4096) == kr->fallback);
+    CHECK(tc_qgemm_kernel_for(kr, 1, 64, 1) != kr);
+  }
+#if defined(__x86_64__)
+  CHECK(with_fallback >= 1); /* the AMX kernel, compiled on every x86-64 build */
+  CHECK(tc_s8_qgemm__amx_32x32.fallback == &tc_s8_qgemm__avx512vnni_8x32);
+#else
+  (void)with_fallback;
+#endif
 }

@@ -18,109 +18,17 @@
 #include "kernels/qgemm.h"
 
 #if defined(__x86_64__) && defined(__AVX512VNNI__)
-#include <immintrin.h>
+#include "kernels/x86/q512.h"
 
 #define MR 8
 #define NR 32
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-/* bytes [0, n) on, n in 0..64 */
-static inline __mmask64 byte_mask(size_t n) {
-  return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
-}
-/* lanes [0, n) on, n in 0..16 */
-static inline __mmask16 lane_mask(size_t n) {
-  return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
-}
-
-/* ---- packing A ------------------------------------------------------------------------------ */
-
-/* Rows of the strip one after the other, each segment's bytes (xor 0x80 for int8: x + 128 as
- * uint8) followed by zeros up to a multiple of 4; masked loads read exactly the segments'
- * bytes. The row sums (of the uint8 bytes, wrapped to int32) follow the MR rows. */
+/* Rows of the strip kp words apart (q512.h), the row sums after them. */
 static void vnni_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
                         int flags, int16_t *dst16) {
-  const size_t seg_pad = (seg_len + 3) / 4 * 4, row_bytes = n_seg * seg_pad;
-  uint8_t *dst = (uint8_t *)dst16;
-  int32_t *sums = (int32_t *)(dst + MR * row_bytes);
-  const __m512i flip = _mm512_set1_epi32((flags & TC_QGEMM_A_U8) ? 0 : (int32_t)0x80808080u);
-  const __m512i ones = _mm512_set1_epi8(1);
-  for (size_t r = 0; r < MR; r++) {
-    if (r >= rows) {
-      sums[r] = 0;
-      continue;
-    }
-    uint8_t *d = dst + r * row_bytes;
-    __m512i sum = _mm512_setzero_si512();
-    for (size_t sg = 0; sg < n_seg; sg++, d += seg_pad) {
-      const uint8_t *s = src[r * n_seg + sg];
-      for (size_t kk = 0; kk < seg_pad; kk += 64) { /* kk < seg_len here (see seg_pad) */
-        const __mmask64 m = byte_mask(seg_len - kk);
-        __m512i v = _mm512_maskz_loadu_epi8(m, s + kk);
-        v = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(v, flip));
-        sum = _mm512_dpbusd_epi32(sum, v, ones);
-        _mm512_mask_storeu_epi8(d + kk, byte_mask(seg_pad - kk), v);
-      }
-    }
-    sums[r] = _mm512_reduce_add_epi32(sum);
-  }
-}
-
-/* ---- the output stage ----------------------------------------------------------------------- */
-
-/* Per-column requantization parameters of 16 columns, loaded once per panel. */
-typedef struct rq16 {
-  __m512i m, m_odd, rsh, lsh, rmask, rhalf, rc_even, rc_odd;
-} rq16;
-
-static inline __attribute__((always_inline)) rq16 rq_load(const tc_qgemm_cols *q, size_t j) {
-  rq16 p;
-  p.m = _mm512_loadu_si512(q->mult + j);
-  p.m_odd = _mm512_loadu_si512(q->mult + j + 1);
-  p.rsh = _mm512_loadu_si512(q->rshift + j);
-  if (q->plain) {
-    /* 2^30 + 2^(30 + rshift) per 64-bit lane (rshift >= 1 for plain layers) */
-    const __m512i lo32 = _mm512_set1_epi64(0xffffffffll), b30 = _mm512_set1_epi64(1ll << 30);
-    p.rc_even = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, _mm512_and_si512(p.rsh, lo32)));
-    p.rc_odd = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, _mm512_srli_epi64(p.rsh, 32)));
-    p.lsh = p.rmask = p.rhalf = p.rsh;
-  } else {
-    p.lsh = _mm512_loadu_si512(q->lshift + j);
-    p.rmask = _mm512_loadu_si512(q->rmask + j);
-    p.rhalf = _mm512_loadu_si512(q->rhalf + j);
-    p.rc_even = p.rc_odd = p.rsh;
-  }
-  return p;
-}
-
-/* tc_q_mul_double(x, mult, shift) + out_zp (wrapping), clamped to [lo, hi]: the AVX2 kernel's
- * requant8 on 16 columns (see s8_qgemm_avx2.c and qgemm.h for the two forms). */
-static inline __attribute__((always_inline)) __m512i requant16(__m512i x, const rq16 *p,
-                                                               const tc_qgemm_cols *q, __m512i zp,
-                                                               __m512i lo, __m512i hi) {
-  __m512i r;
-  if (q->plain) {
-    __m512i even = _mm512_mul_epi32(x, p->m);
-    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd);
-    even = _mm512_srli_epi64(_mm512_add_epi64(even, p->rc_even), 31);
-    odd = _mm512_slli_epi64(_mm512_add_epi64(odd, p->rc_odd), 1);
-    const __m512i s =
-        _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, odd), _mm512_srai_epi32(x, 31));
-    r = _mm512_srav_epi32(s, p->rsh);
-  } else {
-    if (q->any_lshift) x = _mm512_sllv_epi32(x, p->lsh);
-    const __m512i nudge = _mm512_set1_epi64(1ll << 30);
-    __m512i even = _mm512_mul_epi32(x, p->m);
-    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd);
-    even = _mm512_srli_epi64(_mm512_add_epi64(even, nudge), 31);
-    odd = _mm512_slli_epi64(_mm512_add_epi64(odd, nudge), 1);
-    const __m512i s = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-    const __m512i rem = _mm512_and_si512(s, p->rmask);
-    const __m512i thr = _mm512_add_epi32(p->rhalf, _mm512_srli_epi32(s, 31));
-    r = _mm512_srav_epi32(s, p->rsh);
-    r = _mm512_mask_sub_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, _mm512_set1_epi32(-1));
-  }
-  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zp), lo), hi);
+  const size_t row_bytes = n_seg * ((seg_len + 3) / 4 * 4);
+  q512_pack_rows(MR, row_bytes, rows, n_seg, seg_len, src, flags, dst16);
 }
 
 /* ---- the tile ------------------------------------------------------------------------------- */
@@ -170,22 +78,22 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   const __m512i lo = _mm512_set1_epi32(q->act_min > lo_t ? q->act_min : lo_t);
   const __m512i hi = _mm512_set1_epi32(q->act_max < hi_t ? q->act_max : hi_t);
   {
-    const rq16 p = rq_load(q, j);
-    const __mmask16 m = lane_mask(cols);
+    const q512_rq p = q512_rq_load(q, j);
+    const __mmask16 m = q512_lane_mask(cols);
 #define STORE0(i)                                                                           \
   if ((i) < R)                                                                              \
     _mm512_mask_cvtepi32_storeu_epi8(c + (size_t)(i) * ldc + j, m,                          \
-                                     requant16(acc##i##0, &p, q, zp, lo, hi));
+                                     q512_requant16(acc##i##0, &p, q, zp, lo, hi));
     REP8(STORE0)
 #undef STORE0
   }
   if (W32) {
-    const rq16 p = rq_load(q, j + 16);
-    const __mmask16 m = lane_mask(cols - 16);
+    const q512_rq p = q512_rq_load(q, j + 16);
+    const __mmask16 m = q512_lane_mask(cols - 16);
 #define STORE1(i)                                                                           \
   if ((i) < R)                                                                              \
     _mm512_mask_cvtepi32_storeu_epi8(c + (size_t)(i) * ldc + j + 16, m,                     \
-                                     requant16(acc##i##1, &p, q, zp, lo, hi));
+                                     q512_requant16(acc##i##1, &p, q, zp, lo, hi));
     REP8(STORE1)
 #undef STORE1
   }

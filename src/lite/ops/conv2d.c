@@ -150,7 +150,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
   } else if (st->kind == CONV_S8 || st->kind == CONV_U8) {
 #ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
     if (bias && (!bias->known || !bias->data)) return TC_OK;
-    tc_s8_qgemm_kernel *kr = kt->s8_qgemm;
+    tc_s8_qgemm_kernel *kr =
+        tc_qgemm_kernel_for(kt->s8_qgemm, p->batch * p->out_h * p->out_w, p->out_c, k);
     const tc__quant *qi = in->m ? &in->m->q : NULL;
     const int32_t n_seg = tc_x8_conv2d_n_seg(p); /* the input read in place (conv_x8.h) */
     const int u8 = st->kind == CONV_U8;

@@ -86,7 +86,7 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__ten
 #ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
   if (st->kind == FC_S8 || st->kind == FC_U8) {
     if (bias && (!bias->known || !bias->data)) return TC_OK;
-    tc_s8_qgemm_kernel *kr = kt->s8_qgemm;
+    tc_s8_qgemm_kernel *kr = tc_qgemm_kernel_for(kt->s8_qgemm, p->batch, p->out_n, p->in_k);
     void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_n, p->in_k));
     if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     const int u8 = st->kind == FC_U8;

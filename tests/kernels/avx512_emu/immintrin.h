@@ -59,3 +59,70 @@ static inline __mmask16 _mm512_cmpgt_epi32_mask(__m512i a, __m512i b) { unsigned
 static inline __m512i _mm512_mask_sub_epi32(__m512i src, __mmask16 m, __m512i a, __m512i b) { for (int i = 0; i < 16; i++) if (m >> i & 1) src.ud[i] = a.ud[i] - b.ud[i]; return src; }
 /* VPMOVDB to memory: low byte of each dword, masked */
 static inline void _mm512_mask_cvtepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((uint8_t *)p)[i] = (uint8_t)a.ud[i]; }
+
+/* ---- AMX tile intrinsics of src/kernels/x86/s8_qgemm_amx.c ----
+ * Eight tiles of up to 16 rows x 64 bytes, shaped by _tile_loadconfig (palette 1). Using a tile
+ * that the configuration leaves empty, a row or byte count past 16 x 64, or a TDPBUSD whose tile
+ * shapes do not match (C rows = A rows, C bytes per row = B bytes per row, A groups = B rows)
+ * would fault on the real CPU (#UD); here it aborts with a message. */
+#include <stdio.h>
+#include <stdlib.h>
+static _Thread_local struct { int on; int rows[8], colsb[8]; uint8_t d[8][16][64]; } emu_amx; /* per thread, like the tiles */
+static inline void emu_amx_fail(const char *what, int t) {
+  fprintf(stderr, "AMX emulation: %s (tmm%d)\n", what, t);
+  abort();
+}
+static inline void emu_amx_check(int t) {
+  if (!emu_amx.on) emu_amx_fail("tile used without a configuration", t);
+  if (emu_amx.rows[t] <= 0 || emu_amx.colsb[t] <= 0) emu_amx_fail("tile not configured", t);
+}
+static inline void emu_tile_loadconfig(const void *cfg) {
+  const uint8_t *b = cfg;
+  if (b[0] != 1) emu_amx_fail("palette is not 1", -1);
+  for (int i = 2; i < 16; i++) if (b[i]) emu_amx_fail("reserved config bytes set", -1);
+  for (int t = 0; t < 8; t++) {
+    const int colsb = b[16 + 2 * t] | b[17 + 2 * t] << 8, rows = b[48 + t];
+    if (rows > 16 || colsb > 64 || colsb % 4) emu_amx_fail("tile shape past 16 x 64 bytes", t);
+    if ((rows == 0) != (colsb == 0)) emu_amx_fail("tile with rows or bytes 0 but not both", t);
+    emu_amx.rows[t] = rows;
+    emu_amx.colsb[t] = colsb;
+  }
+  memset(emu_amx.d, 0xA5, sizeof emu_amx.d); /* tiles start undefined */
+  emu_amx.on = 1;
+}
+static inline void emu_tile_release(void) { emu_amx.on = 0; }
+static inline void emu_tile_loadd(int t, const void *base, long stride) {
+  emu_amx_check(t);
+  for (int r = 0; r < emu_amx.rows[t]; r++)
+    memcpy(emu_amx.d[t][r], (const char *)base + r * stride, (size_t)emu_amx.colsb[t]);
+}
+static inline void emu_tile_stored(int t, void *base, long stride) {
+  emu_amx_check(t);
+  for (int r = 0; r < emu_amx.rows[t]; r++)
+    memcpy((char *)base + r * stride, emu_amx.d[t][r], (size_t)emu_amx.colsb[t]);
+}
+static inline void emu_tile_zero(int t) { emu_amx_check(t); memset(emu_amx.d[t], 0, sizeof emu_amx.d[t]); }
+/* TDPBUSD: C[m][n] += sum over groups k and h < 4 of u8 A[m][4k + h] * s8 B[k][4n + h], in
+ * int32 with wrap-around */
+static inline void emu_tile_dpbusd(int c, int a, int b) {
+  emu_amx_check(c); emu_amx_check(a); emu_amx_check(b);
+  if (emu_amx.rows[c] != emu_amx.rows[a] || emu_amx.colsb[c] != emu_amx.colsb[b] ||
+      emu_amx.colsb[a] != 4 * emu_amx.rows[b])
+    emu_amx_fail("TDPBUSD tile shapes do not match", c);
+  for (int m = 0; m < emu_amx.rows[c]; m++)
+    for (int n = 0; n < emu_amx.colsb[c] / 4; n++) {
+      uint32_t acc;
+      memcpy(&acc, &emu_amx.d[c][m][4 * n], 4);
+      for (int k = 0; k < emu_amx.colsb[a] / 4; k++)
+        for (int h = 0; h < 4; h++)
+          acc += (uint32_t)((int32_t)emu_amx.d[a][m][4 * k + h] *
+                            (int32_t)(int8_t)emu_amx.d[b][k][4 * n + h]);
+      memcpy(&emu_amx.d[c][m][4 * n], &acc, 4);
+    }
+}
+#define _tile_loadconfig(cfg) emu_tile_loadconfig(cfg)
+#define _tile_release() emu_tile_release()
+#define _tile_loadd(t, base, stride) emu_tile_loadd(t, base, stride)
+#define _tile_stored(t, base, stride) emu_tile_stored(t, base, stride)
+#define _tile_zero(t) emu_tile_zero(t)
+#define _tile_dpbusd(c, a, b) emu_tile_dpbusd(c, a, b)

@@ -19,6 +19,8 @@ cflags="-O1 -std=c11 -D_GNU_SOURCE -I$root/src -I$root/include -I$root/tests $sa
 gcc $cflags -I"$here" -D__AVX512F__ -w -c "$root/src/kernels/x86/gemm_f32_avx512.c" -o "$tmp/k.o"
 gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -w \
   -c "$root/src/kernels/x86/s8_qgemm_avx512vnni.c" -o "$tmp/q.o"
+gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -D__AMX_TILE__ -D__AMX_INT8__ -w \
+  -c "$root/src/kernels/x86/s8_qgemm_amx.c" -o "$tmp/x.o"
 printf 'struct tc_kernel_variant;\nint emu_supported(const struct tc_kernel_variant *v) { (void)v; return 1; }\n' > "$tmp/sup.c"
 gcc -c "$tmp/sup.c" -o "$tmp/sup.o"
 for t in test_gemm test_conv_f32 test_fwino test_qgemm_vnni test_qconv_fast; do
@@ -26,18 +28,18 @@ for t in test_gemm test_conv_f32 test_fwino test_qgemm_vnni test_qconv_fast; do
     -c "$root/tests/kernels/$t.c" -o "$tmp/$t.o"
 done
 gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/main.c" -o "$tmp/main.o"
-gcc "$tmp/k.o" "$tmp/q.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_conv_f32.o" \
+gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_conv_f32.o" \
   "$tmp/test_fwino.o" "$tmp/test_qgemm_vnni.o" "$tmp/test_qconv_fast.o" "$tmp/main.o" "$build/libtensorc.a" $san -lpthread -lm -o "$tmp/emu"
-if objdump -d "$tmp/emu" | grep -q zmm; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
+if objdump -d "$tmp/emu" | grep -q -E "zmm|tmm"; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
 # Model level: the golden cases with dispatch choosing the emulated VNNI kernel (cpu_stub.inc
 # replaces cpu.c), so int8 / uint8 CONV_2D and FULLY_CONNECTED run on it end to end.
 shared=${TC_SHARED_DIR:-$root/../shared}
 if [ -z "${EMU_TESTS:-}" ] && [ -f "$shared/models/golden/cases.tsv" ]; then
   gcc $cflags -x c -c "$here/cpu_stub.inc" -o "$tmp/cpu_stub.o"
   gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/lite/test_golden.c" -o "$tmp/golden.o"
-  gcc "$tmp/k.o" "$tmp/q.o" "$tmp/cpu_stub.o" "$tmp/golden.o" "$tmp/main.o" "$build/libtensorc.a" \
+  gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/cpu_stub.o" "$tmp/golden.o" "$tmp/main.o" "$build/libtensorc.a" \
     $san -lpthread -lm -o "$tmp/emu_golden"
-  if objdump -d "$tmp/emu_golden" | grep -q zmm; then echo "run.sh: real AVX-512 code" >&2; exit 1; fi
+  if objdump -d "$tmp/emu_golden" | grep -q -E "zmm|tmm"; then echo "run.sh: real AVX-512 code" >&2; exit 1; fi
   TC_SHARED_DIR="$shared" TC_FORCE_REF= "$tmp/emu_golden" golden_cases
 fi
 "$tmp/emu" ${EMU_TESTS:-kernel_gemm_variants kernel_gemm_plain kernel_gemm_threads kernel_gemm_nan kernel_gemm_packed kernel_gemm_k_chunks \

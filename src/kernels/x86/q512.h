@@ -1,0 +1,119 @@
+/* q512.h: the parts of the 8-bit GEMM that the byte-group (kgroup 4) AVX-512 kernels share
+ * (s8_qgemm_avx512vnni.c, s8_qgemm_amx.c): packing A rows as uint8 byte groups with their row
+ * sums, and the exact requantization of 16 int32 columns to bytes (tc_q_mul's double rounding
+ * in 64-bit lanes, or the folded form for `plain` layers; see qgemm.h). Static inline: include
+ * only from files compiled with at least -mavx512f -mavx512bw -mavx512vl -mavx512vnni.
+ * tests/kernels/avx512_emu/ runs both kernels on a scalar immintrin.h. */
+#ifndef TC_KERNELS_X86_Q512_H
+#define TC_KERNELS_X86_Q512_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/qgemm.h"
+
+/* bytes [0, n) on, n in 0..64 */
+static inline __mmask64 q512_byte_mask(size_t n) {
+  return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+/* lanes [0, n) on, n in 0..16 */
+static inline __mmask16 q512_lane_mask(size_t n) {
+  return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+}
+
+/* Rows of an mr-row strip one after the other, row_bytes apart: each segment's bytes (xor 0x80
+ * for int8: x + 128 as uint8) followed by zeros up to a multiple of 4, then zeros up to
+ * row_bytes (>= n_seg * the padded segment); masked loads read exactly the segments' bytes.
+ * The row sums (of the uint8 bytes, wrapped to int32) follow the mr rows; rows >= `rows` are
+ * not written (their sums are 0). */
+static inline void q512_pack_rows(size_t mr, size_t row_bytes, size_t rows, size_t n_seg,
+                                  size_t seg_len, const void *const *src, int flags,
+                                  int16_t *dst16) {
+  const size_t seg_pad = (seg_len + 3) / 4 * 4, used = n_seg * seg_pad;
+  uint8_t *dst = (uint8_t *)dst16;
+  int32_t *sums = (int32_t *)(dst + mr * row_bytes);
+  const __m512i flip = _mm512_set1_epi32((flags & TC_QGEMM_A_U8) ? 0 : (int32_t)0x80808080u);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (size_t r = 0; r < mr; r++) {
+    if (r >= rows) {
+      sums[r] = 0;
+      continue;
+    }
+    uint8_t *d = dst + r * row_bytes;
+    __m512i sum = _mm512_setzero_si512();
+    for (size_t sg = 0; sg < n_seg; sg++, d += seg_pad) {
+      const uint8_t *s = src[r * n_seg + sg];
+      for (size_t kk = 0; kk < seg_pad; kk += 64) { /* kk < seg_len here (see seg_pad) */
+        const __mmask64 m = q512_byte_mask(seg_len - kk);
+        __m512i v = _mm512_maskz_loadu_epi8(m, s + kk);
+        v = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(v, flip));
+        sum = _mm512_dpbusd_epi32(sum, v, ones);
+        _mm512_mask_storeu_epi8(d + kk, q512_byte_mask(seg_pad - kk), v);
+      }
+    }
+    for (size_t kk = used; kk < row_bytes; kk += 64) /* the zero groups past the segments */
+      _mm512_mask_storeu_epi8(dst + r * row_bytes + kk, q512_byte_mask(row_bytes - kk),
+                              _mm512_setzero_si512());
+    sums[r] = _mm512_reduce_add_epi32(sum);
+  }
+}
+
+/* ---- the output stage ----------------------------------------------------------------------- */
+
+/* Per-column requantization parameters of 16 columns, loaded once per panel. */
+typedef struct q512_rq {
+  __m512i m, m_odd, rsh, lsh, rmask, rhalf, rc_even, rc_odd;
+} q512_rq;
+
+static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm_cols *q, size_t j) {
+  q512_rq p;
+  p.m = _mm512_loadu_si512(q->mult + j);
+  p.m_odd = _mm512_loadu_si512(q->mult + j + 1);
+  p.rsh = _mm512_loadu_si512(q->rshift + j);
+  if (q->plain) {
+    /* 2^30 + 2^(30 + rshift) per 64-bit lane (rshift >= 1 for plain layers) */
+    const __m512i lo32 = _mm512_set1_epi64(0xffffffffll), b30 = _mm512_set1_epi64(1ll << 30);
+    p.rc_even = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, _mm512_and_si512(p.rsh, lo32)));
+    p.rc_odd = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, _mm512_srli_epi64(p.rsh, 32)));
+    p.lsh = p.rmask = p.rhalf = p.rsh;
+  } else {
+    p.lsh = _mm512_loadu_si512(q->lshift + j);
+    p.rmask = _mm512_loadu_si512(q->rmask + j);
+    p.rhalf = _mm512_loadu_si512(q->rhalf + j);
+    p.rc_even = p.rc_odd = p.rsh;
+  }
+  return p;
+}
+
+/* tc_q_mul_double(x, mult, shift) + out_zp (wrapping), clamped to [lo, hi]: the AVX2 kernel's
+ * requant8 on 16 columns (see s8_qgemm_avx2.c and qgemm.h for the two forms). */
+static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i x, const q512_rq *p,
+                                                               const tc_qgemm_cols *q, __m512i zp,
+                                                               __m512i lo, __m512i hi) {
+  __m512i r;
+  if (q->plain) {
+    __m512i even = _mm512_mul_epi32(x, p->m);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd);
+    even = _mm512_srli_epi64(_mm512_add_epi64(even, p->rc_even), 31);
+    odd = _mm512_slli_epi64(_mm512_add_epi64(odd, p->rc_odd), 1);
+    const __m512i s =
+        _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, odd), _mm512_srai_epi32(x, 31));
+    r = _mm512_srav_epi32(s, p->rsh);
+  } else {
+    if (q->any_lshift) x = _mm512_sllv_epi32(x, p->lsh);
+    const __m512i nudge = _mm512_set1_epi64(1ll << 30);
+    __m512i even = _mm512_mul_epi32(x, p->m);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->m_odd);
+    even = _mm512_srli_epi64(_mm512_add_epi64(even, nudge), 31);
+    odd = _mm512_slli_epi64(_mm512_add_epi64(odd, nudge), 1);
+    const __m512i s = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+    const __m512i rem = _mm512_and_si512(s, p->rmask);
+    const __m512i thr = _mm512_add_epi32(p->rhalf, _mm512_srli_epi32(s, 31));
+    r = _mm512_srav_epi32(s, p->rsh);
+    r = _mm512_mask_sub_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, _mm512_set1_epi32(-1));
+  }
+  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zp), lo), hi);
+}
+
+#endif /* TC_KERNELS_X86_Q512_H */
