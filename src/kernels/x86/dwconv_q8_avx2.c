@@ -493,7 +493,9 @@ AI __m256i rq_plain(__m256i x, const q8_grp *gr) {
   __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), ld(gr->mult_odd));
   even = _mm256_srli_epi64(_mm256_add_epi64(even, ld(gr->c_even)), 31);
   odd = _mm256_slli_epi64(_mm256_add_epi64(odd, ld(gr->c_odd)), 1);
-  __m256i r = _mm256_add_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_srai_epi32(x, 31));
+  /* (the sign as a compare: any ALU pipe, where shifts share two with the shuffles) */
+  const __m256i neg = _mm256_cmpgt_epi32(_mm256_setzero_si256(), x);
+  __m256i r = _mm256_add_epi32(_mm256_blend_epi32(even, odd, 0xAA), neg);
   return _mm256_srav_epi32(r, ld(gr->rsh));
 }
 
@@ -613,9 +615,10 @@ AI void q8_grp_generic(const q8_stream *st, size_t g_off, uint8_t *og, size_t os
  * J (compile time: every tap is a fixed displacement from a pixel's offset): the six weight
  * pairs stay in registers; 4 pixels are accumulated, requantized, packed and stored at once,
  * the last 1-3 of a stream with as many accumulations. */
-AI void q8_grp_3x3(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, int32_t lanes,
+AI void q8_grp_3x3(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, int32_t lanes_,
                    const q8_grp *gr, const int16_t *W, const q8_out *qo, int J, int bc,
-                   int plain, int tab, int is_u8) {
+                   int plain, int tab, int full, int is_u8) {
+  const int32_t lanes = full ? 8 : lanes_; /* (full: the stores' lane test at compile time) */
   enum { E16 = 16, E2 = 2 };
   const size_t ps = bc ? E2 : E16, js = (size_t)J * ps;
   const __m256i w00 = ld(W), w01 = ld(W + 16), w10 = ld(W + 32), w11 = ld(W + 48),
@@ -659,11 +662,12 @@ AI void q8_grp_3x3(const q8_stream *st, size_t g_off, uint8_t *og, size_t os, in
   } else {
     const ptrdiff_t o1 = (ptrdiff_t)os, o2 = 2 * o1, o3 = 3 * o1;
     const ptrdiff_t pb = 2 * (ptrdiff_t)ps;
-    for (; p + 4 <= npx; p += 4, s0 += 4 * pb, og += 4 * os) {
-      if (os == 8 && lanes == 8)
+    if (full && os == 8) /* 4 pixels of 8 channels: 32 contiguous bytes */
+      for (; p + 4 <= npx; p += 4, s0 += 4 * pb, og += 32)
         STEP(0, pb, 2 * pb, 3 * pb, 4, _mm256_storeu_si256((__m256i *)og, v));
-      else STEP(0, pb, 2 * pb, 3 * pb, 4, store4(og, 0, o1, o2, o3, v, lanes));
-    }
+    else /* (the lane and os tests out of the loop: GCC kept them in it, read from the stack) */
+      for (; p + 4 <= npx; p += 4, s0 += 4 * pb, og += 4 * os)
+        STEP(0, pb, 2 * pb, 3 * pb, 4, store4(og, 0, o1, o2, o3, v, lanes));
   }
   if (p < npx) { /* the last 1-3 pixels */
     ptrdiff_t q[4], o[4];
@@ -694,8 +698,15 @@ AI void q8_stream_t(const q8_stream *st, const q8_grp *grp, const int16_t *wts, 
     const size_t g_off = (size_t)gl * gs;
     if (shape != SHAPE_GENERIC) {
       const int J = shape == SHAPE_3X3_J2 ? 2 : 1;
-      if (gr->plain) q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, 1, tab, is_u8);
-      else q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, 0, tab, is_u8);
+#define G3(PL, FULL) q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, PL, tab, FULL, is_u8)
+      if (lanes == 8) {
+        if (gr->plain) G3(1, 1);
+        else G3(0, 1);
+      } else {
+        if (gr->plain) G3(1, 0);
+        else G3(0, 0);
+      }
+#undef G3
     } else {
       if (gr->plain)
         q8_grp_generic(st, g_off, og, os, lanes, gr, W, KH, PW, ps, js, qo, bc, 1, tab, is_u8);
