@@ -770,6 +770,10 @@ static void q8_dw(const tc_dwconv2d_params *p, const tc_q_requant *q, const void
   }
   const int64_t n_tiles = (p->out_w + tw - 1) / tw;
   tw = n_tiles ? (p->out_w + n_tiles - 1) / n_tiles : 1;
+  /* several tiles: whole steps of 4 pixels (112 = 40 + 40 + 32, not 3 x 38 with a 2-pixel
+   * step each) while the ring still fits */
+  if (n_tiles > 1 && tw % 4 && ring_bytes(&rg, KH, PW, (tw + 3) / 4 * 4, cw) <= RING_BYTES)
+    tw = (tw + 3) / 4 * 4;
   const int32_t ng_blk = (int32_t)(cw / 8);
 
   tc__dw_window win;
