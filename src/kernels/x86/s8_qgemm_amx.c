@@ -22,7 +22,9 @@
  * tests/kernels/avx512_emu/run.sh checks it on machines without AMX (scalar tile emulation). */
 #include "kernels/qgemm.h"
 
-#if defined(__x86_64__) && defined(__AMX_INT8__) && defined(__AVX512VNNI__)
+/* gcc names the feature macro __AMX_INT8__, clang __AMXINT8__ */
+#if defined(__x86_64__) && defined(__AVX512VNNI__) && \
+    (defined(__AMX_INT8__) || defined(__AMXINT8__))
 #include <string.h>
 
 #include "kernels/select.h"
