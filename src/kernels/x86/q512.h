@@ -86,11 +86,11 @@ static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm
   return p;
 }
 
-/* tc_q_mul_double(x, mult, shift) + out_zp (wrapping), clamped to [lo, hi]: the AVX2 kernel's
+/* tc_q_mul_double(x, mult, shift) + out_zp (wrapping), not yet clamped: the AVX2 kernel's
  * requant8 on 16 columns (see s8_qgemm_avx2.c and qgemm.h for the two forms). */
 static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i x, const q512_rq *p,
-                                                               const tc_qgemm_cols *q, __m512i zp,
-                                                               __m512i lo, __m512i hi) {
+                                                                    const tc_qgemm_cols *q,
+                                                                    __m512i zp) {
   __m512i r;
   if (q->plain) {
     __m512i even = _mm512_mul_epi32(x, p->m);
@@ -113,7 +113,22 @@ static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i x, c
     r = _mm512_srav_epi32(s, p->rsh);
     r = _mm512_mask_sub_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, _mm512_set1_epi32(-1));
   }
-  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zp), lo), hi);
+  return _mm512_add_epi32(r, zp);
+}
+
+/* Stores the lanes of m of q512_requant16's v as bytes clamped to [lo, hi], the activation range
+ * within the output type. Where that is the type's whole range (!q->clamp), the narrowing store
+ * saturates instead of a min and a max: vpmovsdb for int8, vpmovusdb after a max with 0 for
+ * uint8 (it reads lanes as unsigned). */
+static inline __attribute__((always_inline)) void q512_store16(void *dst, __mmask16 m, __m512i v,
+                                                              const tc_qgemm_cols *q, __m512i lo,
+                                                              __m512i hi) {
+  if (q->clamp)
+    _mm512_mask_cvtepi32_storeu_epi8(dst, m, _mm512_min_epi32(_mm512_max_epi32(v, lo), hi));
+  else if (q->out_u8)
+    _mm512_mask_cvtusepi32_storeu_epi8(dst, m, _mm512_max_epi32(v, _mm512_setzero_si512()));
+  else
+    _mm512_mask_cvtsepi32_storeu_epi8(dst, m, v);
 }
 
 #endif /* TC_KERNELS_X86_Q512_H */

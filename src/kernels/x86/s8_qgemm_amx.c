@@ -60,8 +60,7 @@ static inline __attribute__((always_inline)) void store_tile(
   for (size_t i = 0; i < nrows; i++) {
     __m512i x = _mm512_add_epi32(_mm512_loadu_si512(t + 16 * i), bias);
     if (asm_) x = _mm512_add_epi32(x, _mm512_set1_epi32((int32_t)(asm_ * (uint32_t)sums[r0 + i])));
-    _mm512_mask_cvtepi32_storeu_epi8(c + (r0 + i) * ldc + j, m,
-                                     q512_requant16(x, &p, q, zp, lo, hi));
+    q512_store16(c + (r0 + i) * ldc + j, m, q512_requant16(x, &p, q, zp), q, lo, hi);
   }
 }
 

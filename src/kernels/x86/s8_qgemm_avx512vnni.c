@@ -82,8 +82,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
     const __mmask16 m = q512_lane_mask(cols);
 #define STORE0(i)                                                                           \
   if ((i) < R)                                                                              \
-    _mm512_mask_cvtepi32_storeu_epi8(c + (size_t)(i) * ldc + j, m,                          \
-                                     q512_requant16(acc##i##0, &p, q, zp, lo, hi));
+    q512_store16(c + (size_t)(i) * ldc + j, m, q512_requant16(acc##i##0, &p, q, zp), q, lo, hi);
     REP8(STORE0)
 #undef STORE0
   }
@@ -92,8 +91,8 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
     const __mmask16 m = q512_lane_mask(cols - 16);
 #define STORE1(i)                                                                           \
   if ((i) < R)                                                                              \
-    _mm512_mask_cvtepi32_storeu_epi8(c + (size_t)(i) * ldc + j + 16, m,                     \
-                                     q512_requant16(acc##i##1, &p, q, zp, lo, hi));
+    q512_store16(c + (size_t)(i) * ldc + j + 16, m, q512_requant16(acc##i##1, &p, q, zp), q, lo, \
+                 hi);
     REP8(STORE1)
 #undef STORE1
   }

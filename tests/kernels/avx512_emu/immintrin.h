@@ -59,6 +59,9 @@ static inline __mmask16 _mm512_cmpgt_epi32_mask(__m512i a, __m512i b) { unsigned
 static inline __m512i _mm512_mask_sub_epi32(__m512i src, __mmask16 m, __m512i a, __m512i b) { for (int i = 0; i < 16; i++) if (m >> i & 1) src.ud[i] = a.ud[i] - b.ud[i]; return src; }
 /* VPMOVDB to memory: low byte of each dword, masked */
 static inline void _mm512_mask_cvtepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((uint8_t *)p)[i] = (uint8_t)a.ud[i]; }
+/* VPMOVSDB / VPMOVUSDB to memory: signed (int32 -> int8) / unsigned (uint32 -> uint8) saturation */
+static inline void _mm512_mask_cvtsepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((int8_t *)p)[i] = (int8_t)(a.d[i] < -128 ? -128 : a.d[i] > 127 ? 127 : a.d[i]); }
+static inline void _mm512_mask_cvtusepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((uint8_t *)p)[i] = (uint8_t)(a.ud[i] > 255 ? 255 : a.ud[i]); }
 
 /* ---- AMX tile intrinsics of src/kernels/x86/s8_qgemm_amx.c ----
  * Eight tiles of up to 16 rows x 64 bytes, shaped by _tile_loadconfig (palette 1). Using a tile
