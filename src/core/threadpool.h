@@ -1,9 +1,11 @@
 /* threadpool.h: a small pthread pool for splitting one kernel call into tiles. The caller of
  * tc_threadpool_parallel_for takes part in the work, so a pool of n threads starts n - 1
  * workers. Workers spin briefly between calls (ops follow each other closely) and then sleep
- * on a condition variable. A call allocates nothing; tasks are handed out dynamically with an
- * atomic counter, so every task runs exactly once but on a thread chosen at run time: kernels
- * must make each task's result independent of which thread runs it. */
+ * on a condition variable. A call allocates nothing. Thread t starts on the t-th contiguous
+ * share of the tasks (the same share in every call, so consecutive ops that split their rows the
+ * same way find their inputs in the same core's cache) and threads that finish early take tasks
+ * from the others' shares: every task runs exactly once but on a thread chosen at run time, so
+ * kernels must make each task's result independent of which thread runs it. */
 #ifndef TC_CORE_THREADPOOL_H
 #define TC_CORE_THREADPOOL_H
 

@@ -123,7 +123,12 @@ static void dw_run(const dw_state *st, const void *in, const void *filter, const
   int threads = tc_threadpool_n_threads(st->pool);
   double macs = (double)j.rows * p->out_w * p->in_c * p->depth_multiplier * p->k_h * p->k_w;
   if (threads > 1 && macs >= 65536.0 && j.rows > 1) {
-    int32_t t = threads * 4;
+    /* Up to 4 tasks per thread, but at least ~4 output rows per task: each task builds its
+     * own window of input rows (k_h - 1 rows more than it outputs at stride 1), which costs
+     * more than it balances on short images; a multiple of the thread count. */
+    int32_t t = j.rows / 4 < threads * 4 ? j.rows / 4 : threads * 4;
+    t = t / threads * threads;
+    if (t < threads) t = threads;
     j.n_tasks = t < j.rows ? t : j.rows;
     tc_threadpool_parallel_for(st->pool, (size_t)j.n_tasks, dw_task, &j);
   } else if (j.rows > 0) {
