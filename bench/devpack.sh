@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# devpack.sh: gathers into ./devpack what bench/device_issue4.sh needs on a lent device machine,
+# where ../shared does not travel with the working tree: the shared models folder (models and
+# golden cases, ~21 MiB) and the peers' ONNX graphs and input bytes that a bench_peers.sh run left
+# in its work folder (~25 MiB), ~46 MiB in all (the device tool carries at most 64 MiB with the
+# tree). devpack/ is ignored by git; name it in the device call's `carry`.
+#
+#   bench/devpack.sh [PEERS_WORK [SHARED]]     defaults: /tmp/tc-bench-peers, ../shared
+#
+# PEERS_WORK must hold <model>/peers/ from `bench/bench_peers.sh` (run it once with its install
+# step first). Models without that folder are left out of the ORT comparison only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-/tmp/tc-bench-peers}
+shared=${2:-$root/../shared}
+dst=$root/devpack
+[ -d "$shared/models" ] || { echo "devpack.sh: no models folder in $shared" >&2; exit 1; }
+rm -rf "$dst"
+mkdir -p "$dst/shared" "$dst/peers"
+cp -r "$shared/models" "$dst/shared/models"
+n=0
+for d in "$work"/*/peers; do
+  [ -d "$d" ] || continue
+  m=$(basename "$(dirname "$d")")
+  mkdir -p "$dst/peers/$m/peers/tflite"
+  cp "$d"/*.onnx "$d"/float_input_0.bin "$dst/peers/$m/peers/" 2>/dev/null || true
+  cp "$d/tflite/input_0.bin" "$dst/peers/$m/peers/tflite/" 2>/dev/null || true
+  n=$((n + 1))
+done
+echo "devpack: $(du -sh "$dst" | cut -f1) in $dst (models from $shared, $n peer folders from $work)"
