@@ -48,19 +48,35 @@ static void amx_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *co
   q512_pack_rows(MR, kp * 4, rows, n_seg, seg_len, src, flags, dst16);
 }
 
-/* One accumulator tile's rows [0, nrows) (tile rows r0 + i of the strip), 16 columns at j of
- * which `cols` are stored: bias, the row sums' term, requantization, bytes. */
+/* The output stage of 16 columns at j, of which `cols` are stored: their parameters, loaded
+ * once for both row halves. */
+typedef struct cols16 {
+  q512_rq p;
+  __m512i bias;
+  __mmask16 m;
+  size_t j;
+} cols16;
+
+static inline __attribute__((always_inline)) cols16 cols_load(const tc_qgemm_cols *q, size_t j,
+                                                              size_t cols) {
+  cols16 k;
+  k.p = q512_rq_load(q, j);
+  k.bias = _mm512_loadu_si512(q->bias + j);
+  k.m = q512_lane_mask(cols);
+  k.j = j;
+  return k;
+}
+
+/* One accumulator tile's rows [0, nrows) (strip rows r0 + i): bias, the row sums' term,
+ * requantization, bytes. */
 static inline __attribute__((always_inline)) void store_tile(
-    const int32_t *t, size_t nrows, size_t r0, size_t cols, const int32_t *sums,
-    const tc_qgemm_cols *q, size_t j, __m512i zp, __m512i lo, __m512i hi, char *c, size_t ldc) {
-  const q512_rq p = q512_rq_load(q, j);
-  const __m512i bias = _mm512_loadu_si512(q->bias + j);
-  const __mmask16 m = q512_lane_mask(cols);
+    const int32_t *t, size_t nrows, size_t r0, const cols16 *k, const int32_t *sums,
+    const tc_qgemm_cols *q, __m512i zp, __m512i lo, __m512i hi, char *c, size_t ldc) {
   const uint32_t asm_ = (uint32_t)q->a_sum_mult;
   for (size_t i = 0; i < nrows; i++) {
-    __m512i x = _mm512_add_epi32(_mm512_loadu_si512(t + 16 * i), bias);
+    __m512i x = _mm512_add_epi32(_mm512_loadu_si512(t + 16 * i), k->bias);
     if (asm_) x = _mm512_add_epi32(x, _mm512_set1_epi32((int32_t)(asm_ * (uint32_t)sums[r0 + i])));
-    q512_store16(c + (r0 + i) * ldc + j, m, q512_requant16(x, &p, q, zp), q, lo, hi);
+    q512_store16(c + (r0 + i) * ldc + k->j, k->m, q512_requant16(x, &k->p, q, zp), q, lo, hi);
   }
 }
 
@@ -133,19 +149,23 @@ static void amx_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const 
         _tile_dpbusd(0, 4, 6);
       }
     }
-    const size_t c0 = cols < 16 ? cols : 16, c1 = cols - c0;
-    _tile_stored(0, buf, 64);
-    store_tile(buf, r0, 0, c0, sums, q, j, zp, lo, hi, c, ldc);
-    if (w32) {
-      _tile_stored(1, buf, 64);
-      store_tile(buf, r0, 0, c1, sums, q, j + 16, zp, lo, hi, c, ldc);
+    const size_t c0 = cols < 16 ? cols : 16;
+    {
+      const cols16 k = cols_load(q, j, c0);
+      _tile_stored(0, buf, 64);
+      store_tile(buf, r0, 0, &k, sums, q, zp, lo, hi, c, ldc);
+      if (r1) {
+        _tile_stored(2, buf, 64);
+        store_tile(buf, r1, 16, &k, sums, q, zp, lo, hi, c, ldc);
+      }
     }
-    if (r1) {
-      _tile_stored(2, buf, 64);
-      store_tile(buf, r1, 16, c0, sums, q, j, zp, lo, hi, c, ldc);
-      if (w32) {
+    if (w32) {
+      const cols16 k = cols_load(q, j + 16, cols - c0);
+      _tile_stored(1, buf, 64);
+      store_tile(buf, r0, 0, &k, sums, q, zp, lo, hi, c, ldc);
+      if (r1) {
         _tile_stored(3, buf, 64);
-        store_tile(buf, r1, 16, c1, sums, q, j + 16, zp, lo, hi, c, ldc);
+        store_tile(buf, r1, 16, &k, sums, q, zp, lo, hi, c, ldc);
       }
     }
     pb += (size_t)sb * kp;
