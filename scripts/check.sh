@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check.sh: the whole test suite, as the README's second command and CI run it.
 #   1. release build with warnings as errors (gcc), all tests (ctest)
-#   2. the AVX-512 kernels' tests on an emulated immintrin.h (tests/kernels/avx512_emu/run.sh),
-#      then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2. the AVX-512 / AMX kernels' tests on an emulated immintrin.h (tests/kernels/avx512_emu/run.sh)
+#      and the AVX-VNNI kernel's with an AVX2 stand-in (tests/kernels/avxvnni_emu/run.sh), then
+#      the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. clang build (warning-free with both compilers) and a short libFuzzer run of the loader
 #   4. aarch64 cross build run under qemu-user (scripts/cross-aarch64.sh)
 # Usage: scripts/check.sh [--quick]   (--quick: step 1 only)
@@ -23,8 +24,12 @@ cmake --build build --target benches -j"$JOBS"   # benchmark programs stay warni
 [ "${1:-}" = "--quick" ] && exit 0
 
 if [ "$(uname -m)" = x86_64 ]; then
-  step "AVX-512 kernels (f32 GEMM, 8-bit VNNI GEMM) on a scalar immintrin.h"
+  step "AVX-512 kernels (f32 GEMM, 8-bit VNNI and AMX GEMMs) on a scalar immintrin.h"
   sh tests/kernels/avx512_emu/run.sh build
+  if grep -q -w avx2 /proc/cpuinfo; then
+    step "AVX-VNNI 8-bit GEMM with an AVX2 stand-in for vpdpbusd"
+    sh tests/kernels/avxvnni_emu/run.sh build
+  fi
 fi
 
 step "ASan + UBSan build + tests"
