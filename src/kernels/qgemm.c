@@ -183,7 +183,7 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
                                      ? ((const int8_t *)w->w)[j * w->ldw + sg * seg_len + off]
                                      : 0);
             else if (g == 4)
-              *dst8++ = (int8_t)(v - a_sum_mult);
+              *dst8++ = (int8_t)((uint8_t)(v - a_sum_mult) ^ (uint8_t)kr->b_xor);
             else
               *dst++ = (int16_t)v;
           }

@@ -63,7 +63,9 @@ typedef struct tc_qgemm_cols {
  * bytes w'[k0..k3][j] - cols.a_sum_mult (zero past n and past a segment's end); A is uint8,
  * int8 inputs read as x + 128, for which the driver passes tc_qgemm_packed.bias_a_s8 as
  * cols.bias; the packed A layout is the kernel's own (mr * kp int32 words plus the pack slack),
- * so it can keep row sums there. */
+ * so it can keep row sums there. A kernel with b_xor = 0x80 gets every B byte xor 0x80, i.e. as
+ * the uint8 value B + 128 (for u8 x u8 dot products such as Arm's UDOT; it then adds
+ * (a_sum_mult - 128) * the row sum instead of a_sum_mult * the row sum). */
 typedef void tc_s8_qgemm_pack_a_fn(size_t rows, size_t n_seg, size_t seg_len,
                                    const void *const *src, int flags, int16_t *dst);
 typedef void tc_s8_qgemm_run_fn(size_t rows, size_t nc, size_t kp, const int16_t *packed_a,
@@ -124,6 +126,7 @@ struct tc_s8_qgemm_ukernel {
    * (tc_qgemm_kernel_for); NULL: this kernel suits every shape. */
   const struct tc_s8_qgemm_ukernel *fallback;
   int32_t min_k, min_m;
+  int b_xor; /* kgroup 4: xor applied to every packed B byte (0, or 0x80: B stored as uint8) */
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 
