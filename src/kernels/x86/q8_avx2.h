@@ -149,4 +149,18 @@ static inline void tc__q8_store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i 
   if (c3) memcpy(c3, t + 24, cols);
 }
 
+/* The end of a 4-row GEMM tile: the accumulators of columns jg .. jg+7 of rows [0, R) (a_r = row
+ * r; R a constant in each caller, rows past it unused) requantized (the group's per-column
+ * constants loaded once for all rows) and `cols` (1..8) of them stored per row at c + r ldc + jg. */
+static inline __attribute__((always_inline)) void tc__q8_requant_store_4x8(
+    const size_t R, __m256i a0, __m256i a1, __m256i a2, __m256i a3, const tc_qgemm_cols *q,
+    size_t jg, __m256i zp, char *c, size_t ldc, size_t cols) {
+  const __m256i r0 = tc__q8_requant8(a0, q, jg, zp);
+  const __m256i r1 = R > 1 ? tc__q8_requant8(a1, q, jg, zp) : r0;
+  const __m256i r2 = R > 2 ? tc__q8_requant8(a2, q, jg, zp) : r0;
+  const __m256i r3 = R > 3 ? tc__q8_requant8(a3, q, jg, zp) : r0;
+  tc__q8_store_4x8(r0, r1, r2, r3, q, c + jg, R > 1 ? c + ldc + jg : NULL,
+                   R > 2 ? c + 2 * ldc + jg : NULL, R > 3 ? c + 3 * ldc + jg : NULL, cols);
+}
+
 #endif /* TC_KERNELS_X86_Q8_AVX2_H */

@@ -126,17 +126,9 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
 #undef STEP
   }
   const __m256i zp = _mm256_set1_epi32(q->out_zp);
-#define GROUP(g)                                                                             \
-  {                                                                                          \
-    const size_t jg = j + 8 * (g);                                                           \
-    const __m256i r0 = tc__q8_requant8(acc0##g, q, jg, zp);                                  \
-    const __m256i r1 = R > 1 ? tc__q8_requant8(acc1##g, q, jg, zp) : r0;                     \
-    const __m256i r2 = R > 2 ? tc__q8_requant8(acc2##g, q, jg, zp) : r0;                     \
-    const __m256i r3 = R > 3 ? tc__q8_requant8(acc3##g, q, jg, zp) : r0;                     \
-    tc__q8_store_4x8(r0, r1, r2, r3, q, c + jg, R > 1 ? c + ldc + jg : NULL,                 \
-                     R > 2 ? c + 2 * ldc + jg : NULL, R > 3 ? c + 3 * ldc + jg : NULL,       \
-                     (g) ? cols - 8 : (cols < 8 ? cols : 8));                                \
-  }
+#define GROUP(g)                                                                          \
+  tc__q8_requant_store_4x8(R, acc0##g, acc1##g, acc2##g, acc3##g, q, j + 8 * (g), zp, c, ldc,   \
+                           (g) ? cols - 8 : (cols < 8 ? cols : 8));
   GROUP(0)
   if (W16) GROUP(1)
 #undef GROUP
