@@ -3,15 +3,16 @@
  * k pair, LD2 splits a panel's pairs into the even-k and odd-k weights of 8 columns, and SMLAL /
  * SMLAL2 by element multiply them with the pair of each A row (one q register holds the pairs of
  * all 4 rows), accumulating in int32 with wrap-around, which equals the reference's wrapped
- * exact sum. The store requantizes like tc_q_mul_double: SQRDMULH is exactly the saturating
- * rounding doubling high multiply (both are floor((2ab + 2^31) / 2^32) for these operands), and
- * the rounding right shift is SRSHL after subtracting 1 from negative values, which rounds ties
- * away from zero as tc_q_rdivpot does. Outputs are bit-exact with the reference kernels. */
+ * exact sum. The store requantizes like tc_q_mul_double with the output stage of q8_neon.h
+ * (SQRDMULH, then SRSHL with ties away from zero). Outputs are bit-exact with the reference
+ * kernels. */
 #include "kernels/qgemm.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #include <string.h>
+
+#include "kernels/arm/q8_neon.h"
 
 #define MR 4
 #define NR 16
@@ -70,19 +71,11 @@ static void neon_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
   }
 }
 
-/* tc_q_mul_double(x, mult, shift) + out_zp, clamped, on 4 columns starting at j. */
+/* tc_q_mul_double(x, mult, shift) + out_zp, clamped, on 4 columns starting at j (q8_neon.h). */
 static inline int32x4_t requant4(int32x4_t x, const tc_qgemm_cols *q, size_t j) {
-  const int32x4_t mult = vld1q_s32(q->mult + j);
-  const int32x4_t lsh = vld1q_s32(q->lshift + j);
-  const int32x4_t rsh = vnegq_s32(vld1q_s32(q->rshift + j)); /* SRSHL shifts right by -rsh */
-  x = vshlq_s32(x, lsh); /* SSHL: a plain (wrapping) left shift, as (uint32)x << left */
-  x = vqrdmulhq_s32(x, mult);
-  /* -1 for negative x when shifting right at all: ties then round away from zero. */
-  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, rsh), 31);
-  x = vrshlq_s32(vqaddq_s32(x, fixup), rsh);
-  x = vaddq_s32(x, vdupq_n_s32(q->out_zp));
-  x = vmaxq_s32(x, vdupq_n_s32(q->act_min));
-  return vminq_s32(x, vdupq_n_s32(q->act_max));
+  const tc__q8n_par4 pr = tc__q8n_par4_load(q->mult + j, q->lshift + j, q->rshift + j);
+  return tc__q8n_requant4(x, &pr, vdupq_n_s32(q->out_zp), vdupq_n_s32(q->act_min),
+                          vdupq_n_s32(q->act_max));
 }
 
 /* 16 requantized columns (lanes past `cols` are ignored) narrowed to bytes and stored. */
