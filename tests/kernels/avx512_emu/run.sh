@@ -21,8 +21,16 @@ gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -w \
   -c "$root/src/kernels/x86/s8_qgemm_avx512vnni.c" -o "$tmp/q.o"
 gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -D__AMX_TILE__ -D__AMX_INT8__ -w \
   -c "$root/src/kernels/x86/s8_qgemm_amx.c" -o "$tmp/x.o"
-printf 'struct tc_kernel_variant;\nint emu_supported(const struct tc_kernel_variant *v) { (void)v; return 1; }\n' > "$tmp/sup.c"
-gcc -c "$tmp/sup.c" -o "$tmp/sup.o"
+# supported: the variants emulated here (isa avx512, avx512vnni, amx) and what this CPU runs
+cat > "$tmp/sup.c" <<'EOF'
+#include <string.h>
+#include "kernels/select.h"
+int emu_supported(const tc_kernel_variant *v) {
+  return !strcmp(v->isa, "avx512") || !strcmp(v->isa, "avx512vnni") || !strcmp(v->isa, "amx") ||
+         tc_kernel_variant_supported(v);
+}
+EOF
+gcc $cflags -c "$tmp/sup.c" -o "$tmp/sup.o"
 for t in test_gemm test_conv_f32 test_fwino test_qgemm_vnni test_qconv_fast; do
   gcc $cflags -DTC_SHARED_DIR='"."' -DTC_CLI_PATH='"."' -Dtc_kernel_variant_supported=emu_supported \
     -c "$root/tests/kernels/$t.c" -o "$tmp/$t.o"
