@@ -273,7 +273,8 @@ static void dw_q8_sweep(int is_u8) {
 TC_TEST(kernel_fastdw_s8_vs_ref) { dw_q8_sweep(0); }
 TC_TEST(kernel_fastdw_u8_vs_ref) { dw_q8_sweep(1); }
 
-/* The dispatch table picks the AVX2 variants where the CPU has AVX2 and FMA. */
+/* The dispatch table picks the AVX2 variants where the CPU has AVX2 and FMA, the AVX-512 8-bit
+ * ones where it has the AVX-512 core set. */
 TC_TEST(kernel_fastdw_dispatch) {
   tc_kernel_table t;
   tc_kernels_fill(&t, 0);
@@ -284,8 +285,10 @@ TC_TEST(kernel_fastdw_dispatch) {
   CHECK(t.f32_dwconv && t.s8_dwconv && t.u8_dwconv);
 #if TC_ARCH_X86_64
   if ((tc_cpu_features() & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA) {
+    const int z = (tc_cpu_features() & TC_CPU_AVX512_CORE) == TC_CPU_AVX512_CORE;
     CHECK(!strcmp(t.f32_dwconv->name, "avx2"));
-    CHECK(!strcmp(t.s8_dwconv->name, "avx2"));
+    CHECK(!strcmp(t.s8_dwconv->name, z ? "avx512" : "avx2"));
+    CHECK(!strcmp(t.u8_dwconv->name, z ? "avx512" : "avx2"));
   }
 #endif
 }

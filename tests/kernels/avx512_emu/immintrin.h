@@ -1,6 +1,7 @@
 /* immintrin.h (emulation): scalar stand-ins for the AVX-512 intrinsics that
  * src/kernels/x86/gemm_f32_avx512.c uses, so run.sh can check that kernel's logic (tiles, masks,
- * panel walk) against the oracle on a machine without AVX-512. Not part of the build. */
+ * panel walk) against the oracle on a machine without AVX-512; then those of the 8-bit kernels
+ * (VNNI and AMX GEMM, depthwise). Not part of the build. */
 #include <math.h>
 #include <stdint.h>
 typedef struct { float v[16]; } __m512;
@@ -19,7 +20,7 @@ static inline __m512 _mm512_min_ps(__m512 a, __m512 b) { for (int i = 0; i < 16;
 
 /* ---- integer intrinsics of src/kernels/x86/s8_qgemm_avx512vnni.c ---- */
 #include <string.h>
-typedef union { int8_t b[64]; uint8_t ub[64]; int32_t d[16]; uint32_t ud[16]; int64_t q[8]; uint64_t uq[8]; } __m512i;
+typedef union { int8_t b[64]; uint8_t ub[64]; int16_t w[32]; int32_t d[16]; uint32_t ud[16]; int64_t q[8]; uint64_t uq[8]; } __m512i;
 typedef unsigned long long __mmask64;
 static inline __m512i _mm512_setzero_si512(void) { __m512i r; memset(&r, 0, sizeof r); return r; }
 static inline __m512i _mm512_set1_epi8(char x) { __m512i r; for (int i = 0; i < 64; i++) r.b[i] = (int8_t)x; return r; }
@@ -62,6 +63,48 @@ static inline void _mm512_mask_cvtepi32_storeu_epi8(void *p, __mmask16 m, __m512
 /* VPMOVSDB / VPMOVUSDB to memory: signed (int32 -> int8) / unsigned (uint32 -> uint8) saturation */
 static inline void _mm512_mask_cvtsepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((int8_t *)p)[i] = (int8_t)(a.d[i] < -128 ? -128 : a.d[i] > 127 ? 127 : a.d[i]); }
 static inline void _mm512_mask_cvtusepi32_storeu_epi8(void *p, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((uint8_t *)p)[i] = (uint8_t)(a.ud[i] > 255 ? 255 : a.ud[i]); }
+
+/* ---- src/kernels/x86/dwconv_q8_avx512.c: 128/256-bit helpers, int16 pairs, byte packing ----
+ * (pack / shuffle / unpack semantics per 128-bit lane, as on the CPU) */
+typedef union { int8_t b[16]; uint8_t ub[16]; int32_t d[4]; } __m128i;
+typedef union { int8_t b[32]; uint8_t ub[32]; int32_t d[8]; } __m256i;
+typedef uint32_t __mmask32;
+static inline int16_t emu_sat16(int32_t v) { return (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v); }
+static inline int8_t emu_sat8(int16_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
+static inline uint8_t emu_satu8(int16_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static inline __m128i _mm_loadu_si128(const void *p) { __m128i r; memcpy(&r, p, 16); return r; }
+static inline __m128i _mm_loadl_epi64(const void *p) { __m128i r; memset(&r, 0, 16); memcpy(&r, p, 8); return r; }
+static inline void _mm_storeu_si128(void *p, __m128i a) { memcpy(p, &a, 16); }
+static inline void _mm_mask_storeu_epi8(void *p, __mmask16 m, __m128i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((uint8_t *)p)[i] = a.ub[i]; }
+static inline __m128i _mm_unpacklo_epi8(__m128i a, __m128i b) { __m128i r; for (int i = 0; i < 8; i++) r.ub[2 * i] = a.ub[i], r.ub[2 * i + 1] = b.ub[i]; return r; }
+static inline __m128i _mm_unpackhi_epi8(__m128i a, __m128i b) { __m128i r; for (int i = 0; i < 8; i++) r.ub[2 * i] = a.ub[8 + i], r.ub[2 * i + 1] = b.ub[8 + i]; return r; }
+static inline __m256i _mm256_loadu_si256(const void *p) { __m256i r; memcpy(&r, p, 32); return r; }
+static inline __m256i _mm256_set_m128i(__m128i hi, __m128i lo) { __m256i r; memcpy(r.ub, &lo, 16); memcpy(r.ub + 16, &hi, 16); return r; }
+static inline __m256i _mm256_broadcastsi128_si256(__m128i a) { return _mm256_set_m128i(a, a); }
+/* VPSHUFB: per 128-bit lane, byte i = a[lane][b[i] & 15], or 0 where b[i] has bit 7 */
+static inline __m256i _mm256_shuffle_epi8(__m256i a, __m256i b) { __m256i r; for (int i = 0; i < 32; i++) r.ub[i] = (b.ub[i] & 0x80) ? 0 : a.ub[(i & 16) + (b.ub[i] & 15)]; return r; }
+static inline __m512i _mm512_cvtepi8_epi16(__m256i a) { __m512i r; for (int i = 0; i < 32; i++) r.w[i] = a.b[i]; return r; }
+static inline __m512i _mm512_cvtepu8_epi16(__m256i a) { __m512i r; for (int i = 0; i < 32; i++) r.w[i] = a.ub[i]; return r; }
+static inline __m512i _mm512_set1_epi16(short x) { __m512i r; for (int i = 0; i < 32; i++) r.w[i] = x; return r; }
+static inline __m512i _mm512_setr_epi32(int e0, int e1, int e2, int e3, int e4, int e5, int e6, int e7, int e8, int e9, int e10, int e11, int e12, int e13, int e14, int e15) { const int e[16] = {e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15}; __m512i r; for (int i = 0; i < 16; i++) r.d[i] = e[i]; return r; }
+static inline void _mm512_storeu_si512(void *p, __m512i a) { memcpy(p, &a, 64); }
+static inline void _mm512_mask_storeu_epi16(void *p, __mmask32 m, __m512i a) { for (int i = 0; i < 32; i++) if (m >> i & 1) memcpy((char *)p + 2 * i, &a.w[i], 2); }
+static inline __m128i _mm512_castsi512_si128(__m512i a) { __m128i r; memcpy(&r, a.ub, 16); return r; }
+static inline __m128i _mm512_extracti32x4_epi32(__m512i a, int l) { __m128i r; memcpy(&r, a.ub + 16 * (l & 3), 16); return r; }
+/* VPMADDWD: adjacent int16 products added (wrapping only for two -32768 * -32768) */
+static inline __m512i _mm512_madd_epi16(__m512i a, __m512i b) { for (int i = 0; i < 16; i++) a.ud[i] = (uint32_t)((int64_t)a.w[2 * i] * b.w[2 * i] + (int64_t)a.w[2 * i + 1] * b.w[2 * i + 1]); return a; }
+static inline __mmask16 _mm512_cmpeq_epi32_mask(__m512i a, __m512i b) { unsigned m = 0; for (int i = 0; i < 16; i++) m |= (unsigned)(a.d[i] == b.d[i]) << i; return (__mmask16)m; }
+static inline __mmask16 _mm512_mask_cmpeq_epi32_mask(__mmask16 k, __m512i a, __m512i b) { return (__mmask16)(k & _mm512_cmpeq_epi32_mask(a, b)); }
+static inline __m512i _mm512_mask_mov_epi32(__m512i src, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) src.d[i] = a.d[i]; return src; }
+/* VPACKSSDW / VPACKSSWB / VPACKUSWB: per 128-bit lane, a's saturated elements then b's */
+static inline __m512i _mm512_packs_epi32(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 4; i++) r.w[8 * l + i] = emu_sat16(a.d[4 * l + i]), r.w[8 * l + 4 + i] = emu_sat16(b.d[4 * l + i]); return r; }
+static inline __m512i _mm512_packs_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.b[16 * l + i] = emu_sat8(a.w[8 * l + i]), r.b[16 * l + 8 + i] = emu_sat8(b.w[8 * l + i]); return r; }
+static inline __m512i _mm512_packus_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.ub[16 * l + i] = emu_satu8(a.w[8 * l + i]), r.ub[16 * l + 8 + i] = emu_satu8(b.w[8 * l + i]); return r; }
+static inline __m512i _mm512_permutexvar_epi32(__m512i idx, __m512i a) { __m512i r; for (int i = 0; i < 16; i++) r.d[i] = a.d[idx.d[i] & 15]; return r; }
+static inline __m512i _mm512_max_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] > b.b[i] ? a.b[i] : b.b[i]; return a; }
+static inline __m512i _mm512_min_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] < b.b[i] ? a.b[i] : b.b[i]; return a; }
+static inline __m512i _mm512_max_epu8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.ub[i] = a.ub[i] > b.ub[i] ? a.ub[i] : b.ub[i]; return a; }
+static inline __m512i _mm512_min_epu8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.ub[i] = a.ub[i] < b.ub[i] ? a.ub[i] : b.ub[i]; return a; }
 
 /* ---- AMX tile intrinsics of src/kernels/x86/s8_qgemm_amx.c ----
  * Eight tiles of up to 16 rows x 64 bytes, shaped by _tile_loadconfig (palette 1). Using a tile
