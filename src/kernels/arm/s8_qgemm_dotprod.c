@@ -57,9 +57,13 @@ static inline void pack4x16(uint8x16_t r0, uint8x16_t r1, uint8x16_t r2, uint8x1
 }
 
 /* One half of a strip: rows s[0..3] (segment pointers, n_seg per row; rows past `rows` point at
- * row 0 and get sum 0). Only the segments' bytes are read. */
+ * row 0 and get sum 0). A segment's last 1..15 bytes are read with one 16-byte load where
+ * `overread` allows it (qgemm.h TC_QGEMM_A_OVERREAD), the bytes past the segment masked to 0,
+ * and stored as 4 whole groups: the zero groups past the segment spill into the next segment's
+ * place (written after it), the other half's place (packed after this one) or the pack slack
+ * (at most 48 bytes past the strip's groups). Otherwise only the segments' bytes are read. */
 static void pack_half(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                      uint8x16_t flip, uint8_t *d, int32_t *sums) {
+                      uint8x16_t flip, int overread, uint8_t *d, int32_t *sums) {
   uint32x4_t sum[4] = {vdupq_n_u32(0), vdupq_n_u32(0), vdupq_n_u32(0), vdupq_n_u32(0)};
   const uint8_t idx_init[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   const uint8x16_t idx = vld1q_u8(idx_init);
@@ -70,7 +74,15 @@ static void pack_half(size_t rows, size_t n_seg, size_t seg_len, const void *con
     for (; kk + 16 <= seg_len; kk += 16, d += 64)
       pack4x16(veorq_u8(vld1q_u8(s[0] + kk), flip), veorq_u8(vld1q_u8(s[1] + kk), flip),
                veorq_u8(vld1q_u8(s[2] + kk), flip), veorq_u8(vld1q_u8(s[3] + kk), flip), sum, d);
-    if (kk < seg_len) { /* 1..15 bytes: zero-padded copies, flipped only where they hold data */
+    if (kk < seg_len && overread) { /* 1..15 bytes: loaded whole, flipped, masked */
+      const size_t rem = seg_len - kk;
+      const uint8x16_t keep = vcltq_u8(idx, vdupq_n_u8((uint8_t)rem));
+      pack4x16(vandq_u8(veorq_u8(vld1q_u8(s[0] + kk), flip), keep),
+               vandq_u8(veorq_u8(vld1q_u8(s[1] + kk), flip), keep),
+               vandq_u8(veorq_u8(vld1q_u8(s[2] + kk), flip), keep),
+               vandq_u8(veorq_u8(vld1q_u8(s[3] + kk), flip), keep), sum, d);
+      d += (rem + 3) / 4 * 16;
+    } else if (kk < seg_len) { /* 1..15 bytes: zero-padded copies, flipped where they hold data */
       const size_t rem = seg_len - kk, groups = (rem + 3) / 4;
       uint8_t t[4][16], out[64];
       memset(t, 0, sizeof t);
@@ -90,15 +102,15 @@ static void dotprod_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void
                            int flags, int16_t *dst) {
   const size_t kp = n_seg * ((seg_len + 3) / 4), strip = tc_qgemm_strip_bytes(MR, kp);
   const uint8x16_t flip = vdupq_n_u8((flags & TC_QGEMM_A_U8) ? 0 : 0x80);
+  const int over = (flags & TC_QGEMM_A_OVERREAD) != 0;
   uint8_t *d = (uint8_t *)dst;
   for (size_t r = 0; r < rows; r += MR, src += MR * n_seg, d += strip) {
     const size_t n = rows - r < MR ? rows - r : MR;
-    int32_t *sums = (int32_t *)(void *)(d + 2 * half_bytes(kp));
-    pack_half(n < 4 ? n : 4, n_seg, seg_len, src, flip, d, sums);
+    int32_t sums[MR] = {0}; /* stored last: the halves' spill may reach their place */
+    pack_half(n < 4 ? n : 4, n_seg, seg_len, src, flip, over, d, sums);
     if (n > 4)
-      pack_half(n - 4, n_seg, seg_len, src + 4 * n_seg, flip, d + half_bytes(kp), sums + 4);
-    else
-      memset(sums + 4, 0, 4 * sizeof(int32_t));
+      pack_half(n - 4, n_seg, seg_len, src + 4 * n_seg, flip, over, d + half_bytes(kp), sums + 4);
+    memcpy(d + 2 * half_bytes(kp), sums, sizeof sums);
   }
 }
 
