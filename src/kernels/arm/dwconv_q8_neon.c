@@ -2,7 +2,8 @@
  * u8_dwconv of vec_ops.h), bit-exact with tc_{s8,u8}_depthwise_conv2d__ref.
  *
  * Algorithm. Per output pixel, the taps inside the image are listed once (border pixels skip
- * the outside taps, which is the reference's padding with the input zero point), then the
+ * the outside taps, which is the reference's padding with the input zero point; along a row,
+ * pixels with every column tap inside move the previous pixel's list by the stride), then the
  * channels run 16 at a time in 4 int32x4 accumulators starting at the bias: per tap, 16 input
  * bytes are widened to int16 with the input offset added in the same instruction (UADDW/SADDW
  * on a vector of the offset), and SMLAL / SMLAL2 multiply them with the tap's int16 weights
@@ -239,14 +240,24 @@ AI void dw_rows(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *
   const int16x8_t off = vdupq_n_s16((int16_t)q->input_offset);
   const int32x4_t zp = vdupq_n_s32(q->output_offset);
   const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+  const int64_t step = (int64_t)p->stride_w * p->in_c, span = (int64_t)(p->k_w - 1) * p->dilation_w;
   dwn_px px;
   for (int32_t r = row_begin; r < row_end; r++) {
     const int32_t b = r / p->out_h, oy = r % p->out_h;
     const uint8_t *img = (const uint8_t *)in + b * img_size;
     uint8_t *orow = (uint8_t *)out + (int64_t)r * p->out_w * (int64_t)C;
     const int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
+    int prev_full = 0;
     for (int32_t ox = 0; ox < p->out_w; ox++) {
       const int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
+      /* every column tap inside the image, like the previous pixel's: the same taps, moved */
+      const int full = !bc && x0 >= 0 && x0 + span < p->in_w;
+      if (full && prev_full) {
+        for (int t = 0; t < px.n; t++) px.src[t] += step;
+        pixel(&px, v, C, off, zp, lo, hi, orow + (int64_t)ox * (int64_t)C, is_u8, bc);
+        continue;
+      }
+      prev_full = full;
       int n = 0;
       for (int32_t ky = 0; ky < p->k_h; ky++) {
         const int64_t y = y0 + (int64_t)ky * p->dilation_h;

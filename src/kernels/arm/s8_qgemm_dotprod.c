@@ -39,22 +39,22 @@
 static size_t half_bytes(size_t kp) { return kp * 16; }
 
 /* 4 rows' 16 bytes each (4 groups), flipped, into 4 consecutive 16-byte group blocks at d (ST4
- * of the rows viewed as 32-bit words interleaves them group by group); the row sums grow by
- * the rows' bytes (UDOT with a vector of ones). */
-static inline void pack4x16(uint8x16_t r0, uint8x16_t r1, uint8x16_t r2, uint8x16_t r3,
-                            uint32x4_t *sum, uint8_t *d) {
-  const uint8x16_t ones = vdupq_n_u8(1);
-  sum[0] = vdotq_u32(sum[0], r0, ones);
-  sum[1] = vdotq_u32(sum[1], r1, ones);
-  sum[2] = vdotq_u32(sum[2], r2, ones);
-  sum[3] = vdotq_u32(sum[3], r3, ones);
-  uint32x4x4_t t;
-  t.val[0] = vreinterpretq_u32_u8(r0);
-  t.val[1] = vreinterpretq_u32_u8(r1);
-  t.val[2] = vreinterpretq_u32_u8(r2);
-  t.val[3] = vreinterpretq_u32_u8(r3);
-  vst4q_u32((uint32_t *)(void *)d, t);
-}
+ * of the rows viewed as 32-bit words interleaves them group by group); the row sums s0..s3 (in
+ * the caller's scope, named so they stay in registers) grow by the rows' bytes (UDOT with a
+ * vector of ones). */
+#define PACK4X16(R0, R1, R2, R3, D)                             \
+  do {                                                          \
+    uint32x4x4_t t_;                                            \
+    t_.val[0] = vreinterpretq_u32_u8(R0);                       \
+    t_.val[1] = vreinterpretq_u32_u8(R1);                       \
+    t_.val[2] = vreinterpretq_u32_u8(R2);                       \
+    t_.val[3] = vreinterpretq_u32_u8(R3);                       \
+    s0 = vdotq_u32(s0, vreinterpretq_u8_u32(t_.val[0]), ones);  \
+    s1 = vdotq_u32(s1, vreinterpretq_u8_u32(t_.val[1]), ones);  \
+    s2 = vdotq_u32(s2, vreinterpretq_u8_u32(t_.val[2]), ones);  \
+    s3 = vdotq_u32(s3, vreinterpretq_u8_u32(t_.val[3]), ones);  \
+    vst4q_u32((uint32_t *)(void *)(D), t_);                     \
+  } while (0)
 
 /* One half of a strip: rows s[0..3] (segment pointers, n_seg per row; rows past `rows` point at
  * row 0 and get sum 0). A segment's last 1..15 bytes are read with one 16-byte load where
@@ -64,7 +64,8 @@ static inline void pack4x16(uint8x16_t r0, uint8x16_t r1, uint8x16_t r2, uint8x1
  * (at most 48 bytes past the strip's groups). Otherwise only the segments' bytes are read. */
 static void pack_half(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
                       uint8x16_t flip, int overread, uint8_t *d, int32_t *sums) {
-  uint32x4_t sum[4] = {vdupq_n_u32(0), vdupq_n_u32(0), vdupq_n_u32(0), vdupq_n_u32(0)};
+  uint32x4_t s0 = vdupq_n_u32(0), s1 = s0, s2 = s0, s3 = s0;
+  const uint8x16_t ones = vdupq_n_u8(1);
   const uint8_t idx_init[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   const uint8x16_t idx = vld1q_u8(idx_init);
   for (size_t sg = 0; sg < n_seg; sg++) {
@@ -72,15 +73,15 @@ static void pack_half(size_t rows, size_t n_seg, size_t seg_len, const void *con
     for (size_t r = 0; r < 4; r++) s[r] = src[(r < rows ? r : 0) * n_seg + sg];
     size_t kk = 0;
     for (; kk + 16 <= seg_len; kk += 16, d += 64)
-      pack4x16(veorq_u8(vld1q_u8(s[0] + kk), flip), veorq_u8(vld1q_u8(s[1] + kk), flip),
-               veorq_u8(vld1q_u8(s[2] + kk), flip), veorq_u8(vld1q_u8(s[3] + kk), flip), sum, d);
+      PACK4X16(veorq_u8(vld1q_u8(s[0] + kk), flip), veorq_u8(vld1q_u8(s[1] + kk), flip),
+               veorq_u8(vld1q_u8(s[2] + kk), flip), veorq_u8(vld1q_u8(s[3] + kk), flip), d);
     if (kk < seg_len && overread) { /* 1..15 bytes: loaded whole, flipped, masked */
       const size_t rem = seg_len - kk;
       const uint8x16_t keep = vcltq_u8(idx, vdupq_n_u8((uint8_t)rem));
-      pack4x16(vandq_u8(veorq_u8(vld1q_u8(s[0] + kk), flip), keep),
+      PACK4X16(vandq_u8(veorq_u8(vld1q_u8(s[0] + kk), flip), keep),
                vandq_u8(veorq_u8(vld1q_u8(s[1] + kk), flip), keep),
                vandq_u8(veorq_u8(vld1q_u8(s[2] + kk), flip), keep),
-               vandq_u8(veorq_u8(vld1q_u8(s[3] + kk), flip), keep), sum, d);
+               vandq_u8(veorq_u8(vld1q_u8(s[3] + kk), flip), keep), d);
       d += (rem + 3) / 4 * 16;
     } else if (kk < seg_len) { /* 1..15 bytes: zero-padded copies, flipped where they hold data */
       const size_t rem = seg_len - kk, groups = (rem + 3) / 4;
@@ -88,13 +89,14 @@ static void pack_half(size_t rows, size_t n_seg, size_t seg_len, const void *con
       memset(t, 0, sizeof t);
       for (size_t r = 0; r < 4; r++) memcpy(t[r], s[r] + kk, rem);
       const uint8x16_t fl = vandq_u8(flip, vcltq_u8(idx, vdupq_n_u8((uint8_t)rem)));
-      pack4x16(veorq_u8(vld1q_u8(t[0]), fl), veorq_u8(vld1q_u8(t[1]), fl),
-               veorq_u8(vld1q_u8(t[2]), fl), veorq_u8(vld1q_u8(t[3]), fl), sum, out);
+      PACK4X16(veorq_u8(vld1q_u8(t[0]), fl), veorq_u8(vld1q_u8(t[1]), fl),
+               veorq_u8(vld1q_u8(t[2]), fl), veorq_u8(vld1q_u8(t[3]), fl), out);
       memcpy(d, out, groups * 16);
       d += groups * 16;
     }
   }
-  for (size_t r = 0; r < 4; r++) sums[r] = r < rows ? (int32_t)vaddvq_u32(sum[r]) : 0;
+  const uint32_t tot[4] = {vaddvq_u32(s0), vaddvq_u32(s1), vaddvq_u32(s2), vaddvq_u32(s3)};
+  for (size_t r = 0; r < 4; r++) sums[r] = r < rows ? (int32_t)tot[r] : 0;
 }
 
 /* Any number of rows (qgemm.h `multi`): strips of MR rows, packed one after another. */
