@@ -18,6 +18,13 @@ static inline __m256i tc__q8_widen(__m128i v, int is_u8) {
   return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
+/* 4 bytes at p (any alignment) as one int32 word: a packed pair or byte group to broadcast. */
+static inline int32_t tc__q8_load32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
 /* n (0..7) bytes at p, zero-extended, with fixed-size loads only (never past p + n). */
 static inline uint64_t tc__q8_load_small(const uint8_t *p, size_t n) {
   uint64_t v = 0;

@@ -89,12 +89,6 @@ typedef struct arows {
   size_t n_seg, kp_seg, seg_step;
 } arows;
 
-static inline int32_t load32(const char *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
 /* One panel: 16 wide (W16) or 8 wide, rows [0, R), `cols` columns stored. */
 static inline __attribute__((always_inline)) void panel(const size_t R, const int W16,
                                                         size_t cols, const arows *a,
@@ -117,7 +111,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
       pb += W16 ? 32 : 16;
 #define STEP(i)                                                                   \
   if ((i) < R) {                                                                  \
-    const __m256i av = _mm256_set1_epi32(load32(a##i + 4 * p));                   \
+    const __m256i av = _mm256_set1_epi32(tc__q8_load32(a##i + 4 * p));                   \
     acc##i##0 = _mm256_add_epi32(acc##i##0, _mm256_madd_epi16(av, w0));           \
     if (W16) acc##i##1 = _mm256_add_epi32(acc##i##1, _mm256_madd_epi16(av, w1));  \
   }

@@ -89,12 +89,6 @@ static void vnni_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
 
 #define REP4(X) X(0) X(1) X(2) X(3)
 
-static inline int32_t load32(const uint8_t *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
 /* One panel: 16 wide (W16) or 8 wide, rows [0, R) of the strip at a, `cols` columns stored. */
 static inline __attribute__((always_inline)) void panel(const size_t R, const int W16,
                                                         size_t cols, const uint8_t *a,
@@ -118,7 +112,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
     pb += W16 ? 16 : 8;
 #define STEP(i)                                                           \
   if ((i) < R) {                                                          \
-    const __m256i av = _mm256_set1_epi32(load32(a##i + 4 * g));           \
+    const __m256i av = _mm256_set1_epi32(tc__q8_load32(a##i + 4 * g));           \
     acc##i##0 = _mm256_dpbusd_avx_epi32(acc##i##0, av, w0);               \
     if (W16) acc##i##1 = _mm256_dpbusd_avx_epi32(acc##i##1, av, w1);      \
   }
