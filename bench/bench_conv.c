@@ -235,8 +235,9 @@ int main(int argc, char **argv) {
     float *packed = aligned_alloc(64, (tc_f32_gemm_packed_b_size(NULL, sh->oc, (int32_t)k) + 127) / 64 * 64);
     tc_f32_gemm_pack_b(NULL, sh->oc, (int32_t)k, fw, k, TC_GEMM_B_NK, packed);
     tc_qgemm_weights qwt = {qw, k, 0, 0, 3, qb, mult, shift, -1, -128, 127, 0};
-    void *pkbuf = malloc(tc_qgemm_packed_size(NULL, sh->oc, (int32_t)k));
-    r.pk = tc_qgemm_pack(NULL, sh->oc, (int32_t)k, &qwt, pkbuf);
+    tc_s8_qgemm_kernel *qk = tc_qgemm_kernel_for(NULL, 0, sh->oc, (int32_t)k, &qwt);
+    void *pkbuf = malloc(tc_qgemm_packed_size(qk, sh->oc, (int32_t)k));
+    r.pk = tc_qgemm_pack(qk, sh->oc, (int32_t)k, &qwt, pkbuf);
     size_t ss = tc_f32_conv2d_gemm_scratch_size(NULL, p, threads);
     size_t qs = tc_x8_conv2d_gemm_scratch_size(r.pk, threads);
     r.scratch = malloc((ss > qs ? ss : qs) + 1);

@@ -46,33 +46,98 @@ static size_t packed_kp(tc_s8_qgemm_kernel *kr, size_t n_seg, size_t kp_seg) {
   return (n_seg * kp_seg + al - 1) / al * al;
 }
 
-tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k) {
+static int32_t wval(const tc_qgemm_weights *w, size_t j, size_t kk) {
+  const char *row = (const char *)w->w + j * w->ldw;
+  int32_t v = w->w_is_u8 ? (int32_t)((const uint8_t *)row)[kk] : (int32_t)((const int8_t *)row)[kk];
+  return v + w->w_offset;
+}
+
+static size_t n_panels(size_t nr, size_t n) { return (n + nr - 1) / nr; }
+
+/* Packed groups of a product of depth k in n_seg segments (0 or 1: one). */
+static size_t kp_of(tc_s8_qgemm_kernel *kr, int32_t k, int32_t n_seg) {
+  const size_t ns = n_seg > 1 ? (size_t)n_seg : 1, g = kgroup(kr);
+  return packed_kp(kr, ns, ((size_t)k / ns + g - 1) / g);
+}
+
+int32_t tc_qgemm_fix_cap(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
-  (void)n;
-  while (kr->fallback && (k < kr->min_k || (m > 0 && m < kr->min_m))) kr = kr->fallback;
+  if (!kr->pair_sat || n <= 0 || k <= 0) return 0;
+  /* a correction costs about what 2 groups' worth of K loop saves on such a kernel (AVX2:
+   * ~30 vector ops per 4-row strip, against 14 saved per group): at most one per 8 groups
+   * and panel keeps them under a quarter of the gain */
+  return (int32_t)(n_panels((size_t)kr->nr, (size_t)n) * kp_of(kr, k, n_seg) / 8);
+}
+
+/* kgroup 4: what B holds is w' - this (w for int8 weights, w - 128 for uint8 ones). */
+static int32_t g4_sub(const tc_qgemm_weights *w) { return w->w_offset + (w->w_is_u8 ? 128 : 0); }
+
+/* pair_sat: the part of b1 to move into a correction so that no pair product of (b0, b1)
+ * with uint8 inputs can leave int16 (same-sign magnitudes summing to at most 128); 0 if the
+ * pair is safe. */
+static int32_t pair_excess(int32_t b0, int32_t b1) {
+  if ((b0 > 0 && b1 > 0 && b0 + b1 > 128)) return b0 + b1 - 128;
+  if ((b0 < 0 && b1 < 0 && b0 + b1 < -128)) return b0 + b1 + 128;
+  return 0;
+}
+
+int32_t tc_qgemm_fix_count(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                           const tc_qgemm_weights *w) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  if (!kr->pair_sat || n <= 0 || k <= 0) return 0;
+  const size_t n_seg = w->n_seg > 1 ? (size_t)w->n_seg : 1, seg_len = (size_t)k / n_seg;
+  const int32_t sub = g4_sub(w);
+  int32_t count = 0;
+  for (size_t j = 0; j < (size_t)n; j++)
+    for (size_t sg = 0; sg < n_seg; sg++)
+      for (size_t o = 0; o + 1 < seg_len; o += 2) /* pairs start at even offsets in a segment */
+        count += pair_excess(wval(w, j, sg * seg_len + o) - sub,
+                             wval(w, j, sg * seg_len + o + 1) - sub) != 0;
+  return count;
+}
+
+tc_s8_qgemm_kernel *tc_qgemm_kernel_fit(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                                        const tc_qgemm_weights *w) {
+  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  while (kr->pair_sat && kr->fallback &&
+         tc_qgemm_fix_count(kr, n, k, w) > tc_qgemm_fix_cap(kr, n, k, w->n_seg))
+    kr = kr->fallback;
   return kr;
 }
 
-size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
+tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k,
+                                        const tc_qgemm_weights *w) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
+  for (;;) {
+    while (kr->fallback && (k < kr->min_k || (m > 0 && m < kr->min_m))) kr = kr->fallback;
+    tc_s8_qgemm_kernel *fit = w ? tc_qgemm_kernel_fit(kr, n, k, w) : kr;
+    if (fit == kr) return kr;
+    kr = fit;
+  }
+}
+
+/* pair_sat: the panel start table (panels + 1 entries) and room for the corrections. */
+static size_t fix_bytes(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
+  if (!kr->pair_sat) return 0;
+  return TC_ALIGN_UP((n_panels((size_t)kr->nr, (size_t)n) + 1) * 4, 64) +
+         (size_t)tc_qgemm_fix_cap(kr, n, k, n_seg) * sizeof(tc_qgemm_fix);
+}
+
+size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg) {
+  if (!kr) kr = tc_qgemm_kernel_for(NULL, 0, n, k, NULL);
   if (n <= 0 || k <= 0) return 0;
   if (n_seg < 1) n_seg = 1;
-  const size_t seg_len = (size_t)k / (size_t)n_seg, g = kgroup(kr), nr = (size_t)kr->nr;
-  const size_t kp = packed_kp(kr, (size_t)n_seg, (seg_len + g - 1) / g);
+  const size_t nr = (size_t)kr->nr, kp = kp_of(kr, k, n_seg);
   const size_t n_pad = ((size_t)n + nr - 1) / nr * nr;
   return 64 + TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64) +
-         tc_qgemm_output_stage_size((int32_t)n_pad) + packed_cols(nr, (size_t)n) * kp * 4;
+         tc_qgemm_output_stage_size((int32_t)n_pad) + packed_cols(nr, (size_t)n) * kp * 4 +
+         fix_bytes(kr, n, k, n_seg);
 }
 
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k) {
   return tc_qgemm_packed_size_seg(kr, n, k, 1);
 }
 
-static int32_t wval(const tc_qgemm_weights *w, size_t j, size_t kk) {
-  const char *row = (const char *)w->w + j * w->ldw;
-  int32_t v = w->w_is_u8 ? (int32_t)((const uint8_t *)row)[kk] : (int32_t)((const int8_t *)row)[kk];
-  return v + w->w_offset;
-}
 
 size_t tc_qgemm_output_stage_size(int32_t n_pad) {
   return (N_COL_ARRAYS + 2) * col_array_bytes(n_pad > 0 ? (size_t)n_pad : 0);
@@ -129,7 +194,7 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   cols->rconst = rconst;
   cols->plain = plain;
   /* kgroup 4: B bytes are w' - a_sum_mult, within int8 (w for int8 weights, w - 128 for uint8) */
-  cols->a_sum_mult = g == 4 ? w->w_offset + (w->w_is_u8 ? 128 : 0) : 0;
+  cols->a_sum_mult = g == 4 ? g4_sub(w) : 0;
   cols->out_zp = w->out_zp;
   cols->act_min = w->act_min;
   cols->act_max = w->act_max;
@@ -148,7 +213,7 @@ int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32
 
 const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
                                      const tc_qgemm_weights *w, void *buf) {
-  if (!kr) kr = tc_s8_qgemm_default_kernel();
+  if (!kr) kr = tc_qgemm_kernel_for(NULL, 0, n, k, NULL);
   if (n <= 0 || k <= 0 || !buf) return NULL;
   const int32_t n_seg = w->n_seg > 1 ? w->n_seg : 1;
   if (k % n_seg != 0) return NULL;
@@ -170,23 +235,46 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
   int16_t *dst = b;
   int8_t *dst8 = (int8_t *)b;
+  /* pair_sat: the panel table and the corrections after B */
+  int32_t *fix_at = (int32_t *)(p + packed_cols(nr, nn) * kp * 4);
+  tc_qgemm_fix *fix = (tc_qgemm_fix *)((char *)fix_at +
+                                       TC_ALIGN_UP((n_panels(nr, nn) + 1) * 4, 64));
+  const int32_t fix_cap = tc_qgemm_fix_cap(kr, n, k, n_seg);
+  int32_t n_fix = 0;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
     const size_t width = panel_width(nr, nn, j0);
+    if (kr->pair_sat) fix_at[j0 / nr] = n_fix;
     for (size_t sg = 0; sg <= (size_t)n_seg; sg++)
       for (size_t q = 0; q < (sg < (size_t)n_seg ? kp_seg : pad_groups); q++)
-        for (size_t jj = 0; jj < width; jj++)
+        for (size_t jj = 0; jj < width; jj++) {
+          int32_t v[4];
           for (size_t h = 0; h < g; h++) {
             const size_t j = j0 + jj, off = sg < (size_t)n_seg ? g * q + h : seg_len;
-            const int32_t v = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
+            v[h] = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
             if (gemv)
               *dst8++ = (int8_t)(j < nn && off < seg_len
                                      ? ((const int8_t *)w->w)[j * w->ldw + sg * seg_len + off]
                                      : 0);
-            else if (g == 4)
-              *dst8++ = (int8_t)((uint8_t)(v - a_sum_mult) ^ (uint8_t)kr->b_xor);
-            else
-              *dst++ = (int16_t)v;
+            else if (g == 2)
+              *dst++ = (int16_t)v[h];
           }
+          if (g != 4) continue;
+          for (size_t h = 0; h < 4; h++) v[h] -= a_sum_mult;
+          for (size_t h = 1; kr->pair_sat && h < 4; h += 2) {
+            const int32_t e = pair_excess(v[h - 1], v[h]);
+            if (!e) continue;
+            if (n_fix == fix_cap) return NULL; /* more than this kernel takes */
+            v[h] -= e;
+            fix[n_fix++] = (tc_qgemm_fix){(int32_t)(4 * (sg * kp_seg + q) + h), (int32_t)jj, e, 0};
+          }
+          for (size_t h = 0; h < 4; h++)
+            *dst8++ = (int8_t)((uint8_t)v[h] ^ (uint8_t)kr->b_xor);
+        }
+  }
+  if (kr->pair_sat) {
+    fix_at[n_panels(nr, nn)] = n_fix;
+    pk->cols.fix_at = fix_at;
+    pk->cols.fix = fix;
   }
   pk->kr = kr;
   pk->n = n;
@@ -272,6 +360,7 @@ static tc_qgemm_cols cols_at(const tc_qgemm_packed *pk, int a_is_u8, size_t j0) 
   cols.rmask += j0;
   cols.rhalf += j0;
   cols.rconst += j0;
+  if (cols.fix_at) cols.fix_at += j0 / (size_t)pk->kr->nr;
   return cols;
 }
 

@@ -15,6 +15,15 @@
 
 #include "core/threadpool.h"
 
+/* A correction a kernel with pair_sat adds after its K loop (see the ukernel field): row r's
+ * accumulator of column `lane` of the panel gains delta * (byte `off` of row r's packed A). */
+typedef struct tc_qgemm_fix {
+  int32_t off;   /* byte offset in a packed A row: 4 * group + position in the group */
+  int32_t lane;  /* column within the panel (0 .. nr - 1) */
+  int32_t delta; /* |delta| <= 128 */
+  int32_t pad;
+} tc_qgemm_fix;
+
 /* Per-column output stage, arrays padded past the packed column count (a multiple of nr) by 8
  * entries, so whole vectors may be read at any column of a panel and one past it. */
 typedef struct tc_qgemm_cols {
@@ -41,6 +50,10 @@ typedef struct tc_qgemm_cols {
    * int8 weights, 128 + w_offset for uint8 ones), and row i's accumulators start at bias +
    * a_sum_mult * (sum of row i's A bytes read as uint8), wrapping. */
   int32_t a_sum_mult;
+  /* pair_sat kernels only (NULL elsewhere): the corrections of panel p (p counted from the
+   * first column these arrays start at) are fix[fix_at[p]] .. fix[fix_at[p + 1] - 1]. */
+  const int32_t *fix_at;
+  const tc_qgemm_fix *fix;
 } tc_qgemm_cols;
 
 /* ---- microkernels ----------------------------------------------------------------------------
@@ -127,13 +140,32 @@ struct tc_s8_qgemm_ukernel {
   const struct tc_s8_qgemm_ukernel *fallback;
   int32_t min_k, min_m;
   int b_xor; /* kgroup 4: xor applied to every packed B byte (0, or 0x80: B stored as uint8) */
+  /* kgroup 4: 1 if the kernel adds the two u8 x s8 products of each byte pair (k0, k1), (k2,
+   * k3) of a group in int16 with saturation (AVX2 vpmaddubsw) before widening. Pack then keeps
+   * every pair of B safe (same-sign magnitudes summing to at most 128, so |255 (b0 + b1)| fits
+   * int16) by moving the excess of one byte into a tc_qgemm_fix the kernel adds after its K
+   * loop; the pair_sat kernel is only chosen for weights needing few of them
+   * (tc_qgemm_kernel_for), and tc_qgemm_pack returns NULL for weights needing more. */
+  int pair_sat;
 };
 typedef const struct tc_s8_qgemm_ukernel tc_s8_qgemm_kernel;
 
-/* The kernel for a product of m rows (0: unknown), n columns and depth k: kr, or the first of
- * its fallbacks whose shape limits the product meets (kr NULL: the dispatch table's). Ops call
- * it at prepare and pack with the kernel it returns. */
-tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k);
+struct tc_qgemm_weights;
+/* The kernel for a product of m rows (0: unknown), n columns and depth k with weights w (NULL:
+ * judged by the shape alone): kr, or the first of its fallbacks whose shape limits the product
+ * meets and, for a pair_sat kernel, whose pack the weights fit (kr NULL: the dispatch table's).
+ * Ops call it at prepare and pack with the kernel it returns. */
+tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32_t n, int32_t k,
+                                        const struct tc_qgemm_weights *w);
+/* kr, or for a pair_sat kernel whose pack these weights would not fit, the first fallback
+ * they fit (kr NULL: the dispatch table's). Tests call it on each variant before packing. */
+tc_s8_qgemm_kernel *tc_qgemm_kernel_fit(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                                        const struct tc_qgemm_weights *w);
+/* The corrections (tc_qgemm_fix) a pair_sat kernel's pack needs for these weights, and the most
+ * it takes for this shape (tc_qgemm_pack fails above it); 0 and 0 for other kernels. */
+int32_t tc_qgemm_fix_count(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
+                           const struct tc_qgemm_weights *w);
+int32_t tc_qgemm_fix_cap(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg);
 
 /* ---- packed weights ------------------------------------------------------------------------ */
 
@@ -168,7 +200,8 @@ typedef struct tc_qgemm_weights {
 } tc_qgemm_weights;
 
 /* Bytes for tc_qgemm_pack (n, k > 0) with K in n_seg segments (0 or 1: one); 0 if n or k <= 0.
- * Includes 64 bytes of alignment slack. */
+ * Includes 64 bytes of alignment slack. Here and in tc_qgemm_pack, kr NULL means
+ * tc_qgemm_kernel_for(NULL, 0, n, k, NULL) (the dispatch table's kernel by shape). */
 size_t tc_qgemm_packed_size_seg(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n_seg);
 /* The same for one segment. */
 size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k);
@@ -176,7 +209,7 @@ size_t tc_qgemm_packed_size(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k);
 /* Packs into `buf` (tc_qgemm_packed_size bytes) and returns the packed view, or NULL when the
  * arguments cannot be handled exactly (a shift outside [-31, 31], a negative multiplier, weights
  * + offset outside int16, n or k <= 0, n_seg not dividing k): the caller then keeps the
- * reference kernel. */
+ * reference kernel; also NULL for weights a pair_sat kr does not fit (tc_qgemm_kernel_fit). */
 const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
                                      const tc_qgemm_weights *w, void *buf);
 

@@ -99,8 +99,9 @@ TC_TEST(kernel_fastconv_qgemm_vs_oracle) {
             fill8(a, (size_t)m * k, u8, ext);
             fill8(w, (size_t)n * k, u8, ext);
             tc_qgemm_weights qw = qweights(&q, w, (size_t)k, 1, (int)(rnd() % 4 != 0));
-            void *buf = malloc(tc_qgemm_packed_size(kr, n, k));
-            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+            tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, &qw);
+            void *buf = malloc(tc_qgemm_packed_size(kf, n, k));
+            const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, &qw, buf);
             CHECK(pk != NULL);
             if (!pk) { free(buf); continue; }
             void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
@@ -147,8 +148,9 @@ TC_TEST(kernel_fastconv_qgemm_requant_extremes) {
       tc_qgemm_weights qw = qweights(&q, w, 2, 0, 1);
       qw.act_min = -128;
       qw.act_max = 127;
-      void *buf = malloc(tc_qgemm_packed_size(kr, N, 2));
-      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, N, 2, &qw, buf);
+      tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, N, 2, &qw);
+      void *buf = malloc(tc_qgemm_packed_size(kf, N, 2));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kf, N, 2, &qw, buf);
       CHECK(pk != NULL);
       int8_t out[N], ref[N];
       void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
@@ -241,8 +243,9 @@ static void x8_conv_sweep(int u8) {
     for (size_t v = 0; v < nk; v++) {
       tc_s8_qgemm_kernel *kr = kv[v];
       tc_qgemm_weights qw = qweights(&q, w, k, u8, with_bias);
-      void *buf = malloc(tc_qgemm_packed_size(kr, p.out_c, (int32_t)k));
-      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, p.out_c, (int32_t)k, &qw, buf);
+      tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, p.out_c, (int32_t)k, &qw);
+      void *buf = malloc(tc_qgemm_packed_size(kf, p.out_c, (int32_t)k));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kf, p.out_c, (int32_t)k, &qw, buf);
       CHECK(pk != NULL);
       void *scratch = malloc(tc_x8_conv2d_gemm_scratch_size(pk, 3));
       memset(out, 0x55, numel_out(&p));
@@ -295,8 +298,9 @@ TC_TEST(kernel_fastconv_s8_conv_large) {
   for (size_t v = 0; v < nk; v++) {
     tc_s8_qgemm_kernel *kr = kv[v];
     tc_qgemm_weights qw = {w, k, 0, 0, 128, bias, mult, shift, 5, -128, 127, 0};
-    void *buf = malloc(tc_qgemm_packed_size(kr, 130, (int32_t)k));
-    const tc_qgemm_packed *pk = tc_qgemm_pack(kr, 130, (int32_t)k, &qw, buf);
+    tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, 130, (int32_t)k, &qw);
+    void *buf = malloc(tc_qgemm_packed_size(kf, 130, (int32_t)k));
+    const tc_qgemm_packed *pk = tc_qgemm_pack(kf, 130, (int32_t)k, &qw, buf);
     void *scratch = malloc(tc_x8_conv2d_gemm_scratch_size(pk, 2));
     for (int t = 0; t < 2; t++) {
       memset(out, 0, numel_out(&p));
@@ -394,8 +398,9 @@ TC_TEST(kernel_fastconv_fc_vs_ref) {
           for (size_t v = 0; v < nk; v++) {
             tc_s8_qgemm_kernel *kr = kv[v];
             tc_qgemm_weights qw = qweights(&q, w, (size_t)k, 1, 1);
-            void *buf = malloc(tc_qgemm_packed_size(kr, n, k));
-            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+            tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, &qw);
+            void *buf = malloc(tc_qgemm_packed_size(kf, n, k));
+            const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, &qw, buf);
             void *scratch = malloc(tc_qgemm_scratch_size(pk, 2));
             tc_qgemm_a src = {u8, in, (size_t)k, NULL, NULL};
             for (int t = 0; t < 2; t++) {

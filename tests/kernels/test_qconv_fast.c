@@ -129,8 +129,9 @@ static int run_case(const cshape *s, int u8, int ext, tc_threadpool *const *pool
       tc_qgemm_weights qw = {w, k, u8, u8 ? -q.zw : 0, -q.zi, with_bias ? q.bias : NULL, q.mult,
                              q.shift, q.zo, q.lo, q.hi, u8, n_seg,
                              p.batch * p.out_h * p.out_w};
-      void *buf = malloc(tc_qgemm_packed_size_seg(kr, s->oc, (int32_t)k, n_seg));
-      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, s->oc, (int32_t)k, &qw, buf);
+      tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, s->oc, (int32_t)k, &qw);
+      void *buf = malloc(tc_qgemm_packed_size_seg(kf, s->oc, (int32_t)k, n_seg));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kf, s->oc, (int32_t)k, &qw, buf);
       CHECK(pk != NULL);
       if (!pk) { free(buf); continue; }
       void *scratch = malloc(tc_x8_conv2d_scratch_size(pk, &p, 3));
@@ -274,8 +275,9 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
             fill8(w, (size_t)n * k, u8, 1, 0);
             tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -q.zw : 0, -q.zi, q.bias, q.mult,
                                    q.shift, q.zo, q.lo, q.hi, u8, n_seg};
-            void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
-            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+            tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, &qw);
+            void *buf = malloc(tc_qgemm_packed_size_seg(kf, n, k, n_seg));
+            const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, &qw, buf);
             CHECK(pk != NULL);
             if (!pk) { free(buf); continue; }
             plain += pk->cols.plain;
@@ -331,8 +333,9 @@ TC_TEST(kernel_qconv_fast_short_requant_ties) {
       }
       tc_qgemm_weights qw = {w, 2, 0, 0, 0, bias, mult, shift, zo, u8 ? 0 : -128,
                              u8 ? 255 : 127, u8, 1, 0};
-      void *buf = malloc(tc_qgemm_packed_size(kr, N, 2));
-      const tc_qgemm_packed *pk = tc_qgemm_pack(kr, N, 2, &qw, buf);
+      tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, N, 2, &qw);
+      void *buf = malloc(tc_qgemm_packed_size(kf, N, 2));
+      const tc_qgemm_packed *pk = tc_qgemm_pack(kf, N, 2, &qw, buf);
       CHECK(pk != NULL && pk->cols.plain);
       if (!pk) { free(buf); continue; }
       void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
@@ -391,8 +394,9 @@ TC_TEST(kernel_qconv_fast_gemv_vs_oracle) {
           fill8(w, (size_t)n * k, u8, 1, 0);
           tc_qgemm_weights qw = {w, (size_t)k, u8, w_off, -q.zi, q.bias, q.mult, q.shift, q.zo,
                                  q.lo, q.hi, u8, n_seg, 1};
-          void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
-          const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+          tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, &qw);
+          void *buf = malloc(tc_qgemm_packed_size_seg(kf, n, k, n_seg));
+          const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, &qw, buf);
           CHECK(pk != NULL);
           if (!pk) { free(buf); continue; }
           byte_packed += pk->b8 != NULL;

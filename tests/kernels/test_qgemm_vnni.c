@@ -48,8 +48,18 @@ static void segs_of_matrix(const void *ctx, size_t i, size_t n, char *buf, size_
 
 enum { MAXN = 100 };
 
+/* pair_sat kernels: packings run with corrections, packings refused for too many */
+static int g_fix_runs, g_fix_skips;
+static int have_pair_sat(tc_s8_qgemm_kernel *const *kv, size_t nk) {
+  for (size_t i = 0; i < nk; i++)
+    if (kv[i]->pair_sat) return 1;
+  return 0;
+}
+
 typedef struct qcase {
-  int m, n, k, n_seg, u8, wmode; /* wmode: 0 full range, 1 narrow around the zero point */
+  int m, n, k, n_seg, u8, wmode; /* wmode: 0 full range, 1 narrow around the zero point, 2
+                                  * narrow around B's zero with a few extreme weights (a
+                                  * pair_sat kernel's corrections) and half the inputs extreme */
   int ext;                       /* extreme zero points / values */
 } qcase;
 
@@ -69,13 +79,18 @@ static int run_case(const qcase *c, tc_s8_qgemm_kernel *const *kv, size_t nk,
   if (rnd() % 4 == 0) hi = zo + 30 < hi ? zo + 30 : hi;
   for (size_t i = 0; i < (size_t)m * k; i++) {
     int32_t v = u8 ? rnd_in(0, 255) : rnd_in(-128, 127);
-    if (c->ext && rnd() % 2) v = u8 ? (rnd() % 2 ? 0 : 255) : (rnd() % 2 ? -128 : 127);
+    if ((c->ext || c->wmode == 2) && rnd() % 2)
+      v = u8 ? (rnd() % 2 ? 0 : 255) : (rnd() % 2 ? -128 : 127);
     a[i] = (uint8_t)v;
   }
   const int spread = rnd_in(1, 127);
+  const int xrate = rnd() % 3 == 0 ? 50 : rnd() % 2 ? 300 : 2000; /* wmode 2: 1 in xrate */
   for (size_t i = 0; i < (size_t)n * k; i++) {
     int32_t v;
-    if (!u8)
+    if (c->wmode == 2) { /* B = w (int8) or w - 128 (uint8) near 0, a few extreme */
+      v = rnd() % (uint32_t)xrate == 0 ? (rnd() % 2 ? -128 : 127) : rnd_in(-spread / 8, spread / 8);
+      if (u8) v += 128;
+    } else if (!u8)
       v = c->wmode ? rnd_in(-spread, spread) : rnd_in(-128, 127);
     else if (c->wmode) {
       v = zw + rnd_in(-spread, spread);
@@ -105,10 +120,22 @@ static int run_case(const qcase *c, tc_s8_qgemm_kernel *const *kv, size_t nk,
     tc_s8_qgemm_kernel *kr = kv[v];
     void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, c->n_seg));
     const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+    const int32_t n_fix = tc_qgemm_fix_count(kr, n, k, &qw);
+    if (!pk && kr->pair_sat) { /* more corrections than it takes: dispatch passes such weights on */
+      CHECK(n_fix > tc_qgemm_fix_cap(kr, n, k, c->n_seg));
+      CHECK(tc_qgemm_kernel_for(kr, 0, n, k, &qw) != kr);
+      g_fix_skips++;
+      free(buf);
+      continue;
+    }
     CHECK(pk != NULL);
     if (!pk) {
       free(buf);
       continue;
+    }
+    if (kr->pair_sat) {
+      CHECK_EQ(pk->cols.fix_at[(n + kr->nr - 1) / kr->nr], n_fix);
+      g_fix_runs += n_fix > 0;
     }
     *plain += pk->cols.plain;
     void *scratch = malloc(tc_qgemm_scratch_size(pk, 3));
@@ -143,22 +170,33 @@ static void sweep(int u8) {
   static const int ns[] = {1, 2, 5, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 100};
   static const int ks[] = {1, 2, 3, 4, 5, 7, 8, 12, 13, 27, 63, 64, 65, 72, 127, 128, 129, 300};
   int bad = 0, ran = 0, plain = 0;
+  g_fix_runs = g_fix_skips = 0;
   for (int i = 0; i < 300; i++) {
-    qcase c = {ms[rnd() % 16], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 2, i % 4 == 1};
+    qcase c = {ms[rnd() % 16], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 3, i % 4 == 1};
+    bad += run_case(&c, kv, nk, pools, &ran, &plain);
+  }
+  /* deep products with a few extreme weights: pair_sat corrections in most panels */
+  for (int i = 0; i < 60; i++) {
+    qcase c = {ms[rnd() % 16], ns[rnd() % 16], ks[11 + rnd() % 7], 1, u8, 2, 0};
     bad += run_case(&c, kv, nk, pools, &ran, &plain);
   }
   /* K in segments of odd and even lengths (a convolution's receptive-field rows) */
   static const int segs[][2] = {{3, 1}, {2, 3}, {3, 5}, {4, 7}, {10, 4}, {3, 9}, {2, 65}, {5, 13}};
   for (int i = 0; i < 64; i++) {
     const int s = i % 8;
-    qcase c = {ms[rnd() % 16], ns[rnd() % 16], segs[s][0] * segs[s][1], segs[s][0], u8, i % 2,
-               i % 3 == 1};
+    qcase c = {ms[rnd() % 16], ns[rnd() % 16], segs[s][0] * segs[s][1], segs[s][0], u8, i % 3,
+               i % 4 == 1};
     bad += run_case(&c, kv, nk, pools, &ran, &plain);
   }
   CHECK_EQ(bad, 0);
   CHECK(plain > 0 && plain < ran / 3);
   printf("  %d %s qgemm runs over %d variants (%d packings with the folded requantization)\n",
          ran, u8 ? "uint8" : "int8", (int)nk, plain);
+  if (have_pair_sat(kv, nk)) {
+    CHECK(g_fix_runs >= 25);
+    printf("  pair_sat: %d packings with corrections, %d refused (too many)\n", g_fix_runs,
+           g_fix_skips);
+  }
   tc_threadpool_destroy(pools[0]);
   tc_threadpool_destroy(pools[1]);
 }
@@ -178,6 +216,8 @@ TC_TEST(kernel_qgemm_vnni_extremes) {
     for (int i = 0; i < 3; i++) {
       qcase c = {9, 33, ks[i], 1, u8, 0, 1};
       bad += run_case(&c, kv, nk, pools, &ran, &plain);
+      qcase d = {9, 33, ks[i], 1, u8, 2, 0}; /* pair_sat corrections with extreme inputs */
+      bad += run_case(&d, kv, nk, pools, &ran, &plain);
     }
   CHECK_EQ(bad, 0);
   tc_threadpool_destroy(pools[0]);
@@ -194,17 +234,17 @@ TC_TEST(kernel_qgemm_kernel_for) {
     if (strcmp(v[i].op, "qgemm")) continue;
     tc_s8_qgemm_kernel *kr = v[i].impl;
     if (!kr->fallback) {
-      CHECK(tc_qgemm_kernel_for(kr, 1, 1, 1) == kr);
-      CHECK(tc_qgemm_kernel_for(kr, 100000, 4096, 4096) == kr);
+      CHECK(tc_qgemm_kernel_for(kr, 1, 1, 1, NULL) == kr);
+      CHECK(tc_qgemm_kernel_for(kr, 100000, 4096, 4096, NULL) == kr);
       continue;
     }
     with_fallback++;
     CHECK(kr->min_k > 1 && kr->min_m > 1);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k) == kr);
-    CHECK(tc_qgemm_kernel_for(kr, 0, 64, kr->min_k) == kr);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k - 1) == kr->fallback);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m - 1, 64, 4096) == kr->fallback);
-    CHECK(tc_qgemm_kernel_for(kr, 1, 64, 1) != kr);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k, NULL) == kr);
+    CHECK(tc_qgemm_kernel_for(kr, 0, 64, kr->min_k, NULL) == kr);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k - 1, NULL) == kr->fallback);
+    CHECK(tc_qgemm_kernel_for(kr, kr->min_m - 1, 64, 4096, NULL) == kr->fallback);
+    CHECK(tc_qgemm_kernel_for(kr, 1, 64, 1, NULL) != kr);
   }
 #if defined(__x86_64__)
   CHECK(with_fallback >= 1); /* the AMX kernel, compiled on every x86-64 build */

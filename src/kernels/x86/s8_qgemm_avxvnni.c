@@ -7,10 +7,8 @@
  * int32 lane with wrap-around, so the accumulator is the reference's wrap32(exact sum), with
  * half the instructions of the AVX2 kernel's vpmaddwd + vpaddd per pair. The output stage is the
  * AVX2 kernel's (q8_avx2.h: 8-column requantization, four rows packed to bytes at once), so
- * results are bit-exact with the reference kernels.
- * Packed A (kernel-private): strips of 4 rows, tc_qgemm_strip_bytes(4, kp) apart; in a strip,
- * row r's kp words at byte r * (kp + ROW_PAD) * 4 (each segment zero-padded to a multiple of 4
- * bytes), then the 4 row sums.
+ * results are bit-exact with the reference kernels. The body (packing, tile, driver) is
+ * x86/qgemm_dp4_impl.h, shared with the AVX2 vpmaddubsw kernel (s8_qgemm_ub_avx2.c).
  * Compiled with -mavx2 -mfma -mavxvnni; select.c runs it only where cpuid reports AVX-VNNI.
  * tests/kernels/avxvnni_emu/run.sh checks it on machines without AVX-VNNI (an exact AVX2
  * stand-in for the one instruction). */
@@ -18,154 +16,12 @@
 
 #if defined(__x86_64__) && defined(__AVX2__) && (defined(__AVXVNNI__) || defined(TC_EMU_AVXVNNI))
 #include <immintrin.h>
-#include <string.h>
 
-#include "kernels/x86/q8_avx2.h"
-
-#define MR 4
-#define NR 16
-#define ROW_PAD 8 /* words after each packed row: the last group's spill of a 32-byte store */
-
-/* ---- packing A ------------------------------------------------------------------------------ */
-
-/* One strip of up to MR rows: each segment's bytes (xor 0x80 for int8) zero-padded to a
- * multiple of 4, 32 bytes at a time (a partial last block read with fixed-size loads only, so
- * nothing past a segment is read; its zero bytes spill into the next segment's place, which is
- * written after it, or into the row padding). Missing rows: sum 0, bytes unspecified. */
-static void pack_strip(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                       int flags, uint8_t *dst, size_t row_bytes) {
-  const __m256i flip = _mm256_set1_epi8((flags & TC_QGEMM_A_U8) ? 0 : (char)0x80);
-  const size_t seg_pad = (seg_len + 3) / 4 * 4;
-  int32_t *sums = (int32_t *)(dst + MR * row_bytes);
-  for (size_t r = 0; r < MR; r++) {
-    if (r >= rows) {
-      sums[r] = 0;
-      continue;
-    }
-    __m256i acc = _mm256_setzero_si256(); /* 4 x 64-bit partial sums (vpsadbw) */
-    uint8_t *d = dst + r * row_bytes;
-    for (size_t sg = 0; sg < n_seg; sg++, d += seg_pad) {
-      const uint8_t *s = src[r * n_seg + sg];
-      size_t kk = 0;
-      for (; kk + 32 <= seg_len; kk += 32) {
-        const __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(s + kk)), flip);
-        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, _mm256_setzero_si256()));
-        _mm256_storeu_si256((__m256i *)(d + kk), v);
-      }
-      if (kk < seg_len) { /* 1..31 bytes: flipped, zeros past the segment */
-        const size_t n = seg_len - kk;
-        const __m128i lo = n >= 16 ? _mm_loadu_si128((const __m128i *)(s + kk))
-                                   : tc__q8_load_part(s + kk, n);
-        const __m128i hi = n > 16 ? tc__q8_load_part(s + kk + 16, n - 16) : _mm_setzero_si128();
-        const __m256i flipped = _mm256_xor_si256(_mm256_set_m128i(hi, lo), flip);
-        /* keep bytes [0, n): the flip must not turn the zeros past the segment into 0x80 */
-        const __m256i idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                             16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
-                                             29, 30, 31);
-        const __m256i keep = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)n), idx);
-        const __m256i v = _mm256_and_si256(flipped, keep);
-        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, _mm256_setzero_si256()));
-        _mm256_storeu_si256((__m256i *)(d + kk), v);
-      }
-    }
-    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-    sums[r] = (int32_t)(uint32_t)((uint64_t)_mm_cvtsi128_si64(s2) +
-                                  (uint64_t)_mm_extract_epi64(s2, 1));
-  }
-}
-
-static size_t row_bytes_of(size_t kp) { return (kp + ROW_PAD) * 4; }
-
-/* Any number of rows (qgemm.h `multi`): strips of MR rows, packed one after another. */
-static void vnni_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
-                        int flags, int16_t *dst) {
-  const size_t kp = n_seg * ((seg_len + 3) / 4), strip = tc_qgemm_strip_bytes(MR, kp);
-  uint8_t *d = (uint8_t *)dst;
-  for (size_t r = 0; r < rows; r += MR, src += MR * n_seg, d += strip)
-    pack_strip(rows - r < MR ? rows - r : MR, n_seg, seg_len, src, flags, d, row_bytes_of(kp));
-}
-
-/* ---- the tile ------------------------------------------------------------------------------- */
-
-#define REP4(X) X(0) X(1) X(2) X(3)
-
-/* One panel: 16 wide (W16) or 8 wide, rows [0, R) of the strip at a, `cols` columns stored. */
-static inline __attribute__((always_inline)) void panel(const size_t R, const int W16,
-                                                        size_t cols, const uint8_t *a,
-                                                        size_t row_bytes, size_t kp,
-                                                        const int32_t *pb,
-                                                        const tc_qgemm_cols *q, size_t j,
-                                                        char *c, size_t ldc) {
-  const int32_t *sums = (const int32_t *)(a + MR * row_bytes);
-  const uint32_t asm_ = (uint32_t)q->a_sum_mult;
-  const __m256i bias0 = _mm256_loadu_si256((const __m256i *)(q->bias + j));
-  const __m256i bias1 = W16 ? _mm256_loadu_si256((const __m256i *)(q->bias + j + 8)) : bias0;
-#define INIT(i)                                                                        \
-  const uint8_t *a##i = a + ((i) < R ? (i) : 0) * row_bytes;                          \
-  const __m256i t##i = _mm256_set1_epi32((int32_t)(asm_ * (uint32_t)sums[(i) < R ? (i) : 0])); \
-  __m256i acc##i##0 = _mm256_add_epi32(bias0, t##i), acc##i##1 = _mm256_add_epi32(bias1, t##i);
-  REP4(INIT)
-#undef INIT
-  for (size_t g = 0; g < kp; g++) {
-    const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
-    const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
-    pb += W16 ? 16 : 8;
-#define STEP(i)                                                           \
-  if ((i) < R) {                                                          \
-    const __m256i av = _mm256_set1_epi32(tc__q8_load32(a##i + 4 * g));           \
-    acc##i##0 = _mm256_dpbusd_avx_epi32(acc##i##0, av, w0);               \
-    if (W16) acc##i##1 = _mm256_dpbusd_avx_epi32(acc##i##1, av, w1);      \
-  }
-    REP4(STEP)
-#undef STEP
-  }
-  const __m256i zp = _mm256_set1_epi32(q->out_zp);
-#define GROUP(g)                                                                          \
-  tc__q8_requant_store_4x8(R, acc0##g, acc1##g, acc2##g, acc3##g, q, j + 8 * (g), zp, c, ldc,   \
-                           (g) ? cols - 8 : (cols < 8 ? cols : 8));
-  GROUP(0)
-  if (W16) GROUP(1)
-#undef GROUP
-}
-
-/* Rows [0, R) of one strip, all panels of the nc columns. */
-static inline __attribute__((always_inline)) void run_strip(const size_t R, size_t nc, size_t kp,
-                                                            const uint8_t *a, const int32_t *pb,
-                                                            const tc_qgemm_cols *q, char *c,
-                                                            size_t ldc) {
-  const size_t row_bytes = row_bytes_of(kp);
-  for (size_t j = 0; j < nc; j += NR) {
-    const size_t cols = nc - j < NR ? nc - j : NR;
-    if (cols > NR / 2) {
-      panel(R, 1, cols, a, row_bytes, kp, pb, q, j, c, ldc);
-      pb += NR * kp;
-    } else {
-      panel(R, 0, cols, a, row_bytes, kp, pb, q, j, c, ldc);
-      pb += NR / 2 * kp;
-    }
-  }
-}
-
-static __attribute__((noinline)) void vnni_run(size_t rows, size_t nc, size_t kp,
-                                               const int16_t *pa, const int16_t *pb16,
-                                               const tc_qgemm_cols *qp, void *cv, size_t ldc) {
-  /* A local copy: the byte stores may alias anything, this copy cannot be aliased. */
-  const tc_qgemm_cols qc = *qp, *q = &qc;
-  const int32_t *pb = (const int32_t *)pb16;
-  const uint8_t *a = (const uint8_t *)pa;
-  const size_t strip = tc_qgemm_strip_bytes(MR, kp);
-  char *c = cv;
-  size_t i = 0;
-  for (; i + MR <= rows; i += MR, a += strip, c += MR * ldc) run_strip(4, nc, kp, a, pb, q, c, ldc);
-  switch (rows - i) {
-  case 1: run_strip(1, nc, kp, a, pb, q, c, ldc); break;
-  case 2: run_strip(2, nc, kp, a, pb, q, c, ldc); break;
-  case 3: run_strip(3, nc, kp, a, pb, q, c, ldc); break;
-  default: break;
-  }
-}
+#define DP4(acc, a, b) _mm256_dpbusd_avx_epi32(acc, a, b)
+#define DP4_FIX 0
+#include "kernels/x86/qgemm_dp4_impl.h"
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avxvnni_4x16 = {
-    .name = "avxvnni_4x16", .mr = MR, .nr = NR, .pack_a = vnni_pack_a, .run = vnni_run,
+    .name = "avxvnni_4x16", .mr = MR, .nr = NR, .pack_a = dp4_pack_a, .run = dp4_run,
     .kgroup = 4, .multi = 1};
 #endif

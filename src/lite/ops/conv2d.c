@@ -150,8 +150,6 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
   } else if (st->kind == CONV_S8 || st->kind == CONV_U8) {
 #ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
     if (bias && (!bias->known || !bias->data)) return TC_OK;
-    tc_s8_qgemm_kernel *kr =
-        tc_qgemm_kernel_for(kt->s8_qgemm, p->batch * p->out_h * p->out_w, p->out_c, k);
     const tc__quant *qi = in->m ? &in->m->q : NULL;
     const int32_t n_seg = tc_x8_conv2d_n_seg(p); /* the input read in place (conv_x8.h) */
     const int u8 = st->kind == CONV_U8;
@@ -159,6 +157,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
                           st->q.input_offset, bias ? bias->data : NULL, st->q.mult, st->q.shift,
                           st->q.output_offset, st->q.act_min, st->q.act_max, u8, n_seg,
                           p->batch * p->out_h * p->out_w};
+    tc_s8_qgemm_kernel *kr =
+        tc_qgemm_kernel_for(kt->s8_qgemm, p->batch * p->out_h * p->out_w, p->out_c, k, &w);
     st->in_zp = qi ? (int32_t)qi->zero_point[0] : 0;
     /* 3x3 stride 1 from 16 input channels: Winograd F(2x2, 3x3) where the kernel has it
      * (kernels/qwino.h; 1.4-1.9x the direct GEMM on ResNet8's layers, slower on 3 channels) */

@@ -86,14 +86,15 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, fc_state *st, const tc__ten
 #ifndef TC_Q_SINGLE_ROUNDING /* the SIMD requantization is tc_q_mul_double */
   if (st->kind == FC_S8 || st->kind == FC_U8) {
     if (bias && (!bias->known || !bias->data)) return TC_OK;
-    tc_s8_qgemm_kernel *kr = tc_qgemm_kernel_for(kt->s8_qgemm, p->batch, p->out_n, p->in_k);
-    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_n, p->in_k));
-    if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     const int u8 = st->kind == FC_U8;
     tc_qgemm_weights qw = {w->data, (size_t)p->in_k, u8, st->q.filter_offset, st->q.input_offset,
                            bias ? bias->data : NULL, st->q.mult, st->q.shift,
                            st->q.output_offset, st->q.act_min, st->q.act_max, u8, 1,
                            p->batch}; /* batch 1: byte weights and the one-row kernel */
+    tc_s8_qgemm_kernel *kr =
+        tc_qgemm_kernel_for(kt->s8_qgemm, p->batch, p->out_n, p->in_k, &qw);
+    void *buf = tc__persist_alloc(c, tc_qgemm_packed_size(kr, p->out_n, p->in_k));
+    if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     st->qpk = tc_qgemm_pack(kr, p->out_n, p->in_k, &qw, buf);
     if (!st->qpk) return TC_OK;
     st->fast = FAST_X8;
