@@ -53,9 +53,13 @@ static void pack_strip(size_t rows, size_t n_seg, size_t seg_len, const void *co
       }
       if (kk < seg_len) { /* 1..31 bytes: flipped, zeros past the segment */
         const size_t n = seg_len - kk;
-        const __m128i lo = n >= 16 ? _mm_loadu_si128((const __m128i *)(s + kk))
-                                   : tc__q8_load_part(s + kk, n);
-        const __m128i hi = n > 16 ? tc__q8_load_part(s + kk + 16, n - 16) : _mm_setzero_si128();
+        /* over-readable rows: whole 16-byte loads (the bytes past n are masked off below) */
+        const int over = (flags & TC_QGEMM_A_OVERREAD) != 0;
+        const __m128i lo = n >= 16 || over ? _mm_loadu_si128((const __m128i *)(s + kk))
+                                           : tc__q8_load_part(s + kk, n);
+        const __m128i hi = n <= 16  ? _mm_setzero_si128()
+                           : over   ? _mm_loadu_si128((const __m128i *)(s + kk + 16))
+                                    : tc__q8_load_part(s + kk + 16, n - 16);
         const __m256i flipped = _mm256_xor_si256(_mm256_set_m128i(hi, lo), flip);
         /* keep bytes [0, n): the flip must not turn the zeros past the segment into 0x80 */
         const __m256i idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
