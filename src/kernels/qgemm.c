@@ -236,9 +236,10 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   int16_t *dst = b;
   int8_t *dst8 = (int8_t *)b;
   /* pair_sat: the panel table and the corrections after B */
-  int32_t *fix_at = (int32_t *)(p + packed_cols(nr, nn) * kp * 4);
-  tc_qgemm_fix *fix = (tc_qgemm_fix *)((char *)fix_at +
-                                       TC_ALIGN_UP((n_panels(nr, nn) + 1) * 4, 64));
+  int32_t *fix_at = kr->pair_sat ? (int32_t *)(p + packed_cols(nr, nn) * kp * 4) : NULL;
+  tc_qgemm_fix *fix = kr->pair_sat ? (tc_qgemm_fix *)((char *)fix_at +
+                                                      TC_ALIGN_UP((n_panels(nr, nn) + 1) * 4, 64))
+                                   : NULL;
   const int32_t fix_cap = tc_qgemm_fix_cap(kr, n, k, n_seg);
   int32_t n_fix = 0;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
