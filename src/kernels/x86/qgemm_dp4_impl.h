@@ -98,14 +98,12 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
                                                         size_t row_bytes, size_t kp,
                                                         const int32_t *pb,
                                                         const tc_qgemm_cols *q, size_t j,
-                                                        char *c, size_t ldc) {
-  const int32_t *sums = (const int32_t *)(a + MR * row_bytes);
-  const uint32_t asm_ = (uint32_t)q->a_sum_mult;
+                                                        char *c, size_t ldc, const int32_t *tv) {
   const __m256i bias0 = _mm256_loadu_si256((const __m256i *)(q->bias + j));
   const __m256i bias1 = W16 ? _mm256_loadu_si256((const __m256i *)(q->bias + j + 8)) : bias0;
 #define INIT(i)                                                                        \
   const uint8_t *a##i = a + ((i) < R ? (i) : 0) * row_bytes;                          \
-  const __m256i t##i = _mm256_set1_epi32((int32_t)(asm_ * (uint32_t)sums[(i) < R ? (i) : 0])); \
+  const __m256i t##i = _mm256_set1_epi32(tv[(i) < R ? (i) : 0]);                     \
   __m256i acc##i##0 = _mm256_add_epi32(bias0, t##i), acc##i##1 = _mm256_add_epi32(bias1, t##i);
   REP4(INIT)
 #undef INIT
@@ -157,13 +155,19 @@ static inline __attribute__((always_inline)) void run_strip(const size_t R, size
                                                             const tc_qgemm_cols *q, char *c,
                                                             size_t ldc) {
   const size_t row_bytes = row_bytes_of(kp);
+  /* each row's a_sum_mult * (sum of its A bytes), once per strip (a local array: the byte
+   * stores cannot alias it, so the panels read it without recomputing) */
+  const int32_t *sums = (const int32_t *)(a + MR * row_bytes);
+  int32_t tv[MR];
+  for (size_t r = 0; r < MR; r++)
+    tv[r] = (int32_t)((uint32_t)q->a_sum_mult * (uint32_t)sums[r < R ? r : 0]);
   for (size_t j = 0; j < nc; j += NR) {
     const size_t cols = nc - j < NR ? nc - j : NR;
     if (cols > NR / 2) {
-      panel(R, 1, cols, a, row_bytes, kp, pb, q, j, c, ldc);
+      panel(R, 1, cols, a, row_bytes, kp, pb, q, j, c, ldc, tv);
       pb += NR * kp;
     } else {
-      panel(R, 0, cols, a, row_bytes, kp, pb, q, j, c, ldc);
+      panel(R, 0, cols, a, row_bytes, kp, pb, q, j, c, ldc, tv);
       pb += NR / 2 * kp;
     }
   }
