@@ -13,8 +13,11 @@
 #include <string.h>
 
 #define DWQ_L 16
+#ifndef DWQ_VNNI /* (dwconv_q8_avx512vnni.c: the same with vpdpwssd) */
+#define DWQ_VNNI 0
 #define DWQ_ISA avx512
 #define DWQ_NAME "avx512"
+#endif
 #include "kernels/x86/dwconv_q8_pack.h"
 
 typedef __m512i dwq_v;
@@ -23,9 +26,15 @@ enum { DWQ_BC2 = 16 };
 AI __m512i ld(const void *p) { return _mm512_loadu_si512(p); }
 AI __m512i vset1_32(int32_t x) { return _mm512_set1_epi32(x); }
 AI __m512i vset1_8(char x) { return _mm512_set1_epi8(x); }
-/* (w first: GCC's zmm vpmaddwd pattern folds a load only into its second operand) */
+/* (w first: GCC's zmm vpmaddwd pattern folds a load only into its second operand). vpdpwssd
+ * adds the two int16 products of each lane to acc with wrap-around, which is vpmaddwd + vpaddd
+ * modulo 2^32 (vpmaddwd's one overflowing sum, 2 * 32768^2, wraps to the same value). */
 AI __m512i mac(__m512i acc, __m512i a, __m512i w) {
+#if DWQ_VNNI
+  return _mm512_dpwssd_epi32(acc, w, a);
+#else
   return _mm512_add_epi32(acc, _mm512_madd_epi16(w, a));
+#endif
 }
 
 /* A ring element: 16 lanes of pairs, or (bc) one pair broadcast. */

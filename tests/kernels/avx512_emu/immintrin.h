@@ -93,6 +93,8 @@ static inline __m128i _mm512_castsi512_si128(__m512i a) { __m128i r; memcpy(&r, 
 static inline __m128i _mm512_extracti32x4_epi32(__m512i a, int l) { __m128i r; memcpy(&r, a.ub + 16 * (l & 3), 16); return r; }
 /* VPMADDWD: adjacent int16 products added (wrapping only for two -32768 * -32768) */
 static inline __m512i _mm512_madd_epi16(__m512i a, __m512i b) { for (int i = 0; i < 16; i++) a.ud[i] = (uint32_t)((int64_t)a.w[2 * i] * b.w[2 * i] + (int64_t)a.w[2 * i + 1] * b.w[2 * i + 1]); return a; }
+/* VPDPWSSD: per lane, the two int16 products of a and b added to s (wrapping) */
+static inline __m512i _mm512_dpwssd_epi32(__m512i s, __m512i a, __m512i b) { for (int i = 0; i < 16; i++) s.ud[i] += (uint32_t)((int64_t)a.w[2 * i] * b.w[2 * i] + (int64_t)a.w[2 * i + 1] * b.w[2 * i + 1]); return s; }
 static inline __mmask16 _mm512_cmpeq_epi32_mask(__m512i a, __m512i b) { unsigned m = 0; for (int i = 0; i < 16; i++) m |= (unsigned)(a.d[i] == b.d[i]) << i; return (__mmask16)m; }
 static inline __mmask16 _mm512_mask_cmpeq_epi32_mask(__mmask16 k, __m512i a, __m512i b) { return (__mmask16)(k & _mm512_cmpeq_epi32_mask(a, b)); }
 static inline __m512i _mm512_mask_mov_epi32(__m512i src, __mmask16 m, __m512i a) { for (int i = 0; i < 16; i++) if (m >> i & 1) src.d[i] = a.d[i]; return src; }
