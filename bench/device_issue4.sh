@@ -11,7 +11,8 @@
 #  2. Correctness on the real ISA: the kernel tests and the golden cases (dispatch picks the
 #     AMX / VNNI / AVX-512 variants), the golden cases again with TC_FORCE_REF=1.
 #  3. MobileNetV2 quant per layer with `--profile --peak 900` (VNNI peak of TOOLCHAINS.md) three
-#     ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni (AVX2).
+#     ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni (AVX2
+#     GEMMs); the depthwise layers run dwconv avx512vnni in the first two, avx512 in the third.
 #  4. The ORT comparison of bench_ort_py.py (1 and 2 threads, ORT's Python package), if the
 #     machine has it.
 # Everything goes to $OUT (or /tmp/tc-dev-out) and a summary to stdout. Exit status: 1 if the
