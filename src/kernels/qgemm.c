@@ -86,13 +86,18 @@ int32_t tc_qgemm_fix_count(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   if (!kr->pair_sat || n <= 0 || k <= 0) return 0;
   const size_t n_seg = w->n_seg > 1 ? (size_t)w->n_seg : 1, seg_len = (size_t)k / n_seg;
-  const int32_t sub = g4_sub(w);
+  /* B = w' - g4_sub(w): w - 128 for uint8 weights, w for int8 ones, whatever the offset */
+  const int32_t bias = w->w_is_u8 ? -128 : 0;
   int32_t count = 0;
-  for (size_t j = 0; j < (size_t)n; j++)
-    for (size_t sg = 0; sg < n_seg; sg++)
-      for (size_t o = 0; o + 1 < seg_len; o += 2) /* pairs start at even offsets in a segment */
-        count += pair_excess(wval(w, j, sg * seg_len + o) - sub,
-                             wval(w, j, sg * seg_len + o + 1) - sub) != 0;
+  for (size_t j = 0; j < (size_t)n; j++) {
+    const char *row = (const char *)w->w + j * w->ldw;
+    for (size_t sg = 0; sg < n_seg; sg++, row += seg_len)
+      for (size_t o = 0; o + 1 < seg_len; o += 2) { /* pairs start at even offsets */
+        const int32_t b0 = w->w_is_u8 ? (int32_t)(uint8_t)row[o] : (int32_t)(int8_t)row[o];
+        const int32_t b1 = w->w_is_u8 ? (int32_t)(uint8_t)row[o + 1] : (int32_t)(int8_t)row[o + 1];
+        count += pair_excess(b0 + bias, b1 + bias) != 0;
+      }
+  }
   return count;
 }
 
@@ -211,6 +216,47 @@ int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32
   return fill_stage(w, (size_t)n, (size_t)k, (size_t)n_pad, 2, mem, cols, NULL);
 }
 
+/* kgroup 4 panels (see tc_qgemm_pack): B = w' - a_sum_mult as bytes, which is the weight byte
+ * xor 0x80 for uint8 weights (w - 128) and the byte itself for int8 ones, then xor kr->b_xor;
+ * zero past n, past a segment's end and in the pad groups. For pair_sat kernels (fix_at set)
+ * every unsafe pair is split (pair_excess) and its correction listed per panel; returns the
+ * number of corrections, or -1 if they would pass fix_cap. */
+static int32_t pack_b_g4(tc_s8_qgemm_kernel *kr, const tc_qgemm_weights *w, size_t nn,
+                         size_t n_seg, size_t seg_len, size_t kp_seg, size_t pad_groups,
+                         uint8_t *dst, int32_t *fix_at, tc_qgemm_fix *fix, int32_t fix_cap) {
+  const size_t nr = (size_t)kr->nr;
+  const uint8_t flip = w->w_is_u8 ? 0x80 : 0, bx = (uint8_t)kr->b_xor;
+  int32_t n_fix = 0;
+  for (size_t j0 = 0; j0 < nn; j0 += nr) {
+    const size_t width = panel_width(nr, nn, j0);
+    if (fix_at) fix_at[j0 / nr] = n_fix;
+    for (size_t sg = 0; sg < n_seg; sg++)
+      for (size_t q = 0; q < kp_seg; q++) {
+        const size_t nb = seg_len - 4 * q < 4 ? seg_len - 4 * q : 4; /* bytes in the segment */
+        for (size_t jj = 0; jj < width; jj++, dst += 4) {
+          uint8_t v[4] = {0, 0, 0, 0};
+          if (j0 + jj < nn) {
+            const uint8_t *src =
+                (const uint8_t *)w->w + (j0 + jj) * w->ldw + sg * seg_len + 4 * q;
+            for (size_t h = 0; h < 4; h++)
+              if (h < nb) v[h] = src[h] ^ flip;
+          }
+          for (size_t h = 1; fix_at && h < 4; h += 2) {
+            const int32_t e = pair_excess((int8_t)v[h - 1], (int8_t)v[h]);
+            if (!e) continue;
+            if (n_fix == fix_cap) return -1;
+            v[h] = (uint8_t)((int8_t)v[h] - e);
+            fix[n_fix++] = (tc_qgemm_fix){(int32_t)(4 * (sg * kp_seg + q) + h), (int32_t)jj, e, 0};
+          }
+          for (size_t h = 0; h < 4; h++) dst[h] = v[h] ^ bx;
+        }
+      }
+    for (size_t i = 0; i < pad_groups * width * 4; i++) *dst++ = bx;
+  }
+  if (fix_at) fix_at[n_panels(nr, nn)] = n_fix;
+  return n_fix;
+}
+
 const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
                                      const tc_qgemm_weights *w, void *buf) {
   if (!kr) kr = tc_qgemm_kernel_for(NULL, 0, n, k, NULL);
@@ -225,57 +271,43 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
   if (!fill_stage(w, nn, kk_n, n_pad, g, p, &pk->cols, &pk->bias_a_s8)) return NULL;
   p += tc_qgemm_output_stage_size((int32_t)n_pad);
-  const int32_t a_sum_mult = pk->cols.a_sum_mult;
   int16_t *b = (int16_t *)p;
   /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
    * as int16 values (g = 2) or int8 bytes (g = 4), or for gemv the weight bytes as given; the
    * kalign groups past the last segment are zero (written as one more segment, all past its
    * end). */
   const size_t pad_groups = kp - (size_t)n_seg * kp_seg;
-  const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
-  int16_t *dst = b;
-  int8_t *dst8 = (int8_t *)b;
-  /* pair_sat: the panel table and the corrections after B */
-  int32_t *fix_at = kr->pair_sat ? (int32_t *)(p + packed_cols(nr, nn) * kp * 4) : NULL;
-  tc_qgemm_fix *fix = kr->pair_sat ? (tc_qgemm_fix *)((char *)fix_at +
-                                                      TC_ALIGN_UP((n_panels(nr, nn) + 1) * 4, 64))
-                                   : NULL;
-  const int32_t fix_cap = tc_qgemm_fix_cap(kr, n, k, n_seg);
-  int32_t n_fix = 0;
-  for (size_t j0 = 0; j0 < nn; j0 += nr) {
-    const size_t width = panel_width(nr, nn, j0);
-    if (kr->pair_sat) fix_at[j0 / nr] = n_fix;
-    for (size_t sg = 0; sg <= (size_t)n_seg; sg++)
-      for (size_t q = 0; q < (sg < (size_t)n_seg ? kp_seg : pad_groups); q++)
-        for (size_t jj = 0; jj < width; jj++) {
-          int32_t v[4];
-          for (size_t h = 0; h < g; h++) {
-            const size_t j = j0 + jj, off = sg < (size_t)n_seg ? g * q + h : seg_len;
-            v[h] = j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : a_sum_mult;
-            if (gemv)
-              *dst8++ = (int8_t)(j < nn && off < seg_len
-                                     ? ((const int8_t *)w->w)[j * w->ldw + sg * seg_len + off]
-                                     : 0);
-            else if (g == 2)
-              *dst++ = (int16_t)v[h];
-          }
-          if (g != 4) continue;
-          for (size_t h = 0; h < 4; h++) v[h] -= a_sum_mult;
-          for (size_t h = 1; kr->pair_sat && h < 4; h += 2) {
-            const int32_t e = pair_excess(v[h - 1], v[h]);
-            if (!e) continue;
-            if (n_fix == fix_cap) return NULL; /* more than this kernel takes */
-            v[h] -= e;
-            fix[n_fix++] = (tc_qgemm_fix){(int32_t)(4 * (sg * kp_seg + q) + h), (int32_t)jj, e, 0};
-          }
-          for (size_t h = 0; h < 4; h++)
-            *dst8++ = (int8_t)((uint8_t)v[h] ^ (uint8_t)kr->b_xor);
-        }
-  }
-  if (kr->pair_sat) {
-    fix_at[n_panels(nr, nn)] = n_fix;
+  if (g == 4) {
+    int32_t *fix_at = NULL;
+    tc_qgemm_fix *fix = NULL;
+    if (kr->pair_sat) { /* the panel table and the corrections after B */
+      fix_at = (int32_t *)(p + packed_cols(nr, nn) * kp * 4);
+      fix = (tc_qgemm_fix *)((char *)fix_at + TC_ALIGN_UP((n_panels(nr, nn) + 1) * 4, 64));
+    }
+    if (pack_b_g4(kr, w, nn, (size_t)n_seg, seg_len, kp_seg, pad_groups, (uint8_t *)p, fix_at,
+                  fix, tc_qgemm_fix_cap(kr, n, k, n_seg)) < 0)
+      return NULL; /* more corrections than this kernel takes */
     pk->cols.fix_at = fix_at;
     pk->cols.fix = fix;
+  } else {
+    const int gemv = kr->gemv && w->m_hint == 1;
+    int16_t *dst = b;
+    int8_t *dst8 = (int8_t *)b;
+    for (size_t j0 = 0; j0 < nn; j0 += nr) {
+      const size_t width = panel_width(nr, nn, j0);
+      for (size_t sg = 0; sg <= (size_t)n_seg; sg++)
+        for (size_t q = 0; q < (sg < (size_t)n_seg ? kp_seg : pad_groups); q++)
+          for (size_t jj = 0; jj < width; jj++)
+            for (size_t h = 0; h < 2; h++) {
+              const size_t j = j0 + jj, off = sg < (size_t)n_seg ? 2 * q + h : seg_len;
+              if (gemv)
+                *dst8++ = (int8_t)(j < nn && off < seg_len
+                                       ? ((const int8_t *)w->w)[j * w->ldw + sg * seg_len + off]
+                                       : 0);
+              else
+                *dst++ = (int16_t)(j < nn && off < seg_len ? wval(w, j, sg * seg_len + off) : 0);
+            }
+    }
   }
   pk->kr = kr;
   pk->n = n;
@@ -284,6 +316,7 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   pk->n_pad = (int32_t)n_pad;
   pk->n_seg = n_seg;
   pk->seg_len = (int32_t)seg_len;
+  const int gemv = g == 2 && kr->gemv && w->m_hint == 1;
   pk->b = gemv ? NULL : b;
   pk->b8 = gemv ? (const int8_t *)b : NULL;
   pk->w_u8 = w->w_is_u8;
