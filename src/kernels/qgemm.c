@@ -71,6 +71,8 @@ int32_t tc_qgemm_fix_cap(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k, int32_t n
 
 /* kgroup 4: what B holds is w' - this (w for int8 weights, w - 128 for uint8 ones). */
 static int32_t g4_sub(const tc_qgemm_weights *w) { return w->w_offset + (w->w_is_u8 ? 128 : 0); }
+/* ... so a stored weight byte xor this is its B byte, whatever the offset. */
+static uint8_t g4_flip(const tc_qgemm_weights *w) { return w->w_is_u8 ? 0x80 : 0; }
 
 /* pair_sat: the part of b1 to move into a correction so that no pair product of (b0, b1)
  * with uint8 inputs can leave int16 (same-sign magnitudes summing to at most 128); 0 if the
@@ -86,17 +88,13 @@ int32_t tc_qgemm_fix_count(tc_s8_qgemm_kernel *kr, int32_t n, int32_t k,
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   if (!kr->pair_sat || n <= 0 || k <= 0) return 0;
   const size_t n_seg = w->n_seg > 1 ? (size_t)w->n_seg : 1, seg_len = (size_t)k / n_seg;
-  /* B = w' - g4_sub(w): w - 128 for uint8 weights, w for int8 ones, whatever the offset */
-  const int32_t bias = w->w_is_u8 ? -128 : 0;
+  const uint8_t flip = g4_flip(w);
   int32_t count = 0;
   for (size_t j = 0; j < (size_t)n; j++) {
-    const char *row = (const char *)w->w + j * w->ldw;
+    const uint8_t *row = (const uint8_t *)w->w + j * w->ldw;
     for (size_t sg = 0; sg < n_seg; sg++, row += seg_len)
-      for (size_t o = 0; o + 1 < seg_len; o += 2) { /* pairs start at even offsets */
-        const int32_t b0 = w->w_is_u8 ? (int32_t)(uint8_t)row[o] : (int32_t)(int8_t)row[o];
-        const int32_t b1 = w->w_is_u8 ? (int32_t)(uint8_t)row[o + 1] : (int32_t)(int8_t)row[o + 1];
-        count += pair_excess(b0 + bias, b1 + bias) != 0;
-      }
+      for (size_t o = 0; o + 1 < seg_len; o += 2) /* pairs start at even offsets */
+        count += pair_excess((int8_t)(row[o] ^ flip), (int8_t)(row[o + 1] ^ flip)) != 0;
   }
   return count;
 }
@@ -225,7 +223,7 @@ static int32_t pack_b_g4(tc_s8_qgemm_kernel *kr, const tc_qgemm_weights *w, size
                          size_t n_seg, size_t seg_len, size_t kp_seg, size_t pad_groups,
                          uint8_t *dst, int32_t *fix_at, tc_qgemm_fix *fix, int32_t fix_cap) {
   const size_t nr = (size_t)kr->nr;
-  const uint8_t flip = w->w_is_u8 ? 0x80 : 0, bx = (uint8_t)kr->b_xor;
+  const uint8_t flip = g4_flip(w), bx = (uint8_t)kr->b_xor;
   int32_t n_fix = 0;
   for (size_t j0 = 0; j0 < nn; j0 += nr) {
     const size_t width = panel_width(nr, nn, j0);

@@ -70,4 +70,7 @@ size_t tc_qwino_scratch_size(const tc_qwino_packed *pk, int n_threads);
 void tc_qwino_conv2d(const tc_qwino_packed *pk, tc_threadpool *pool, const tc_conv2d_params *p,
                      const void *in, int in_u8, int32_t in_zp, void *out, void *scratch);
 
+/* The AVX2 block kernel (x86/qwino_avx2.c): the `wino` of the AVX2 8-bit GEMM kernels. */
+void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
+
 #endif /* TC_KERNELS_QWINO_H */

@@ -16,8 +16,6 @@
 #include "core/core.h"
 #include "kernels/x86/q8_avx2.h"
 
-void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
-
 #define AI static inline __attribute__((always_inline))
 
 /* ---- (1) input transform -------------------------------------------------------------------- */

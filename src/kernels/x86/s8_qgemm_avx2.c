@@ -17,6 +17,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/qwino.h"
 #include "kernels/x86/q8_avx2.h"
 
 #define MR 4
@@ -291,8 +292,6 @@ static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, c
     gemv_s8(nc, kp, a, row_add, pb, q, c);
 }
 
-/* Winograd 3x3 blocks (x86/qwino_avx2.c). */
-void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {
     "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1, avx2_run_i16};

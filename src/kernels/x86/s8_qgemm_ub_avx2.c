@@ -22,10 +22,9 @@ static inline __m256i ub_dp4(__m256i acc, __m256i a, __m256i b) {
 }
 #define DP4(acc, a, b) ub_dp4(acc, a, b)
 #define DP4_FIX 1
+#include "kernels/qwino.h"
+#include "kernels/select.h"
 #include "kernels/x86/qgemm_dp4_impl.h"
-
-extern const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16;
-void tc__s8_qwino_avx2(const struct tc_qwino_job *job, size_t t0, size_t t1, void *scratch);
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2ub_4x16 = {
     .name = "avx2ub_4x16", .mr = MR, .nr = NR, .pack_a = dp4_pack_a, .run = dp4_run,

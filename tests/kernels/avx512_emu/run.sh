@@ -11,13 +11,8 @@
 # emulated kernels and the tests with AddressSanitizer + UBSan).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-build=${1:?usage: run.sh BUILD_DIR (a configured build with libtensorc.a)}
-cmake --build "$build" --target tensorc_static >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-san=${EMU_SAN:+-fsanitize=address,undefined -fno-sanitize-recover=all}
-cflags="-O1 -std=c11 -D_GNU_SOURCE -I$root/src -I$root/include -I$root/tests $san"
+. "$here/../emu_common.sh"
+cflags=$(emu_cflags -O1)
 gcc $cflags -I"$here" -D__AVX512F__ -w -c "$root/src/kernels/x86/gemm_f32_avx512.c" -o "$tmp/k.o"
 gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512VNNI__ -w \
   -c "$root/src/kernels/x86/s8_qgemm_avx512vnni.c" -o "$tmp/q.o"

@@ -8,13 +8,8 @@
 # Environment: EMU_SAN=1 compiles the kernel and the tests with AddressSanitizer + UBSan.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-build=${1:?usage: run.sh BUILD_DIR (a configured build with libtensorc.a)}
-cmake --build "$build" --target tensorc_static >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-san=${EMU_SAN:+-fsanitize=address,undefined -fno-sanitize-recover=all}
-cflags="-O2 -std=c11 -D_GNU_SOURCE -I$root/src -I$root/include -I$root/tests $san"
+. "$here/../emu_common.sh"
+cflags=$(emu_cflags -O2)
 gcc $cflags -mavx2 -mfma -include "$here/shim.h" -c "$root/src/kernels/x86/s8_qgemm_avxvnni.c" \
   -o "$tmp/v.o"
 cat > "$tmp/sup.c" <<'C'
