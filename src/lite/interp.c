@@ -324,6 +324,20 @@ static int is_graph_output(const tc_interp *it, int32_t t) {
   return 0;
 }
 
+/* A node whose outputs all hold zero elements writes nothing, so invoke skips it. Its other
+ * dims may still be huge (a [2^20, 2^20, 0] tensor is 0 bytes), and a kernel looping over them
+ * would run for hours doing nothing. */
+static int all_outputs_empty(const tc_interp *it, const tc__node *n) {
+  if (n->n_outputs == 0) return 0;
+  for (int32_t i = 0; i < n->n_outputs; i++) {
+    const tc__tensor *t = &it->tensors[n->outputs[i]];
+    int empty = 0;
+    for (int32_t d = 0; d < t->n_dims; d++) empty |= t->dims[d] == 0;
+    if (!empty || t->m->is_variable) return 0;
+  }
+  return 1;
+}
+
 /* Runs a node at prepare time when all its inputs are known and its outputs are small, so
  * that shape-computing subgraphs produce concrete values before planning. */
 static tc_status try_fold(tc_interp *it, tc__node *n) {
@@ -492,6 +506,10 @@ tc_status tc_interp_prepare(tc_interp *it) {
                        op_name(it, n, nm, sizeof nm), (int)k, (int)i);
       }
       t->shaped = 1;
+    }
+    if (all_outputs_empty(it, n)) {
+      n->folded = 1; /* nothing to compute, and its loops over the other dims could be endless */
+      continue;
     }
     if ((s = try_fold(it, n))) return s;
   }

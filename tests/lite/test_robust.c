@@ -1485,3 +1485,54 @@ TC_TEST(robust_fuzz_regression_4) {
                                {{9096, 0x01, 0x00}, {9098, 0x00, 0x54}, {9100, 0x03, 0x00}}};
   run_regression("fuzz regression 4 (conv with zero input channels)", &r);
 }
+
+/* 5: an operator whose outputs hold no elements has nothing to compute, whatever its other dims
+ * (the CI fuzz run hung for 20 minutes in such a model). SPACE_TO_BATCH_ND of a
+ * [1, 2^20, 2^20, 0] input by 1024x1024 blocks writes a [2^20, 1024, 1024, 0] output: 0 bytes,
+ * but 2^40 empty pixel steps if the kernel ran. The child has 30 s before SIGALRM fails it. */
+static void empty_output_child(void *p) {
+  (void)p;
+  alarm(30);
+  static const int32_t blk[2] = {1024, 1024}, pads[4] = {0, 0, 0, 0};
+  mspec s = add_spec();
+  s.code[0] = 38; /* SPACE_TO_BATCH_ND */
+  s.n_bufs = 3;
+  s.buf_size[1] = sizeof blk;
+  s.buf_data[1] = blk;
+  s.buf_size[2] = sizeof pads;
+  s.buf_data[2] = pads;
+  s.n_tensors = 4;
+  s.t[0] = (tspec){"in", 4, {1, 1 << 20, 1 << 20, 0}, 0, 0, 0, 0, 0, 0, 0};
+  s.t[1] = (tspec){"block", 1, {2}, 2, 1, 0, 0, 0, 0, 0};
+  s.t[2] = (tspec){"pads", 2, {2, 2}, 2, 2, 0, 0, 0, 0, 0};
+  s.t[3] = (tspec){"out", 4, {1, 1, 1, 1}, 0, 0, 0, 0, 0, 0, 0};
+  s.op[0] = (ospec){0, 3, 1, {0, 1, 2}, {3}};
+  s.out[0] = 3;
+  size_t n;
+  uint8_t *b = build_model(&s, &n, NULL);
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  tc_status st = tc_model_load_memory(b, n, NULL, &m);
+  RCHECK(st == TC_OK, "load: %s", m ? tc_model_errmsg(m) : "(no handle)");
+  if (st == TC_OK) st = tc_interp_create(m, NULL, &it);
+  if (st == TC_OK) st = tc_interp_prepare(it);
+  if (st == TC_OK) st = tc_interp_invoke(it);
+  RCHECK(st == TC_OK, "empty SPACE_TO_BATCH_ND: %s", it ? tc_interp_errmsg(it) : "load failed");
+  tc_tensor_info ti;
+  if (st == TC_OK && tc_interp_tensor(it, tc_interp_output_index(it, 0), &ti) == TC_OK) {
+    RCHECK(ti.size == 0 && ti.n_dims == 4 && ti.dims[0] == 1 << 20 && ti.dims[1] == 1024 &&
+               ti.dims[2] == 1024 && ti.dims[3] == 0,
+           "output: %zu bytes, rank %d, dims [%d, %d, %d, %d]", ti.size, (int)ti.n_dims,
+           (int)ti.dims[0], (int)ti.dims[1], (int)ti.dims[2], (int)ti.dims[3]);
+  } else {
+    RCHECK(0, "no output tensor info");
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(b);
+}
+
+TC_TEST(robust_fuzz_regression_5) {
+  isolate("fuzz regression 5 (an empty output over huge dims is not computed)", empty_output_child,
+          NULL);
+}

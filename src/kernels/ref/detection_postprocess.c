@@ -58,7 +58,8 @@ float tc_f32_detpp_iou__ref(const float *a, const float *b) {
 typedef struct {
   int *keep_idx, *order, *tmp, *selected;
   float *keep_score, *row_scores; /* row_scores: fast max_scores / regular class_scores */
-  unsigned char *active;          /* n_boxes bytes, placed last */
+  unsigned char *active;          /* n_boxes bytes, placed after the words */
+  unsigned char *taken;           /* fast: n_classes bytes, the current row's chosen classes */
   int *cls;                       /* fast: [n_boxes, n_cat] */
   int *info_idx, *merge_idx;      /* regular: max_detections + per-class entries */
   float *info_score, *merge_score;
@@ -72,7 +73,7 @@ static size_t merge_cap(const tc_detpp_params *p) {
 size_t tc_detpp_scratch_size(const tc_detpp_params *p) {
   size_t n = (size_t)(p->n_boxes > 0 ? p->n_boxes : 0);
   size_t words = 6 * n + n * (size_t)n_cat(p) + 4 * merge_cap(p);
-  return words * 4 + n + 16;
+  return words * 4 + n + (size_t)(p->n_classes > 0 ? p->n_classes : 0) + 16;
 }
 
 static void carve(const tc_detpp_params *p, void *scratch, work *w) {
@@ -91,6 +92,7 @@ static void carve(const tc_detpp_params *p, void *scratch, work *w) {
   w->info_score = (float *)(rest + 2 * m);
   w->merge_score = (float *)(rest + 3 * m);
   w->active = (unsigned char *)(rest + 4 * m);
+  w->taken = w->active + n;
 }
 
 /* Stable argsort of v[0..n) by decreasing value (bottom-up merge sort through tmp). */
@@ -155,15 +157,15 @@ static int nms_fast(const tc_detpp_params *p, const float *decoded, const float 
   for (int row = 0; row < p->n_boxes; row++) {
     const float *sc = scores + (size_t)row * (size_t)p->n_classes_bg + off;
     int *cls = w->cls + (size_t)row * (size_t)ncat;
-    /* top ncat classes; first index wins ties (TFLite's ArgMax for ncat == 1) */
+    /* top ncat classes; first index wins ties (TFLite's ArgMax for ncat == 1). A byte per
+     * class marks those chosen, so a row costs ncat * n_classes steps, not ncat^2 * n_classes. */
+    memset(w->taken, 0, (size_t)p->n_classes);
     for (int k = 0; k < ncat; k++) {
       int best = -1;
-      for (int c = 0; c < p->n_classes; c++) {
-        int taken = 0;
-        for (int q = 0; q < k; q++) taken |= cls[q] == c;
-        if (!taken && (best < 0 || sc[c] > sc[best])) best = c;
-      }
+      for (int c = 0; c < p->n_classes; c++)
+        if (!w->taken[c] && (best < 0 || sc[c] > sc[best])) best = c;
       cls[k] = best;
+      w->taken[best] = 1;
     }
     w->row_scores[row] = sc[cls[0]];
   }

@@ -108,9 +108,10 @@ static tc_status tconv_prepare(tc__ctx *c, tc__node *n) {
   if (in->n_dims != 4)
     return tc__fail(c, n, TC_ERR_MODEL, "input must have rank 4 (NHWC), got %s",
                     tc__dims_str(in, b1, sizeof b1));
-  if (filter->n_dims != 4 || filter->dims[3] != in->dims[3])
+  if (filter->n_dims != 4 || filter->dims[3] != in->dims[3] || in->dims[3] <= 0)
     return tc__fail(c, n, TC_ERR_MODEL,
-                    "filter must have shape [out_c, kh, kw, %d] (input channels), got %s",
+                    "filter must have shape [out_c, kh, kw, %d] (input channels, at least 1), "
+                    "got %s",
                     (int)in->dims[3], tc__dims_str(filter, b1, sizeof b1));
 
   /* Output shape: the known output_shape value, else the shape stored in the file. */
