@@ -474,6 +474,19 @@ TC_TEST(kernel_qelem_mean_hand) {
   CHECK(tc_q_reduce__ref(TC_DTYPE_I8, a, 2, (const int32_t[]){2, 0}, 2u, TC_REDUCE_MAX, &p, acc,
                          e2));
   CHECK_EQ(e2[0], -128);
+  /* Empty, with the zero dim multiplied last: [0, 2^30, 2^30, 2^30, 2] over axes 0-3 has 2
+   * outputs; the element count must not overflow on the way (UBSan checks it). */
+  const int32_t big[5] = {0, 1 << 30, 1 << 30, 1 << 30, 2};
+  e2[0] = e2[1] = 55;
+  CHECK(tc_q_reduce__ref(TC_DTYPE_I8, a, 5, big, 0xfu, TC_REDUCE_SUM, &p, acc, e2));
+  CHECK_EQ(e2[0], 0);
+  CHECK_EQ(e2[1], 0);
+  float fe[2] = {55, 55};
+  tc_f32_reduce__ref((const float *)a, 5, big, 0xfu, TC_REDUCE_SUM, fe);
+  CHECK_NEAR(fe[0], 0, 0);
+  CHECK_NEAR(fe[1], 0, 0);
+  tc_f32_reduce__ref((const float *)a, 5, big, 0xfu, TC_REDUCE_MEAN, fe);
+  CHECK(fe[0] != fe[0] && fe[1] != fe[1]); /* 0 / 0: NaN, as TFLite */
   /* Unsupported: PROD and int32 data. */
   CHECK(!tc_q_reduce__ref(TC_DTYPE_I8, a, 1, (const int32_t[]){4}, 1u, TC_REDUCE_PROD, &p, acc,
                           mx));

@@ -31,14 +31,21 @@ int tc_reduce_shape(int n_dims, const int32_t *dims, uint32_t mask, int keep_dim
   return n;
 }
 
+/* a * b for element counts, without overflow: 0 when either is 0 (a [2^31, 2^31, 2^31, 0]
+ * tensor has no elements, whatever order the dims are multiplied in), else saturating. */
+static int64_t count_mul(int64_t a, int32_t b) {
+  if (a == 0 || b <= 0) return 0;
+  return a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
 void tc_f32_reduce__ref(const float *in, int n_dims, const int32_t *dims, uint32_t mask,
                         tc_reduce_kind kind, float *out) {
   /* Strides of the output seen from input coordinates: 0 along reduced axes. */
   int64_t ostride[8], n_in = 1, n_out = 1;
   for (int i = n_dims - 1; i >= 0; i--) {
     ostride[i] = (mask & (1u << i)) ? 0 : n_out;
-    if (!(mask & (1u << i))) n_out *= dims[i];
-    n_in *= dims[i];
+    if (!(mask & (1u << i))) n_out = count_mul(n_out, dims[i]);
+    n_in = count_mul(n_in, dims[i]);
   }
   float init = 0.0f;
   if (kind == TC_REDUCE_PROD) init = 1.0f;
@@ -69,7 +76,7 @@ void tc_f32_reduce__ref(const float *in, int n_dims, const int32_t *dims, uint32
     /* Divide by the product of the reduced extents (0 gives NaN, as TFLite). */
     int64_t count = 1;
     for (int i = 0; i < n_dims; i++)
-      if (mask & (1u << i)) count *= dims[i];
+      if (mask & (1u << i)) count = count_mul(count, dims[i]);
     for (int64_t i = 0; i < n_out; i++) out[i] = out[i] / (float)count;
   }
 }
@@ -118,9 +125,9 @@ int tc_q_reduce__ref(tc_dtype dtype, const void *in, int n_dims, const int32_t *
   int64_t ostride[8], n_in = 1, n_out = 1, count = 1;
   for (int i = n_dims - 1; i >= 0; i--) {
     ostride[i] = (mask & (1u << i)) ? 0 : n_out;
-    if (mask & (1u << i)) count *= dims[i];
-    else n_out *= dims[i];
-    n_in *= dims[i];
+    if (mask & (1u << i)) count = count_mul(count, dims[i]);
+    else n_out = count_mul(n_out, dims[i]);
+    n_in = count_mul(n_in, dims[i]);
   }
   int32_t init = kind == TC_REDUCE_MAX ? lo : (kind == TC_REDUCE_MIN ? hi : 0);
   for (int64_t i = 0; i < n_out; i++) acc[i] = init;
