@@ -1487,7 +1487,7 @@ TC_TEST(robust_fuzz_regression_4) {
 }
 
 /* 5: an operator whose outputs hold no elements has nothing to compute, whatever its other dims
- * (the CI fuzz run hung for 20 minutes in such a model). SPACE_TO_BATCH_ND of a
+ * (a hang of the kind that stopped a CI fuzz run for 20 minutes). SPACE_TO_BATCH_ND of a
  * [1, 2^20, 2^20, 0] input by 1024x1024 blocks writes a [2^20, 1024, 1024, 0] output: 0 bytes,
  * but 2^40 empty pixel steps if the kernel ran. The child has 30 s before SIGALRM fails it. */
 static void empty_output_child(void *p) {
