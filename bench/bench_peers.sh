@@ -7,8 +7,10 @@
 # prints a markdown table of medians: model, threads, tensorc, each peer, fastest peer, ratio.
 # Peers that cannot run here are named as unavailable (with the reason), never skipped silently.
 #
-# usage: bench/bench_peers.sh [--tensorc PATH] [--runs N] [--threads 1,2] [--models a,b]
-#                             [--work DIR] [--guard] [--no-install]
+# usage: bench/bench_peers.sh [--tensorc PATH] [--runs N] [--rounds R] [--threads 1,2]
+#                             [--models a,b] [--work DIR] [--guard] [--no-install]
+# --rounds R measures every model R times, peers and tensorc alternating, and the table takes
+# each column's lowest per-round median (a shared machine's neighbours slow both sides unevenly).
 # See bench/README.md ("Against the peers") for the requirements and how to read the table.
 set -u
 
@@ -16,6 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 bin=$root/build/tensorc
 runs=50
+rounds=1
 threads=1,2
 work=${TMPDIR:-/tmp}/tc-bench-peers
 guard=0
@@ -35,16 +38,18 @@ while [ $# -gt 0 ]; do
   case $1 in
     --tensorc) [ $# -ge 2 ] || die "--tensorc needs a path"; bin=$2; shift 2 ;;
     --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift 2 ;;
+    --rounds) [ $# -ge 2 ] || die "--rounds needs a value"; rounds=$2; shift 2 ;;
     --threads) [ $# -ge 2 ] || die "--threads needs a list"; threads=$2; shift 2 ;;
     --models) [ $# -ge 2 ] || die "--models needs a list"; models=$(printf '%s\n' "$2" | tr ',' '\n'); shift 2 ;;
     --work) [ $# -ge 2 ] || die "--work needs a folder"; work=$2; shift 2 ;;
     --guard) guard=1; shift ;;
     --no-install) install=0; shift ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
 case $runs in '' | *[!0-9]* | 0) die "--runs must be a positive integer, got '$runs'" ;; esac
+case $rounds in '' | *[!0-9]* | 0) die "--rounds must be a positive integer, got '$rounds'" ;; esac
 case $threads in '' | *[!0-9,]* | ,* | *, | *,,*) die "--threads must be a list like 1,2, got '$threads'" ;; esac
 [ -x "$bin" ] || die "tensorc binary not found at $bin (build it, or pass --tensorc PATH)"
 [ -d "$shared/peers" ] || die "no peers folder at $shared/peers (set TC_SHARED to the shared folder)"
@@ -132,19 +137,27 @@ for m in $models; do
     echo "model file $path not found" >"$mw/error.txt"
     continue
   fi
-  if [ $tflite_ok = 1 ] && [ $np_ok = 1 ]; then
-    # shellcheck disable=SC2086
-    if ! $PY "$peers/bench.py" "$path" $peer_flags --work "$mw/peers" --json "$mw/peers.json" \
-        >"$mw/peers.md" 2>"$mw/peers.log"; then
-      echo "# peers/bench.py failed on $name (see $mw/peers.log)" >&2
+  r=1
+  while [ $r -le "$rounds" ]; do
+    # round 1's files in $mw, later rounds' in $mw/roundR (the peers' work folder is shared)
+    rd=$mw
+    [ $r -gt 1 ] && rd=$mw/round$r && mkdir -p "$rd"
+    [ "$rounds" -gt 1 ] && echo "#   round $r of $rounds" >&2
+    if [ $tflite_ok = 1 ] && [ $np_ok = 1 ]; then
+      # shellcheck disable=SC2086
+      if ! $PY "$peers/bench.py" "$path" $peer_flags --work "$mw/peers" --json "$rd/peers.json" \
+          >"$rd/peers.md" 2>"$rd/peers.log"; then
+        echo "# peers/bench.py failed on $name (see $rd/peers.log)" >&2
+      fi
     fi
-  fi
-  set --
-  for f in "$mw"/peers/tflite/input_*.bin; do [ -f "$f" ] && set -- "$@" "$f"; done
-  [ $# -gt 0 ] && printf '%s\n' "$@" >"$mw/inputs.txt"
-  for t in $(printf '%s\n' "$threads" | tr ',' ' '); do
-    guarded "$bin" bench "$path" "$@" --runs "$runs" --warmup 10 --threads "$t" --json \
-      >"$mw/tensorc_t$t.txt" 2>&1 || echo "# tensorc failed on $name at $t threads" >&2
+    set --
+    for f in "$mw"/peers/tflite/input_*.bin; do [ -f "$f" ] && set -- "$@" "$f"; done
+    [ $# -gt 0 ] && printf '%s\n' "$@" >"$mw/inputs.txt"
+    for t in $(printf '%s\n' "$threads" | tr ',' ' '); do
+      guarded "$bin" bench "$path" "$@" --runs "$runs" --warmup 10 --threads "$t" --json \
+        >"$rd/tensorc_t$t.txt" 2>&1 || echo "# tensorc failed on $name at $t threads" >&2
+    done
+    r=$((r + 1))
   done
   # where tensorc's time goes (1 thread): per-op table, heaviest ops listed under the table
   "$bin" bench "$path" "$@" --runs 20 --warmup 3 --profile >"$mw/tensorc_profile.txt" 2>&1
@@ -154,7 +167,7 @@ done
 t_end=$(date +%s)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 feat=$(grep -o -w -E 'avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
-echo "tensorc $("$bin" --version 2>/dev/null | sed 's/^tensorc //'), $(date -u +%Y-%m-%d), ${cpu:-unknown CPU} ($(nproc 2>/dev/null || echo '?') CPUs; ${feat:-no AVX flags}), $runs runs per median"
+echo "tensorc $("$bin" --version 2>/dev/null | sed 's/^tensorc //'), $(date -u +%Y-%m-%d), ${cpu:-unknown CPU} ($(nproc 2>/dev/null || echo '?') CPUs; ${feat:-no AVX flags}), $runs runs per median$([ "$rounds" -gt 1 ] && echo ", lowest median of $rounds rounds")"
 echo
 $PY - "$work" "$threads" "$unavail" $(printf '%s\n' $models | sed 's,.*/,,') <<'EOF'
 import json, os, sys
@@ -173,21 +186,28 @@ print('| model | threads | tensorc ms | ' + ' | '.join(c + ' ms' for c in cols) 
 print('|---|---:|---:|' + '---:|' * len(cols) + '---|---:|')
 for name in names:
     mw = os.path.join(work, name)
+    # round 1 in mw, round R in mw/roundR: every column keeps its lowest median over the rounds
+    rds = [mw] + sorted((os.path.join(mw, d) for d in (os.listdir(mw) if os.path.isdir(mw) else [])
+                         if d.startswith('round') and d[5:].isdigit()), key=lambda d: int(d.rsplit('round', 1)[1]))
     rows = []
-    if os.path.exists(os.path.join(mw, 'peers.json')):
-        rows = json.load(open(os.path.join(mw, 'peers.json')))
-    elif os.path.exists(os.path.join(mw, 'peers.log')):
-        tail = open(os.path.join(mw, 'peers.log')).read().strip().splitlines()[-1:] or ['no output']
-        notes.append(f'{name}: peers/bench.py failed: {tail[0][:160]}')
+    for rd in rds:
+        if os.path.exists(os.path.join(rd, 'peers.json')):
+            rows += json.load(open(os.path.join(rd, 'peers.json')))
+        elif os.path.exists(os.path.join(rd, 'peers.log')):
+            tail = open(os.path.join(rd, 'peers.log')).read().strip().splitlines()[-1:] or ['no output']
+            notes.append(f'{name}: peers/bench.py failed: {tail[0][:160]}')
     if os.path.exists(os.path.join(mw, 'error.txt')):
         notes.append(f'{name}: ' + open(os.path.join(mw, 'error.txt')).read().strip())
     for t in threads:
         tc = None
-        f = os.path.join(mw, f'tensorc_t{t}.txt')
-        if os.path.exists(f):
+        for rd in rds:
+            f = os.path.join(rd, f'tensorc_t{t}.txt')
+            if not os.path.exists(f): continue
             lines = open(f).read().splitlines()
             js = [l for l in lines if l.startswith('{')]
-            if js: tc = json.loads(js[-1])['median_us'] / 1e3
+            if js:
+                v = json.loads(js[-1])['median_us'] / 1e3
+                tc = v if tc is None else min(tc, v)
             else:
                 status = 1
                 notes.append(f'{name} t={t}: tensorc failed: ' + (lines[0][:160] if lines else 'no output'))
@@ -240,7 +260,7 @@ if heavy:
     for l in heavy: print(f'- {l}')
 if notes:
     print('\nNotes:')
-    for l in notes: print(f'- {l}')
+    for l in dict.fromkeys(notes): print(f'- {l}')
 sys.exit(status)
 EOF
 st=$?
