@@ -83,8 +83,8 @@ static void load_custom_models(void) {
   free(text);
 }
 
-/* Runs one case. Returns 1 pass, 0 fail, -1 skipped. */
-static int run_case(row *r, char *why, size_t why_size) {
+/* Runs one case on an interpreter with n_threads threads. Returns 1 pass, 0 fail, -1 skipped. */
+static int run_case(row *r, int n_threads, char *why, size_t why_size) {
   const char *model_rel = r->col[0], *case_dir = r->col[1], *tol = r->col[6];
   int n_in = atoi(r->col[2]), n_out = atoi(r->col[3]);
   char path[512];
@@ -97,7 +97,9 @@ static int run_case(row *r, char *why, size_t why_size) {
     tc_model_destroy(m);
     return 0;
   }
-  tc_status s = tc_interp_create(m, NULL, &it);
+  tc_interp_options opt = {0};
+  opt.n_threads = n_threads;
+  tc_status s = tc_interp_create(m, &opt, &it);
   if (s == TC_OK) {
     /* Resize inputs whose golden shape differs from the file's. */
     const char *spec = r->col[9];
@@ -207,19 +209,29 @@ TC_TEST(golden_cases) {
     /* TC_GOLDEN_FILTER=substring runs only the matching cases (for kernel work). */
     const char *filter = getenv("TC_GOLDEN_FILTER");
     if (filter && *filter && !strstr(r.col[1], filter)) continue;
-    char why[600] = "";
-    int res = run_case(&r, why, sizeof why);
-    if (res == 1) t.pass++;
-    else if (res < 0) {
-      t.skip++;
-      fprintf(stderr, "  skip %s: %s\n", r.col[1], why);
-    } else {
-      t.fail++;
-      tc_test_fail(__FILE__, __LINE__, "%s: %s", r.col[1], why);
+    /* Each case on 1 thread, then on 2: the kernels split their work over the pool's tasks
+     * (rows, column blocks, tiles), and every split must give the golden output.
+     * TC_GOLDEN_THREADS=1 (or 2) runs one of the two (the reference re-run under qemu). */
+    const char *only = getenv("TC_GOLDEN_THREADS");
+    for (int threads = 1; threads <= 2; threads++) {
+      if (only && *only && atoi(only) != threads) continue;
+      char why[600] = "";
+      int res = run_case(&r, threads, why, sizeof why);
+      if (res == 1) t.pass++;
+      else if (res < 0) {
+        t.skip++;
+        fprintf(stderr, "  skip %s (%d thread%s): %s\n", r.col[1], threads, threads > 1 ? "s" : "",
+                why);
+      } else {
+        t.fail++;
+        tc_test_fail(__FILE__, __LINE__, "%s (%d thread%s): %s", r.col[1], threads,
+                     threads > 1 ? "s" : "", why);
+      }
     }
   }
-  fprintf(stderr, "  golden: %d passed, %d failed, %d skipped (unsupported)\n", t.pass, t.fail,
-          t.skip);
+  const char *only = getenv("TC_GOLDEN_THREADS");
+  fprintf(stderr, "  golden (threads: %s): %d passed, %d failed, %d skipped (unsupported)\n",
+          only && *only ? only : "1, 2", t.pass, t.fail, t.skip);
   CHECK(t.pass > 0);
   free(text);
 }
