@@ -113,16 +113,17 @@ static void dw_task(void *ctx, size_t task, int thread) {
   if (r1 > r0) dw_rows(j, r0, r1);
 }
 
-/* Splits the rows over the pool when the call has enough work to pay for waking workers
- * (64K multiply-adds: 15-30 us on one AVX2 core); every output is computed the same way
- * whatever the split. */
+/* Splits the rows over the pool when the call has enough work to pay for a job (16K
+ * multiply-adds: 3-8 us on one AVX2 core, against about 1 us to hand a job to workers that spin
+ * between ops; MobileNet V1's 7x7x128 stride-2 layer, 56K, ran on one thread at 64K); every
+ * output is computed the same way whatever the split. */
 static void dw_run(const dw_state *st, const void *in, const void *filter, const void *bias,
                    void *out) {
   const tc_dwconv2d_params *p = &st->p;
   dw_job j = {st, in, filter, bias, out, p->batch * p->out_h, 1};
   int threads = tc_threadpool_n_threads(st->pool);
   double macs = (double)j.rows * p->out_w * p->in_c * p->depth_multiplier * p->k_h * p->k_w;
-  if (threads > 1 && macs >= 65536.0 && j.rows > 1) {
+  if (threads > 1 && macs >= 16384.0 && j.rows > 1) {
     /* Up to 4 tasks per thread, but at least ~4 output rows per task: each task builds its
      * own window of input rows (k_h - 1 rows more than it outputs at stride 1), which costs
      * more than it balances on short images; a multiple of the thread count. */
