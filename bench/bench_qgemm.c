@@ -5,8 +5,9 @@
  * (multiply-add = 2) and % of the 1-core int8 peak of vpmaddwd + vpaddd (12 independent
  * chains, measured here; bench_isa lists the other instructions). Never a test.
  *   bench_qgemm [--runs N] [--threads N] [--filter SUBSTR] [--kernel NAME] [--all] [--min]
- *               [--no-peak] [--cpu-time]
- * (--min: the fastest run instead of the median, steadier on a busy machine; --no-peak: skip
+ *               [--no-peak] [--cpu-time] [--cold]
+ * (--cold: 64 MiB written before each timed run, so weights and inputs come from memory, as for
+ * a large layer inside a whole model; --min: the fastest run instead of the median, steadier on a busy machine; --no-peak: skip
  * the peak measurement, e.g. under perf record with many --runs; --cpu-time: the thread's CPU
  * time instead of wall time, for one thread)
  * (--all: also the portable ref_* microkernels, skipped by default because they are slow)
@@ -112,12 +113,16 @@ static void run_conv(run_ctx *r) {
 }
 
 static int g_min;
+static unsigned char *g_evict; /* --cold: written before each run, so its data comes from DRAM */
+enum { EVICT_BYTES = 64 << 20 };
 
 static double time_median(int runs, run_ctx *r) {
   if (runs < 1) runs = 1;
   double *t = malloc((size_t)runs * sizeof *t);
   run_conv(r);
   for (int i = 0; i < runs; i++) {
+    if (g_evict)
+      for (size_t o = 0; o < EVICT_BYTES; o += 64) g_evict[o] = (unsigned char)(g_evict[o] + i);
     double t0 = bench_now();
     run_conv(r);
     t[i] = bench_now() - t0;
@@ -154,6 +159,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--min")) g_min = 1;
     else if (!strcmp(argv[i], "--no-peak")) no_peak = 1;
     else if (!strcmp(argv[i], "--cpu-time")) bench_cpu_time = 1;
+    else if (!strcmp(argv[i], "--cold")) g_evict = calloc(EVICT_BYTES, 1);
   }
   size_t nv;
   const tc_kernel_variant *v = tc_kernel_variants(&nv);
@@ -166,9 +172,9 @@ int main(int argc, char **argv) {
     kernels[nk++] = kr;
   }
   const double peak = no_peak ? 135.0 : peak_madd();
-  printf("1-core int8 peak (vpmaddwd + vpaddd): %.1f GOP/s%s; threads %d, %s of %d runs\n", peak,
-         no_peak ? " (assumed)" : "",
-         threads, g_min ? "fastest" : "median", runs);
+  printf("1-core int8 peak (vpmaddwd + vpaddd): %.1f GOP/s%s; threads %d, %s of %d runs%s\n",
+         peak, no_peak ? " (assumed)" : "", threads, g_min ? "fastest" : "median", runs,
+         g_evict ? ", caches evicted before each run (--cold)" : "");
   printf("%-38s", "layer");
   for (size_t k = 0; k < nk; k++) printf(" | %-12s %7s %5s", kernels[k]->name, "GOP/s", "%pk");
   printf("\n");
