@@ -9,8 +9,11 @@
 #
 # usage: bench/bench_peers.sh [--tensorc PATH] [--runs N] [--rounds R] [--threads 1,2]
 #                             [--models a,b] [--work DIR] [--guard] [--no-install]
+#                             [--peak-f32 G] [--peak-int8 G]
 # --rounds R measures every model R times, peers and tensorc alternating, and the table takes
 # each column's lowest per-round median (a shared machine's neighbours slow both sides unevenly).
+# --peak-f32 / --peak-int8 G: the single-core peaks (GFLOP/s, GOP/s) against which the heaviest
+# layers of the float / integer models are given as percent of peak.
 # See bench/README.md ("Against the peers") for the requirements and how to read the table.
 set -u
 
@@ -19,6 +22,8 @@ root=$(dirname "$here")
 bin=$root/build/tensorc
 runs=50
 rounds=1
+peak_f32=0
+peak_int8=0
 threads=1,2
 work=${TMPDIR:-/tmp}/tc-bench-peers
 guard=0
@@ -44,12 +49,17 @@ while [ $# -gt 0 ]; do
     --work) [ $# -ge 2 ] || die "--work needs a folder"; work=$2; shift 2 ;;
     --guard) guard=1; shift ;;
     --no-install) install=0; shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --peak-f32) [ $# -ge 2 ] || die "--peak-f32 needs a value"; peak_f32=$2; shift 2 ;;
+    --peak-int8) [ $# -ge 2 ] || die "--peak-int8 needs a value"; peak_int8=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
 case $runs in '' | *[!0-9]* | 0) die "--runs must be a positive integer, got '$runs'" ;; esac
 case $rounds in '' | *[!0-9]* | 0) die "--rounds must be a positive integer, got '$rounds'" ;; esac
+for v in "$peak_f32" "$peak_int8"; do
+  case $v in '' | *[!0-9.]* | .*) die "--peak-f32 / --peak-int8 take a number like 230, got '$v'" ;; esac
+done
 case $threads in '' | *[!0-9,]* | ,* | *, | *,,*) die "--threads must be a list like 1,2, got '$threads'" ;; esac
 [ -x "$bin" ] || die "tensorc binary not found at $bin (build it, or pass --tensorc PATH)"
 [ -d "$shared/peers" ] || die "no peers folder at $shared/peers (set TC_SHARED to the shared folder)"
@@ -169,9 +179,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -
 feat=$(grep -o -w -E 'avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')
 echo "tensorc $("$bin" --version 2>/dev/null | sed 's/^tensorc //'), $(date -u +%Y-%m-%d), ${cpu:-unknown CPU} ($(nproc 2>/dev/null || echo '?') CPUs; ${feat:-no AVX flags}), $runs runs per median$([ "$rounds" -gt 1 ] && echo ", lowest median of $rounds rounds")"
 echo
-$PY - "$work" "$threads" "$unavail" $(printf '%s\n' $models | sed 's,.*/,,') <<'EOF'
-import json, os, sys
-work, threads, unavail, names = sys.argv[1], [int(t) for t in sys.argv[2].split(',')], sys.argv[3], sys.argv[4:]
+$PY - "$work" "$threads" "$unavail" "$peak_f32" "$peak_int8" $(printf '%s\n' $models | sed 's,.*/,,') <<'EOF'
+import json, os, re, sys
+work, threads, unavail = sys.argv[1], [int(t) for t in sys.argv[2].split(',')], sys.argv[3]
+peaks = {'GFLOP/s': float(sys.argv[4]), 'GOP/s': float(sys.argv[5])}
+names = sys.argv[6:]
 cols = ['TFLite wasm', 'ORT float', 'ORT int8 u8s8', 'PyTorch']
 def peer_of(r):
     rt = r['runtime']
@@ -254,9 +266,16 @@ for name in names:
     f = os.path.join(work, name, 'tensorc_profile.txt')
     if os.path.exists(f):
         h = [l for l in open(f).read().splitlines() if l.startswith('heaviest ops:')]
-        if h: heavy.append(f'{name}: {h[0][len("heaviest ops: "):]}')
+        if not h: continue
+        line = h[0][len('heaviest ops: '):]
+        # "... 58.72 GOP/s" -> "... 58.72 GOP/s = 6.5 % of peak" where a peak was given
+        def pct(mo):
+            pk = peaks[mo.group(2)]
+            return mo.group(0) + (f' = {100 * float(mo.group(1)) / pk:.1f} % of peak' if pk > 0 else '')
+        heavy.append(f'{name}: ' + re.sub(r'([0-9.]+) (GFLOP/s|GOP/s)', pct, line))
 if heavy:
-    print('\ntensorc, 1 thread, heaviest ops (`tensorc bench --profile`, median per invoke):')
+    print('\ntensorc, 1 thread, heaviest ops (`tensorc bench --profile`, median per invoke'
+          + ''.join(f'; {u} peak {v:g}' for u, v in peaks.items() if v > 0) + '):')
     for l in heavy: print(f'- {l}')
 if notes:
     print('\nNotes:')
