@@ -181,11 +181,16 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
     rmask[j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
     rhalf[j] = rmask[j] >> 1;
     any_lshift |= lsh[j] > 0;
-    plain &= lsh[j] == 0 && rsh[j] >= 1 && bound < ((int64_t)1 << 30) - 4;
+    /* (rshift <= 22: rconst's output offset term stays below 2^61, so x m + rconst cannot
+     * leave int64) */
+    plain &= lsh[j] == 0 && rsh[j] >= 1 && rsh[j] <= 22 && bound < ((int64_t)1 << 30) - 4;
   }
   for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
-        ((int64_t)1 << 30) + (rsh[j] >= 1 ? (int64_t)1 << (30 + rsh[j]) : 0);
+        rsh[j] >= 1 && rsh[j] <= 22
+            ? ((int64_t)1 << 30) + ((int64_t)1 << (30 + rsh[j])) +
+                  (int64_t)w->out_zp * ((int64_t)1 << (31 + rsh[j]))
+            : 0;
   const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
   memset(cols, 0, sizeof *cols);
   cols->bias = bias;

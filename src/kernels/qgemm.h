@@ -33,7 +33,8 @@ typedef struct tc_qgemm_cols {
   const int32_t *rshift; /* max(-shift, 0), <= 31 */
   const int32_t *rmask;  /* 2^rshift - 1 (the rounding divide's remainder mask) */
   const int32_t *rhalf;  /* rmask >> 1 (its threshold for non-negative values) */
-  /* 2^30 + 2^(rshift - 1) * 2^31 per column, for `plain`; per group of 8 columns j0 .. j0+7
+  /* (2^(rshift - 1) + out_zp 2^rshift) 2^31 + 2^30 per column, for `plain` (0 where a column
+   * cannot be plain); per group of 8 columns j0 .. j0+7
    * (j0 a multiple of 8) the int64 values of columns j0, j0+2, j0+4, j0+6, then j0+1, j0+3,
    * j0+5, j0+7, at rconst + j0 (the even and odd lanes of a vector of 8 columns). */
   const int64_t *rconst;
@@ -44,7 +45,9 @@ typedef struct tc_qgemm_cols {
   /* Every column has no left shift, a right shift >= 1 and |accumulator| < 2^30 for any 8-bit
    * input (bound from the weights and bias at pack time): then the rounding divide can be
    * folded into the 64-bit product (floor((x m + rconst) / 2^31) - (x < 0), shifted right by
-   * rshift), which equals the double rounding exactly. */
+   * rshift), which equals the double rounding exactly, with the output offset already added
+   * (out_zp 2^rshift inside the floor is a multiple of the divisor); rshift <= 22 keeps
+   * x m + rconst inside int64. */
   int plain;
   /* kgroup 4 kernels only (0 elsewhere): B holds w' - a_sum_mult as int8 (a_sum_mult = 0 for
    * int8 weights, 128 + w_offset for uint8 ones), and row i's accumulators start at bias +

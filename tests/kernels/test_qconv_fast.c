@@ -299,28 +299,32 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
   printf("  %d segmented qgemm cases (%d with the short requantization)\n", ran, plain);
 }
 
-/* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts >= 1, |acc| <
- * 2^30) on accumulators that land in and around the output range, at rounding ties and one
- * off them: m = 1 row... 4 rows of A = (1, 0) and zero weights, so column j's accumulator is
- * its bias; multipliers with few bits (ties happen) and random ones, every right shift 1..31. */
+/* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts 1..22, |acc| <
+ * 2^30; the output offset folded into its rounding constant) on accumulators that land in and
+ * around the output range, at rounding ties and one off them: m = 1 row... 4 rows of A = (1, 0)
+ * and zero weights, so column j's accumulator is its bias; multipliers with few bits (ties
+ * happen) and random ones, every right shift 1..22 (plain) in even rounds, 1..31 in odd ones
+ * (plain only if no column shifts by more than 22), output offsets over the whole range. */
 TC_TEST(kernel_qconv_fast_short_requant_ties) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
   enum { N = 64 };
   int8_t a[4 * 2] = {1, 0, 1, 0, 1, 0, 1, 0}, w[N * 2];
   memset(w, 0, sizeof w);
-  int bad = 0, ran = 0;
+  int bad = 0, ran = 0, n_plain = 0;
   for (size_t v = 0; v < nk; v++)
     for (int round = 0; round < 200; round++) {
       tc_s8_qgemm_kernel *kr = kv[v];
       int32_t mult[N], shift[N], bias[N];
-      const int u8 = round % 2;
+      const int u8 = round / 2 % 2, max_shift = round % 2 ? 31 : 22;
+      int expect_plain = 1;
       const int32_t zo = u8 ? rnd_in(0, 255) : rnd_in(-128, 127);
       for (int j = 0; j < N; j++) {
         static const int32_t few_bits[] = {1 << 30, 3 << 28, 5 << 27, (1 << 30) + 1, 0x7fffffff,
                                            0x40000001, 1, 0};
         mult[j] = rnd() % 2 ? few_bits[rnd() % 8] : (int32_t)(rnd() & 0x7fffffff);
-        shift[j] = -rnd_in(1, 31);
+        shift[j] = -rnd_in(1, max_shift);
+        expect_plain &= -shift[j] <= 22;
         /* an accumulator whose result is t (around the output range), rounded from a tie */
         /* (t - 1/2) * 2^s / m, exact where m is a power of two times a few bits */
         const int t = rnd_in(-400, 400), s = 31 - shift[j];
@@ -336,8 +340,10 @@ TC_TEST(kernel_qconv_fast_short_requant_ties) {
       tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, N, 2, &qw);
       void *buf = malloc(tc_qgemm_packed_size(kf, N, 2));
       const tc_qgemm_packed *pk = tc_qgemm_pack(kf, N, 2, &qw, buf);
-      CHECK(pk != NULL && pk->cols.plain);
+      CHECK(pk != NULL);
       if (!pk) { free(buf); continue; }
+      CHECK_EQ(pk->cols.plain, expect_plain);
+      n_plain += pk->cols.plain;
       void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
       uint8_t out[4 * N], ref[4 * N];
       const int m = 1 + round % 4;
@@ -351,7 +357,8 @@ TC_TEST(kernel_qconv_fast_short_requant_ties) {
       free(buf);
     }
   CHECK_EQ(bad, 0);
-  printf("  %d short-requantization cases\n", ran);
+  CHECK(n_plain >= ran / 2); /* every even round, at least */
+  printf("  %d requantization cases at ties (%d on the short form)\n", ran, n_plain);
 }
 
 /* Packing refuses a segment count that does not divide K. */

@@ -106,6 +106,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   const char *a3 = R > 3 ? a->r[3] : a0;
   const size_t kp_seg = a->kp_seg, seg_step = a->seg_step;
   for (size_t sg = 0; sg < a->n_seg; sg++) {
+#pragma GCC unroll 2
     for (size_t p = 0; p < kp_seg; p++) {
       const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
       const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
