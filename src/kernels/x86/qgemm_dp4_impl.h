@@ -107,6 +107,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   __m256i acc##i##0 = _mm256_add_epi32(bias0, t##i), acc##i##1 = _mm256_add_epi32(bias1, t##i);
   REP4(INIT)
 #undef INIT
+#pragma GCC unroll 2
   for (size_t g = 0; g < kp; g++) {
     const __m256i w0 = _mm256_loadu_si256((const __m256i *)pb);
     const __m256i w1 = W16 ? _mm256_loadu_si256((const __m256i *)pb + 1) : w0;
