@@ -7,9 +7,9 @@
  *   bench_qgemm [--runs N] [--threads N] [--filter SUBSTR] [--kernel NAME] [--all] [--min]
  *               [--no-peak] [--cpu-time] [--cold]
  * (--cold: 64 MiB written before each timed run, so weights and inputs come from memory, as for
- * a large layer inside a whole model; --min: the fastest run instead of the median, steadier on a busy machine; --no-peak: skip
- * the peak measurement, e.g. under perf record with many --runs; --cpu-time: the thread's CPU
- * time instead of wall time, for one thread)
+ * a large layer inside a whole model; --min: the fastest run instead of the median, steadier on
+ * a busy machine; --no-peak: skip the peak measurement, e.g. under perf record with many --runs;
+ * --cpu-time: the thread's CPU time instead of wall time, for one thread)
  * (--all: also the portable ref_* microkernels, skipped by default because they are slow)
  * Build: cmake --build B --target bench_qgemm */
 #define _POSIX_C_SOURCE 200809L
