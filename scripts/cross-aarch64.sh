@@ -14,8 +14,9 @@ QEMU=${QEMU:-qemu-aarch64}
 SYSROOT=/usr/aarch64-linux-gnu
 # Emulation runs code about 5-20x slower than native. Measured under qemu on the 2-core dev
 # machine: kernel ~20 s, golden ~70 s per thread count (dispatched: 1 and 2 threads; reference:
-# 1), train ~15 s, the rest ~3 s. Left to the native runs: robust (fuzz-style loops), cli (spawns the CLI) and export
-# (~120 s here: the quantizer and peer checks are plain C, identical on every target).
+# 1), train ~15 s, the rest ~3 s. Left to the native runs: robust (fuzz-style loops), cli
+# (spawns the CLI) and export (~120 s here: the quantizer and peer checks are plain C,
+# identical on every target).
 if [ $# -gt 0 ]; then AREAS=("$@"); else
   AREAS=(core model planner api kernel golden train data)
 fi

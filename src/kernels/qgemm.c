@@ -74,6 +74,11 @@ static int32_t g4_sub(const tc_qgemm_weights *w) { return w->w_offset + (w->w_is
 /* ... so a stored weight byte xor this is its B byte, whatever the offset. */
 static uint8_t g4_flip(const tc_qgemm_weights *w) { return w->w_is_u8 ? 0x80 : 0; }
 
+/* The right shifts the short requantization (tc_qgemm_cols.plain) takes: at least 1, and at
+ * most 22, so the output offset term of rconst (|out_zp| 2^(31 + 22) < 2^61) leaves
+ * x m + rconst inside int64. */
+static int plain_rshift(int32_t rsh) { return rsh >= 1 && rsh <= 22; }
+
 /* pair_sat: the part of b1 to move into a correction so that no pair product of (b0, b1)
  * with uint8 inputs can leave int16 (same-sign magnitudes summing to at most 128); 0 if the
  * pair is safe. */
@@ -181,13 +186,11 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
     rmask[j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
     rhalf[j] = rmask[j] >> 1;
     any_lshift |= lsh[j] > 0;
-    /* (rshift <= 22: rconst's output offset term stays below 2^61, so x m + rconst cannot
-     * leave int64) */
-    plain &= lsh[j] == 0 && rsh[j] >= 1 && rsh[j] <= 22 && bound < ((int64_t)1 << 30) - 4;
+    plain &= lsh[j] == 0 && plain_rshift(rsh[j]) && bound < ((int64_t)1 << 30) - 4;
   }
   for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
-        rsh[j] >= 1 && rsh[j] <= 22
+        plain_rshift(rsh[j])
             ? ((int64_t)1 << 30) + ((int64_t)1 << (30 + rsh[j])) +
                   (int64_t)w->out_zp * ((int64_t)1 << (31 + rsh[j]))
             : 0;

@@ -198,6 +198,11 @@ TC_TEST(golden_cases) {
   tally t = {0, 0, 0};
   char *save = NULL;
   load_custom_models();
+  /* TC_GOLDEN_FILTER=substring runs only the matching cases (for kernel work); each case runs
+   * on 1 thread, then on 2 (the kernels split their work over the pool's tasks: rows, column
+   * blocks, tiles, and every split must give the golden output); TC_GOLDEN_THREADS=1 (or 2)
+   * runs one of the two (the reference re-run under qemu). */
+  const char *filter = getenv("TC_GOLDEN_FILTER"), *only = getenv("TC_GOLDEN_THREADS");
   int first = 1;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (first) { /* header */
@@ -206,13 +211,7 @@ TC_TEST(golden_cases) {
     }
     row r;
     if (split_row(line, &r) < 10) continue;
-    /* TC_GOLDEN_FILTER=substring runs only the matching cases (for kernel work). */
-    const char *filter = getenv("TC_GOLDEN_FILTER");
     if (filter && *filter && !strstr(r.col[1], filter)) continue;
-    /* Each case on 1 thread, then on 2: the kernels split their work over the pool's tasks
-     * (rows, column blocks, tiles), and every split must give the golden output.
-     * TC_GOLDEN_THREADS=1 (or 2) runs one of the two (the reference re-run under qemu). */
-    const char *only = getenv("TC_GOLDEN_THREADS");
     for (int threads = 1; threads <= 2; threads++) {
       if (only && *only && atoi(only) != threads) continue;
       char why[600] = "";
@@ -229,7 +228,6 @@ TC_TEST(golden_cases) {
       }
     }
   }
-  const char *only = getenv("TC_GOLDEN_THREADS");
   fprintf(stderr, "  golden (threads: %s): %d passed, %d failed, %d skipped (unsupported)\n",
           only && *only ? only : "1, 2", t.pass, t.fail, t.skip);
   CHECK(t.pass > 0);

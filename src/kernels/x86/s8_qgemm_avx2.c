@@ -293,7 +293,6 @@ static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, c
     gemv_s8(nc, kp, a, row_add, pb, q, c);
 }
 
-
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {
     "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1, avx2_run_i16};
 #endif
