@@ -158,7 +158,10 @@ static inline void tc__q8_store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i 
 
 /* The end of a 4-row GEMM tile: the accumulators of columns jg .. jg+7 of rows [0, R) (a_r = row
  * r; R a constant in each caller, rows past it unused) requantized (the group's per-column
- * constants loaded once for all rows) and `cols` (1..8) of them stored per row at c + r ldc + jg. */
+ * constants loaded once for all rows) and `cols` (1..8) of them stored per row at c + r ldc + jg.
+ * The row addresses come from c and ldc at each store, and which rows exist from R alone, so
+ * the tile loop keeps no per-row output pointers (GCC had kept four, spilled, and a NULL test
+ * per row and group). */
 static inline __attribute__((always_inline)) void tc__q8_requant_store_4x8(
     const size_t R, __m256i a0, __m256i a1, __m256i a2, __m256i a3, const tc_qgemm_cols *q,
     size_t jg, __m256i zp, char *c, size_t ldc, size_t cols) {
@@ -166,8 +169,21 @@ static inline __attribute__((always_inline)) void tc__q8_requant_store_4x8(
   const __m256i r1 = R > 1 ? tc__q8_requant8(a1, q, jg, zp) : r0;
   const __m256i r2 = R > 2 ? tc__q8_requant8(a2, q, jg, zp) : r0;
   const __m256i r3 = R > 3 ? tc__q8_requant8(a3, q, jg, zp) : r0;
-  tc__q8_store_4x8(r0, r1, r2, r3, q, c + jg, R > 1 ? c + ldc + jg : NULL,
-                   R > 2 ? c + 2 * ldc + jg : NULL, R > 3 ? c + 3 * ldc + jg : NULL, cols);
+  /* lane 0: r0 0-3, r1 0-3, r2 0-3, r3 0-3; lane 1: the same for columns 4-7 */
+  const __m256i v = tc__q8_pack_bytes(_mm256_packs_epi32(r0, r1), _mm256_packs_epi32(r2, r3), q);
+  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  c += jg;
+  if (cols >= 8) {
+    const __m128i lo = _mm256_castsi256_si128(o), hi = _mm256_extracti128_si256(o, 1);
+    _mm_storel_epi64((__m128i *)c, lo);
+    if (R > 1) _mm_storel_epi64((__m128i *)(c + ldc), _mm_unpackhi_epi64(lo, lo));
+    if (R > 2) _mm_storel_epi64((__m128i *)(c + 2 * ldc), hi);
+    if (R > 3) _mm_storel_epi64((__m128i *)(c + 3 * ldc), _mm_unpackhi_epi64(hi, hi));
+    return;
+  }
+  char t[32];
+  _mm256_storeu_si256((__m256i *)t, o);
+  for (size_t r = 0; r < R; r++) memcpy(c + r * ldc, t + 8 * r, cols);
 }
 
 #endif /* TC_KERNELS_X86_Q8_AVX2_H */

@@ -174,11 +174,12 @@ static inline __attribute__((always_inline)) void run_strip(const size_t R, size
   }
 }
 
-static __attribute__((noinline)) void dp4_run(size_t rows, size_t nc, size_t kp,
-                                               const int16_t *pa, const int16_t *pb16,
-                                               const tc_qgemm_cols *qp, void *cv, size_t ldc) {
-  /* A local copy: the byte stores may alias anything, this copy cannot be aliased. */
-  const tc_qgemm_cols qc = *qp, *q = &qc;
+/* All strips; q: a local copy (the byte stores may alias anything, this copy cannot be
+ * aliased, so its pointers and flags stay in registers). */
+static inline __attribute__((always_inline)) void run_q(size_t rows, size_t nc, size_t kp,
+                                                        const int16_t *pa, const int16_t *pb16,
+                                                        const tc_qgemm_cols *q, void *cv,
+                                                        size_t ldc) {
   const int32_t *pb = (const int32_t *)pb16;
   const uint8_t *a = (const uint8_t *)pa;
   const size_t strip = tc_qgemm_strip_bytes(MR, kp);
@@ -191,6 +192,28 @@ static __attribute__((noinline)) void dp4_run(size_t rows, size_t nc, size_t kp,
   case 3: run_strip(3, nc, kp, a, pb, q, c, ldc); break;
   default: break;
   }
+}
+
+/* run_q with the output stage's two flags as constants (GCC kept testing them, read from the
+ * stack, twice per group of 8 columns). */
+static __attribute__((noinline)) void dp4_run(size_t rows, size_t nc, size_t kp,
+                                               const int16_t *pa, const int16_t *pb16,
+                                               const tc_qgemm_cols *qp, void *cv, size_t ldc) {
+  tc_qgemm_cols qm = *qp;
+#define RUN(PLAIN, U8)                                  \
+  do {                                                  \
+    qm.plain = PLAIN;                                   \
+    qm.out_u8 = U8;                                     \
+    run_q(rows, nc, kp, pa, pb16, &qm, cv, ldc);        \
+  } while (0)
+  if (qp->plain) {
+    if (qp->out_u8) RUN(1, 1);
+    else RUN(1, 0);
+  } else {
+    if (qp->out_u8) RUN(0, 1);
+    else RUN(0, 0);
+  }
+#undef RUN
 }
 
 #endif /* TC_KERNELS_X86_QGEMM_DP4_IMPL_H */

@@ -157,7 +157,7 @@ static inline __attribute__((always_inline)) void run_rows(const size_t R, size_
 
 /* Full strips of 4 rows one after the other (rows4: their count), then a last strip of 1-3
  * rows; row i of A at rp[i] (in place) or at pa + i * row_words * 4 bytes (packed). */
-static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
+static inline __attribute__((always_inline)) void run_all_q(size_t rows, size_t nc,
                                                           const char *const *rp, const char *pa,
                                                           size_t row_bytes, size_t strip_bytes,
                                                           size_t n_seg, size_t kp_seg,
@@ -166,7 +166,8 @@ static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc
                                                           size_t ldc) {
   /* A local copy: the byte stores below may alias anything, this copy cannot be aliased, so its
    * pointers and flags stay in registers. */
-  const tc_qgemm_cols qc = *qp, *q = &qc;
+  const tc_qgemm_cols qc = *qp;
+  const tc_qgemm_cols *q = &qc;
   arows a;
   a.n_seg = n_seg;
   a.kp_seg = kp_seg;
@@ -184,6 +185,32 @@ static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc
   case 3: run_rows(3, nc, &a, pb, q, c, ldc); break;
   default: break;
   }
+}
+
+/* run_all_q with the output stage's two flags as constants (GCC kept testing them, read from
+ * the stack, twice per group of 8 columns). */
+static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
+                                                          const char *const *rp, const char *pa,
+                                                          size_t row_bytes, size_t strip_bytes,
+                                                          size_t n_seg, size_t kp_seg,
+                                                          size_t seg_step, const int16_t *pb,
+                                                          const tc_qgemm_cols *qp, char *c,
+                                                          size_t ldc) {
+  tc_qgemm_cols qm = *qp;
+#define RUN(PLAIN, U8)                                                                        \
+  do {                                                                                        \
+    qm.plain = PLAIN;                                                                         \
+    qm.out_u8 = U8;                                                                           \
+    run_all_q(rows, nc, rp, pa, row_bytes, strip_bytes, n_seg, kp_seg, seg_step, pb, &qm, c, ldc); \
+  } while (0)
+  if (qp->plain) {
+    if (qp->out_u8) RUN(1, 1);
+    else RUN(1, 0);
+  } else {
+    if (qp->out_u8) RUN(0, 1);
+    else RUN(0, 0);
+  }
+#undef RUN
 }
 
 /* Any number of rows (qgemm.h `multi`): strips of 4, packed one after another. */
