@@ -156,6 +156,21 @@ static inline void tc__q8_store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i 
   if (c3) memcpy(c3, t + 24, cols);
 }
 
+/* Runs CALL, which reads the output stage from the local tc_qgemm_cols `qm`, with qm a copy of
+ * *qp whose `plain` and `out_u8` are constants in each of four expansions: in a tile loop with
+ * the output stage inlined, GCC then folds the tests on them (it re-read and tested both from
+ * the stack in every group of 8 columns). A local copy also cannot be aliased by the byte
+ * stores, so its pointers stay in registers. */
+#define TC__Q8_RUN_FLAGS(qp, qm, CALL)                                                         \
+  do {                                                                                         \
+    tc_qgemm_cols qm = *(qp);                                                                  \
+    const int plain_ = qm.plain, u8_ = qm.out_u8;                                              \
+    if (plain_ && u8_) { qm.plain = 1; qm.out_u8 = 1; CALL; }                                  \
+    else if (plain_) { qm.plain = 1; qm.out_u8 = 0; CALL; }                                    \
+    else if (u8_) { qm.plain = 0; qm.out_u8 = 1; CALL; }                                       \
+    else { qm.plain = 0; qm.out_u8 = 0; CALL; }                                                \
+  } while (0)
+
 /* The end of a 4-row GEMM tile: the accumulators of columns jg .. jg+7 of rows [0, R) (a_r = row
  * r; R a constant in each caller, rows past it unused) requantized (the group's per-column
  * constants loaded once for all rows) and `cols` (1..8) of them stored per row at c + r ldc + jg.

@@ -174,8 +174,7 @@ static inline __attribute__((always_inline)) void run_strip(const size_t R, size
   }
 }
 
-/* All strips; q: a local copy (the byte stores may alias anything, this copy cannot be
- * aliased, so its pointers and flags stay in registers). */
+/* All strips; q: the caller's local copy (TC__Q8_RUN_FLAGS). */
 static inline __attribute__((always_inline)) void run_q(size_t rows, size_t nc, size_t kp,
                                                         const int16_t *pa, const int16_t *pb16,
                                                         const tc_qgemm_cols *q, void *cv,
@@ -194,26 +193,11 @@ static inline __attribute__((always_inline)) void run_q(size_t rows, size_t nc, 
   }
 }
 
-/* run_q with the output stage's two flags as constants (GCC kept testing them, read from the
- * stack, twice per group of 8 columns). */
+/* run_q on a local copy of the output stage, its plain / out_u8 flags as constants. */
 static __attribute__((noinline)) void dp4_run(size_t rows, size_t nc, size_t kp,
                                                const int16_t *pa, const int16_t *pb16,
                                                const tc_qgemm_cols *qp, void *cv, size_t ldc) {
-  tc_qgemm_cols qm = *qp;
-#define RUN(PLAIN, U8)                                  \
-  do {                                                  \
-    qm.plain = PLAIN;                                   \
-    qm.out_u8 = U8;                                     \
-    run_q(rows, nc, kp, pa, pb16, &qm, cv, ldc);        \
-  } while (0)
-  if (qp->plain) {
-    if (qp->out_u8) RUN(1, 1);
-    else RUN(1, 0);
-  } else {
-    if (qp->out_u8) RUN(0, 1);
-    else RUN(0, 0);
-  }
-#undef RUN
+  TC__Q8_RUN_FLAGS(qp, qm, run_q(rows, nc, kp, pa, pb16, &qm, cv, ldc));
 }
 
 #endif /* TC_KERNELS_X86_QGEMM_DP4_IMPL_H */

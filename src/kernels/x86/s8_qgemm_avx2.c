@@ -156,18 +156,15 @@ static inline __attribute__((always_inline)) void run_rows(const size_t R, size_
 }
 
 /* Full strips of 4 rows one after the other (rows4: their count), then a last strip of 1-3
- * rows; row i of A at rp[i] (in place) or at pa + i * row_words * 4 bytes (packed). */
-static inline __attribute__((always_inline)) void run_all_q(size_t rows, size_t nc,
+ * rows; row i of A at rp[i] (in place) or at pa + i * row_words * 4 bytes (packed); q: the
+ * caller's local copy of the output stage (TC__Q8_RUN_FLAGS). */
+static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
                                                           const char *const *rp, const char *pa,
                                                           size_t row_bytes, size_t strip_bytes,
                                                           size_t n_seg, size_t kp_seg,
                                                           size_t seg_step, const int16_t *pb,
-                                                          const tc_qgemm_cols *qp, char *c,
+                                                          const tc_qgemm_cols *q, char *c,
                                                           size_t ldc) {
-  /* A local copy: the byte stores below may alias anything, this copy cannot be aliased, so its
-   * pointers and flags stay in registers. */
-  const tc_qgemm_cols qc = *qp;
-  const tc_qgemm_cols *q = &qc;
   arows a;
   a.n_seg = n_seg;
   a.kp_seg = kp_seg;
@@ -187,32 +184,6 @@ static inline __attribute__((always_inline)) void run_all_q(size_t rows, size_t 
   }
 }
 
-/* run_all_q with the output stage's two flags as constants (GCC kept testing them, read from
- * the stack, twice per group of 8 columns). */
-static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
-                                                          const char *const *rp, const char *pa,
-                                                          size_t row_bytes, size_t strip_bytes,
-                                                          size_t n_seg, size_t kp_seg,
-                                                          size_t seg_step, const int16_t *pb,
-                                                          const tc_qgemm_cols *qp, char *c,
-                                                          size_t ldc) {
-  tc_qgemm_cols qm = *qp;
-#define RUN(PLAIN, U8)                                                                        \
-  do {                                                                                        \
-    qm.plain = PLAIN;                                                                         \
-    qm.out_u8 = U8;                                                                           \
-    run_all_q(rows, nc, rp, pa, row_bytes, strip_bytes, n_seg, kp_seg, seg_step, pb, &qm, c, ldc); \
-  } while (0)
-  if (qp->plain) {
-    if (qp->out_u8) RUN(1, 1);
-    else RUN(1, 0);
-  } else {
-    if (qp->out_u8) RUN(0, 1);
-    else RUN(0, 0);
-  }
-#undef RUN
-}
-
 /* Any number of rows (qgemm.h `multi`): strips of 4, packed one after another. */
 static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
                         int flags, int16_t *dst) {
@@ -224,16 +195,18 @@ static void avx2_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *c
 static __attribute__((noinline)) void avx2_run(size_t rows, size_t nc, size_t kp,
                                                const int16_t *pa, const int16_t *pb,
                                                const tc_qgemm_cols *q, void *c, size_t ldc) {
-  run_all(rows, nc, NULL, (const char *)pa, (kp + ROW_PAD) * 4, tc_qgemm_strip_bytes(MR, kp),
-          1, kp, 0, pb, q, c, ldc);
+  TC__Q8_RUN_FLAGS(q, qm,
+                   run_all(rows, nc, NULL, (const char *)pa, (kp + ROW_PAD) * 4,
+                           tc_qgemm_strip_bytes(MR, kp), 1, kp, 0, pb, &qm, c, ldc));
 }
 
 static __attribute__((noinline)) void avx2_run_i16(size_t rows, size_t nc, size_t n_seg,
                                                    size_t kp_seg, const int16_t *const *a,
                                                    size_t seg_step, const int16_t *pb,
                                                    const tc_qgemm_cols *q, void *c, size_t ldc) {
-  run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, kp_seg, seg_step * 2, pb, q, c,
-          ldc);
+  TC__Q8_RUN_FLAGS(q, qm,
+                   run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, kp_seg,
+                           seg_step * 2, pb, &qm, c, ldc));
 }
 
 /* ---- one row on byte weights (gemv) ------------------------------------------------------- */
