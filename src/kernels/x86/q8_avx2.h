@@ -113,14 +113,20 @@ static inline __m256i tc__q8_pack_bytes(__m256i a, __m256i b, const tc_qgemm_col
   return v;
 }
 
+/* Four vectors of 8 requantized int32 as bytes in order (a0's 8, then a1's, a2's, a3's): the
+ * packs work per 128-bit lane (lane 0 then holds a0 0-3, a1 0-3, a2 0-3, a3 0-3, lane 1 the same
+ * for lanes 4-7), and the dword permute restores the order. */
+static inline __m256i tc__q8_pack_4x8(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
+                                      const tc_qgemm_cols *q) {
+  const __m256i v = tc__q8_pack_bytes(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(a2, a3), q);
+  return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 /* Two rows of 16 columns (requantized int32: a0 = row a cols 0-7, a1 = cols 8-15): bytes of
  * row a to ca, row b to cb (cb NULL: not stored), `cols` (1..16) columns each. */
 static inline void tc__q8_store_2x16(__m256i a0, __m256i a1, __m256i b0, __m256i b1,
                               const tc_qgemm_cols *q, char *ca, char *cb, size_t cols) {
-  /* packs work per 128-bit lane: after the two packs, lane 0 holds a0-3 a8-11 b0-3 b8-11 and
-   * lane 1 a4-7 a12-15 b4-7 b12-15 (4-byte groups); the dword permute restores the order. */
-  const __m256i v = tc__q8_pack_bytes(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(b0, b1), q);
-  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  const __m256i o = tc__q8_pack_4x8(a0, a1, b0, b1, q); /* row a's 16 bytes, then row b's */
   if (cols >= 16) {
     _mm_storeu_si128((__m128i *)ca, _mm256_castsi256_si128(o));
     if (cb) _mm_storeu_si128((__m128i *)cb, _mm256_extracti128_si256(o, 1));
@@ -136,9 +142,7 @@ static inline void tc__q8_store_2x16(__m256i a0, __m256i a1, __m256i b0, __m256i
 static inline void tc__q8_store_4x8(__m256i v0, __m256i v1, __m256i v2, __m256i v3,
                              const tc_qgemm_cols *q, char *c0, char *c1, char *c2, char *c3,
                              size_t cols) {
-  /* lane 0: r0 0-3, r1 0-3, r2 0-3, r3 0-3; lane 1: the same for columns 4-7 */
-  const __m256i v = tc__q8_pack_bytes(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3), q);
-  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  const __m256i o = tc__q8_pack_4x8(v0, v1, v2, v3, q);
   if (cols >= 8) {
     const __m128i lo = _mm256_castsi256_si128(o), hi = _mm256_extracti128_si256(o, 1);
     _mm_storel_epi64((__m128i *)c0, lo);
@@ -184,9 +188,7 @@ static inline __attribute__((always_inline)) void tc__q8_requant_store_4x8(
   const __m256i r1 = R > 1 ? tc__q8_requant8(a1, q, jg, zp) : r0;
   const __m256i r2 = R > 2 ? tc__q8_requant8(a2, q, jg, zp) : r0;
   const __m256i r3 = R > 3 ? tc__q8_requant8(a3, q, jg, zp) : r0;
-  /* lane 0: r0 0-3, r1 0-3, r2 0-3, r3 0-3; lane 1: the same for columns 4-7 */
-  const __m256i v = tc__q8_pack_bytes(_mm256_packs_epi32(r0, r1), _mm256_packs_epi32(r2, r3), q);
-  const __m256i o = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  const __m256i o = tc__q8_pack_4x8(r0, r1, r2, r3, q);
   c += jg;
   if (cols >= 8) {
     const __m128i lo = _mm256_castsi256_si128(o), hi = _mm256_extracti128_si256(o, 1);
