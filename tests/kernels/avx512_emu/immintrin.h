@@ -1,9 +1,10 @@
 /* immintrin.h (emulation): scalar stand-ins for the AVX-512 intrinsics that
  * src/kernels/x86/gemm_f32_avx512.c uses, so run.sh can check that kernel's logic (tiles, masks,
  * panel walk) against the oracle on a machine without AVX-512; then those of the 8-bit kernels
- * (VNNI and AMX GEMM, depthwise). Not part of the build. */
+ * (VNNI and AMX GEMM, depthwise) and the float depthwise kernel. Not part of the build. */
 #include <math.h>
 #include <stdint.h>
+#define TC_X86_EMU 1 /* (kernels skip inline asm on these struct vectors) */
 typedef struct { float v[16]; } __m512;
 typedef uint16_t __mmask16;
 static inline __m512 _mm512_setzero_ps(void) { __m512 r; for (int i = 0; i < 16; i++) r.v[i] = 0; return r; }
@@ -13,6 +14,7 @@ static inline __m512 _mm512_maskz_loadu_ps(__mmask16 m, const void *p) { __m512 
 static inline void _mm512_storeu_ps(void *p, __m512 a) { for (int i = 0; i < 16; i++) ((float *)p)[i] = a.v[i]; }
 static inline void _mm512_mask_storeu_ps(void *p, __mmask16 m, __m512 a) { for (int i = 0; i < 16; i++) if (m >> i & 1) ((float *)p)[i] = a.v[i]; }
 static inline __m512 _mm512_add_ps(__m512 a, __m512 b) { for (int i = 0; i < 16; i++) a.v[i] += b.v[i]; return a; }
+static inline __m512 _mm512_mul_ps(__m512 a, __m512 b) { for (int i = 0; i < 16; i++) a.v[i] *= b.v[i]; return a; }
 static inline __m512 _mm512_fmadd_ps(__m512 a, __m512 b, __m512 c) { for (int i = 0; i < 16; i++) c.v[i] = fmaf(a.v[i], b.v[i], c.v[i]); return c; }
 /* x86 MAXPS/MINPS: the second operand when either is NaN or both are equal */
 static inline __m512 _mm512_max_ps(__m512 a, __m512 b) { for (int i = 0; i < 16; i++) a.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i]; return a; }
@@ -103,6 +105,7 @@ static inline __m512i _mm512_packs_epi32(__m512i a, __m512i b) { __m512i r; for 
 static inline __m512i _mm512_packs_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.b[16 * l + i] = emu_sat8(a.w[8 * l + i]), r.b[16 * l + 8 + i] = emu_sat8(b.w[8 * l + i]); return r; }
 static inline __m512i _mm512_packus_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.ub[16 * l + i] = emu_satu8(a.w[8 * l + i]), r.ub[16 * l + 8 + i] = emu_satu8(b.w[8 * l + i]); return r; }
 static inline __m512i _mm512_permutexvar_epi32(__m512i idx, __m512i a) { __m512i r; for (int i = 0; i < 16; i++) r.d[i] = a.d[idx.d[i] & 15]; return r; }
+static inline __m512 _mm512_permutexvar_ps(__m512i idx, __m512 a) { __m512 r; for (int i = 0; i < 16; i++) r.v[i] = a.v[idx.d[i] & 15]; return r; }
 static inline __m512i _mm512_max_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] > b.b[i] ? a.b[i] : b.b[i]; return a; }
 static inline __m512i _mm512_min_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] < b.b[i] ? a.b[i] : b.b[i]; return a; }
 static inline __m512i _mm512_max_epu8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.ub[i] = a.ub[i] > b.ub[i] ? a.ub[i] : b.ub[i]; return a; }
