@@ -35,13 +35,14 @@ int tc_f32_wino_tile(tc_f32_gemm_kernel *kr, const tc_conv2d_params *p) {
   return p->in_c >= 16 && p->out_c >= 16 ? 2 : 0;
 }
 
-/* Profile names: the transforms' ISA (or the GEMM kernel's) and the tile. */
+/* Profile names: the transforms' ISA and the tile (the portable transforms next to a NEON GEMM
+ * are NEON code: 4-float vectors). */
 static const char *wino_name(tc_f32_gemm_kernel *kr, tc_f32_wino_kernel *wk, int m) {
-  const int avx2 = !strcmp(wk->isa, "avx2");
+  const char *isa = strcmp(wk->isa, "ref") || strncmp(kr->name, "neon", 4) ? wk->isa : "neon";
   const int i = m == 4;
-  if (!strncmp(kr->name, "avx512", 6)) return i ? "avx512_wino4x3f" : "avx512_wino2x3f";
-  if (avx2) return i ? "avx2_wino4x3f" : "avx2_wino2x3f";
-  if (!strncmp(kr->name, "neon", 4)) return i ? "neon_wino4x3f" : "neon_wino2x3f";
+  if (!strncmp(isa, "avx512", 6)) return i ? "avx512_wino4x3f" : "avx512_wino2x3f";
+  if (!strncmp(isa, "avx2", 4)) return i ? "avx2_wino4x3f" : "avx2_wino2x3f";
+  if (!strncmp(isa, "neon", 4)) return i ? "neon_wino4x3f" : "neon_wino2x3f";
   return i ? "ref_wino4x3f" : "ref_wino2x3f";
 }
 
@@ -166,7 +167,7 @@ static size_t sink_floats(const tc_f32_wino_packed *pk) {
 static size_t thread_floats(const tc_f32_wino_packed *pk) {
   const size_t P = n_pos(pk->m);
   return P * (v_plane(pk) + m_plane(pk)) + sink_floats(pk) +
-         TC_ALIGN_UP(P * (size_t)pk->c, 16) + P * 8;
+         TC_ALIGN_UP(P * (size_t)pk->c, 16) + P * 16; /* (P vectors of the widest FW_VEC) */
 }
 /* Zeros: a patch row of the input outside the image, and the bias when there is none. */
 static size_t zero_floats(const tc_f32_wino_packed *pk) {

@@ -1,8 +1,9 @@
 /* fwino_impl.h: the block function of the float32 Winograd convolution (fwino.h) as a template:
- * a file defines FW_VEC (4 or 8 floats per GNU C vector) and FW_BLOCK_FN (the function's name)
- * and includes this header once. fwino.c instantiates it with 4-float vectors (portable: SSE2,
- * NEON), x86/fwino_avx2.c with 8-float vectors compiled with -mavx2 -mfma; the arithmetic per
- * lane is the same in both, so they give the same bits. For a block of tiles: (1) the input
+ * a file defines FW_VEC (4, 8 or 16 floats per GNU C vector) and FW_BLOCK_FN (the function's
+ * name) and includes this header once. fwino.c instantiates it with 4-float vectors (portable:
+ * SSE2, NEON), x86/fwino_avx2.c with 8-float vectors compiled with -mavx2 -mfma,
+ * x86/fwino_avx512.c with 16 (AVX-512); the arithmetic per lane is the same in all, so they give
+ * the same bits. For a block of tiles: (1) the input
  * transform V = B^T d B into P row-major planes [tiles x c]; (2) the P GEMMs M = V U by the
  * microkernel the filter was packed for; (3) the output transform A^T M A, plus the bias,
  * clamped, stored to the m x m outputs of each tile. */
@@ -12,14 +13,17 @@
 #include "core/core.h"
 #include "kernels/fwino.h"
 
-#if FW_VEC == 8
+#if FW_VEC == 16
+typedef float fw_vf __attribute__((vector_size(64)));
+typedef int32_t fw_vi __attribute__((vector_size(64)));
+#elif FW_VEC == 8
 typedef float fw_vf __attribute__((vector_size(32)));
 typedef int32_t fw_vi __attribute__((vector_size(32)));
 #elif FW_VEC == 4
 typedef float fw_vf __attribute__((vector_size(16)));
 typedef int32_t fw_vi __attribute__((vector_size(16)));
 #else
-#error "FW_VEC must be 4 or 8"
+#error "FW_VEC must be 4, 8 or 16 (fwino.c sizes the scratch for at most 16)"
 #endif
 
 #define FW_AI static inline __attribute__((always_inline))

@@ -1,6 +1,6 @@
 /* test_fwino.c: the float32 Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution (kernels/fwino.h)
  * against tc_f32_conv2d__ref, for every f32 GEMM variant this CPU runs (with and without the
- * segmented form) and both block functions (portable, and AVX2 where the CPU has it). Swept shapes: sizes
+ * segmented form) and every block function it runs (portable, AVX2, AVX-512). Swept shapes: sizes
  * 1..13 and larger (below, at and above the 2x2 and 4x4 tiles, one and several blocks),
  * SAME and VALID, input / output channels 1..40 (below, at and above the 4 and 8 channel
  * vectors and the 8 / 16 column panels), batch 2, bias or none, activations none / RELU /
@@ -48,6 +48,18 @@ static size_t f32_variants(tc_f32_gemm_kernel **out, size_t cap) {
   return k;
 }
 
+/* The Winograd block functions (transforms) this CPU can run, the portable one first. */
+static size_t wino_variants(tc_f32_wino_kernel **out, size_t cap) {
+  size_t n, k = 1;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  out[0] = &tc_f32_wino__ref;
+  for (size_t i = 0; i < n && k < cap; i++)
+    if (!strcmp(v[i].op, "wino") && !strcmp(v[i].dtype, "f32") && v[i].impl != out[0] &&
+        tc_kernel_variant_supported(&v[i]))
+      out[k++] = v[i].impl;
+  return k;
+}
+
 /* 3x3 stride 1 geometry, TFLite's SAME / VALID. Returns 0 for an empty output. */
 static int make_conv(tc_conv2d_params *p, int batch, int h, int w, int ic, int oc, int same) {
   memset(p, 0, sizeof *p);
@@ -86,7 +98,9 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
   pa.act_min = -INFINITY;
   pa.act_max = INFINITY;
   tc_f32_conv2d__ref(&pa, absin, absw, NULL, absref);
-  tc_f32_wino_kernel *wks[2] = {&tc_f32_wino__ref, tc_kernels()->f32_wino};
+  tc_f32_wino_kernel *wks[4];
+  const size_t nwk = wino_variants(wks, 4);
+  CHECK(nwk >= 1 && tc_kernels()->f32_wino != NULL);
   size_t bad = 0;
   for (size_t v = 0; v < 2 * nk; v++) {
     tc_f32_gemm_kernel *kr = ks[v / 2];
@@ -95,11 +109,10 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
     CHECK(psize > 0);
     char *buf = malloc(psize + 1), *buf2 = malloc(psize + 1);
     const tc_f32_wino_packed *pk = tc_f32_wino_pack(kr, wks[0], m, p, w, buf + 1);
-    const tc_f32_wino_packed *pk2 = tc_f32_wino_pack(kr, wks[1], m, p, w, buf2 + 1);
-    CHECK(pk && pk2);
-    if (!pk || !pk2) { bad++; free(buf); free(buf2); continue; }
-    const size_t ssize = tc_f32_wino_scratch_size(pk, 3) > tc_f32_wino_scratch_size(pk2, 3)
-                             ? tc_f32_wino_scratch_size(pk, 3) : tc_f32_wino_scratch_size(pk2, 3);
+    CHECK(pk != NULL);
+    if (!pk) { bad++; free(buf); free(buf2); continue; }
+    /* (the scratch does not depend on the block function) */
+    const size_t ssize = tc_f32_wino_scratch_size(pk, 3);
     unsigned char *scratch = malloc(ssize + GUARD + 1);
     memset(scratch + 1 + ssize, 0xA5, GUARD);
     for (size_t e = 0; e < no + GUARD; e++) out[e] = e < no ? NAN : CANARY;
@@ -116,11 +129,15 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
         break;
       }
     }
-    /* other thread counts and the other block function: the same bits */
-    for (int t = 0; t < 3; t++) {
+    /* other thread counts and the other block functions: the same bits */
+    for (size_t t = 0; t < 1 + nwk; t++) {
+      const tc_f32_wino_packed *pk2 = t < 2 ? pk : tc_f32_wino_pack(kr, wks[t - 1], m, p, w, buf2 + 1);
+      CHECK(pk2 != NULL);
+      if (!pk2) { bad++; continue; }
+      CHECK(tc_f32_wino_scratch_size(pk2, 3) == ssize);
       for (size_t e = 0; e < no + GUARD; e++) out2[e] = e < no ? NAN : CANARY;
-      tc_f32_wino_conv2d(t < 2 ? pk : pk2, t < 2 ? pools[t] : NULL, p, in,
-                         with_bias ? bias : NULL, out2, scratch + 1);
+      tc_f32_wino_conv2d(pk2, t < 2 ? pools[t] : NULL, p, in, with_bias ? bias : NULL, out2,
+                         scratch + 1);
       if (memcmp(out, out2, no * 4) && bad++ < 5)
         CHECK_MSG(0, "%s/%s %dx%dx%dx%d -> %d: %s differs", kr->name, pk->name, p->batch,
                   p->in_h, p->in_w, p->in_c, p->out_c,

@@ -1,13 +1,14 @@
 #!/bin/sh
-# run.sh: checks the AVX-512 kernels (f32 GEMM, 8-bit VNNI and AMX GEMM, 8-bit and f32 depthwise)
-# on a CPU without AVX-512. It compiles src/kernels/x86/gemm_f32_avx512.c, s8_qgemm_avx512vnni.c,
-# s8_qgemm_amx.c, dwconv_q8_avx512.c, dwconv_q8_avx512vnni.c and dwconv_f32_avx512.c against the
-# scalar immintrin.h of this folder, links them ahead of the library (so they replace the real
-# variants), counts them as supported next to the variants this CPU runs, and runs the f32 GEMM
-# and f32 convolution tests (segmented form, direct and im2col paths, Winograd on the AVX-512
-# GEMM), the bit-exact 8-bit GEMM / convolution tests and the depthwise tests (test_fastdw.c,
-# test_dw_ring.c: every variant against the reference, 8-bit bit-exact, float within FMA
-# rounding). Usage: tests/kernels/avx512_emu/run.sh BUILD_DIR
+# run.sh: checks the AVX-512 kernels (f32 GEMM, 8-bit VNNI and AMX GEMM, 8-bit and f32 depthwise,
+# f32 Winograd transforms) on a CPU without AVX-512. It compiles src/kernels/x86/
+# gemm_f32_avx512.c, s8_qgemm_avx512vnni.c, s8_qgemm_amx.c, dwconv_q8_avx512.c,
+# dwconv_q8_avx512vnni.c, dwconv_f32_avx512.c and fwino_avx512.c against the scalar immintrin.h
+# of this folder, links them ahead of the library (so they replace the real variants), counts
+# them as supported next to the variants this CPU runs, and runs the f32 GEMM and f32
+# convolution tests (segmented form, direct and im2col paths, Winograd on the AVX-512 GEMM and
+# with the AVX-512 transforms), the bit-exact 8-bit GEMM / convolution tests and the depthwise
+# tests (test_fastdw.c, test_dw_ring.c: every variant against the reference, 8-bit bit-exact,
+# float within FMA rounding). Usage: tests/kernels/avx512_emu/run.sh BUILD_DIR
 # Environment: EMU_TESTS (test name prefixes, default: all of the above), EMU_SAN=1 (compile the
 # emulated kernels and the tests with AddressSanitizer + UBSan).
 set -eu
@@ -26,6 +27,7 @@ gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512BW__ -D__AVX512VL__ -D__AVX512VNNI
   -DAI='static inline' -c "$root/src/kernels/x86/dwconv_q8_avx512vnni.c" -o "$tmp/dv.o"
 gcc $cflags -I"$here" -D__AVX512F__ -D__AVX512BW__ -D__AVX512DQ__ -D__AVX512VL__ -w \
   -DFAI='static inline' -c "$root/src/kernels/x86/dwconv_f32_avx512.c" -o "$tmp/df.o"
+gcc $cflags -I"$here" -D__AVX512F__ -w -c "$root/src/kernels/x86/fwino_avx512.c" -o "$tmp/fw.o"
 # supported: the variants emulated here (isa avx512, avx512vnni, amx) and what this CPU runs
 cat > "$tmp/sup.c" <<'EOF'
 #include <string.h>
@@ -41,7 +43,7 @@ for t in test_gemm test_conv_f32 test_fwino test_qgemm_vnni test_qconv_fast test
     -c "$root/tests/kernels/$t.c" -o "$tmp/$t.o"
 done
 gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/main.c" -o "$tmp/main.o"
-gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/dq.o" "$tmp/dv.o" "$tmp/df.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_conv_f32.o" \
+gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/dq.o" "$tmp/dv.o" "$tmp/df.o" "$tmp/fw.o" "$tmp/sup.o" "$tmp/test_gemm.o" "$tmp/test_conv_f32.o" \
   "$tmp/test_fwino.o" "$tmp/test_qgemm_vnni.o" "$tmp/test_qconv_fast.o" "$tmp/test_fastdw.o" \
   "$tmp/test_dw_ring.o" "$tmp/main.o" "$build/libtensorc.a" $san -lpthread -lm -o "$tmp/emu"
 if objdump -d "$tmp/emu" | grep -q -E "zmm|tmm"; then echo "run.sh: real AVX-512 code linked in" >&2; exit 1; fi
@@ -52,7 +54,7 @@ shared=${TC_SHARED_DIR:-$root/../shared}
 if [ -z "${EMU_TESTS:-}" ] && [ -f "$shared/models/golden/cases.tsv" ]; then
   gcc $cflags -x c -c "$here/cpu_stub.inc" -o "$tmp/cpu_stub.o"
   gcc $cflags -DTC_SHARED_DIR='"."' -c "$root/tests/lite/test_golden.c" -o "$tmp/golden.o"
-  gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/dq.o" "$tmp/dv.o" "$tmp/df.o" "$tmp/cpu_stub.o" "$tmp/golden.o" "$tmp/main.o" "$build/libtensorc.a" \
+  gcc "$tmp/k.o" "$tmp/q.o" "$tmp/x.o" "$tmp/dq.o" "$tmp/dv.o" "$tmp/df.o" "$tmp/fw.o" "$tmp/cpu_stub.o" "$tmp/golden.o" "$tmp/main.o" "$build/libtensorc.a" \
     $san -lpthread -lm -o "$tmp/emu_golden"
   if objdump -d "$tmp/emu_golden" | grep -q -E "zmm|tmm"; then echo "run.sh: real AVX-512 code" >&2; exit 1; fi
   TC_SHARED_DIR="$shared" TC_FORCE_REF= "$tmp/emu_golden" golden_cases
