@@ -26,6 +26,12 @@ typedef struct tc_f32_dwconv_ukernel {
   const char *name;
   void (*run)(const tc_dwconv2d_params *p, const float *in, const float *filter,
               const float *bias, float *out, int32_t row_begin, int32_t row_end);
+  /* Layers of at most narrow_c output channels run `narrow` instead (the op follows it at
+   * prepare; run itself handles every layer): the AVX-512 kernel hands 8-channel layers to the
+   * AVX2 one, where a zmm group would be half masked lanes. NULL: none. kernels.def requires
+   * the narrow variant's features of this one too. */
+  int32_t narrow_c;
+  const struct tc_f32_dwconv_ukernel *narrow;
 } tc_f32_dwconv_ukernel;
 typedef const tc_f32_dwconv_ukernel tc_f32_dwconv_kernel;
 

@@ -273,8 +273,9 @@ static void dw_q8_sweep(int is_u8) {
 TC_TEST(kernel_fastdw_s8_vs_ref) { dw_q8_sweep(0); }
 TC_TEST(kernel_fastdw_u8_vs_ref) { dw_q8_sweep(1); }
 
-/* The dispatch table picks the AVX2 variants where the CPU has AVX2 and FMA, the AVX-512 8-bit
- * ones where it has the AVX-512 core set. */
+/* The dispatch table picks the AVX2 variants for AVX2 + FMA, the AVX-512 ones for the AVX-512
+ * core set (8-bit: the VNNI form where VNNI is there too), whatever this CPU has (the table is
+ * filled for given feature masks); on this CPU, the variants its features give. */
 TC_TEST(kernel_fastdw_dispatch) {
   tc_kernel_table t;
   tc_kernels_fill(&t, 0);
@@ -284,12 +285,52 @@ TC_TEST(kernel_fastdw_dispatch) {
   tc_kernels_fill(&t, tc_cpu_features());
   CHECK(t.f32_dwconv && t.s8_dwconv && t.u8_dwconv);
 #if TC_ARCH_X86_64
-  if ((tc_cpu_features() & TC_CPU_AVX2_FMA) == TC_CPU_AVX2_FMA) {
-    const int z = (tc_cpu_features() & TC_CPU_AVX512_CORE) == TC_CPU_AVX512_CORE;
-    CHECK(!strcmp(t.f32_dwconv->name, "avx2"));
-    CHECK(!strcmp(t.s8_dwconv->name, z ? "avx512" : "avx2"));
-    CHECK(!strcmp(t.u8_dwconv->name, z ? "avx512" : "avx2"));
+  static const struct {
+    uint32_t features;
+    const char *f32, *q8;
+  } want[] = {
+      {TC_CPU_AVX2_FMA, "avx2", "avx2"},
+      {TC_CPU_AVX2_FMA | TC_CPU_AVX512_CORE, "avx512", "avx512"},
+      {TC_CPU_AVX2_FMA | TC_CPU_AVX512_CORE | TC_CPU_AVX512_VNNI_SET, "avx512", "avx512vnni"},
+      {TC_CPU_AVX512_CORE, "ref", "avx512"}, /* (f32 avx512 needs AVX2 for its narrow variant) */
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    tc_kernels_fill(&t, want[i].features);
+    CHECK_MSG(!strcmp(t.f32_dwconv->name, want[i].f32), "features %x: f32 %s, want %s",
+              (unsigned)want[i].features, t.f32_dwconv->name, want[i].f32);
+    CHECK(!strcmp(t.s8_dwconv->name, want[i].q8) && !strcmp(t.u8_dwconv->name, want[i].q8));
   }
+#endif
+}
+
+/* A float variant's narrow variant (vec_ops.h) is a kernels.def line whose features the variant
+ * requires too, so a table that holds the variant can run it; the chain ends. */
+TC_TEST(kernel_fastdw_narrow) {
+  size_t n = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  int seen = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(v[i].op, "dwconv") || strcmp(v[i].dtype, "f32")) continue;
+    tc_f32_dwconv_kernel *k = v[i].impl;
+    int depth = 0;
+    for (; k->narrow && depth < 8; k = k->narrow, depth++) {
+      CHECK(k->narrow_c > 0);
+      size_t j = 0;
+      while (j < n && v[j].impl != (const void *)k->narrow) j++;
+      CHECK_MSG(j < n, "%s: its narrow variant is not in kernels.def", v[i].symbol);
+      if (j < n)
+        CHECK_MSG((v[j].required_features & ~v[i].required_features) == 0,
+                  "%s needs features that %s does not require", v[j].symbol, v[i].symbol);
+      seen++;
+    }
+    CHECK(depth < 8);
+  }
+#if TC_ARCH_X86_64
+  CHECK(seen >= 1); /* avx512 -> avx2 */
+  CHECK(tc_f32_dwconv__avx512.narrow == &tc_f32_dwconv__avx2 &&
+        tc_f32_dwconv__avx512.narrow_c == 8);
+#else
+  (void)seen;
 #endif
 }
 

@@ -3,7 +3,7 @@
  * one zmm, so a ring step is 9 FMAs per 16 outputs instead of per 8 (the AVX2 kernel), with the
  * same values lane for lane. Channel tails are mask-register loads and stores (lanes past the
  * mask are neither read nor written). Needs AVX512F (kernels.def requires the whole
- * TC_CPU_AVX512_CORE set this file is compiled for, and AVX2 + FMA, see DWF_NARROW). tests/kernels/avx512_emu/ runs it on a
+ * TC_CPU_AVX512_CORE set this file is compiled for, and AVX2 + FMA for DWF_NARROW). tests/kernels/avx512_emu/ runs it on a
  * scalar immintrin.h. */
 #include "kernels/vec_ops.h"
 
@@ -19,12 +19,13 @@
 #define DWF_VB 64
 #define DWF_ISA avx512
 #define DWF_NAME "avx512"
-/* Layers of 8 channels or fewer (MobileNet V1's first depthwise layer, 112x112x8) go to the AVX2
- * variant: one zmm group would be half masked lanes, and its ring rows twice as long for the
- * same outputs (kernels.def requires AVX2 + FMA of this variant too). */
-#define DWF_NARROW 8
-#define DWF_NARROW_KERNEL tc_f32_dwconv__avx2
+/* Layers of 8 channels or fewer (MobileNet V1's first depthwise layer, 112x112x8) run the AVX2
+ * variant (the op picks it at prepare): one zmm group would be half masked lanes, and its ring
+ * rows twice as long for the same outputs. kernels.def requires AVX2 + FMA of this variant too.
+ * This kernel's own run still handles them (the tests run it on every shape). */
 extern tc_f32_dwconv_kernel tc_f32_dwconv__avx2;
+#define DWF_NARROW_C 8
+#define DWF_NARROW (&tc_f32_dwconv__avx2)
 
 typedef __m512 dwf_v;
 typedef __mmask16 dwf_m;

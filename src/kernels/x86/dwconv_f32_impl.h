@@ -25,8 +25,7 @@
  *   second operand where either is NaN);
  *   vtail(n): lanes 0 .. n - 1 (n clamped to 0 .. DWF_L); vidx(ix): DWF_L int32 indices;
  *   vperm(v, idx): lane i = v[idx[i]]; dwf_finite(w, n): 1 if all n floats are finite;
- * and optionally DWF_NARROW and DWF_NARROW_KERNEL: layers of at most DWF_NARROW output channels
- * run that (narrower) variant instead. */
+ * and optionally DWF_NARROW_C and DWF_NARROW (the variant's narrow_c and narrow, vec_ops.h). */
 #include "kernels/x86/dw_window.h"
 
 #define DWF_CAT2(a, b) a##b
@@ -577,12 +576,6 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
 
 static void DWF_RUN(const tc_dwconv2d_params *p, const float *in, const float *filter,
                     const float *bias, float *out, int32_t row_begin, int32_t row_end) {
-#ifdef DWF_NARROW
-  if ((int64_t)p->in_c * p->depth_multiplier <= DWF_NARROW) { /* see the including file */
-    DWF_NARROW_KERNEL.run(p, in, filter, bias, out, row_begin, row_end);
-    return;
-  }
-#endif
   const size_t T = (size_t)p->k_h * p->k_w;
   /* the ring pays its row copies back at stride 1 from 4 output columns on (short rows run
    * in batches); on 3x3 images and smaller the padded rows are ~3x the input, and the direct
@@ -596,4 +589,9 @@ static void DWF_RUN(const tc_dwconv2d_params *p, const float *in, const float *f
     f32_dw_direct(p, in, filter, bias, out, row_begin, row_end);
 }
 
-tc_f32_dwconv_kernel DWF_CAT(tc_f32_dwconv__, DWF_ISA) = {DWF_NAME, DWF_RUN};
+#ifndef DWF_NARROW
+#define DWF_NARROW_C 0
+#define DWF_NARROW NULL
+#endif
+tc_f32_dwconv_kernel DWF_CAT(tc_f32_dwconv__, DWF_ISA) = {DWF_NAME, DWF_RUN, DWF_NARROW_C,
+                                                          DWF_NARROW};

@@ -62,6 +62,8 @@ static tc_status pick_variant(tc__ctx *c, tc__node *n, dw_state *st, const tc__t
   switch (st->kind) {
   case DW_F32:
     st->kf = kt->f32_dwconv;
+    while (st->kf->narrow && (int64_t)st->p.in_c * st->p.depth_multiplier <= st->kf->narrow_c)
+      st->kf = st->kf->narrow;
     tc__set_kernel_name(n, st->kf->name);
     return TC_OK;
   case DW_S8:
