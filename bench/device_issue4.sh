@@ -13,6 +13,8 @@
 #  3. MobileNetV2 quant per layer with `--profile --peak 900` (VNNI peak of TOOLCHAINS.md) three
 #     ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni (AVX2
 #     GEMMs); the depthwise layers run dwconv avx512vnni in the first two, avx512 in the third.
+#     MobileNetV1 0.25 float with and without the AVX-512 core set (f32 GEMM, depthwise and
+#     Winograd transforms on AVX-512, or all on AVX2), `--peak 230` (AVX-512 FMA).
 #  4. The ORT comparison of bench_ort_py.py (1 and 2 threads, ORT's Python package), if the
 #     machine has it.
 # Everything goes to $OUT (or /tmp/tc-dev-out) and a summary to stdout. Exit status: 1 if the
@@ -61,6 +63,15 @@ for t in 1 2; do
                                    grep -o 'median=[0-9.]*')"
 done
 timeout 60 $build/bench_qgemm > "$out/bench_qgemm.txt" 2>&1 || true
+echo "-- MobileNetV1 0.25 float (1 thread): AVX-512 (GEMM, depthwise) / AVX2"
+mv1=$models/tflite_support/mobilenet_v1_0.25_224_float.tflite
+for dis in "" "avx512dq"; do
+  tag=${dis:-default}
+  TC_CPU_DISABLE=$dis timeout 60 $build/tensorc bench "$mv1" --runs 300 --profile --peak 230 \
+    > "$out/mv1_$tag.txt" 2>&1
+  echo "   TC_CPU_DISABLE=$tag: $(TC_CPU_DISABLE=$dis timeout 60 $build/tensorc bench "$mv1" \
+    --runs 300 | grep -o 'median=[0-9.]*')"
+done
 
 echo "== 4. against ONNX Runtime (Python package)"
 if python3 -c "import onnxruntime, numpy" 2>/dev/null && [ -d "$pack/peers" ]; then
