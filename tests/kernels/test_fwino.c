@@ -131,7 +131,8 @@ static size_t check_conv(const tc_conv2d_params *p, int with_bias, tc_threadpool
     }
     /* other thread counts and the other block functions: the same bits */
     for (size_t t = 0; t < 1 + nwk; t++) {
-      const tc_f32_wino_packed *pk2 = t < 2 ? pk : tc_f32_wino_pack(kr, wks[t - 1], m, p, w, buf2 + 1);
+      const tc_f32_wino_packed *pk2 =
+          t < 2 ? pk : tc_f32_wino_pack(kr, wks[t - 1], m, p, w, buf2 + 1);
       CHECK(pk2 != NULL);
       if (!pk2) { bad++; continue; }
       CHECK(tc_f32_wino_scratch_size(pk2, 3) == ssize);

@@ -3,8 +3,8 @@
  * one zmm, so a ring step is 9 FMAs per 16 outputs instead of per 8 (the AVX2 kernel), with the
  * same values lane for lane. Channel tails are mask-register loads and stores (lanes past the
  * mask are neither read nor written). Needs AVX512F (kernels.def requires the whole
- * TC_CPU_AVX512_CORE set this file is compiled for, and AVX2 + FMA for DWF_NARROW). tests/kernels/avx512_emu/ runs it on a
- * scalar immintrin.h. */
+ * TC_CPU_AVX512_CORE set this file is compiled for, and AVX2 + FMA for DWF_NARROW).
+ * tests/kernels/avx512_emu/ runs it on a scalar immintrin.h. */
 #include "kernels/vec_ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -60,7 +60,8 @@ static int dwf_finite(const float *w, size_t n) {
   __mmask16 bad = 0;
   size_t i = 0;
   for (; i + 16 <= n; i += 16)
-    bad = (__mmask16)(bad | _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_loadu_si512(w + i), e), e));
+    bad = (__mmask16)(bad |
+                      _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_loadu_si512(w + i), e), e));
   for (; i < n; i++)
     if (!isfinite(w[i])) return 0;
   return bad == 0;

@@ -106,8 +106,8 @@ static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float
       const dwf_m m = vtail(C - cb);
       dwf_v acc = vzero();
       for (int32_t t = 0; t < nt; t++)
-        acc = vfma(ldf(img + soff[t] + cb, masked, m),
-                              ldf(filter + woff[t] + cb, masked, m), acc);
+        acc = vfma(ldf(img + soff[t] + cb, masked, m), ldf(filter + woff[t] + cb, masked, m),
+                   acc);
       dwf_v bv = bias ? ldf(bias + cb, masked, m) : vzero();
       stf(o + cb, finish(acc, bv, lo, hi), masked, m);
     }
@@ -233,8 +233,7 @@ static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, 
       const float *s0 = x + (size_t)i * xs + cb;
       dwf_v a0 = vzero();
       for (int32_t t = 0; t < T; t++)
-        a0 = vfma(ldf(s0 + toff[t], masked, m),
-                             ldf(filter + (size_t)t * C + cb, masked, m), a0);
+        a0 = vfma(ldf(s0 + toff[t], masked, m), ldf(filter + (size_t)t * C + cb, masked, m), a0);
       stf(o + (size_t)i * C + cb, finish(a0, bv, lo, hi), masked, m);
     }
   }
@@ -242,8 +241,8 @@ static void f32_generic_span(const float *x, float *o, int32_t n_px, int32_t C, 
 
 /* ---- depth multiplier 1: zero-padded ring rows --------------------------------------------
  * The KH input rows an output row needs are copied into a ring (on the stack) as
- * ring[group of DWF_L channels][position i][DWF_L], position i <-> input x = x_first + i, zeros outside
- * the image: every output pixel then runs the same FMA sequence, and tap addresses are
+ * ring[group of DWF_L channels][position i][DWF_L], position i <-> input x = x_first + i,
+ * zeros outside the image: every output pixel then runs the same FMA sequence, and tap addresses are
  * compile-time displacements from one pointer per filter row. A row is copied when an output
  * row first needs it and reused by the next ones; column tiles and channel blocks keep KH ring
  * rows near 20 KiB, dw_window.h assigns the slots (short rows run in batches).
@@ -328,8 +327,8 @@ FAI void f32_offsets(const f32_stream *st, int32_t p, int32_t p0, ptrdiff_t px_b
 
 FAI dwf_v ldb(const char *p) { return vld((const float *)p); }
 
-/* One DWF_L-channel group's pixels of a stream: w the group's weights [KH * KW][DWF_L] (weight stride
- * ws floats), og the stream origin's output at the group, nc its channels. 3x3 (dilation 1,
+/* One DWF_L-channel group's pixels of a stream: w the group's weights [KH * KW][DWF_L] (weight
+ * stride ws floats), og the stream origin's output at the group, nc its channels. 3x3 (dilation 1,
  * stride 1) keeps the 9 weights in registers with fixed tap displacements. */
 FAI void f32_grp(const f32_stream *st, size_t g_off, const float *w, size_t ws, dwf_v bv,
                  float *og, size_t C, int32_t nc, int32_t KH, int32_t KW, int32_t S, int32_t D,
@@ -421,8 +420,8 @@ FAI void f32_stream_t(const f32_stream *st, const float *filter, const float *bi
     const int32_t nc = c_left - DWF_L * g < DWF_L ? c_left - DWF_L * g : DWF_L;
     const dwf_m m = vtail(nc);
     const dwf_v bv = bias ? ldf(bias + DWF_L * g, nc < DWF_L, m) : vzero();
-    f32_grp(st, (size_t)g * st->gs, filter + DWF_L * g, (size_t)C, bv, st->o + DWF_L * g, (size_t)C, nc,
-            p->k_h, p->k_w, p->stride_w, p->dilation_w, lo, hi, is3, tab);
+    f32_grp(st, (size_t)g * st->gs, filter + DWF_L * g, (size_t)C, bv, st->o + DWF_L * g,
+            (size_t)C, nc, p->k_h, p->k_w, p->stride_w, p->dilation_w, lo, hi, is3, tab);
   }
 }
 
@@ -523,7 +522,7 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
 }
 
 static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const float *filter,
-                        const float *bias, float *out, int32_t row_begin, int32_t row_end) {
+                          const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const int32_t T = p->k_h * p->k_w;
   if (T > MAX_TAPS) {
     tc_f32_dwconv__ref.run(p, in, filter, bias, out, row_begin, row_end);
