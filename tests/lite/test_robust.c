@@ -1536,3 +1536,44 @@ TC_TEST(robust_fuzz_regression_5) {
   isolate("fuzz regression 5 (an empty output over huge dims is not computed)", empty_output_child,
           NULL);
 }
+
+/* 6: coral/keras_lstm_mnist_ptq.tflite with two bytes of the LSTM input's zero point changed
+ * (found by a loader fuzz run, eighth session): the int8 LSTM took the zero point -1929379841
+ * into its products (src/kernels/ref/lstm_q.c, fc16: UBSan signed-integer-overflow). Prepare now
+ * rejects zero points outside the tensor type's range, and fc16 sums in int64 wrapped to int32
+ * (TFLM's wrap-around without the undefined overflow). */
+TC_TEST(robust_fuzz_regression_6) {
+  static const regression r = {"models/coral/keras_lstm_mnist_ptq.tflite", 2,
+                               {{12320, 0x80, 0xff}, {12323, 0xff, 0x8c}}};
+  run_regression("fuzz regression 6 (int8 LSTM zero point out of range)", &r);
+  size_t n = 0;
+  uint8_t *b = tc_test_read_file(tc_test_shared(r.model), &n);
+  CHECK_MSG(b != NULL, "%s is missing", r.model);
+  if (!b || n <= 12323) {
+    free(b);
+    return;
+  }
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  CHECK_EQ(tc_model_load_memory(b, n, NULL, &m), TC_OK);
+  if (m && tc_interp_create(m, NULL, &it) == TC_OK) /* unpatched: prepares */
+    CHECK_EQ(tc_interp_prepare(it), TC_OK);
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  it = NULL;
+  m = NULL;
+  b[12320] = 0xff;
+  b[12323] = 0x8c;
+  CHECK_EQ(tc_model_load_memory(b, n, NULL, &m), TC_OK);
+  if (m) {
+    CHECK_EQ(tc_interp_create(m, NULL, &it), TC_OK);
+    if (it) {
+      CHECK_EQ(tc_interp_prepare(it), TC_ERR_MODEL);
+      CHECK_STR_CONTAINS(tc_interp_errmsg(it), "UNIDIRECTIONAL_SEQUENCE_LSTM");
+      CHECK_STR_CONTAINS(tc_interp_errmsg(it), "zero point -1929379841");
+    }
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(b);
+}

@@ -135,10 +135,13 @@ static void fc16(int n_rows, int n_out, int n_in, const int8_t *w, const int32_t
     const int8_t *vb = v + (size_t)b * n_in;
     for (int r = 0; r < n_out; r++) {
       const int8_t *wr = w + (size_t)r * n_in;
-      int32_t acc = 0;
+      /* int64, wrapped to int32 at the end: TFLM's int32 sum with wrap-around, without the
+       * undefined overflow (the zero point is in int8's range, so each product fits) */
+      int64_t acc = 0;
       for (int k = 0; k < n_in; k++) acc += (int32_t)wr[k] * ((int32_t)vb[k] - zp);
       if (bias) acc += bias[r];
-      out[(size_t)b * n_out + r] = sat16(tc_q_mul(acc, m.mult, m.shift));
+      const int32_t acc32 = (int32_t)(uint32_t)(uint64_t)acc;
+      out[(size_t)b * n_out + r] = sat16(tc_q_mul(acc32, m.mult, m.shift));
     }
   }
 }

@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc
   a.kp_seg = kp_seg;
   a.seg_step = seg_step;
   size_t i = 0;
-  for (; i + MR <= rows; i += MR, c += MR * ldc, pa += strip_bytes) {
+  for (; i + MR <= rows; i += MR, c += MR * ldc, pa = rp ? pa : pa + strip_bytes) {
     for (size_t r = 0; r < MR; r++) a.r[r] = rp ? rp[i + r] : pa + r * row_bytes;
     run_rows(4, nc, &a, pb, q, c, ldc);
   }
