@@ -37,8 +37,10 @@ step "ASan + UBSan build + tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTC_WERROR=ON -DTC_SANITIZE=ON \
   -DTC_SHARED_DIR="$SHARED" >/dev/null
 cmake --build build-asan -j"$JOBS"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  TC_ROBUST_ITERS=${TC_ROBUST_ITERS:-200} \
+# allocator_may_return_null: a hostile model that plans tens of GiB of activations must meet a
+# failed malloc (the library's "out of memory" error), as without ASan, not ASan's abort.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TC_ROBUST_ITERS=${TC_ROBUST_ITERS:-200} \
   ctest --test-dir build-asan --output-on-failure --no-tests=error -j"$JOBS"
 
 if command -v clang >/dev/null; then
@@ -47,8 +49,10 @@ if command -v clang >/dev/null; then
     -DTC_SHARED_DIR="$SHARED" >/dev/null
   cmake --build build-clang -j"$JOBS"
   corpus=$(mktemp -d)
+  # (kws_ref_model_int8: int8 convolutions read in place, depthwise, pooling, softmax)
   for m in tflm/hello_world_float tflm/magic_wand tflm/simple_add_model coral/split_concat \
-           coral/model_invoking_error tflite_support/dilated_conv seanet_int16/add0; do
+           coral/model_invoking_error tflite_support/dilated_conv seanet_int16/add0 \
+           mlperf_tiny/kws_ref_model_int8; do
     cp "$SHARED/models/$m.tflite" "$corpus/"
   done
   # A fixed seed and run count make the smoke run repeatable: what fails in CI fails the same

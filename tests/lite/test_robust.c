@@ -1577,3 +1577,13 @@ TC_TEST(robust_fuzz_regression_6) {
   tc_model_destroy(m);
   free(b);
 }
+
+/* 7: mlperf_tiny/kws_ref_model_int8.tflite with one shape byte changed (found by the CI fuzz
+ * smoke run once UBSan findings became fatal, eighth session): CONV_2D's prepare multiplied
+ * batch x out_h x out_w in int32 for the GEMM's row count (src/lite/ops/conv2d.c, fast_setup:
+ * UBSan signed-integer-overflow). Products past INT32_MAX now keep the reference kernel. */
+TC_TEST(robust_fuzz_regression_7) {
+  static const regression r = {"models/mlperf_tiny/kws_ref_model_int8.tflite", 1,
+                               {{53803, 0x00, 0x3c}}};
+  run_regression("fuzz regression 7 (conv output pixel count overflow)", &r);
+}

@@ -129,8 +129,9 @@ static void svdf_int(const tc_svdf_params *p, const int8_t *input, const int8_t 
       size_t base = ((size_t)b * n_filter + f) * n_memory;
       int32_t dot = 0;
       for (int j = 0; j < n_memory; j++)
-        dot = (int32_t)((uint32_t)dot + (uint32_t)(time_get(m, (size_t)f * n_memory + j) *
-                                                    (mem_get(m, base + j) - p->state_zp)));
+        dot = (int32_t)((uint32_t)dot +
+                        (uint32_t)(uint64_t)((int64_t)time_get(m, (size_t)f * n_memory + j) *
+                                             ((int64_t)mem_get(m, base + j) - p->state_zp)));
       dots[(size_t)b * n_filter + f] = dot;
     }
   /* Bias, rank reduction, requantization to int8. */

@@ -116,6 +116,8 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
   if (p->filter_c != p->in_c || !filter->known || !filter->data) return TC_OK;
   const int64_t k64 = (int64_t)p->k_h * p->k_w * p->filter_c;
   if (k64 <= 0 || k64 > (1 << 24) || p->out_c <= 0) return TC_OK;
+  /* the GEMM row count (output pixels) is an int32 */
+  if ((int64_t)p->batch * p->out_h * p->out_w > INT32_MAX) return TC_OK;
   const int32_t k = (int32_t)k64;
   st->pool = tc__ctx_pool(c);
   const int threads = tc_threadpool_n_threads(st->pool);

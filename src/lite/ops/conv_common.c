@@ -13,6 +13,25 @@ void tc__q_dtype_range(tc_dtype dt, int32_t *lo, int32_t *hi) {
   }
 }
 
+tc_status tc__q_per_tensor(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
+                           float *scale, int32_t *zp) {
+  if (!t->m || t->m->q.n_scales < 1)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s has no quantization", what);
+  if (t->m->q.n_scales > 1)
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
+                    "%s has per-channel quantization (%d scales); this op takes one", what,
+                    (int)t->m->q.n_scales);
+  int32_t lo, hi;
+  tc__q_dtype_range(t->dtype, &lo, &hi);
+  const int64_t z = t->m->q.zero_point[0];
+  if (z < lo || z > hi)
+    return tc__fail(c, n, TC_ERR_MODEL, "%s has zero point %lld, outside its type's range [%d, %d]",
+                    what, (long long)z, (int)lo, (int)hi);
+  *scale = t->m->q.scale[0];
+  *zp = (int32_t)z;
+  return TC_OK;
+}
+
 tc_status tc__q_check_conv_quant(tc__ctx *c, tc__node *n, const tc__tensor *in,
                                  const tc__tensor *filter, const tc__tensor *out,
                                  const tc__conv_qspec *spec) {

@@ -1,5 +1,6 @@
 /* conv_common.h: quantization setup shared by the convolution-like glue files (conv2d.c,
- * depthwise_conv2d.c, transpose_conv.c, fully_connected.c): the integer range of a dtype,
+ * depthwise_conv2d.c, transpose_conv.c, fully_connected.c; lstm.c and svdf.c use the per-tensor
+ * check): the integer range of a dtype,
  * validation of the input / filter / output quantization and the per-output-channel
  * requantization parameters, as TFLite Micro's PopulateConvolutionQuantizationParams computes
  * them. Internal to src/lite/ops. */
@@ -12,6 +13,12 @@
 /* The integer range of a quantized dtype: uint8 [0, 255], int16 [INT16_MIN, INT16_MAX], every
  * other dtype int8's [INT8_MIN, INT8_MAX]. */
 void tc__q_dtype_range(tc_dtype dt, int32_t *lo, int32_t *hi);
+
+/* The one (per-tensor) scale and zero point of tensor t, named `what` in errors: fails without
+ * quantization, with several scales, and with a zero point outside t's type (whose products
+ * would overflow int32 in the integer kernels). */
+tc_status tc__q_per_tensor(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
+                           float *scale, int32_t *zp);
 
 /* How one op's filter is quantized and named. */
 typedef struct tc__conv_qspec {

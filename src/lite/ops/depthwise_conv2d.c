@@ -203,6 +203,9 @@ static tc_status dw_prepare(tc__ctx *c, tc__node *n) {
                     tc__dims_str(in, b1, sizeof b1), tc__dims_str(filter, b2, sizeof b2),
                     (int)stride_h, (int)stride_w, (int)dil_h, (int)dil_w,
                     pad == TC_PAD_SAME ? "SAME" : "VALID");
+  if ((int64_t)p->batch * p->out_h > INT32_MAX) /* the kernels' row ranges are int32 */
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "output of %lld rows (batch x height) is too large",
+                    (long long)p->batch * p->out_h);
   if (st->kind != DW_F32 && (s = quant_setup(c, n, st, in, filter, out, act, out_c))) return s;
   if ((s = pick_variant(c, n, st, filter, bias))) return s;
   int32_t dims[4] = {p->batch, p->out_h, p->out_w, out_c};

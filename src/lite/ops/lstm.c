@@ -106,26 +106,13 @@ static tc_status check_state(tc__ctx *c, tc__node *n, int i, size_t count, tc_dt
   return TC_OK;
 }
 
-/* Per-tensor quantization of tensor t (named `what`); the zero point must lie in t's type. */
+/* Per-tensor quantization of tensor t (named `what`), with a positive scale. */
 static tc_status qparams(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
                          float *scale, int32_t *zp) {
-  if (!t->m || t->m->q.n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s of an int8 LSTM has no quantization", what);
-  if (t->m->q.n_scales > 1)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED,
-                    "%s has per-channel quantization (%d scales); the int8 LSTM takes one",
-                    what, (int)t->m->q.n_scales);
-  *scale = t->m->q.scale[0];
-  int32_t lo, hi;
-  tc__q_dtype_range(t->dtype, &lo, &hi);
-  const int64_t z = t->m->q.zero_point[0];
-  if (z < lo || z > hi)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s has zero point %lld, outside its type's range [%d, %d]",
-                    what, (long long)z, (int)lo, (int)hi);
-  *zp = (int32_t)z;
-  if (!(*scale > 0.0f))
+  tc_status s = tc__q_per_tensor(c, n, t, what, scale, zp);
+  if (!s && !(*scale > 0.0f))
     return tc__fail(c, n, TC_ERR_MODEL, "%s has scale %g, expected > 0", what, (double)*scale);
-  return TC_OK;
+  return s;
 }
 
 /* Integer LSTM: collects the scales and computes TFLM's multipliers once. */

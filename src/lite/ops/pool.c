@@ -156,6 +156,9 @@ static tc_status pool_prepare(tc__ctx *c, tc__node *n, int is_max) {
                     "empty output: input %s, filter %dx%d, stride %dx%d, %s padding",
                     tc__dims_str(in, b1, sizeof b1), (int)filter_h, (int)filter_w,
                     (int)stride_h, (int)stride_w, pad == TC_PAD_SAME ? "SAME" : "VALID");
+  if ((int64_t)p->batch * p->out_h > INT32_MAX) /* the kernels' row ranges are int32 */
+    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "output of %lld rows (batch x height) is too large",
+                    (long long)p->batch * p->out_h);
   if (in->dtype != TC_DTYPE_F32 && (s = quant_setup(c, n, st, in, out, act))) return s;
   const tc_kernel_table *kt = tc__ctx_kernels(c);
   st->pool = tc__ctx_pool(c);

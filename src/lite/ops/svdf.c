@@ -9,6 +9,7 @@
 
 #include "kernels/ref/svdf.h"
 #include "lite/ops.h"
+#include "lite/ops/conv_common.h"
 
 enum { IN_INPUT = 0, IN_FEATURE = 1, IN_TIME = 2, IN_BIAS = 3, IN_STATE = 4 };
 
@@ -25,18 +26,6 @@ static tc_status svdf_init(tc__ctx *c, tc__node *n) {
 }
 
 /* Per-tensor scale and zero point of t (named `what`). */
-static tc_status qparams(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
-                         float *scale, int32_t *zp) {
-  if (!t->m || t->m->q.n_scales < 1)
-    return tc__fail(c, n, TC_ERR_MODEL, "%s of an integer SVDF has no quantization", what);
-  if (t->m->q.n_scales > 1)
-    return tc__fail(c, n, TC_ERR_UNSUPPORTED, "%s has per-channel quantization (%d scales)",
-                    what, (int)t->m->q.n_scales);
-  *scale = t->m->q.scale[0];
-  *zp = (int32_t)t->m->q.zero_point[0];
-  return TC_OK;
-}
-
 static tc_status expect_rank2(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what) {
   if (t->n_dims != 2) {
     char got[96];
@@ -131,11 +120,11 @@ static tc_status svdf_prepare(tc__ctx *c, tc__node *n) {
                       tc_dtype_name(st->dtype), tc_dtype_name(wt->dtype));
     float s_in, s_wf, s_wt, s_st, s_out;
     int32_t zp;
-    if ((s = qparams(c, n, in, "input", &s_in, &d->p.input_zp)) ||
-        (s = qparams(c, n, wf, "weights_feature", &s_wf, &zp)) ||
-        (s = qparams(c, n, wt, "weights_time", &s_wt, &zp)) ||
-        (s = qparams(c, n, st, "activation_state", &s_st, &d->p.state_zp)) ||
-        (s = qparams(c, n, out, "output", &s_out, &d->p.output_zp)))
+    if ((s = tc__q_per_tensor(c, n, in, "input", &s_in, &d->p.input_zp)) ||
+        (s = tc__q_per_tensor(c, n, wf, "weights_feature", &s_wf, &zp)) ||
+        (s = tc__q_per_tensor(c, n, wt, "weights_time", &s_wt, &zp)) ||
+        (s = tc__q_per_tensor(c, n, st, "activation_state", &s_st, &d->p.state_zp)) ||
+        (s = tc__q_per_tensor(c, n, out, "output", &s_out, &d->p.output_zp)))
       return s;
     if (!tc_svdf_q_params_init(&d->p, s_in, s_wf, s_wt, s_st, s_out))
       return tc__fail(c, n, TC_ERR_MODEL, "the SVDF's quantization scales are not usable");
