@@ -25,7 +25,6 @@ static tc_status svdf_init(tc__ctx *c, tc__node *n) {
   return TC_OK;
 }
 
-/* Per-tensor scale and zero point of t (named `what`). */
 static tc_status expect_rank2(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what) {
   if (t->n_dims != 2) {
     char got[96];
