@@ -7,7 +7,6 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #include <math.h>
-#include <string.h>
 
 #include "kernels/x86/vec_avx2.h"
 

@@ -5,12 +5,11 @@
  * mask are neither read nor written). Needs AVX512F (kernels.def requires the whole
  * TC_CPU_AVX512_CORE set this file is compiled for, and AVX2 + FMA for DWF_NARROW).
  * tests/kernels/avx512_emu/ runs it on a scalar immintrin.h. */
-#include "kernels/vec_ops.h"
+#include "kernels/select.h" /* (the variants, tc_f32_dwconv__avx2 among them) */
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #include <math.h>
-#include <string.h>
 
 #ifndef FAI
 #define FAI static inline __attribute__((always_inline))
@@ -23,7 +22,6 @@
  * variant (the op picks it at prepare): one zmm group would be half masked lanes, and its ring
  * rows twice as long for the same outputs. kernels.def requires AVX2 + FMA of this variant too.
  * This kernel's own run still handles them (the tests run it on every shape). */
-extern tc_f32_dwconv_kernel tc_f32_dwconv__avx2;
 #define DWF_NARROW_C 8
 #define DWF_NARROW (&tc_f32_dwconv__avx2)
 
