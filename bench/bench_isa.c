@@ -3,8 +3,9 @@
  * know the int8 peak the qgemm kernels are measured against. Each loop runs 12 independent
  * accumulator chains, so latency is hidden and the number is issue throughput. Reports
  * instructions per ns and GOP/s counting a multiply-add as 2 ops (useful 8-bit products only:
- * vpmaddwd ymm = 16 products, vpmaddubsw ymm = 32). vpdpbusd (AVX-VNNI) is not tried: no such
- * CPU here (cpuid is printed). Never a test.
+ * vpmaddwd ymm = 16 products, vpmaddubsw ymm = 32). Where the CPU has them (tc_cpu_features),
+ * it also measures the peaks the profiles are quoted against: fp32 FMA on ymm and zmm
+ * (GFLOP/s, 2 per lane) and vpdpbusd on ymm (AVX-VNNI) and zmm (AVX-512 VNNI). Never a test.
  *   bench_isa [--iters N]   (N in millions of loop iterations, default 20) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "bench_clock.h"
+#include "kernels/cpu.h"
 
 
 #if defined(__x86_64__)
@@ -102,6 +104,41 @@ BENCH(b_muldq, R12(MULDQ))
 #define PMULLD(i) "vpmulld %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
 BENCH(b_mulld, R12(PMULLD))
 
+/* fp32 FMA on ymm: the AVX2 float peak (2 FLOP per lane). */
+#define FMA_Y(i) "vfmadd231ps %%ymm13, %%ymm12, %%ymm" #i "\n\t"
+BENCH(b_fma_ymm, R12(FMA_Y))
+/* AVX-VNNI vpdpbusd ymm (VEX): 32 u8 x s8 products summed into 8 int32 per instruction. */
+#define DPB_Y(i) "%{vex%} vpdpbusd %%ymm13, %%ymm12, %%ymm" #i "\n\t"
+BENCH(b_vnni_ymm, R12(DPB_Y))
+
+/* The same harness on zmm registers (AVX-512 cores only). */
+#define BENCH512(fname, BODY)                                                                 \
+  __attribute__((noinline)) static double fname(void) {                                      \
+    const long iters = g_iters;                                                              \
+    long n = iters;                                                                          \
+    static const short init[32] = {3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4,          \
+                                   3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4};         \
+    double t = bench_now();                                                                  \
+    __asm__ volatile("vmovdqu16 %1, %%zmm12\n\t"                                             \
+                     "vpabsw %%zmm12, %%zmm13\n\t"                                           \
+                     R12(INIT_ACC512)                                                        \
+                     "1:\n\t" BODY "dec %0\n\t"                                              \
+                     "jnz 1b\n\t"                                                            \
+                     "vzeroupper\n\t"                                                        \
+                     : "+r"(n)                                                               \
+                     : "m"(init)                                                             \
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
+                       "cc");                                                                \
+    t = bench_now() - t;                                                                     \
+    return (double)iters * 12 / t / 1e9;                                                     \
+  }
+#define INIT_ACC512(i) "vmovdqa64 %%zmm12, %%zmm" #i "\n\t"
+#define FMA_Z(i) "vfmadd231ps %%zmm13, %%zmm12, %%zmm" #i "\n\t"
+BENCH512(b_fma_zmm, R12(FMA_Z))
+#define DPB_Z(i) "vpdpbusd %%zmm13, %%zmm12, %%zmm" #i "\n\t"
+BENCH512(b_vnni_zmm, R12(DPB_Z))
+
 /* Scalar dependent add chain, 8 adds per iteration: one add per cycle, so it gives the clock. */
 __attribute__((noinline)) static double clock_ghz(void) {
   long x = 0, n = g_iters;
@@ -126,12 +163,36 @@ typedef struct row {
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "--iters") && i + 1 < argc) g_iters = atol(argv[++i]) * 1000000;
-  unsigned ea = 0, eb = 0, ec = 0, ed = 0;
-  int vnni = 0;
-  if (__get_cpuid_count(7, 1, &ea, &eb, &ec, &ed)) vnni = (ea >> 4) & 1; /* AVX-VNNI */
+  const uint32_t f = tc_cpu_features();
+  char names[256];
+  tc_cpu_feature_string(f, names, sizeof names);
   const double ghz = clock_ghz();
-  printf("clock ~%.2f GHz (scalar add chain); AVX-VNNI (vpdpbusd ymm): %s\n", ghz,
-         vnni ? "present (not benchmarked)" : "absent");
+  printf("clock ~%.2f GHz (scalar add chain); cpu features: %s\n", ghz, names);
+  typedef struct frow {
+    const char *name;
+    double (*fn)(void);
+    uint32_t need;
+    int ops; /* useful ops per instruction (a multiply-add counts 2) */
+  } frow;
+  static const frow peaks[] = {
+      {"vfmadd231ps ymm (fp32, GFLOP/s)", b_fma_ymm, TC_CPU_AVX2_FMA, 16},
+      {"vfmadd231ps zmm (fp32, GFLOP/s)", b_fma_zmm, TC_CPU_AVX512_CORE, 32},
+      {"vpdpbusd ymm (AVX-VNNI, GOP/s)", b_vnni_ymm, TC_CPU_AVXVNNI, 64},
+      {"vpdpbusd zmm (AVX-512 VNNI, GOP/s)", b_vnni_zmm, TC_CPU_AVX512_VNNI_SET, 128},
+  };
+  printf("%-42s %9s %9s\n", "peak (12 independent chains)", "insn/clk", "G/s");
+  for (size_t i = 0; i < sizeof peaks / sizeof *peaks; i++) {
+    if ((f & peaks[i].need) != peaks[i].need) {
+      printf("%-42s %9s %9s\n", peaks[i].name, "-", "absent");
+      continue;
+    }
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+      double s = peaks[i].fn();
+      if (s > best) best = s;
+    }
+    printf("%-42s %9.2f %9.1f\n", peaks[i].name, best / ghz, best * peaks[i].ops);
+  }
   static const row rows[] = {
       {"vpmaddwd + vpaddd", b_maddwd_add, 16, 2},
       {"vpmaddwd", b_maddwd, 16, 1},

@@ -2,7 +2,7 @@
 """bench_ort_py.py: tensorc against ONNX Runtime's Python package, on one machine, in one run.
 
     bench/bench_ort_py.py WORK --tensorc BUILD/tensorc --models SHARED/models [--runs 200]
-                          [--threads 1,2]
+                          [--threads 1,2] [--ort-c ORT_BENCH] [--rounds R]
 
 For machines where bench_peers.sh cannot install its peers (no Node.js, no network) but
 `pip`'s onnxruntime is present. WORK is a bench_peers.sh work folder (or a copy of its
@@ -13,6 +13,12 @@ was given). ONNX Runtime runs with intra_op_num_threads = T, sequential executio
 optimisations and pre-bound inputs/outputs (run_with_iobinding); tensorc runs `tensorc bench
 MODEL INPUT.bin --runs N --threads T --json` on the same bytes. Prints a markdown table of
 medians (ms) and ratio = fastest ORT / tensorc (above 1: tensorc is faster).
+
+--ort-c names the peers' C API harness (peers/ort-ref/build/ort_bench, with its
+libonnxruntime.so.1 findable), which times OrtApi::Run alone: without Python's few microseconds
+per call, the fairer peer on the small models. Its medians get their own columns and count
+towards the fastest ORT. --rounds R measures everything R times, alternating, and keeps each
+column's lowest median (a shared machine's neighbours slow both sides unevenly).
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -43,6 +49,19 @@ def ort_median(path, x_path, dtype_of, threads, runs):
     return statistics.median(ts) * 1e3
 
 
+def ort_c_median(binary, path, x, threads, runs):
+    p = subprocess.run([binary, path, x, '--threads', str(threads), '--bench', str(runs),
+                        '--warmup', '20'], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(f'ort_bench failed on {path}: {p.stderr.strip()[:300]}\n')
+        return None
+    return json.loads(p.stdout.strip().splitlines()[-1])['timing']['median_ms']
+
+
+def lowest(a, b):
+    return b if a is None else a if b is None else min(a, b)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('work')
@@ -50,19 +69,31 @@ def main():
     ap.add_argument('--models', required=True, help='the shared models folder (finds <model>.tflite below it)')
     ap.add_argument('--runs', type=int, default=200)
     ap.add_argument('--threads', default='1,2')
+    ap.add_argument('--ort-c', default=None, help="the peers' ort_bench (C API harness)")
+    ap.add_argument('--rounds', type=int, default=1)
     a = ap.parse_args()
     import numpy as np
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+        py = f'onnxruntime {ort.__version__} (Python, CPUExecutionProvider)'
+    except ImportError:
+        if not a.ort_c:
+            sys.exit('bench_ort_py.py: no onnxruntime Python package here; pass --ort-c ORT_BENCH')
+        ort, py = None, 'no onnxruntime Python package'
     dtype_of = {'tensor(float)': np.float32, 'tensor(int8)': np.int8, 'tensor(uint8)': np.uint8}
     tflites = {}
     for d, _, files in os.walk(a.models):
         for f in files:
             if f.endswith('.tflite'):
                 tflites.setdefault(f[:-7], os.path.join(d, f))
-    print(f'onnxruntime {ort.__version__} (Python, CPUExecutionProvider) vs tensorc {a.tensorc}; '
+    print(f'{py}{"; ORT C API harness " + a.ort_c if a.ort_c else ""} vs tensorc {a.tensorc}; '
           f'{a.runs} runs per median\n')
-    print('| model | threads | tensorc ms | ORT float ms | ORT int8 u8s8 ms | ratio (fastest ORT / tensorc) |')
-    print('|---|---:|---:|---:|---:|---:|')
+    cols = ([('py', 'float'), ('py', 'int8')] if ort else []) + ([('c', 'float'), ('c', 'int8')] if a.ort_c else [])
+    head = {('py', 'float'): 'ORT-py float ms', ('py', 'int8'): 'ORT-py int8 u8s8 ms',
+            ('c', 'float'): 'ORT-C float ms', ('c', 'int8'): 'ORT-C int8 u8s8 ms'}
+    print('| model | threads | tensorc ms | ' + ' | '.join(head[c] for c in cols) +
+          ' | ratio (fastest ORT / tensorc) |')
+    print('|---|---:|---:|' + '---:|' * len(cols) + '---:|')
     for m in sorted(os.listdir(a.work)):
         pd = os.path.join(a.work, m, 'peers')
         if not os.path.isdir(pd) or m not in tflites:
@@ -72,18 +103,27 @@ def main():
         x_path = lambda dt: f_in if dt == np.float32 else q_in
         is_float = os.path.getsize(q_in) == os.path.getsize(f_in)
         for t in [int(v) for v in a.threads.split(',')]:
-            p = subprocess.run([a.tensorc, 'bench', tflites[m], f_in if is_float else q_in, '--runs',
-                                str(a.runs), '--threads', str(t), '--json'], capture_output=True, text=True)
-            tc = json.loads(p.stdout.strip().splitlines()[-1])['median_us'] / 1e3 if p.returncode == 0 else None
-            peers = {}
-            for kind, fn in (('float', f'{m}.onnx'), ('int8', f'{m}.int8_u8s8.onnx')):
-                path = os.path.join(pd, fn)
-                peers[kind] = ort_median(path, x_path, dtype_of, t, a.runs) if os.path.exists(path) else None
-            best = min(v for v in peers.values() if v is not None)
+            tc = None
+            peers = {c: None for c in cols}
+            for _ in range(a.rounds):
+                p = subprocess.run([a.tensorc, 'bench', tflites[m], f_in if is_float else q_in, '--runs',
+                                    str(a.runs), '--threads', str(t), '--json'], capture_output=True, text=True)
+                if p.returncode == 0:
+                    tc = lowest(tc, json.loads(p.stdout.strip().splitlines()[-1])['median_us'] / 1e3)
+                for (how, kind) in cols:
+                    path = os.path.join(pd, f'{m}.onnx' if kind == 'float' else f'{m}.int8_u8s8.onnx')
+                    if not os.path.exists(path):
+                        continue
+                    if how == 'py':
+                        v = ort_median(path, x_path, dtype_of, t, a.runs)
+                    else:
+                        v = ort_c_median(a.ort_c, path, f_in if kind == 'float' else q_in, t, a.runs)
+                    peers[(how, kind)] = lowest(peers[(how, kind)], v)
+            known = [v for v in peers.values() if v is not None]
+            best = min(known) if known else None
             f = lambda v: 'n/a' if v is None else f'{v:.3f}'
-            print(f'| {m} | {t} | {f(tc)} | {f(peers["float"])} | {f(peers["int8"])} | '
-                  f'{"n/a" if tc is None else format(best / tc, ".2f")} |', flush=True)
-
+            print(f'| {m} | {t} | {f(tc)} | ' + ' | '.join(f(peers[c]) for c in cols) + ' | '
+                  f'{"n/a" if tc is None or best is None else format(best / tc, ".2f")} |', flush=True)
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -3,7 +3,10 @@
 # where ../shared does not travel with the working tree: the shared models folder (models and
 # golden cases, ~21 MiB) and the peers' ONNX graphs and input bytes that a bench_peers.sh run left
 # in its work folder (~25 MiB), ~46 MiB in all (the device tool carries at most 64 MiB with the
-# tree). devpack/ is ignored by git; name it in the device call's `carry`.
+# tree). If the bench_peers.sh install built the ONNX Runtime C API harness (ort_bench), it and its
+# libonnxruntime.so.1 (xz-compressed, ~13 MiB) come too, so the device compares against native
+# ORT without Python in the timed call. devpack/ is ignored by git; name it in the device call's
+# `carry`.
 #
 #   bench/devpack.sh [PEERS_WORK [SHARED]]     defaults: /tmp/tc-bench-peers, ../shared
 #
@@ -27,4 +30,11 @@ for d in "$work"/*/peers; do
   cp "$d/tflite/input_0.bin" "$dst/peers/$m/peers/tflite/" 2>/dev/null || true
   n=$((n + 1))
 done
+ort=$work/shared/peers/ort-ref
+lib=$ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+if [ -x "$ort/build/ort_bench" ] && [ -f "$lib" ]; then
+  mkdir -p "$dst/ort"
+  cp "$ort/build/ort_bench" "$dst/ort/"
+  xz -T0 -6 -c "$lib" > "$dst/ort/libonnxruntime.so.1.xz"
+fi
 echo "devpack: $(du -sh "$dst" | cut -f1) in $dst (models from $shared, $n peer folders from $work)"
