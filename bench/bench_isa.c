@@ -104,9 +104,6 @@ BENCH(b_muldq, R12(MULDQ))
 #define PMULLD(i) "vpmulld %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
 BENCH(b_mulld, R12(PMULLD))
 
-/* fp32 FMA on ymm: the AVX2 float peak (2 FLOP per lane). */
-#define FMA_Y(i) "vfmadd231ps %%ymm13, %%ymm12, %%ymm" #i "\n\t"
-BENCH(b_fma_ymm, R12(FMA_Y))
 /* AVX-VNNI vpdpbusd ymm (VEX): 32 u8 x s8 products summed into 8 int32 per instruction. */
 #define DPB_Y(i) "%{vex%} vpdpbusd %%ymm13, %%ymm12, %%ymm" #i "\n\t"
 BENCH(b_vnni_ymm, R12(DPB_Y))
@@ -134,23 +131,52 @@ BENCH(b_vnni_ymm, R12(DPB_Y))
     return (double)iters * 12 / t / 1e9;                                                     \
   }
 #define INIT_ACC512(i) "vmovdqa64 %%zmm12, %%zmm" #i "\n\t"
+
+/* fp32 FMA, acc += 1.0 * 1e-7 on 12 accumulators starting at 1.0: normal numbers throughout
+ * (denormal operands take a slow microcode path on Intel cores). V is "y" or "z". */
+#define BENCHF(fname, V, TARGET, INITS, BODY)                                                        \
+  __attribute__((target(TARGET), noinline)) static double fname(void) {                      \
+    const long iters = g_iters;                                                              \
+    long n = iters;                                                                          \
+    static const float init[2] = {1.0f, 1e-7f};                                              \
+    double t = bench_now();                                                                  \
+    __asm__ volatile("vbroadcastss %1, %%" V "mm12\n\t"                                     \
+                     "vbroadcastss 4+%1, %%" V "mm13\n\t"                                   \
+                     INITS                                                                   \
+                     "1:\n\t" BODY "dec %0\n\t"                                              \
+                     "jnz 1b\n\t"                                                            \
+                     "vzeroupper\n\t"                                                        \
+                     : "+r"(n)                                                               \
+                     : "m"(init)                                                             \
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
+                       "cc");                                                                \
+    t = bench_now() - t;                                                                     \
+    return (double)iters * 12 / t / 1e9;                                                     \
+  }
+#define INIT_Y(i) "vmovaps %%ymm12, %%ymm" #i "\n\t"
+#define INIT_Z(i) "vmovaps %%zmm12, %%zmm" #i "\n\t"
+#define FMA_Y(i) "vfmadd231ps %%ymm13, %%ymm12, %%ymm" #i "\n\t"
 #define FMA_Z(i) "vfmadd231ps %%zmm13, %%zmm12, %%zmm" #i "\n\t"
-BENCH512(b_fma_zmm, R12(FMA_Z))
+BENCHF(b_fma_ymm, "y", "avx2,fma", R12(INIT_Y), R12(FMA_Y))
+BENCHF(b_fma_zmm, "z", "avx512f", R12(INIT_Z), R12(FMA_Z))
 #define DPB_Z(i) "vpdpbusd %%zmm13, %%zmm12, %%zmm" #i "\n\t"
 BENCH512(b_vnni_zmm, R12(DPB_Z))
 
-/* Scalar dependent add chain, 8 adds per iteration: one add per cycle, so it gives the clock. */
+/* Scalar dependent multiply chain, 8 imuls per iteration at 3 cycles each (Intel since Nehalem,
+ * AMD since Zen), so it gives the clock. (A chain of `add $1` does not: Golden Cove folds
+ * immediate adds at rename and ran 8 "GHz" of them.) */
 __attribute__((noinline)) static double clock_ghz(void) {
-  long x = 0, n = g_iters;
+  long x = 3, n = g_iters, one = 1;
   double t = bench_now();
-  __asm__ volatile("1:\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                   "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tdec %1\n\tjnz 1b"
+  __asm__ volatile("1:\n\timul %2, %0\n\timul %2, %0\n\timul %2, %0\n\timul %2, %0\n\t"
+                   "imul %2, %0\n\timul %2, %0\n\timul %2, %0\n\timul %2, %0\n\tdec %1\n\tjnz 1b"
                    : "+r"(x), "+r"(n)
-                   :
+                   : "r"(one)
                    : "cc");
   t = bench_now() - t;
   g_sink = (int)x;
-  return (double)g_iters * 8 / t / 1e9;
+  return (double)g_iters * 8 * 3 / t / 1e9;
 }
 
 typedef struct row {
@@ -167,7 +193,7 @@ int main(int argc, char **argv) {
   char names[256];
   tc_cpu_feature_string(f, names, sizeof names);
   const double ghz = clock_ghz();
-  printf("clock ~%.2f GHz (scalar add chain); cpu features: %s\n", ghz, names);
+  printf("clock ~%.2f GHz (imul chain); cpu features: %s\n", ghz, names);
   typedef struct frow {
     const char *name;
     double (*fn)(void);

@@ -49,7 +49,7 @@ typedef struct tc__node {
   int32_t n_scratch;
   int32_t scratch[TC__MAX_SCRATCH]; /* planner ids of requested scratch buffers */
   const char *kernel_name;          /* variant chosen at prepare (profiles) */
-  uint64_t prof_ns, prof_count;     /* profile accumulators */
+  uint64_t prof_ticks, prof_count;  /* profile accumulators (interp.c's profile clock) */
 } tc__node;
 
 typedef struct tc__ctx tc__ctx; /* the interpreter seen from an op */
