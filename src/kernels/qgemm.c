@@ -117,7 +117,7 @@ tc_s8_qgemm_kernel *tc_qgemm_kernel_for(tc_s8_qgemm_kernel *kr, int32_t m, int32
                                         const tc_qgemm_weights *w) {
   if (!kr) kr = tc_s8_qgemm_default_kernel();
   for (;;) {
-    while (kr->fallback && (k < kr->min_k || (m > 0 && m < kr->min_m))) kr = kr->fallback;
+    while (kr->fallback && kr->suits && !kr->suits(m, n, k)) kr = kr->fallback;
     tc_s8_qgemm_kernel *fit = w ? tc_qgemm_kernel_fit(kr, n, k, w) : kr;
     if (fit == kr) return kr;
     kr = fit;

@@ -138,10 +138,11 @@ struct tc_s8_qgemm_ukernel {
    * groups past the segments zero: kp = round_up(n_seg * groups per segment, kalign) (for tile
    * instructions that take a fixed number of groups, e.g. AMX's 16). */
   int kalign;
-  /* Products with K < min_k or M < min_m (M known at prepare) run better on `fallback`
-   * (tc_qgemm_kernel_for); NULL: this kernel suits every shape. */
+  /* Products of m rows (0: not known at prepare), n columns and depth k for which `suits`
+   * returns 0 run better on `fallback` (tc_qgemm_kernel_for). NULL fallback: this kernel runs
+   * every shape; NULL suits with a fallback: only the pair_sat fit decides. */
   const struct tc_s8_qgemm_ukernel *fallback;
-  int32_t min_k, min_m;
+  int (*suits)(int32_t m, int32_t n, int32_t k);
   int b_xor; /* kgroup 4: xor applied to every packed B byte (0, or 0x80: B stored as uint8) */
   /* kgroup 4: 1 if the kernel adds the two u8 x s8 products of each byte pair (k0, k1), (k2,
    * k3) of a group in int16 with saturation (AVX2 vpmaddubsw) before widening. Pack then keeps

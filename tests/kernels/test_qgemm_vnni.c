@@ -239,13 +239,37 @@ TC_TEST(kernel_qgemm_kernel_for) {
       continue;
     }
     with_fallback++;
-    CHECK(kr->min_k > 1 && kr->min_m > 1);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k, NULL) == kr);
-    CHECK(tc_qgemm_kernel_for(kr, 0, 64, kr->min_k, NULL) == kr);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m, 64, kr->min_k - 1, NULL) == kr->fallback);
-    CHECK(tc_qgemm_kernel_for(kr, kr->min_m - 1, 64, 4096, NULL) == kr->fallback);
+    /* every kernel with a fallback takes a large square product, and hands one row of depth 1
+     * down; kernel_for follows the chain to a kernel that suits */
+    CHECK(kr->suits != NULL);
+    CHECK(tc_qgemm_kernel_for(kr, 4096, 4096, 4096, NULL) == kr);
+    CHECK(tc_qgemm_kernel_for(kr, 0, 4096, 4096, NULL) == kr);
     CHECK(tc_qgemm_kernel_for(kr, 1, 64, 1, NULL) != kr);
+    tc_s8_qgemm_kernel *to = tc_qgemm_kernel_for(kr, 1, 64, 1, NULL);
+    CHECK(!to->suits || to->suits(1, 64, 1) || !to->fallback);
   }
+#if defined(__x86_64__)
+  {
+    /* The AMX rule, from the per-layer measurements (docs/kernels.md): MobileNetV2's
+     * 112x112x32 -> 16 and 28x28x32 -> 192, ResNet-8's 3x3x16 -> 16 and KWS's 64 -> 64 stay on
+     * VNNI; its 14x14x64 -> 384, 14x14x576 -> 96 and 7x7x320 -> 1280 go to the tiles. */
+    tc_s8_qgemm_kernel *amx = &tc_s8_qgemm__amx_32x32, *vnni = amx->fallback;
+    CHECK(tc_qgemm_kernel_for(amx, 12544, 16, 32, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(amx, 784, 192, 32, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(amx, 1024, 16, 144, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(amx, 125, 64, 64, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(amx, 784, 32, 192, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(amx, 196, 384, 64, NULL) == amx);
+    CHECK(tc_qgemm_kernel_for(amx, 196, 96, 576, NULL) == amx);
+    CHECK(tc_qgemm_kernel_for(amx, 49, 1280, 320, NULL) == amx);
+    CHECK(tc_qgemm_kernel_for(amx, 256, 32, 288, NULL) == amx);
+    CHECK(tc_qgemm_kernel_for(amx, 15, 1280, 320, NULL) == vnni);
+    tc_s8_qgemm_kernel *ub = &tc_s8_qgemm__avx2ub_4x16;
+    CHECK(tc_qgemm_kernel_for(ub, 100, 64, 31, NULL) == ub->fallback);
+    CHECK(tc_qgemm_kernel_for(ub, 1, 64, 64, NULL) == ub->fallback);
+    CHECK(tc_qgemm_kernel_for(ub, 2, 64, 32, NULL) == ub);
+  }
+#endif
 #if defined(__x86_64__)
   CHECK(with_fallback >= 1); /* the AMX kernel, compiled on every x86-64 build */
   CHECK(tc_s8_qgemm__amx_32x32.fallback == &tc_s8_qgemm__avx512vnni_8x32);

@@ -173,7 +173,16 @@ static void amx_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const 
   _tile_release();
 }
 
+/* Where the tiles beat the VNNI kernel, as measured per layer on a Sapphire Rapids VM
+ * (docs/kernels.md, "AMX"): deep products (K >= 256), or K >= 192 with N >= 64, or K >= 64 with
+ * N >= 256; and at least 16 rows. Below that the fixed cost of the tile stores and the
+ * requantization of whole 32x32 blocks outweighs the faster multiplies. */
+static int amx_suits(int32_t m, int32_t n, int32_t k) {
+  if (m > 0 && m < 16) return 0;
+  return k >= 256 || (k >= 192 && n >= 64) || (k >= 64 && n >= 256);
+}
+
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__amx_32x32 = {
     .name = "amx_32x32", .mr = MR, .nr = NR, .pack_a = amx_pack_a, .run = amx_run, .kgroup = 4,
-    .kalign = KSTEP, .fallback = &tc_s8_qgemm__avx512vnni_8x32, .min_k = 32, .min_m = 16};
+    .kalign = KSTEP, .fallback = &tc_s8_qgemm__avx512vnni_8x32, .suits = amx_suits};
 #endif

@@ -26,8 +26,15 @@ static inline __m256i ub_dp4(__m256i acc, __m256i a, __m256i b) {
 #include "kernels/select.h"
 #include "kernels/x86/qgemm_dp4_impl.h"
 
+/* K < 32 or a single row: the plain AVX2 kernel (the pair corrections and the u8 sign trick
+ * do not pay for themselves there). */
+static int ub_suits(int32_t m, int32_t n, int32_t k) {
+  (void)n;
+  return k >= 32 && (m == 0 || m >= 2);
+}
+
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2ub_4x16 = {
     .name = "avx2ub_4x16", .mr = MR, .nr = NR, .pack_a = dp4_pack_a, .run = dp4_run,
     .kgroup = 4, .multi = 1, .wino = tc__s8_qwino_avx2, .fallback = &tc_s8_qgemm__avx2_4x16,
-    .min_k = 32, .min_m = 2, .pair_sat = 1};
+    .suits = ub_suits, .pair_sat = 1};
 #endif
