@@ -15,9 +15,12 @@
 #     AMX / VNNI / AVX-512 variants).
 #  4. Against ONNX Runtime: bench_ort_py.py, 1 and 2 threads, 2 rounds, with ORT's Python package
 #     and the peers' C API harness (devpack/ort) where present.
-#  5. MobileNetV2 quant per layer with `--profile --peak 900` (VNNI peak of TOOLCHAINS.md) three
-#     ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni (AVX2
-#     GEMMs). MobileNetV1 0.25 float with and without the AVX-512 core set, `--peak 230`.
+#  5. MobileNetV2 quant per layer with `--profile --peak P` (P: the VNNI zmm peak step 2 measured)
+#     three ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni
+#     (AVX2 GEMMs). MobileNetV1 0.25 float with and without the AVX-512 core set (the fp32 zmm
+#     peak).
+#     Per-op profiles of the other six models (1 thread) and of MobileNetV1 at 2 threads, in
+#     the packed logs only.
 #  6. The golden cases with TC_FORCE_REF=1.
 # A summary goes to stdout; the logs are written to /tmp/tc-dev-logs and packed after every step
 # into $OUT/devlogs.tgz (the device tool brings back at most 8 files). Exit status: 1 if the build
@@ -66,6 +69,11 @@ pack_logs
 echo "== 2. single-core peaks"
 timeout 60 $build/bench_isa --iters 10 > "$out/bench_isa.txt" 2>&1
 head -7 "$out/bench_isa.txt"
+# the profiles' %peak: this machine's measured zmm peaks, else TOOLCHAINS.md's (3.6 GHz VM)
+peak_f32=$(awk '/vfmadd231ps zmm/ && $NF ~ /^[0-9.]+$/ {print int($NF)}' "$out/bench_isa.txt")
+peak_i8=$(awk '/vpdpbusd zmm/ && $NF ~ /^[0-9.]+$/ {print int($NF)}' "$out/bench_isa.txt")
+peak_f32=${peak_f32:-230} peak_i8=${peak_i8:-900}
+echo "   profiles quote % of $peak_f32 GFLOP/s (fp32) and $peak_i8 GOP/s (int8)"
 
 pack_logs
 echo "== 3. tests on this CPU"
@@ -92,7 +100,7 @@ mv2=$models/coral/mobilenet_v2_1.0_224_quant.tflite
 for dis in "" "amx-int8" "amx-int8,amx-tile,avx512vnni"; do
   step_time 40 || break
   tag=${dis:-default}
-  TC_CPU_DISABLE=$dis timeout 30 $build/tensorc bench "$mv2" --runs 100 --profile --peak 900 \
+  TC_CPU_DISABLE=$dis timeout 30 $build/tensorc bench "$mv2" --runs 100 --profile --peak $peak_i8 \
     > "$out/mv2_${tag//,/_}.txt" 2>&1
   echo "-- TC_CPU_DISABLE=$tag: $(grep -o 'median=[0-9.]*' "$out/mv2_${tag//,/_}.txt")"
   grep "heaviest" "$out/mv2_${tag//,/_}.txt"
@@ -103,13 +111,20 @@ mv1=$models/tflite_support/mobilenet_v1_0.25_224_float.tflite
 for dis in "" "avx512dq"; do
   step_time 30 || break
   tag=${dis:-default}
-  TC_CPU_DISABLE=$dis timeout 30 $build/tensorc bench "$mv1" --runs 300 --profile --peak 230 \
+  TC_CPU_DISABLE=$dis timeout 30 $build/tensorc bench "$mv1" --runs 300 --profile --peak $peak_f32 \
     > "$out/mv1_$tag.txt" 2>&1
   echo "   TC_CPU_DISABLE=$tag: $(TC_CPU_DISABLE=$dis timeout 30 $build/tensorc bench "$mv1" \
     --runs 300 | grep -o 'median=[0-9.]*')"
   grep "heaviest" "$out/mv1_$tag.txt"
 done
 
+for m in mlperf_tiny/vww_96_int8 mlperf_tiny/vww_96_float mlperf_tiny/ic_resnet8_int8 \
+         mlperf_tiny/ic_resnet8_float mlperf_tiny/kws_ref_model_int8 tflm/person_detect; do
+  step_time 60 || break
+  timeout 20 $build/tensorc bench "$models/$m.tflite" --runs 300 --profile > "$out/$(basename $m).txt" 2>&1
+done
+step_time 60 && timeout 20 $build/tensorc bench "$mv1" --runs 300 --profile --threads 2 \
+  --peak $peak_f32 > "$out/mv1_2t.txt" 2>&1
 pack_logs
 echo "== 6. golden cases, reference kernels forced"
 if step_time 40; then

@@ -57,6 +57,12 @@ struct tc_f32_gemm_ukernel {
    * channels; >= mr; 0: mr). */
   tc_f32_gemm_seg_fn *run_seg;
   int mr_narrow;
+  /* Optional: layers of at most narrow_n output channels run `narrow` instead (CONV_2D follows
+   * it at prepare, before packing), where this kernel's narrowest panel would be mostly padding
+   * (an AVX-512 16-wide panel for 8 channels). kernels.def must require of this kernel the
+   * narrow variant's features too. */
+  int32_t narrow_n;
+  const struct tc_f32_gemm_ukernel *narrow;
 };
 typedef const struct tc_f32_gemm_ukernel tc_f32_gemm_kernel;
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/threadpool.h"
 #include "kernels/cpu.h"
@@ -416,4 +417,37 @@ TC_TEST(kernel_gemm_k_chunks_exact) {
     free(pb);
   }
   tc_threadpool_destroy(pool);
+}
+
+/* A GEMM variant's narrow variant (gemm.h) is a kernels.def line whose features the variant
+ * requires too, so CONV_2D can switch to it at prepare on any CPU that runs the variant; the
+ * chain ends, and every narrow variant has the segmented form CONV_2D calls. */
+TC_TEST(kernel_gemm_narrow) {
+  size_t n = 0;
+  const tc_kernel_variant *v = tc_kernel_variants(&n);
+  int seen = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(v[i].op, "gemm") || strcmp(v[i].dtype, "f32")) continue;
+    tc_f32_gemm_kernel *k = v[i].impl;
+    int depth = 0;
+    for (; k->narrow && depth < 8; k = k->narrow, depth++) {
+      CHECK(k->narrow_n > 0 && k->narrow_n < k->nr);
+      CHECK(k->narrow->run_seg != NULL);
+      size_t j = 0;
+      while (j < n && v[j].impl != (const void *)k->narrow) j++;
+      CHECK_MSG(j < n, "%s: its narrow variant is not in kernels.def", v[i].symbol);
+      if (j < n)
+        CHECK_MSG((v[j].required_features & ~v[i].required_features) == 0,
+                  "%s needs features that %s does not require", v[j].symbol, v[i].symbol);
+      seen++;
+    }
+    CHECK(depth < 8);
+  }
+#if TC_ARCH_X86_64
+  CHECK(seen >= 1); /* avx512 -> avx2 for 8 channels or fewer */
+  CHECK(tc_f32_gemm__avx512_8x32.narrow == &tc_f32_gemm__avx2_6x16 &&
+        tc_f32_gemm__avx512_8x32.narrow_n == 8);
+#else
+  (void)seen;
+#endif
 }

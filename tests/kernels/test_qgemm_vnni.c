@@ -244,9 +244,18 @@ TC_TEST(kernel_qgemm_kernel_for) {
     CHECK(kr->suits != NULL);
     CHECK(tc_qgemm_kernel_for(kr, 4096, 4096, 4096, NULL) == kr);
     CHECK(tc_qgemm_kernel_for(kr, 0, 4096, 4096, NULL) == kr);
-    CHECK(tc_qgemm_kernel_for(kr, 1, 64, 1, NULL) != kr);
-    tc_s8_qgemm_kernel *to = tc_qgemm_kernel_for(kr, 1, 64, 1, NULL);
-    CHECK(!to->suits || to->suits(1, 64, 1) || !to->fallback);
+    CHECK(tc_qgemm_kernel_for(kr, 1, 8, 1, NULL) != kr);
+    tc_s8_qgemm_kernel *to = tc_qgemm_kernel_for(kr, 1, 8, 1, NULL);
+    CHECK(!to->suits || to->suits(1, 8, 1) || !to->fallback);
+    /* a fallback runs wherever its kernel was chosen: kernels.def must require its features */
+    int listed = 0;
+    for (size_t j = 0; j < n; j++) {
+      if (v[j].impl != (const void *)kr->fallback) continue;
+      listed = 1;
+      CHECK_MSG((v[j].required_features & ~v[i].required_features) == 0,
+                "fallback %s needs features that %s does not require", v[j].symbol, v[i].symbol);
+    }
+    CHECK_MSG(listed, "the fallback of %s is not in kernels.def", v[i].symbol);
   }
 #if defined(__x86_64__)
   {
@@ -264,6 +273,12 @@ TC_TEST(kernel_qgemm_kernel_for) {
     CHECK(tc_qgemm_kernel_for(amx, 49, 1280, 320, NULL) == amx);
     CHECK(tc_qgemm_kernel_for(amx, 256, 32, 288, NULL) == amx);
     CHECK(tc_qgemm_kernel_for(amx, 15, 1280, 320, NULL) == vnni);
+    /* VNNI hands the shallow, narrow products (the 3-channel stems, K = 27) to AVX2 */
+    CHECK(tc_qgemm_kernel_for(amx, 2304, 8, 27, NULL) == vnni->fallback);
+    CHECK(tc_qgemm_kernel_for(vnni, 12544, 32, 27, NULL) == &tc_s8_qgemm__avx2_4x16);
+    CHECK(tc_qgemm_kernel_for(vnni, 2304, 16, 8, NULL) == &tc_s8_qgemm__avx2_4x16);
+    CHECK(tc_qgemm_kernel_for(vnni, 12544, 96, 16, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(vnni, 1024, 16, 144, NULL) == vnni);
     tc_s8_qgemm_kernel *ub = &tc_s8_qgemm__avx2ub_4x16;
     CHECK(tc_qgemm_kernel_for(ub, 100, 64, 31, NULL) == ub->fallback);
     CHECK(tc_qgemm_kernel_for(ub, 1, 64, 64, NULL) == ub->fallback);

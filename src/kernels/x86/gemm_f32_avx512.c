@@ -16,6 +16,8 @@
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
 
+#include "kernels/select.h"
+
 #define MR 8
 #define MR_NARROW 16
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -328,8 +330,11 @@ static void ukernel_8x32(size_t mr_rows, size_t nc, size_t k, const float *a, si
   ukernel_seg(mr_rows, nc, 1, k, &a, lda, packed_b, bias, c, ldc, accumulate, act_min, act_max);
 }
 
+/* Layers of at most 8 output channels (MobileNet's 3-channel stems, 224x224x3 -> 8) run the
+ * AVX2 kernel's 8-wide panel, whose 12-row tile wastes no lanes: here half of each zmm would be
+ * padding, for the same broadcasts per row. */
 tc_f32_gemm_kernel tc_f32_gemm__avx512_8x32 = {"avx512_8x32", MR, 32, ukernel_8x32, ukernel_seg,
-                                               MR_NARROW};
+                                               MR_NARROW, 8, &tc_f32_gemm__avx2_6x16};
 
 #elif defined(__x86_64__)
 #error "gemm_f32_avx512.c must be compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma"

@@ -18,6 +18,7 @@
 #include "kernels/qgemm.h"
 
 #if defined(__x86_64__) && defined(__AVX512VNNI__)
+#include "kernels/select.h"
 #include "kernels/x86/q512.h"
 
 #define MR 8
@@ -146,7 +147,17 @@ static void vnni_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const
   }
 }
 
+/* Shallow and narrow products (K < 32 with N <= 32: the 3-channel stems' K = 27, which pads
+ * each 9-byte segment to 12, and the 8- and 16-channel pointwise layers after them) ran faster
+ * on the AVX2 kernel on a Sapphire Rapids VM: 96x96x3 -> 8 in 40 us against 106, 224x224x3 ->
+ * 32 in 570 against 633 (bench_qgemm there; docs/kernels.md). Its 4x16 tile and int16 pairs
+ * waste fewer lanes and bytes on such shapes. */
+static int vnni_suits(int32_t m, int32_t n, int32_t k) {
+  (void)m;
+  return !(k < 32 && n <= 32);
+}
+
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx512vnni_8x32 = {
     .name = "avx512vnni_8x32", .mr = MR, .nr = NR, .pack_a = vnni_pack_a, .run = vnni_run,
-    .kgroup = 4};
+    .kgroup = 4, .fallback = &tc_s8_qgemm__avx2_4x16, .suits = vnni_suits};
 #endif

@@ -140,6 +140,7 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
         return TC_OK;
       }
     }
+    while (kr->narrow && p->out_c <= kr->narrow_n) kr = kr->narrow;
     float *buf = tc__persist_alloc(c, tc_f32_gemm_packed_b_size(kr, p->out_c, k) + 64);
     if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
     float *packed = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
