@@ -19,7 +19,7 @@
 #     three ways: default (AMX), TC_CPU_DISABLE=amx-int8 (VNNI), and also without avx512vnni
 #     (AVX2 GEMMs). MobileNetV1 0.25 float with and without the AVX-512 core set (the fp32 zmm
 #     peak).
-#     Per-op profiles of the other six models (1 thread) and of MobileNetV1 at 2 threads, in
+#     Per-op profiles of the other six models (1 thread) and of both MobileNets at 2 threads, in
 #     the packed logs only.
 #  6. The golden cases with TC_FORCE_REF=1.
 # A summary goes to stdout; the logs are written to /tmp/tc-dev-logs and packed after every step
@@ -125,6 +125,8 @@ for m in mlperf_tiny/vww_96_int8 mlperf_tiny/vww_96_float mlperf_tiny/ic_resnet8
 done
 step_time 60 && timeout 20 $build/tensorc bench "$mv1" --runs 300 --profile --threads 2 \
   --peak $peak_f32 > "$out/mv1_2t.txt" 2>&1
+step_time 60 && timeout 30 $build/tensorc bench "$mv2" --runs 100 --profile --threads 2 \
+  --peak $peak_i8 > "$out/mv2_2t.txt" 2>&1
 pack_logs
 echo "== 6. golden cases, reference kernels forced"
 if step_time 40; then

@@ -198,6 +198,43 @@ static tc_status binary_prepare(tc__ctx *c, tc__node *n) {
   return tc__set_shape(c, n, out, n_dims, dims);
 }
 
+/* The float and 8-bit kinds over one broadcast (the whole tensors, or a flat chunk of them). */
+static void run_8_or_f32(const binary_state *st, const tc_bcast *bc, const void *a,
+                         const void *b, void *out) {
+  const int is_max = st->op == TC_BINOP_MAXIMUM;
+  const int minmax = is_max || st->op == TC_BINOP_MINIMUM;
+  if (st->kind == KIND_F32) st->kf(st->op, bc, a, b, out, st->lo, st->hi);
+  else if (minmax && st->kind == KIND_S8) tc_s8_maxmin__ref(is_max, bc, a, b, out);
+  else if (minmax) tc_u8_maxmin__ref(is_max, bc, a, b, out);
+  else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, bc, a, b, out);
+  else st->kadd(&st->qadd, st->has_lin ? &st->lin : NULL, st->op == TC_BINOP_SUB, bc, a, b, out);
+}
+
+/* Operands of one shape, split into flat chunks over the pool. */
+typedef struct flat_job {
+  const binary_state *st;
+  const char *a, *b;
+  char *out;
+  size_t n, elem, n_tasks;
+} flat_job;
+
+static void flat_task(void *ctx, size_t task, int thread) {
+  (void)thread;
+  const flat_job *j = ctx;
+  const size_t i0 = j->n * task / j->n_tasks, i1 = j->n * (task + 1) / j->n_tasks;
+  if (i1 <= i0) return;
+  const int32_t len = (int32_t)(i1 - i0);
+  tc_bcast bc;
+  if (!tc_bcast_init(&bc, 1, &len, 1, &len)) return; /* cannot fail for one dim >= 0 */
+  run_8_or_f32(j->st, &bc, j->a + i0 * j->elem, j->b + i0 * j->elem, j->out + i0 * j->elem);
+}
+
+/* Elements below which a same-shape op runs on the caller alone. Splitting even these pays
+ * where the threads' caches are far apart: after a parallel convolution each thread holds its
+ * part of the output, and on a lent Sapphire Rapids VM an unsplit ADD of 14x14x64 int8 took
+ * 2.3 us at 1 thread and 5.1 us at 2 (its inputs pulled from the other core). */
+enum { FLAT_PAR_MIN = 4096 };
+
 static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
   const binary_state *st = n->state;
   const tc__tensor *a = tc__in(c, n, 0), *b = tc__in(c, n, 1);
@@ -209,9 +246,23 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
     return tc__fail(c, n, TC_ERR_RUNTIME, "input shapes changed after prepare");
   int is_max = st->op == TC_BINOP_MAXIMUM;
   int minmax = is_max || st->op == TC_BINOP_MINIMUM;
+  if ((st->kind == KIND_F32 || st->kind == KIND_S8 || st->kind == KIND_U8) &&
+      bc.n_a == bc.n_out && bc.n_b == bc.n_out && bc.n_out >= FLAT_PAR_MIN &&
+      bc.n_out <= INT32_MAX) {
+    tc_threadpool *pool = tc__ctx_pool(c);
+    const int threads = tc_threadpool_n_threads(pool);
+    if (threads > 1) {
+      flat_job j = {st, a->data, b->data, out->data, bc.n_out, st->kind == KIND_F32 ? 4 : 1,
+                    (size_t)threads};
+      tc_threadpool_parallel_for(pool, j.n_tasks, flat_task, &j);
+      return TC_OK;
+    }
+  }
   switch (st->kind) {
   case KIND_F32:
-    st->kf(st->op, &bc, a->data, b->data, out->data, st->lo, st->hi);
+  case KIND_S8:
+  case KIND_U8:
+    run_8_or_f32(st, &bc, a->data, b->data, out->data);
     return TC_OK;
   case KIND_I32: {
     size_t n_zero = tc_i32_binary__ref(st->op, &bc, a->data, b->data, out->data, st->ilo, st->ihi);
@@ -220,18 +271,6 @@ static tc_status binary_invoke(tc__ctx *c, tc__node *n) {
                       st->op == TC_BINOP_DIV ? "division" : "modulo", n_zero);
     return TC_OK;
   }
-  case KIND_S8:
-    if (minmax) tc_s8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
-    else st->kadd(&st->qadd, st->has_lin ? &st->lin : NULL, st->op == TC_BINOP_SUB, &bc,
-                  a->data, b->data, out->data);
-    return TC_OK;
-  case KIND_U8:
-    if (minmax) tc_u8_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
-    else if (st->op == TC_BINOP_MUL) st->kmul(&st->qmul, &bc, a->data, b->data, out->data);
-    else st->kadd(&st->qadd, st->has_lin ? &st->lin : NULL, st->op == TC_BINOP_SUB, &bc,
-                  a->data, b->data, out->data);
-    return TC_OK;
   case KIND_S16:
     if (minmax) tc_s16_maxmin__ref(is_max, &bc, a->data, b->data, out->data);
     else if (st->op == TC_BINOP_MUL) tc_s16_mul__ref(&st->qmul, &bc, a->data, b->data, out->data);
