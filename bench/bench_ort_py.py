@@ -2,7 +2,7 @@
 """bench_ort_py.py: tensorc against ONNX Runtime's Python package, on one machine, in one run.
 
     bench/bench_ort_py.py WORK --tensorc BUILD/tensorc --models SHARED/models [--runs 200]
-                          [--threads 1,2] [--ort-c ORT_BENCH] [--rounds R]
+                          [--threads 1,2] [--ort-c ORT_BENCH [--no-py]] [--rounds R]
 
 For machines where bench_peers.sh cannot install its peers (no Node.js, no network) but
 `pip`'s onnxruntime is present. WORK is a bench_peers.sh work folder (or a copy of its
@@ -71,15 +71,18 @@ def main():
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--ort-c', default=None, help="the peers' ort_bench (C API harness)")
     ap.add_argument('--rounds', type=int, default=1)
+    ap.add_argument('--no-py', action='store_true', help="with --ort-c: time ORT through the C harness only")
     a = ap.parse_args()
     import numpy as np
     try:
+        if a.no_py and a.ort_c:
+            raise ImportError
         import onnxruntime as ort
         py = f'onnxruntime {ort.__version__} (Python, CPUExecutionProvider)'
     except ImportError:
         if not a.ort_c:
             sys.exit('bench_ort_py.py: no onnxruntime Python package here; pass --ort-c ORT_BENCH')
-        ort, py = None, 'no onnxruntime Python package'
+        ort, py = None, 'ORT Python package not used' if a.no_py else 'no onnxruntime Python package'
     dtype_of = {'tensor(float)': np.float32, 'tensor(int8)': np.int8, 'tensor(uint8)': np.uint8}
     tflites = {}
     for d, _, files in os.walk(a.models):
