@@ -198,6 +198,8 @@ tc_status tc_batch_norm(tc_train_ctx *ctx, const tc_tensor *x, const tc_tensor *
   if (st) return st;
   if (x->rank < 1) return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: x must have rank >= 1");
   int C = x->dims[x->rank - 1];
+  if (C <= 0) /* tensors have no zero dims today; the statistics divide the element count by C */
+    return tc__tr_err(ctx, TC_ERR_ARG, "batch_norm: x has no channels (last dim %d)", C);
   if ((st = check_vec(ctx, "gamma", gamma, x, C)) || (st = check_vec(ctx, "beta", beta, x, C)))
     return st;
   if (!training) {
