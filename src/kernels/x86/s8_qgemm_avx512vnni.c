@@ -48,21 +48,48 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   const uint32_t asm_ = (uint32_t)q->a_sum_mult;
   const __m512i bias0 = _mm512_loadu_si512(q->bias + j);
   const __m512i bias1 = W32 ? _mm512_loadu_si512(q->bias + j + 16) : bias0;
-#define INIT(i) __m512i acc##i##0 = bias0, acc##i##1 = bias1;
+  /* A 16-wide panel has one accumulator per row, 8 dependent vpdpbusd chains: fewer than its
+   * latency (5 cycles) times 2 ports. So there the odd groups go to the idle acc##i##1 and the
+   * two are added after the loop (wrapping int32 adds: the same bits in any order). */
+#define INIT(i) __m512i acc##i##0 = bias0, acc##i##1 = W32 ? bias1 : _mm512_setzero_si512();
   REP8(INIT)
 #undef INIT
-  for (size_t g = 0; g < kp; g++) {
-    const __m512i w0 = _mm512_loadu_si512(pb);
-    const __m512i w1 = W32 ? _mm512_loadu_si512(pb + 16) : w0;
-    pb += W32 ? 32 : 16;
+  if (W32) {
+    for (size_t g = 0; g < kp; g++) {
+      const __m512i w0 = _mm512_loadu_si512(pb), w1 = _mm512_loadu_si512(pb + 16);
+      pb += 32;
 #define STEP(i)                                                     \
   if ((i) < R) {                                                    \
     const __m512i av = _mm512_set1_epi32(a##i[g]);                  \
     acc##i##0 = _mm512_dpbusd_epi32(acc##i##0, av, w0);             \
-    if (W32) acc##i##1 = _mm512_dpbusd_epi32(acc##i##1, av, w1);    \
+    acc##i##1 = _mm512_dpbusd_epi32(acc##i##1, av, w1);             \
   }
-    REP8(STEP)
+      REP8(STEP)
 #undef STEP
+    }
+  } else {
+    size_t g = 0;
+    for (; g + 2 <= kp; g += 2, pb += 32) {
+      const __m512i w0 = _mm512_loadu_si512(pb), w1 = _mm512_loadu_si512(pb + 16);
+#define STEP2(i)                                                                \
+  if ((i) < R) {                                                                \
+    acc##i##0 = _mm512_dpbusd_epi32(acc##i##0, _mm512_set1_epi32(a##i[g]), w0);     \
+    acc##i##1 = _mm512_dpbusd_epi32(acc##i##1, _mm512_set1_epi32(a##i[g + 1]), w1); \
+  }
+      REP8(STEP2)
+#undef STEP2
+    }
+    if (g < kp) {
+      const __m512i w0 = _mm512_loadu_si512(pb);
+#define STEP1(i) \
+  if ((i) < R) acc##i##0 = _mm512_dpbusd_epi32(acc##i##0, _mm512_set1_epi32(a##i[g]), w0);
+      REP8(STEP1)
+#undef STEP1
+    }
+#define FOLD(i) \
+  if ((i) < R) acc##i##0 = _mm512_add_epi32(acc##i##0, acc##i##1);
+    REP8(FOLD)
+#undef FOLD
   }
   if (asm_) { /* the row sums' term (wrapping adds: the order does not matter) */
 #define ROWSUM(i)                                                                       \
