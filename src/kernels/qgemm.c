@@ -529,7 +529,8 @@ void tc_qgemm(const tc_qgemm_packed *pk, tc_threadpool *pool, int32_t m, const t
   if (nb < nr) nb = nr;
   if (nb >= n) nb = n;
   const size_t m_tiles = (mm + mr - 1) / mr;
-  if ((double)(m_tiles * mr) * (double)pk->n_pad * (double)pk->k < MIN_PARALLEL_MACS) pool = NULL;
+  const double min_par = kr->min_parallel_macs > 0 ? kr->min_parallel_macs : MIN_PARALLEL_MACS;
+  if ((double)(m_tiles * mr) * (double)pk->n_pad * (double)pk->k < min_par) pool = NULL;
   const size_t n_threads = (size_t)tc_threadpool_n_threads(pool);
   const size_t target = 8 * n_threads;
   tc_split_blocks(m_tiles, mr, n, nr, n_threads, target, &nb, &job.mb);

@@ -143,6 +143,11 @@ struct tc_s8_qgemm_ukernel {
    * every shape; NULL suits with a fallback: only the pair_sat fit decides. */
   const struct tc_s8_qgemm_ukernel *fallback;
   int (*suits)(int32_t m, int32_t n, int32_t k);
+  /* Products of fewer multiply-adds (whole tiles) than this run on the calling thread; 0: the
+   * driver's default (256K). A kernel many times faster per multiply-add than the others needs
+   * a larger product before a second thread's share outweighs the cost of splitting (the
+   * workers' wake-up, each thread packing its own A rows, reading the other core's rows). */
+  double min_parallel_macs;
   int b_xor; /* kgroup 4: xor applied to every packed B byte (0, or 0x80: B stored as uint8) */
   /* kgroup 4: 1 if the kernel adds the two u8 x s8 products of each byte pair (k0, k1), (k2,
    * k3) of a group in int16 with saturation (AVX2 vpmaddubsw) before widening. Pack then keeps
