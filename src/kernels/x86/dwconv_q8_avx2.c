@@ -42,7 +42,8 @@ AI void fill_z(int16_t *dst, size_t n, int16_t z) {
   const __m256i zp = _mm256_set1_epi16(z);
   size_t k = 0;
   for (; k + 16 <= n; k += 16) _mm256_storeu_si256((__m256i *)(dst + k), zp);
-  for (; k < n; k++) dst[k] = z;
+  /* at most 15 left; the explicit bound keeps gcc 13 from reasoning about a 2^63-long tail */
+  for (size_t t = 0; t < 16 && k + t < n; t++) dst[k + t] = z;
 }
 
 /* Positions [i_lo, i_hi) of every group, two groups at a time, position after position. */
