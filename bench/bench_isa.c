@@ -29,18 +29,16 @@ static volatile int g_sink;
  * in asm so the compiler cannot spill or fold anything: one iteration is exactly the listed
  * instructions 12 times plus the loop counter. */
 #define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define BENCH(fname, BODY)                                                                    \
-  __attribute__((target("avx2"), noinline)) static double fname(void) {                      \
+/* One timed loop: TARGET for the compiler, `init` (INIT_T INIT_DATA) as operand %1 of the SETUP
+ * asm that loads registers 12-14 and the 12 accumulators, then BODY iters times. Returns steps
+ * (one BODY chain step) per ns. */
+#define BENCH_LOOP(fname, TARGET, INIT_T, INIT_DATA, SETUP, BODY)                             \
+  __attribute__((target(TARGET), noinline)) static double fname(void) {                      \
     const long iters = g_iters;                                                              \
     long n = iters;                                                                          \
-    static const short init[16] = {3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4};         \
-    double t = bench_now();                                                                        \
-    __asm__ volatile("vmovdqu %1, %%ymm12\n\t"                                               \
-                     "vpabsw %%ymm12, %%ymm13\n\t"                                           \
-                     "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"                                \
-                     "vpsrlw $15, %%ymm14, %%ymm14\n\t"                                      \
-                     R12(INIT_ACC)                                                           \
-                     "1:\n\t" BODY "dec %0\n\t"                                              \
+    static const INIT_T init[] = INIT_DATA;                                                  \
+    double t = bench_now();                                                                  \
+    __asm__ volatile(SETUP "1:\n\t" BODY "dec %0\n\t"                                       \
                      "jnz 1b\n\t"                                                            \
                      "vzeroupper\n\t"                                                        \
                      : "+r"(n)                                                               \
@@ -48,9 +46,17 @@ static volatile int g_sink;
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
                        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
                        "cc");                                                                \
-    t = bench_now() - t;                                                                           \
-    return (double)iters * 12 / t / 1e9; /* steps per ns */                                  \
+    t = bench_now() - t;                                                                     \
+    return (double)iters * 12 / t / 1e9;                                                     \
   }
+#define I16_DATA {3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4, \
+                  3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4}
+/* ymm: a = the int16 pattern, b = |a|, ymm14 = int16 ones, accumulators = a */
+#define BENCH(fname, BODY)                                                                    \
+  BENCH_LOOP(fname, "avx2", short, I16_DATA,                                                 \
+             "vmovdqu %1, %%ymm12\n\tvpabsw %%ymm12, %%ymm13\n\t"                              \
+             "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\tvpsrlw $15, %%ymm14, %%ymm14\n\t"           \
+             R12(INIT_ACC), BODY)
 #define INIT_ACC(i) "vmovdqa %%ymm12, %%ymm" #i "\n\t"
 
 /* acc += vpmaddwd(acc, b): the current qgemm inner operation. */
@@ -108,52 +114,18 @@ BENCH(b_mulld, R12(PMULLD))
 #define DPB_Y(i) "%{vex%} vpdpbusd %%ymm13, %%ymm12, %%ymm" #i "\n\t"
 BENCH(b_vnni_ymm, R12(DPB_Y))
 
-/* The same harness on zmm registers (AVX-512 cores only). */
+/* The same on zmm registers (AVX-512 cores only). */
 #define BENCH512(fname, BODY)                                                                 \
-  __attribute__((noinline)) static double fname(void) {                                      \
-    const long iters = g_iters;                                                              \
-    long n = iters;                                                                          \
-    static const short init[32] = {3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4,          \
-                                   3, -2, 5, 7, -9, 1, 2, 4, 3, -2, 5, 7, -9, 1, 2, 4};         \
-    double t = bench_now();                                                                  \
-    __asm__ volatile("vmovdqu16 %1, %%zmm12\n\t"                                             \
-                     "vpabsw %%zmm12, %%zmm13\n\t"                                           \
-                     R12(INIT_ACC512)                                                        \
-                     "1:\n\t" BODY "dec %0\n\t"                                              \
-                     "jnz 1b\n\t"                                                            \
-                     "vzeroupper\n\t"                                                        \
-                     : "+r"(n)                                                               \
-                     : "m"(init)                                                             \
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
-                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
-                       "cc");                                                                \
-    t = bench_now() - t;                                                                     \
-    return (double)iters * 12 / t / 1e9;                                                     \
-  }
+  BENCH_LOOP(fname, "avx512f,avx512bw", short, I16_DATA,                                     \
+             "vmovdqu16 %1, %%zmm12\n\tvpabsw %%zmm12, %%zmm13\n\t" R12(INIT_ACC512), BODY)
 #define INIT_ACC512(i) "vmovdqa64 %%zmm12, %%zmm" #i "\n\t"
 
 /* fp32 FMA, acc += 1.0 * 1e-7 on 12 accumulators starting at 1.0: normal numbers throughout
  * (denormal operands take a slow microcode path on Intel cores). V is "y" or "z". */
-#define BENCHF(fname, V, TARGET, INITS, BODY)                                                        \
-  __attribute__((target(TARGET), noinline)) static double fname(void) {                      \
-    const long iters = g_iters;                                                              \
-    long n = iters;                                                                          \
-    static const float init[2] = {1.0f, 1e-7f};                                              \
-    double t = bench_now();                                                                  \
-    __asm__ volatile("vbroadcastss %1, %%" V "mm12\n\t"                                     \
-                     "vbroadcastss 4+%1, %%" V "mm13\n\t"                                   \
-                     INITS                                                                   \
-                     "1:\n\t" BODY "dec %0\n\t"                                              \
-                     "jnz 1b\n\t"                                                            \
-                     "vzeroupper\n\t"                                                        \
-                     : "+r"(n)                                                               \
-                     : "m"(init)                                                             \
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
-                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", \
-                       "cc");                                                                \
-    t = bench_now() - t;                                                                     \
-    return (double)iters * 12 / t / 1e9;                                                     \
-  }
+#define BENCHF(fname, V, TARGET, INITS, BODY)                                                \
+  BENCH_LOOP(fname, TARGET, float, F_DATA,                                                   \
+             "vbroadcastss %1, %%" V "mm12\n\tvbroadcastss 4+%1, %%" V "mm13\n\t" INITS, BODY)
+#define F_DATA {1.0f, 1e-7f}
 #define INIT_Y(i) "vmovaps %%ymm12, %%ymm" #i "\n\t"
 #define INIT_Z(i) "vmovaps %%zmm12, %%zmm" #i "\n\t"
 #define FMA_Y(i) "vfmadd231ps %%ymm13, %%ymm12, %%ymm" #i "\n\t"

@@ -16,6 +16,7 @@
 #include "kernels/ref/softmax.h"
 #include "kernels/ref/qmath.h"
 #include "kernels/select.h"
+#include "narrow_chain.h"
 #include "kernels/vec_ops.h"
 #include "lite/ops.h"
 #include "tc_test.h"
@@ -303,28 +304,15 @@ TC_TEST(kernel_fastdw_dispatch) {
 #endif
 }
 
-/* A float variant's narrow variant (vec_ops.h) is a kernels.def line whose features the variant
- * requires too, so a table that holds the variant can run it; the chain ends. */
+/* A float variant's narrow variant (vec_ops.h): see narrow_chain.h. */
+static const void *dw_narrow_of(const void *impl, int32_t *limit) {
+  tc_f32_dwconv_kernel *k = impl;
+  *limit = k->narrow_c;
+  return k->narrow;
+}
+
 TC_TEST(kernel_fastdw_narrow) {
-  size_t n = 0;
-  const tc_kernel_variant *v = tc_kernel_variants(&n);
-  int seen = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(v[i].op, "dwconv") || strcmp(v[i].dtype, "f32")) continue;
-    tc_f32_dwconv_kernel *k = v[i].impl;
-    int depth = 0;
-    for (; k->narrow && depth < 8; k = k->narrow, depth++) {
-      CHECK(k->narrow_c > 0);
-      size_t j = 0;
-      while (j < n && v[j].impl != (const void *)k->narrow) j++;
-      CHECK_MSG(j < n, "%s: its narrow variant is not in kernels.def", v[i].symbol);
-      if (j < n)
-        CHECK_MSG((v[j].required_features & ~v[i].required_features) == 0,
-                  "%s needs features that %s does not require", v[j].symbol, v[i].symbol);
-      seen++;
-    }
-    CHECK(depth < 8);
-  }
+  const int seen = check_narrow_chains("dwconv", dw_narrow_of);
 #if TC_ARCH_X86_64
   CHECK(seen >= 1); /* avx512 -> avx2 */
   CHECK(tc_f32_dwconv__avx512.narrow == &tc_f32_dwconv__avx2 &&

@@ -15,6 +15,7 @@
 #include "kernels/gemm.h"
 #include "kernels/ref/gemm.h"
 #include "kernels/select.h"
+#include "narrow_chain.h"
 #include "tc_test.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -419,30 +420,18 @@ TC_TEST(kernel_gemm_k_chunks_exact) {
   tc_threadpool_destroy(pool);
 }
 
-/* A GEMM variant's narrow variant (gemm.h) is a kernels.def line whose features the variant
- * requires too, so CONV_2D can switch to it at prepare on any CPU that runs the variant; the
- * chain ends, and every narrow variant has the segmented form CONV_2D calls. */
+/* A GEMM variant's narrow variant (gemm.h): see narrow_chain.h; it is narrower than its parent's
+ * tile and has the segmented form CONV_2D calls. */
+static const void *gemm_narrow_of(const void *impl, int32_t *limit) {
+  tc_f32_gemm_kernel *k = impl;
+  if (!k->narrow) return NULL;
+  CHECK(k->narrow_n < k->nr && k->narrow->run_seg != NULL);
+  *limit = k->narrow_n;
+  return k->narrow;
+}
+
 TC_TEST(kernel_gemm_narrow) {
-  size_t n = 0;
-  const tc_kernel_variant *v = tc_kernel_variants(&n);
-  int seen = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(v[i].op, "gemm") || strcmp(v[i].dtype, "f32")) continue;
-    tc_f32_gemm_kernel *k = v[i].impl;
-    int depth = 0;
-    for (; k->narrow && depth < 8; k = k->narrow, depth++) {
-      CHECK(k->narrow_n > 0 && k->narrow_n < k->nr);
-      CHECK(k->narrow->run_seg != NULL);
-      size_t j = 0;
-      while (j < n && v[j].impl != (const void *)k->narrow) j++;
-      CHECK_MSG(j < n, "%s: its narrow variant is not in kernels.def", v[i].symbol);
-      if (j < n)
-        CHECK_MSG((v[j].required_features & ~v[i].required_features) == 0,
-                  "%s needs features that %s does not require", v[j].symbol, v[i].symbol);
-      seen++;
-    }
-    CHECK(depth < 8);
-  }
+  const int seen = check_narrow_chains("gemm", gemm_narrow_of);
 #if TC_ARCH_X86_64
   CHECK(seen >= 1); /* avx512 -> avx2 for 8 channels or fewer */
   CHECK(tc_f32_gemm__avx512_8x32.narrow == &tc_f32_gemm__avx2_6x16 &&
