@@ -209,6 +209,18 @@ static tc_status load_quant(loader *L, const tc__fbt *t, const char *where, tc__
       for (uint32_t i = 0; i < sv.n && zv.n; i++)
         zp[i] = (int64_t)tc__ld_u64(L->fb->buf + zv.pos + 8 * (zv.n == 1 ? 0 : i));
     }
+    /* A zero point is a value of the tensor's type: ops negate it and add it in int32, so one
+     * outside the type (a hostile file's -2^31) is rejected here, once for every op. */
+    int64_t zlo = 0, zhi = -1;
+    if (mt->dtype == TC_DTYPE_I8) zlo = INT8_MIN, zhi = INT8_MAX;
+    else if (mt->dtype == TC_DTYPE_U8) zlo = 0, zhi = UINT8_MAX;
+    else if (mt->dtype == TC_DTYPE_I16) zlo = INT16_MIN, zhi = INT16_MAX;
+    for (uint32_t i = 0; i < sv.n && zlo <= zhi; i++)
+      if (zp[i] < zlo || zp[i] > zhi)
+        return fail(L->m, TC_ERR_MODEL,
+                    "%s.quantization.zero_point[%u] = %lld is outside the %s range [%lld, %lld]",
+                    where, i, (long long)zp[i], tc_dtype_name(mt->dtype), (long long)zlo,
+                    (long long)zhi);
     mt->q.n_scales = (int32_t)sv.n;
     mt->q.scale = sc;
     mt->q.zero_point = zp;
