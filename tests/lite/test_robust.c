@@ -1615,3 +1615,31 @@ TC_TEST(robust_fuzz_regression_7) {
                                {{53803, 0x00, 0x3c}}};
   run_regression("fuzz regression 7 (conv output pixel count overflow)", &r);
 }
+
+/* 8: coral/keras_lstm_mnist_ptq.tflite with one byte of the cell state's scale changed (2^-12
+ * becomes 1.3e-23; found by a 10-minute loader fuzz run, ninth session): the int8 LSTM's cell
+ * tanh shifted by 63 (src/kernels/ref/lstm_q.c, tc_s16_lstm_tanh__ref: UBSan shift exponent).
+ * The LSTM's prepare now rejects cell state scales outside [2^-43, 2^2]. */
+TC_TEST(robust_fuzz_regression_8) {
+  static const regression r = {"models/coral/keras_lstm_mnist_ptq.tflite", 1,
+                               {{12131, 0x39, 0x19}}};
+  run_regression("fuzz regression 8 (int8 LSTM cell state scale out of range)", &r);
+  size_t n = 0;
+  uint8_t *b = tc_test_read_file(tc_test_shared(r.model), &n);
+  if (!b || n <= 12131) {
+    free(b);
+    return;
+  }
+  b[12131] = 0x19;
+  tc_model *m = NULL;
+  tc_interp *it = NULL;
+  CHECK_EQ(tc_model_load_memory(b, n, NULL, &m), TC_OK);
+  if (m && tc_interp_create(m, NULL, &it) == TC_OK) {
+    CHECK_EQ(tc_interp_prepare(it), TC_ERR_MODEL);
+    CHECK_STR_CONTAINS(tc_interp_errmsg(it), "UNIDIRECTIONAL_SEQUENCE_LSTM");
+    CHECK_STR_CONTAINS(tc_interp_errmsg(it), "the cell state's within [2^-43, 2^2]");
+  }
+  tc_interp_destroy(it);
+  tc_model_destroy(m);
+  free(b);
+}

@@ -115,6 +115,9 @@ int tc_s8_lstm_params_init(tc_lstm_q_params *p, const tc_lstm_q_scales *s) {
   p->hidden_zp = s->hidden_zp;
   /* TFLM's CheckedLog2 rounds log2(scale); the "is it a power of two" answer is ignored. */
   p->cell_scale_power = (int)lround(log((double)s->cell) / log(2.0));
+  /* The cell tanh scales its int16 input by 3 << k or shifts it right by -k (k = 12 + power):
+   * past k = 14 the product leaves int32, past -31 the shift leaves the type. */
+  if (12 + p->cell_scale_power > 14 || 12 + p->cell_scale_power < -31) return 0;
   p->cell_clip = 0;
   if (s->cell_clip > 0.0f) {
     double q = (double)s->cell_clip / (double)s->cell;

@@ -52,7 +52,8 @@ typedef struct tc_lstm_q_scales {
 /* Fills the multipliers of p (sizes and time_major are the caller's) from the scales, with
  * TFLM's float/double arithmetic: gate multipliers (double)(float)(s_in * s_w) / 2^-12, the
  * element-wise products 2^-15 * s_a / s_out in double, cell_scale_power = round(log2(s_cell)).
- * Returns 0 if a scale is not positive and finite. */
+ * Returns 0 if a scale is not positive and finite, or the cell state's scale is not within
+ * [2^-43, 2^2] (the cell tanh's integer scaling would overflow). */
 int tc_s8_lstm_params_init(tc_lstm_q_params *p, const tc_lstm_q_scales *s);
 
 /* Weights of one layer, borrowed: w_x[g] int8 [n_cell, n_input], w_h[g] int8 [n_cell, n_cell],

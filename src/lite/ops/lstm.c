@@ -142,7 +142,10 @@ static tc_status prepare_integer(tc__ctx *c, tc__node *n, const tc__tensor *in, 
   d->q.n_cell = n_cell;
   d->q.time_major = time_major;
   if (!tc_s8_lstm_params_init(&d->q, &sc))
-    return tc__fail(c, n, TC_ERR_MODEL, "the LSTM's quantization scales are not usable");
+    return tc__fail(c, n, TC_ERR_MODEL,
+                    "the LSTM's quantization scales are not usable (each must be positive and "
+                    "finite, the cell state's within [2^-43, 2^2]; cell state scale %g)",
+                    (double)sc.cell);
   return TC_OK;
 }
 
