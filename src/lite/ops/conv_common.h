@@ -15,8 +15,8 @@
 void tc__q_dtype_range(tc_dtype dt, int32_t *lo, int32_t *hi);
 
 /* The one (per-tensor) scale and zero point of tensor t, named `what` in errors: fails without
- * quantization, with several scales, and with a zero point outside t's type (whose products
- * would overflow int32 in the integer kernels). */
+ * quantization and with several scales. (A zero point outside an int8/uint8/int16 tensor's type
+ * never gets here: the loader rejects the file, model.c load_quant.) */
 tc_status tc__q_per_tensor(tc__ctx *c, tc__node *n, const tc__tensor *t, const char *what,
                            float *scale, int32_t *zp);
 
