@@ -217,7 +217,7 @@ int main(int argc, char **argv) {
       void *buf = malloc(tc_qgemm_packed_size_seg(kernels[kk], sh->oc, (int32_t)k, n_seg));
       r.pk = tc_qgemm_pack(kernels[kk], sh->oc, (int32_t)k, &qw, buf);
       if (!r.pk) { printf(" | %-12s %7s %5s", kernels[kk]->name, "n/a", ""); free(buf); continue; }
-      r.scratch = malloc(tc_x8_conv2d_scratch_size(r.pk, &r.p, threads));
+      r.scratch = malloc(tc_x8_conv2d_scratch_size(r.pk, &r.p, r.u8, threads));
       const double t = time_median(runs, &r);
       printf(" | %8.1f us %7.1f %4.0f%%", t * 1e6, ops / t / 1e9,
              100.0 * ops / t / 1e9 / (peak * threads));

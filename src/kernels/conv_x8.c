@@ -1,6 +1,7 @@
 /* conv_x8.c: the 8-bit convolution driver of conv_x8.h: chooses the segment layout, makes the
- * zero-point padded copy of the input where the convolution pads, and hands the 8-bit GEMM a
- * callback that points each output pixel's segments into the input or that copy. */
+ * zero-point padded copy of the input where the convolution pads (or the kernel reads a view:
+ * int16, or flipped bytes), and hands the 8-bit GEMM a callback that points each output pixel's
+ * segments into the input or that copy. */
 #include "kernels/conv_x8.h"
 
 #include <string.h>
@@ -17,15 +18,18 @@ int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p) {
 }
 
 /* The input as the segments see it ("the view"): images of hp x wp pixels, each pixel's window
- * starting at row oy * stride_h and column ox * stride_w. For kernels with run_i16 it is a copy
- * widened to int16 with the zero-point border; otherwise the input tensor itself when the
- * convolution needs no padding, else a byte copy with the border. So no window ever crosses an
- * edge of the view. */
+ * starting at row oy * stride_h and column ox * stride_w. For kernels with run_view it is what
+ * they read in place (qgemm.h): for kgroup 2 a copy widened to int16 with the zero-point
+ * border, for kgroup 4 bytes as uint8 (int8 inputs flipped, x xor 0x80, in a copy with the
+ * border; uint8 inputs in place where no window crosses an edge and no segment's last group
+ * reads past it). Otherwise the input tensor itself when the convolution needs no padding, else
+ * a byte copy with the border. So no window ever crosses an edge of the view. */
 typedef struct x8c {
   const tc_conv2d_params *p;
   const uint8_t *img, *end; /* the view; end: where over-reads must stop (bytes) */
   size_t row_len, img_len;  /* elements (bytes or int16) per view row (wp * C) and image */
   size_t n_seg, seg_len;
+  size_t es;         /* bytes per view element (run_view: 2 for int16, else 1) */
   const uint8_t *in; /* the input tensor (1x1 and im2col rows) */
   uint8_t zp;        /* the input zero point's byte */
 } x8c;
@@ -46,11 +50,17 @@ static int32_t view_w(const tc_conv2d_params *p) {
 static int needs_copy(const tc_conv2d_params *p) {
   return p->pad_top > 0 || p->pad_left > 0 || view_h(p) > p->in_h || view_w(p) > p->in_w;
 }
-/* 1 if the segments are read as int16 from a widened copy of the input, by kr->run_i16 (not
- * for weights packed as bytes for one output pixel, which run kr->gemv on segments). */
-static int use_i16(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
-  return pk->kr->run_i16 && pk->b && pk->n_seg > 1 && p->dilation_w == 1 &&
-         pk->n_seg == p->k_h;
+/* How kr->run_view reads the segments in place (not for weights packed as bytes for one output
+ * pixel, which run kr->gemv on segments): VIEW_I16, a copy widened to int16 (kgroup 2, filters
+ * of several rows); VIEW_U8, bytes (kgroup 4, any filter whose segments are its rows); else
+ * VIEW_NONE (the kernel packs A). */
+enum { VIEW_NONE, VIEW_U8, VIEW_I16 };
+static int view_kind(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
+  tc_s8_qgemm_kernel *kr = pk->kr;
+  if (!kr->run_view || !pk->b || p->dilation_w != 1 || pk->n_seg != p->k_h) return VIEW_NONE;
+  if (kr->kgroup == 4)
+    return pk->kp == pk->n_seg * ((pk->seg_len + 3) / 4) ? VIEW_U8 : VIEW_NONE;
+  return pk->n_seg > 1 ? VIEW_I16 : VIEW_NONE;
 }
 /* Elements of the view (the input with its border), and its bytes in the scratch (0: the
  * input is read in place), with 16 readable elements past it. */
@@ -62,21 +72,30 @@ static size_t view_elems(const tc_conv2d_params *p) {
 static int seg_path(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
   return !tc_conv2d_is_gemm(p) && (pk->n_seg > 1 || (p->k_h == 1 && p->k_w == 1));
 }
-static size_t copy_bytes(const tc_qgemm_packed *pk, const tc_conv2d_params *p) {
-  if (use_i16(pk, p)) return TC_ALIGN_UP((view_elems(p) + 16) * 2, 64);
+/* 1 if a VIEW_U8 kernel reads the input in place: uint8 (no flip), no window crossing an edge,
+ * whole groups (the last segment of the tensor is not read past). */
+static int u8_in_place(const tc_qgemm_packed *pk, const tc_conv2d_params *p, int in_u8) {
+  return in_u8 && !needs_copy(p) && pk->seg_len % 4 == 0;
+}
+static size_t copy_bytes(const tc_qgemm_packed *pk, const tc_conv2d_params *p, int in_u8) {
+  switch (view_kind(pk, p)) {
+  case VIEW_I16: return TC_ALIGN_UP((view_elems(p) + 16) * 2, 64);
+  case VIEW_U8: return u8_in_place(pk, p, in_u8) ? 0 : TC_ALIGN_UP(view_elems(p) + 16, 64);
+  default: break;
+  }
   if (!seg_path(pk, p) || !needs_copy(p)) return 0;
   return TC_ALIGN_UP(view_elems(p) + 16, 64);
 }
 
 /* Making the view: the input with zero-point rows above and below and zero-point columns left
- * and right (row y of image b is view row b * hp + y), as bytes or as int16 (in_u8:
- * zero-extended, else sign-extended); split over the pool by rows where it is large. */
+ * and right (row y of image b is view row b * hp + y), as bytes (each xor flip) or as int16
+ * (in_u8: zero-extended, else sign-extended); split over the pool by rows where it is large. */
 typedef struct viewjob {
   const tc_conv2d_params *p;
   const uint8_t *in;
   void *dst;
   int wide, in_u8;
-  uint8_t zp;
+  uint8_t zp, flip;
   size_t rows_per_task;
 } viewjob;
 
@@ -96,13 +115,17 @@ static void view_rows(void *ctx, size_t task, int thread) {
                              : v->in + ((r / hp) * (size_t)p->in_h + (size_t)iy) * mid;
     if (!v->wide) {
       uint8_t *d = (uint8_t *)v->dst + r * row;
+      const uint8_t zb = v->zp ^ v->flip;
       if (!src) {
-        memset(d, v->zp, row);
+        memset(d, zb, row);
         continue;
       }
-      memset(d, v->zp, left);
-      memcpy(d + left, src, mid);
-      memset(d + left + mid, v->zp, row - left - mid);
+      memset(d, zb, left);
+      if (v->flip)
+        for (size_t t = 0; t < mid; t++) d[left + t] = src[t] ^ 0x80;
+      else
+        memcpy(d + left, src, mid);
+      memset(d + left + mid, zb, row - left - mid);
       continue;
     }
     int16_t *d = (int16_t *)v->dst + r * row;
@@ -120,19 +143,19 @@ static void view_rows(void *ctx, size_t task, int thread) {
 }
 
 static void make_view(const tc_conv2d_params *p, tc_threadpool *pool, const uint8_t *in,
-                      int in_u8, uint8_t zp, int wide, void *dst) {
+                      int in_u8, uint8_t zp, int wide, uint8_t flip, void *dst) {
   const size_t n_rows = (size_t)p->batch * (size_t)view_h(p);
   const size_t bytes = view_elems(p) << wide;
   size_t tasks = bytes < 64 * 1024 ? 1 : 4 * (size_t)tc_threadpool_n_threads(pool);
   if (tasks > n_rows) tasks = n_rows;
-  viewjob v = {p, in, dst, wide, in_u8, zp, (n_rows + tasks - 1) / tasks};
+  viewjob v = {p, in, dst, wide, in_u8, zp, flip, (n_rows + tasks - 1) / tasks};
   tc_threadpool_parallel_for(tasks > 1 ? pool : NULL, (n_rows + v.rows_per_task - 1) /
                                                           v.rows_per_task, view_rows, &v);
   if (wide) /* the slack past the last row */
     for (size_t t = 0; t < 16; t++)
       ((int16_t *)dst)[view_elems(p) + t] = in_u8 ? (int16_t)zp : (int16_t)(int8_t)zp;
   else
-    memset((uint8_t *)dst + view_elems(p), zp, 16);
+    memset((uint8_t *)dst + view_elems(p), zp ^ flip, 16);
 }
 
 /* Segments are read up to 15 bytes past their end (TC_QGEMM_A_OVERREAD): one that lies in the
@@ -186,12 +209,11 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
   }
 }
 
-/* The same on the int16 view (run_i16): each pixel's first segment; the others follow at
+/* The same on the view of run_view: each pixel's first segment; the others follow at
  * dilation_h rows (tc_qgemm_a.seg_step). */
-static void rows16(const void *ctx, size_t i, size_t n, const int16_t **rows) {
-  const char *w[64];
-  windows(ctx, i, n, 2, w);
-  for (size_t r = 0; r < n; r++) rows[r] = (const int16_t *)(const void *)w[r];
+static void rows_view(const void *ctx, size_t i, size_t n, const void **rows) {
+  const x8c *c = ctx;
+  windows(c, i, n, c->es, (const char **)rows);
 }
 
 /* Segment = tap (ky, kx): C bytes. */
@@ -229,9 +251,9 @@ static void rows_im2col(const void *ctx, size_t i, size_t n, char *buf, size_t s
 }
 
 size_t tc_x8_conv2d_scratch_size(const tc_qgemm_packed *pk, const tc_conv2d_params *p,
-                                 int n_threads) {
+                                 int in_u8, int n_threads) {
   if (!pk) return 0;
-  return 64 + copy_bytes(pk, p) + tc_qgemm_scratch_size(pk, n_threads);
+  return 64 + copy_bytes(pk, p, in_u8) + tc_qgemm_scratch_size(pk, n_threads);
 }
 
 void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2d_params *p,
@@ -241,20 +263,21 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
   uint8_t *ws = (uint8_t *)TC_ALIGN_UP((uintptr_t)scratch, 64);
   const size_t C = (size_t)p->in_c, in_bytes = (size_t)p->batch * p->in_h * p->in_w * C;
   const uint8_t zp = (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp);
-  x8c c = {p, in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
-           (size_t)p->in_h * p->in_w * C, (size_t)pk->n_seg, (size_t)pk->seg_len, in, zp};
-  const size_t copy = copy_bytes(pk, p);
-  const int wide = use_i16(pk, p);
+  const int view = view_kind(pk, p), wide = view == VIEW_I16;
+  x8c c = {p,  in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
+           (size_t)p->in_h * p->in_w * C, (size_t)pk->n_seg, (size_t)pk->seg_len,
+           wide ? 2 : 1, in, zp};
+  const size_t copy = copy_bytes(pk, p, in_u8);
   tc_qgemm_a a = {in_u8, in, C, NULL, &c, NULL, 1, NULL, 0};
   if (copy) { /* the view: strides in elements (bytes, or int16 values) */
-    make_view(p, pool, in, in_u8, zp, wide, ws);
+    make_view(p, pool, in, in_u8, zp, wide, view == VIEW_U8 && !in_u8 ? 0x80 : 0, ws);
     c.img = ws;
     c.row_len = (size_t)view_w(p) * C;
     c.img_len = (size_t)view_h(p) * c.row_len;
     c.end = ws + (size_t)p->batch * c.img_len + 16;
   }
-  if (wide) {
-    a.rows16_fn = rows16;
+  if (view != VIEW_NONE) {
+    a.view_fn = rows_view;
     a.seg_step = (size_t)p->dilation_h * c.row_len;
   } else if (seg_path(pk, p)) {
     a.segs_fn = p->dilation_w == 1 && pk->n_seg == p->k_h ? segs_rows : segs_taps;

@@ -23,9 +23,10 @@
  * be split into that many equal segments, which it always is). */
 int32_t tc_x8_conv2d_n_seg(const tc_conv2d_params *p);
 
-/* Scratch bytes for tc_x8_conv2d with a pool of n_threads threads. */
+/* Scratch bytes for tc_x8_conv2d on an int8 or uint8 (in_u8) input with a pool of n_threads
+ * threads. */
 size_t tc_x8_conv2d_scratch_size(const tc_qgemm_packed *pk, const tc_conv2d_params *p,
-                                 int n_threads);
+                                 int in_u8, int n_threads);
 
 /* out = the requantized convolution of `in` (NHWC bytes, int8 or uint8 by in_u8, zero point
  * in_zp) with the filter packed by tc_qgemm_pack(n = out_c, k = K, filter rows of K bytes,

@@ -15,7 +15,7 @@
 
 enum {
   B_BLOCK_BYTES = 128 * 1024, /* packed B per task: stays in L2 */
-  I16_BLOCK = 64,             /* rows per run_i16 call */
+  VIEW_BLOCK = 64,            /* rows per run_view call */
 };
 /* Below this many multiply-adds (whole tiles) a product runs on the calling thread. */
 #define MIN_PARALLEL_MACS (256.0 * 1024)
@@ -424,13 +424,13 @@ static void qgemm_task(void *ctx, size_t task, int thread) {
    * has later rows to run into. */
   const int matrix = !a->segs_fn && !a->rows_fn && pk->n_seg == 1;
   const size_t lda = a->lda;
-  if (a->rows16_fn && kr->run_i16) { /* int16 rows in place: no packing */
-    const int16_t *rp[I16_BLOCK];
-    for (size_t i = i0; i < i1; i += I16_BLOCK) {
-      const size_t rows = TC_MIN(I16_BLOCK, i1 - i);
-      a->rows16_fn(a->ctx, i, rows, rp);
-      kr->run_i16(rows, nc, (size_t)pk->n_seg, kp / (size_t)pk->n_seg, rp, a->seg_step, b, &cols,
-                  job->out + i * job->ldc + j0, job->ldc);
+  if (a->view_fn && kr->run_view) { /* rows in place in the caller's view: no packing */
+    const void *rp[VIEW_BLOCK];
+    for (size_t i = i0; i < i1; i += VIEW_BLOCK) {
+      const size_t rows = TC_MIN(VIEW_BLOCK, i1 - i);
+      a->view_fn(a->ctx, i, rows, rp);
+      kr->run_view(rows, nc, (size_t)pk->n_seg, (size_t)pk->seg_len, rp, a->seg_step, b, &cols,
+                   job->out + i * job->ldc + j0, job->ldc);
     }
     return;
   }

@@ -101,15 +101,20 @@ typedef void tc_s8_qgemm_gemv_fn(size_t nc, size_t kp, const int32_t *a, int32_t
 struct tc_qwino_job;
 typedef void tc_s8_qgemm_wino_fn(const struct tc_qwino_job *job, size_t t0, size_t t1,
                                  void *scratch);
-/* run_i16 (optional, NULL if the kernel has none; kgroup 2 only): run without pack_a, on rows
- * given in place as int16 values (e.g. an input image widened once): row r's segment s starts
- * at a[r] + s * seg_step (int16 elements) and its kp_seg pairs are the int32 words there (an odd
- * segment's last pair reads one value past the segment: it must be readable and finite, its
- * weight is zero). Any number of rows; columns, B and stores as run. */
-typedef void tc_s8_qgemm_run_i16_fn(size_t rows, size_t nc, size_t n_seg, size_t kp_seg,
-                                    const int16_t *const *a, size_t seg_step,
-                                    const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
-                                    size_t ldc);
+/* run_view (optional, NULL if the kernel has none): run without pack_a, on rows read in place
+ * from a view of the input (e.g. an image with its zero-point border, made once per call): row
+ * r's segment s starts at a[r] + s * seg_step elements and holds seg_len values, read as
+ * ceil(seg_len / kgroup) whole groups, so a segment's last group may read up to kgroup - 1
+ * elements past it (they must be readable; their weights are zero). Elements are int16 values
+ * for kgroup 2 (any value past a segment must be finite), uint8 bytes for kgroup 4: int8 inputs
+ * are given as x xor 0x80 (x + 128, as pack_a makes them; the driver passes bias_a_s8 as for
+ * packed int8 rows), and the kernel sums each row's seg_len values itself where a_sum_mult is
+ * not 0. Only for kp = n_seg * ceil(seg_len / kgroup) (no kalign padding). Any number of rows;
+ * columns, B and stores as run. */
+typedef void tc_s8_qgemm_run_view_fn(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
+                                     const void *const *a, size_t seg_step,
+                                     const int16_t *packed_b, const tc_qgemm_cols *cols, void *c,
+                                     size_t ldc);
 /* pack_a: widens segments src[r * n_seg + s] (r < rows, s < n_seg; seg_len bytes each, uint8
  * if flags has TC_QGEMM_A_U8, else int8) into the packed A layout of an mr-row strip (rows < mr:
  * the missing rows are unspecified but finite). It reads only the segments' bytes, or up to 15
@@ -133,7 +138,7 @@ struct tc_s8_qgemm_ukernel {
   /* 1: pack_a and run take any number of rows, as strips of mr, strip s of packed A at byte
    * s * tc_qgemm_strip_bytes(mr, kp) (fewer calls per row for small K and N); 0: rows <= mr */
   int multi;
-  tc_s8_qgemm_run_i16_fn *run_i16;
+  tc_s8_qgemm_run_view_fn *run_view;
   /* K of packed A and B rounded up to a multiple of kalign groups (0 or 1: not rounded), the
    * groups past the segments zero: kp = round_up(n_seg * groups per segment, kalign) (for tile
    * instructions that take a fixed number of groups, e.g. AMX's 16). */
@@ -239,11 +244,12 @@ int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32
  * sets segs[r * n_seg + s] to segment s (seg_len bytes, the packed weights' K layout) of row
  * i + r, in the caller's data or in buf + r * stride as rows_fn. The first one set is used.
  * Row buffers have 15 readable bytes past k + 16 (so rows assembled there are over-readable).
- * With a kernel that has run_i16, rows16_fn (if set) takes precedence: it sets rows[r] (r < n,
- * n <= 64) to row i + r's first segment as int16 values, segment s at rows[r] + s * seg_step
- * (see run_i16 for what is read), in the caller's data. The caller checks kr->run_i16 before
- * choosing this form, and does not use it with weights packed for gemv (tc_qgemm_packed.b8
- * set), which read rows through rows_fn / segs_fn / base. */
+ * With a kernel that has run_view, view_fn (if set) takes precedence: it sets rows[r] (r < n,
+ * n <= 64) to row i + r's first segment in a view of the input (int16 values for kgroup 2,
+ * bytes, int8 ones flipped, for kgroup 4; see run_view for what is read), segment s at rows[r]
+ * + s * seg_step elements. The caller checks kr->run_view (and kp) before choosing this form,
+ * and does not use it with weights packed for gemv (tc_qgemm_packed.b8 set), which read rows
+ * through rows_fn / segs_fn / base. */
 typedef struct tc_qgemm_a {
   int is_u8; /* 1: uint8 bytes, else int8 */
   const void *base;
@@ -255,8 +261,8 @@ typedef struct tc_qgemm_a {
                   const void **segs);
   int overread; /* 1: 15 bytes past every row / segment end are readable (see pack_a); a plain
                  * matrix (base) is over-read where later rows follow without it */
-  void (*rows16_fn)(const void *ctx, size_t i, size_t n, const int16_t **rows);
-  size_t seg_step; /* rows16_fn: int16 elements from one segment to the next */
+  void (*view_fn)(const void *ctx, size_t i, size_t n, const void **rows);
+  size_t seg_step; /* view_fn: elements from one segment to the next */
 } tc_qgemm_a;
 
 /* Scratch bytes tc_qgemm needs for a pool of n_threads threads. */

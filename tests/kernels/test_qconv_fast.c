@@ -134,7 +134,7 @@ static int run_case(const cshape *s, int u8, int ext, tc_threadpool *const *pool
       const tc_qgemm_packed *pk = tc_qgemm_pack(kf, s->oc, (int32_t)k, &qw, buf);
       CHECK(pk != NULL);
       if (!pk) { free(buf); continue; }
-      void *scratch = malloc(tc_x8_conv2d_scratch_size(pk, &p, 3));
+      void *scratch = malloc(tc_x8_conv2d_scratch_size(pk, &p, u8, 3));
       for (int t = 0; t < 3; t++) {
         memset(out, 0x5a, nout);
         tc_x8_conv2d(pk, t ? pools[t - 1] : NULL, &p, in, u8, q.zi, out, scratch);
@@ -297,6 +297,88 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
   CHECK_EQ(bad, 0);
   CHECK(plain > 0 && plain < ran); /* both requantization forms ran */
   printf("  %d segmented qgemm cases (%d with the short requantization)\n", ran, plain);
+}
+
+/* Rows read in place (qgemm.h run_view, kernels that have it) against the plain oracle: each
+ * row's segments seg_step elements apart in a view buffer whose elements past every segment are
+ * random (a segment's last group reads them; their weights are zero, and kgroup 4 row sums must
+ * leave them out): int16 values for kgroup 2, bytes for kgroup 4 (int8 ones flipped). */
+typedef struct viewctx {
+  const char *v;
+  size_t row_step, es;
+} viewctx;
+static void view_of_rows(const void *ctx, size_t i, size_t n, const void **rows) {
+  const viewctx *c = ctx;
+  for (size_t r = 0; r < n; r++) rows[r] = c->v + (i + r) * c->row_step * c->es;
+}
+
+TC_TEST(kernel_qconv_fast_view_vs_oracle) {
+  const void *kv[8];
+  const size_t nk = variants(kv, 8);
+  static const int segs[][2] = {{1, 1}, {3, 1}, {2, 3}, {3, 9}, {4, 5}, {10, 4}, {2, 16}, {3, 17},
+                                {2, 40}, {5, 7}, {1, 33}, {3, 48}, {1, 96}};
+  static const int ms[] = {1, 3, 8, 13, 70};
+  static const int ns[] = {1, 9, 16, 31, 40};
+  enum { MAXM = 70, MAXK = 160, GAP = 5 };
+  static uint8_t a[MAXM * MAXK], w[40 * MAXK], out[MAXM * 40], ref[MAXM * 40];
+  static int16_t view[MAXM * (MAXK + 16 * GAP) + 16];
+  int bad = 0, ran = 0, u8_sums = 0;
+  for (size_t v = 0; v < nk; v++) {
+    tc_s8_qgemm_kernel *kr0 = kv[v];
+    if (!kr0->run_view) continue;
+    for (int u8 = 0; u8 < 2; u8++)
+      for (size_t si = 0; si < sizeof segs / sizeof *segs; si++)
+        for (size_t mi = 0; mi < 5; mi++)
+          for (size_t ni = 0; ni < 5; ni++) {
+            const int n_seg = segs[si][0], seg_len = segs[si][1], k = n_seg * seg_len;
+            const int m = ms[mi], n = ns[ni];
+            qset q;
+            make_qset(&q, n, u8, (int)(rnd() % 2), 0);
+            fill8(a, (size_t)m * k, u8, 1, 0);
+            fill8(w, (size_t)n * k, u8, 1, 0);
+            tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -q.zw : 0, -q.zi, q.bias, q.mult,
+                                   q.shift, q.zo, q.lo, q.hi, u8, n_seg};
+            tc_s8_qgemm_kernel *kr = tc_qgemm_kernel_fit(kr0, n, k, &qw);
+            if (!kr->run_view) continue;
+            void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
+            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
+            CHECK(pk != NULL);
+            if (!pk) { free(buf); continue; }
+            /* the view: segment s of row i at (i * row_step + s * seg_step) elements */
+            const size_t g = (size_t)(kr->kgroup == 4 ? 4 : 2), seg_step = (size_t)seg_len + GAP;
+            const size_t row_step = (size_t)n_seg * seg_step, es = g == 4 ? 1 : 2;
+            uint8_t *vb = (uint8_t *)view;
+            for (size_t e = 0; e < (size_t)m * row_step + 16; e++) {
+              if (es == 1) vb[e] = (uint8_t)rnd();
+              else view[e] = (int16_t)rnd_in(-300, 300);
+            }
+            for (int i = 0; i < m; i++)
+              for (int s = 0; s < n_seg; s++)
+                for (int t = 0; t < seg_len; t++) {
+                  const uint8_t x = a[(size_t)i * k + (size_t)s * seg_len + t];
+                  const size_t e = (size_t)i * row_step + (size_t)s * seg_step + (size_t)t;
+                  if (es == 1) vb[e] = u8 ? x : (uint8_t)(x ^ 0x80);
+                  else view[e] = u8 ? (int16_t)x : (int16_t)(int8_t)x;
+                }
+            CHECK(pk->kp == n_seg * (int32_t)(((size_t)seg_len + g - 1) / g));
+            void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
+            viewctx vc = {(const char *)view, row_step, es};
+            tc_qgemm_a src = {u8, NULL, 0, NULL, &vc, NULL, 0, view_of_rows, seg_step};
+            memset(out, 0xa5, sizeof out);
+            tc_qgemm(pk, NULL, m, &src, out, (size_t)n, scratch);
+            tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
+            ran++;
+            u8_sums += pk->cols.a_sum_mult != 0;
+            if (memcmp(out, ref, (size_t)m * n) && bad++ < 3)
+              CHECK_MSG(0, "%s u8=%d m=%d n=%d view segments %dx%d differ", kr->name, u8, m, n,
+                        n_seg, seg_len);
+            free(scratch);
+            free(buf);
+          }
+  }
+  CHECK_EQ(bad, 0);
+  CHECK(ran > 0);
+  printf("  %d in-place view qgemm cases (%d with kgroup 4 row sums)\n", ran, u8_sums);
 }
 
 /* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts 1..22, |acc| <

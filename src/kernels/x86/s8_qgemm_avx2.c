@@ -1,6 +1,6 @@
 /* s8_qgemm_avx2.c: the AVX2 8-bit GEMM microkernel of qgemm.h, a 4x16 tile of int32
  * accumulators (8 ymm). Operands are int16 pairs (A widened by pack_a into row-major pairs, or
- * read in place from an int16 image by run_i16; B at pack time), so each k pair is one
+ * read in place from an int16 image by run_view; B at pack time), so each k pair is one
  * vpmaddwd per 8 outputs: int16 x int16 products summed in pairs into int32, which cannot
  * saturate for 8-bit data (|w'| <= 383, |x| <= 255), then vpaddd (wrapping, as the
  * reference's int32 accumulator). bench_isa measured this core: vpmaddwd + vpaddd issue at ~1.5
@@ -200,12 +200,13 @@ static __attribute__((noinline)) void avx2_run(size_t rows, size_t nc, size_t kp
                            tc_qgemm_strip_bytes(MR, kp), 1, kp, 0, pb, &qm, c, ldc));
 }
 
-static __attribute__((noinline)) void avx2_run_i16(size_t rows, size_t nc, size_t n_seg,
-                                                   size_t kp_seg, const int16_t *const *a,
-                                                   size_t seg_step, const int16_t *pb,
-                                                   const tc_qgemm_cols *q, void *c, size_t ldc) {
+/* Rows in place in an int16 view (qgemm.h run_view): seg_step in int16 elements. */
+static __attribute__((noinline)) void avx2_run_view(size_t rows, size_t nc, size_t n_seg,
+                                                    size_t seg_len, const void *const *a,
+                                                    size_t seg_step, const int16_t *pb,
+                                                    const tc_qgemm_cols *q, void *c, size_t ldc) {
   TC__Q8_RUN_FLAGS(q, qm,
-                   run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, kp_seg,
+                   run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, (seg_len + 1) / 2,
                            seg_step * 2, pb, &qm, c, ldc));
 }
 
@@ -294,5 +295,5 @@ static void avx2_gemv(size_t nc, size_t kp, const int32_t *a, int32_t row_add, c
 }
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx2_4x16 = {
-    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1, avx2_run_i16};
+    "avx2_4x16", MR, NR, avx2_pack_a, avx2_run, 2, avx2_gemv, tc__s8_qwino_avx2, 1, avx2_run_view};
 #endif

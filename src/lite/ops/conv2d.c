@@ -179,7 +179,7 @@ static tc_status fast_setup(tc__ctx *c, tc__node *n, conv_state *st, const tc__t
       if (!buf) return TC_OK; /* no room for packed weights: keep the reference kernel */
       st->qpk = tc_qgemm_pack(kr, p->out_c, k, &w, buf);
       if (!st->qpk) return TC_OK;
-      scratch = tc_x8_conv2d_scratch_size(st->qpk, p, threads);
+      scratch = tc_x8_conv2d_scratch_size(st->qpk, p, st->kind == CONV_U8, threads);
       st->fast = FAST_X8;
       tc__set_kernel_name(n, kr->name);
     }
