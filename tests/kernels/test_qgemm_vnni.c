@@ -273,10 +273,13 @@ TC_TEST(kernel_qgemm_kernel_for) {
     CHECK(tc_qgemm_kernel_for(amx, 49, 1280, 320, NULL) == amx);
     CHECK(tc_qgemm_kernel_for(amx, 256, 32, 288, NULL) == amx);
     CHECK(tc_qgemm_kernel_for(amx, 15, 1280, 320, NULL) == vnni);
-    /* VNNI hands the shallow, narrow products (the 3-channel stems, K = 27) to AVX2 */
+    /* VNNI hands shallow products of at most 8 columns (VWW's stem, K = 27) to AVX2 */
     CHECK(tc_qgemm_kernel_for(amx, 2304, 8, 27, NULL) == vnni->fallback);
-    CHECK(tc_qgemm_kernel_for(vnni, 12544, 32, 27, NULL) == &tc_s8_qgemm__avx2_4x16);
-    CHECK(tc_qgemm_kernel_for(vnni, 2304, 16, 8, NULL) == &tc_s8_qgemm__avx2_4x16);
+    CHECK(tc_qgemm_kernel_for(vnni, 2304, 8, 27, NULL) == &tc_s8_qgemm__avx2_4x16);
+    CHECK(tc_qgemm_kernel_for(vnni, 12544, 32, 27, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(vnni, 1024, 16, 27, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(vnni, 2304, 16, 8, NULL) == vnni);
+    CHECK(tc_qgemm_kernel_for(vnni, 256, 32, 16, NULL) == vnni);
     CHECK(tc_qgemm_kernel_for(vnni, 12544, 96, 16, NULL) == vnni);
     CHECK(tc_qgemm_kernel_for(vnni, 1024, 16, 144, NULL) == vnni);
     tc_s8_qgemm_kernel *ub = &tc_s8_qgemm__avx2ub_4x16;

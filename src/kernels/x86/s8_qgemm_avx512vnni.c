@@ -255,14 +255,17 @@ static void vnni_run_view(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
   }
 }
 
-/* Shallow and narrow products (K < 32 with N <= 32: the 3-channel stems' K = 27, which pads
- * each 9-byte segment to 12, and the 8- and 16-channel pointwise layers after them) ran faster
- * on the AVX2 kernel on a Sapphire Rapids VM: 96x96x3 -> 8 in 40 us against 106, 224x224x3 ->
- * 32 in 570 against 633 (bench_qgemm there; docs/kernels.md). Its 4x16 tile and int16 pairs
- * waste fewer lanes and bytes on such shapes. */
+/* Shallow products of at most 8 columns (K < 32, N <= 8: VWW's 3-channel stem, K = 27 padding
+ * each 9-byte segment to 12, into 8 channels) run faster on the AVX2 kernel, whose 4x16 tile
+ * and int16 pairs waste fewer lanes and bytes there: 96x96x3 -> 8 in 14.7 us against 17.0 on a
+ * Zen 4 core (bench_qgemm). With packed A the rule was K < 32 with N <= 32 (Sapphire Rapids:
+ * 96x96x3 -> 8 in 40 us against 106, 224x224x3 -> 32 in 570 against 633); reading the rows in
+ * place (run_view) turned the 16- and 32-column ones around on Zen 4: 32x32x3 -> 16 7.1 against
+ * 9.1 us, 48x48x8 -> 16 11.7 against 13.1, 32x32x16 1x1/2 -> 32 3.0 against 3.5, 224x224x3 ->
+ * 32 250.8 against 286.8 (docs/kernels.md). */
 static int vnni_suits(int32_t m, int32_t n, int32_t k) {
   (void)m;
-  return !(k < 32 && n <= 32);
+  return !(k < 32 && n <= 8);
 }
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx512vnni_8x32 = {
