@@ -252,6 +252,28 @@ static void segs_of_matrix(const void *ctx, size_t i, size_t n, char *buf, size_
       segs[r * c->n_seg + s] = c->a + (i + r) * c->k + s * c->seg_len;
 }
 
+/* One case of the GEMM tests on segments: random requantization (q), A (m x k) and weights
+ * (n x k) of n_seg segments of seg_len, packed for kr or its fit (*buf: the packing, for the
+ * caller to free); NULL (a failed check, nothing to free) if the packing fails. */
+static const tc_qgemm_packed *seg_case(tc_s8_qgemm_kernel *kr, int u8, int m, int n, int n_seg,
+                                       int seg_len, qset *q, uint8_t *a, uint8_t *w,
+                                       tc_qgemm_weights *qw, void **buf) {
+  const int k = n_seg * seg_len;
+  make_qset(q, n, u8, (int)(rnd() % 2), 0);
+  fill8(a, (size_t)m * k, u8, 1, 0);
+  fill8(w, (size_t)n * k, u8, 1, 0);
+  const tc_qgemm_weights qv = {w,       (size_t)k, u8,   u8 ? -q->zw : 0, -q->zi, q->bias,
+                               q->mult, q->shift,  q->zo, q->lo,          q->hi,  u8,
+                               n_seg};
+  *qw = qv;
+  tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, qw);
+  *buf = malloc(tc_qgemm_packed_size_seg(kf, n, k, n_seg));
+  const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, qw, *buf);
+  CHECK(pk != NULL);
+  if (!pk) free(*buf);
+  return pk;
+}
+
 TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
@@ -270,16 +292,10 @@ TC_TEST(kernel_qconv_fast_segments_vs_oracle) {
             const int n_seg = segs[si][0], seg_len = segs[si][1], k = n_seg * seg_len;
             const int m = ms[mi], n = ns[ni];
             qset q;
-            make_qset(&q, n, u8, (int)(rnd() % 2), 0);
-            fill8(a, (size_t)m * k, u8, 1, 0);
-            fill8(w, (size_t)n * k, u8, 1, 0);
-            tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -q.zw : 0, -q.zi, q.bias, q.mult,
-                                   q.shift, q.zo, q.lo, q.hi, u8, n_seg};
-            tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, n, k, &qw);
-            void *buf = malloc(tc_qgemm_packed_size_seg(kf, n, k, n_seg));
-            const tc_qgemm_packed *pk = tc_qgemm_pack(kf, n, k, &qw, buf);
-            CHECK(pk != NULL);
-            if (!pk) { free(buf); continue; }
+            tc_qgemm_weights qw;
+            void *buf;
+            const tc_qgemm_packed *pk = seg_case(kr, u8, m, n, n_seg, seg_len, &q, a, w, &qw, &buf);
+            if (!pk) continue;
             plain += pk->cols.plain;
             void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
             segctx sc = {a, (size_t)k, (size_t)n_seg, (size_t)seg_len};
@@ -333,17 +349,16 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
             const int n_seg = segs[si][0], seg_len = segs[si][1], k = n_seg * seg_len;
             const int m = ms[mi], n = ns[ni];
             qset q;
-            make_qset(&q, n, u8, (int)(rnd() % 2), 0);
-            fill8(a, (size_t)m * k, u8, 1, 0);
-            fill8(w, (size_t)n * k, u8, 1, 0);
-            tc_qgemm_weights qw = {w, (size_t)k, u8, u8 ? -q.zw : 0, -q.zi, q.bias, q.mult,
-                                   q.shift, q.zo, q.lo, q.hi, u8, n_seg};
-            tc_s8_qgemm_kernel *kr = tc_qgemm_kernel_fit(kr0, n, k, &qw);
-            if (!kr->run_view) continue;
-            void *buf = malloc(tc_qgemm_packed_size_seg(kr, n, k, n_seg));
-            const tc_qgemm_packed *pk = tc_qgemm_pack(kr, n, k, &qw, buf);
-            CHECK(pk != NULL);
-            if (!pk) { free(buf); continue; }
+            tc_qgemm_weights qw;
+            void *buf;
+            const tc_qgemm_packed *pk =
+                seg_case(kr0, u8, m, n, n_seg, seg_len, &q, a, w, &qw, &buf);
+            if (!pk) continue;
+            tc_s8_qgemm_kernel *kr = pk->kr;
+            if (!kr->run_view) {
+              free(buf);
+              continue;
+            }
             /* the view: segment s of row i at (i * row_step + s * seg_step) elements */
             const size_t g = (size_t)(kr->kgroup == 4 ? 4 : 2), seg_step = (size_t)seg_len + GAP;
             const size_t row_step = (size_t)n_seg * seg_step, es = g == 4 ? 1 : 2;
