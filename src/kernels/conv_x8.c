@@ -213,7 +213,9 @@ static void segs_rows(const void *ctx, size_t i, size_t n, char *buf, size_t str
  * dilation_h rows (tc_qgemm_a.seg_step). */
 static void rows_view(const void *ctx, size_t i, size_t n, const void **rows) {
   const x8c *c = ctx;
-  windows(c, i, n, c->es, (const char **)rows);
+  const char *w[64];
+  windows(c, i, n, c->es, w);
+  for (size_t r = 0; r < n; r++) rows[r] = w[r];
 }
 
 /* Segment = tap (ky, kx): C bytes. */
@@ -264,7 +266,7 @@ void tc_x8_conv2d(const tc_qgemm_packed *pk, tc_threadpool *pool, const tc_conv2
   const size_t C = (size_t)p->in_c, in_bytes = (size_t)p->batch * p->in_h * p->in_w * C;
   const uint8_t zp = (uint8_t)(in_u8 ? (uint32_t)in_zp : (uint32_t)(uint8_t)(int8_t)in_zp);
   const int view = view_kind(pk, p), wide = view == VIEW_I16;
-  x8c c = {p,  in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
+  x8c c = {p, in, (const uint8_t *)in + in_bytes, (size_t)p->in_w * C,
            (size_t)p->in_h * p->in_w * C, (size_t)pk->n_seg, (size_t)pk->seg_len,
            wide ? 2 : 1, in, zp};
   const size_t copy = copy_bytes(pk, p, in_u8);
