@@ -338,10 +338,11 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
   enum { MAXM = 70, MAXK = 160, GAP = 5 };
   static uint8_t a[MAXM * MAXK], w[40 * MAXK], out[MAXM * 40], ref[MAXM * 40];
   static int16_t view[MAXM * (MAXK + 16 * GAP) + 16];
-  int bad = 0, ran = 0, u8_sums = 0;
+  int bad = 0, ran = 0, u8_sums = 0, with_view = 0;
   for (size_t v = 0; v < nk; v++) {
     tc_s8_qgemm_kernel *kr0 = kv[v];
     if (!kr0->run_view) continue;
+    with_view++;
     for (int u8 = 0; u8 < 2; u8++)
       for (size_t si = 0; si < sizeof segs / sizeof *segs; si++)
         for (size_t mi = 0; mi < 5; mi++)
@@ -392,8 +393,9 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
           }
   }
   CHECK_EQ(bad, 0);
-  CHECK(ran > 0);
-  printf("  %d in-place view qgemm cases (%d with kgroup 4 row sums)\n", ran, u8_sums);
+  CHECK(ran > 0 || !with_view); /* (no variant reads a view on Arm) */
+  printf("  %d in-place view qgemm cases (%d with kgroup 4 row sums) over %d variants\n", ran,
+         u8_sums, with_view);
 }
 
 /* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts 1..22, |acc| <
