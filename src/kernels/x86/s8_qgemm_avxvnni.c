@@ -23,5 +23,5 @@
 
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avxvnni_4x16 = {
     .name = "avxvnni_4x16", .mr = MR, .nr = NR, .pack_a = dp4_pack_a, .run = dp4_run,
-    .kgroup = 4, .multi = 1};
+    .kgroup = 4, .multi = 1, .run_view = dp4_run_view};
 #endif
