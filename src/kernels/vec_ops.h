@@ -47,6 +47,10 @@ typedef struct tc_q8_dwconv_ukernel {
   void (*run)(const tc_dwconv2d_params *p, const tc_q_requant *q, const void *in,
               const void *filter, const int32_t *bias, const void *packed, void *out,
               int32_t row_begin, int32_t row_end);
+  /* As the float kernels': layers of at most narrow_c output channels run `narrow` (packed
+   * for it) instead; NULL: none. */
+  int32_t narrow_c;
+  const struct tc_q8_dwconv_ukernel *narrow;
 } tc_q8_dwconv_ukernel;
 typedef const tc_q8_dwconv_ukernel tc_s8_dwconv_kernel;
 typedef const tc_q8_dwconv_ukernel tc_u8_dwconv_kernel;

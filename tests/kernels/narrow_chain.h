@@ -1,5 +1,5 @@
-/* narrow_chain.h: the check that the float GEMM and depthwise tests share for their descriptors'
- * `narrow` variants (gemm.h, vec_ops.h): every chain ends, and each link is a kernels.def line
+/* narrow_chain.h: the check that the float GEMM and the depthwise tests share for their
+ * descriptors' `narrow` variants (gemm.h, vec_ops.h): every chain ends, and each link is a kernels.def line
  * whose features its parent's line requires too, so an op can switch to it at prepare on any CPU
  * that runs the parent. */
 #ifndef TC_TESTS_NARROW_CHAIN_H
@@ -13,13 +13,13 @@
  * CHECK descriptor-specific properties. */
 typedef const void *narrow_of_fn(const void *impl, int32_t *limit);
 
-/* Checks the chains of every f32 variant of `op`; returns the number of links seen. */
-static inline int check_narrow_chains(const char *op, narrow_of_fn *narrow_of) {
+/* Checks the chains of every `dtype` variant of `op`; returns the number of links seen. */
+static inline int check_narrow_chains(const char *op, const char *dtype, narrow_of_fn *narrow_of) {
   size_t n = 0;
   const tc_kernel_variant *v = tc_kernel_variants(&n);
   int seen = 0;
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(v[i].op, op) || strcmp(v[i].dtype, "f32")) continue;
+    if (strcmp(v[i].op, op) || strcmp(v[i].dtype, dtype)) continue;
     const void *k = v[i].impl, *nk;
     int depth = 0;
     int32_t limit = 0;

@@ -293,7 +293,7 @@ TC_TEST(kernel_fastdw_dispatch) {
       {TC_CPU_AVX2_FMA, "avx2", "avx2"},
       {TC_CPU_AVX2_FMA | TC_CPU_AVX512_CORE, "avx512", "avx512"},
       {TC_CPU_AVX2_FMA | TC_CPU_AVX512_CORE | TC_CPU_AVX512_VNNI_SET, "avx512", "avx512vnni"},
-      {TC_CPU_AVX512_CORE, "ref", "avx512"}, /* (f32 avx512 needs AVX2 for its narrow variant) */
+      {TC_CPU_AVX512_CORE, "ref", "ref"}, /* (avx512 needs AVX2 for its narrow variants) */
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     tc_kernels_fill(&t, want[i].features);
@@ -304,21 +304,33 @@ TC_TEST(kernel_fastdw_dispatch) {
 #endif
 }
 
-/* A float variant's narrow variant (vec_ops.h): see narrow_chain.h. */
+/* A variant's narrow variant (vec_ops.h): see narrow_chain.h. */
 static const void *dw_narrow_of(const void *impl, int32_t *limit) {
   tc_f32_dwconv_kernel *k = impl;
   *limit = k->narrow_c;
   return k->narrow;
 }
+static const void *dwq_narrow_of(const void *impl, int32_t *limit) {
+  const tc_q8_dwconv_ukernel *k = impl;
+  *limit = k->narrow_c;
+  return k->narrow;
+}
 
 TC_TEST(kernel_fastdw_narrow) {
-  const int seen = check_narrow_chains("dwconv", dw_narrow_of);
+  const int seen = check_narrow_chains("dwconv", "f32", dw_narrow_of);
+  const int seen_q = check_narrow_chains("dwconv", "s8", dwq_narrow_of) +
+                     check_narrow_chains("dwconv", "u8", dwq_narrow_of);
 #if TC_ARCH_X86_64
   CHECK(seen >= 1); /* avx512 -> avx2 */
   CHECK(tc_f32_dwconv__avx512.narrow == &tc_f32_dwconv__avx2 &&
         tc_f32_dwconv__avx512.narrow_c == 8);
+  CHECK(seen_q >= 4); /* avx512 and avx512vnni -> avx2, int8 and uint8 */
+  CHECK(tc_s8_dwconv__avx512vnni.narrow == &tc_s8_dwconv__avx2 &&
+        tc_u8_dwconv__avx512.narrow == &tc_u8_dwconv__avx2 &&
+        tc_s8_dwconv__avx512.narrow_c == 8);
 #else
   (void)seen;
+  (void)seen_q;
 #endif
 }
 

@@ -431,7 +431,7 @@ static const void *gemm_narrow_of(const void *impl, int32_t *limit) {
 }
 
 TC_TEST(kernel_gemm_narrow) {
-  const int seen = check_narrow_chains("gemm", gemm_narrow_of);
+  const int seen = check_narrow_chains("gemm", "f32", gemm_narrow_of);
 #if TC_ARCH_X86_64
   CHECK(seen >= 1); /* avx512 -> avx2 for 8 channels or fewer */
   CHECK(tc_f32_gemm__avx512_8x32.narrow == &tc_f32_gemm__avx2_6x16 &&

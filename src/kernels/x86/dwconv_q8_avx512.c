@@ -13,6 +13,14 @@
 #include <string.h>
 
 #define DWQ_L 16
+/* Layers of at most 8 output channels (VWW's and person_detect's first two depthwise layers)
+ * go to the AVX2 kernel, which fills its 8 lanes: 48x48x8 3x3 in 7.3-7.5 us against 9.9-11.3
+ * here (Zen 4, `tensorc bench --profile`); at 16 channels this one wins (3.7 against 4.7). So
+ * kernels.def requires AVX2 of these lines too. */
+#include "kernels/select.h"
+#define DWQ_NARROW_C 8
+#define DWQ_NARROW_S8 (&tc_s8_dwconv__avx2)
+#define DWQ_NARROW_U8 (&tc_u8_dwconv__avx2)
 #ifndef DWQ_VNNI /* (dwconv_q8_avx512vnni.c: the same with vpdpwssd) */
 #define DWQ_VNNI 0
 #define DWQ_ISA avx512

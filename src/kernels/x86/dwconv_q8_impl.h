@@ -53,7 +53,9 @@
  *     x, the block's first channel; step: bytes per position; dC: bytes to tap x + d);
  *     build_pos(o, gs, a, b, grp, ng, c_begin, gather, is_u8): one position of every group
  *     (see below); bc_u2(dst, src, is_u8): 2 DWQ_BC2 bytes to DWQ_BC2 pairs (v[2i], v[2i+1]);
- *     pairs16(dst, a, b, is_u8): 16 bytes of a and b interleaved as 16 int16 pairs. */
+ *     pairs16(dst, a, b, is_u8): 16 bytes of a and b interleaved as 16 int16 pairs;
+ *   optionally DWQ_NARROW_C, DWQ_NARROW_S8 and DWQ_NARROW_U8 (the variants' narrow_c and
+ *     narrow, vec_ops.h). */
 #include "kernels/x86/dw_window.h"
 
 #define DWQ_CAT2(a, b) a##b
@@ -524,7 +526,12 @@ static void DWQ_U8_RUN(const tc_dwconv2d_params *p, const tc_q_requant *q, const
   else q8_dispatch(p, q, in, packed, out, row_begin, row_end, 1);
 }
 
-tc_s8_dwconv_kernel DWQ_CAT(tc_s8_dwconv__, DWQ_ISA) = {DWQ_NAME, q8_packed_size, s8_pack,
-                                                        DWQ_S8_RUN};
-tc_u8_dwconv_kernel DWQ_CAT(tc_u8_dwconv__, DWQ_ISA) = {DWQ_NAME, q8_packed_size, u8_pack,
-                                                        DWQ_U8_RUN};
+#ifndef DWQ_NARROW_C
+#define DWQ_NARROW_C 0
+#define DWQ_NARROW_S8 NULL
+#define DWQ_NARROW_U8 NULL
+#endif
+tc_s8_dwconv_kernel DWQ_CAT(tc_s8_dwconv__, DWQ_ISA) = {
+    DWQ_NAME, q8_packed_size, s8_pack, DWQ_S8_RUN, DWQ_NARROW_C, DWQ_NARROW_S8};
+tc_u8_dwconv_kernel DWQ_CAT(tc_u8_dwconv__, DWQ_ISA) = {
+    DWQ_NAME, q8_packed_size, u8_pack, DWQ_U8_RUN, DWQ_NARROW_C, DWQ_NARROW_U8};

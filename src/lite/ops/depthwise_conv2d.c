@@ -69,6 +69,8 @@ static tc_status pick_variant(tc__ctx *c, tc__node *n, dw_state *st, const tc__t
   case DW_S8:
   case DW_U8: {
     st->kq = st->kind == DW_S8 ? kt->s8_dwconv : kt->u8_dwconv;
+    while (st->kq->narrow && (int64_t)st->p.in_c * st->p.depth_multiplier <= st->kq->narrow_c)
+      st->kq = st->kq->narrow;
 #ifdef TC_Q_SINGLE_ROUNDING /* the SIMD requantization implements the double-rounding form */
     st->kq = st->kind == DW_S8 ? &tc_s8_dwconv__ref : &tc_u8_dwconv__ref;
 #endif
