@@ -105,6 +105,7 @@ static inline __m512i _mm512_packs_epi32(__m512i a, __m512i b) { __m512i r; for 
 static inline __m512i _mm512_packs_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.b[16 * l + i] = emu_sat8(a.w[8 * l + i]), r.b[16 * l + 8 + i] = emu_sat8(b.w[8 * l + i]); return r; }
 static inline __m512i _mm512_packus_epi16(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 8; i++) r.ub[16 * l + i] = emu_satu8(a.w[8 * l + i]), r.ub[16 * l + 8 + i] = emu_satu8(b.w[8 * l + i]); return r; }
 static inline __m512i _mm512_permutexvar_epi32(__m512i idx, __m512i a) { __m512i r; for (int i = 0; i < 16; i++) r.d[i] = a.d[idx.d[i] & 15]; return r; }
+static inline __m512i _mm512_permutex2var_epi32(__m512i a, __m512i idx, __m512i b) { __m512i r; for (int i = 0; i < 16; i++) r.d[i] = (idx.d[i] & 16 ? b : a).d[idx.d[i] & 15]; return r; }
 static inline __m512 _mm512_permutexvar_ps(__m512i idx, __m512 a) { __m512 r; for (int i = 0; i < 16; i++) r.v[i] = a.v[idx.d[i] & 15]; return r; }
 static inline __m512i _mm512_max_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] > b.b[i] ? a.b[i] : b.b[i]; return a; }
 static inline __m512i _mm512_min_epi8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.b[i] = a.b[i] < b.b[i] ? a.b[i] : b.b[i]; return a; }
