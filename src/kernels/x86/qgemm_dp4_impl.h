@@ -276,7 +276,7 @@ static inline int32_t view_row_sum(const uint8_t *r, size_t n_seg, size_t seg_le
 }
 
 typedef struct view_src {
-  const uint8_t *const *rp;
+  const void *const *rp;
   size_t n_seg, seg_len, seg_step;
   uint32_t asm_;
 } view_src;
@@ -284,7 +284,7 @@ typedef struct view_src {
 static inline __attribute__((always_inline)) void fill_view(arows *ar, const view_src *vs,
                                                             size_t i, size_t n) {
   for (size_t r = 0; r < MR; r++) {
-    ar->r[r] = vs->rp[i + (r < n ? r : 0)];
+    ar->r[r] = (const uint8_t *)vs->rp[i + (r < n ? r : 0)];
     ar->tv[r] = r < n && vs->asm_ ? (int32_t)(vs->asm_ * (uint32_t)view_row_sum(
                                                            ar->r[r], vs->n_seg, vs->seg_len,
                                                            vs->seg_step))
@@ -298,7 +298,7 @@ static inline __attribute__((always_inline)) void run_v(size_t rows, size_t nc, 
                                                         const tc_qgemm_cols *q, void *cv,
                                                         size_t ldc) {
   const int32_t *pb = (const int32_t *)pb16;
-  const view_src vs = {(const uint8_t *const *)a, n_seg, seg_len, seg_step,
+  const view_src vs = {a, n_seg, seg_len, seg_step,
                        (uint32_t)q->a_sum_mult};
   arows ar;
   ar.n_seg = n_seg;

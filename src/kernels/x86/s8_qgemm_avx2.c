@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void run_rows(const size_t R, size_
  * rows; row i of A at rp[i] (in place) or at pa + i * row_words * 4 bytes (packed); q: the
  * caller's local copy of the output stage (TC__Q8_RUN_FLAGS). */
 static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc,
-                                                          const char *const *rp, const char *pa,
+                                                          const void *const *rp, const char *pa,
                                                           size_t row_bytes, size_t strip_bytes,
                                                           size_t n_seg, size_t kp_seg,
                                                           size_t seg_step, const int16_t *pb,
@@ -171,11 +171,12 @@ static inline __attribute__((always_inline)) void run_all(size_t rows, size_t nc
   a.seg_step = seg_step;
   size_t i = 0;
   for (; i + MR <= rows; i += MR, c += MR * ldc, pa = rp ? pa : pa + strip_bytes) {
-    for (size_t r = 0; r < MR; r++) a.r[r] = rp ? rp[i + r] : pa + r * row_bytes;
+    for (size_t r = 0; r < MR; r++) a.r[r] = rp ? (const char *)rp[i + r] : pa + r * row_bytes;
     run_rows(4, nc, &a, pb, q, c, ldc);
   }
   if (i == rows) return;
-  for (size_t r = 0; r < MR; r++) a.r[r] = rp ? rp[i + (i + r < rows ? r : 0)] : pa + r * row_bytes;
+  for (size_t r = 0; r < MR; r++)
+    a.r[r] = rp ? (const char *)rp[i + (i + r < rows ? r : 0)] : pa + r * row_bytes;
   switch (rows - i) {
   case 1: run_rows(1, nc, &a, pb, q, c, ldc); break;
   case 2: run_rows(2, nc, &a, pb, q, c, ldc); break;
@@ -206,7 +207,7 @@ static __attribute__((noinline)) void avx2_run_view(size_t rows, size_t nc, size
                                                     size_t seg_step, const int16_t *pb,
                                                     const tc_qgemm_cols *q, void *c, size_t ldc) {
   TC__Q8_RUN_FLAGS(q, qm,
-                   run_all(rows, nc, (const char *const *)a, NULL, 0, 0, n_seg, (seg_len + 1) / 2,
+                   run_all(rows, nc, a, NULL, 0, 0, n_seg, (seg_len + 1) / 2,
                            seg_step * 2, pb, &qm, c, ldc));
 }
 
