@@ -10,6 +10,9 @@
 #
 #   bench/devpack.sh [PEERS_WORK [SHARED]]     defaults: /tmp/tc-bench-peers, ../shared
 #
+# With TC_DEVPACK_BASE=COMMIT the source tree of that commit comes too (devpack/base-src.tar.gz,
+# ~0.7 MiB), for bench/device_ab.sh to time it against the working tree on the device.
+#
 # PEERS_WORK must hold <model>/peers/ from `bench/bench_peers.sh` (run it once with its install
 # step first). Models without that folder are left out of the ORT comparison only.
 set -euo pipefail
@@ -36,5 +39,9 @@ if [ -x "$ort/build/ort_bench" ] && [ -f "$lib" ]; then
   mkdir -p "$dst/ort"
   cp "$ort/build/ort_bench" "$dst/ort/"
   xz -T0 -6 -c "$lib" > "$dst/ort/libonnxruntime.so.1.xz"
+fi
+if [ -n "${TC_DEVPACK_BASE:-}" ]; then
+  git -C "$root" archive --format=tar.gz -o "$dst/base-src.tar.gz" "$TC_DEVPACK_BASE"
+  git -C "$root" rev-parse --short "$TC_DEVPACK_BASE" > "$dst/base-commit"
 fi
 echo "devpack: $(du -sh "$dst" | cut -f1) in $dst (models from $shared, $n peer folders from $work)"
