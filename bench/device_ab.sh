@@ -12,32 +12,17 @@
 # is faster). Per-op profiles of both for the integer models go to $OUT/ab.tgz.
 # Environment: TC_AB_ROUNDS (default 4), TC_AB_RUNS (200), TC_DEV_BUDGET_S (300 s of runs after
 # the builds).
-set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-pack=${1:-devpack}
-dest=${OUT:-/tmp/tc-dev-out}
-out=/tmp/tc-ab
-rm -rf "$out"
-mkdir -p "$out" "$dest"
-pack_logs() { tar -C "$(dirname "$out")" -czf "$dest/ab.tgz" "$(basename "$out")"; }
+. "$(dirname "$0")/device_common.sh" /tmp/tc-ab ab.tgz "${1:-devpack}"
 [ -f "$pack/base-src.tar.gz" ] || { echo "device_ab.sh: no $pack/base-src.tar.gz" \
   "(TC_DEVPACK_BASE=COMMIT bench/devpack.sh)" >&2; exit 1; }
-models=$root/$pack/shared/models
 rounds=${TC_AB_ROUNDS:-4}
 runs=${TC_AB_RUNS:-200}
 base_src=/tmp/tc-ab-base-src
 rm -rf "$base_src"
 mkdir -p "$base_src"
 tar -xzf "$pack/base-src.tar.gz" -C "$base_src"
-gen=()
-! command -v ninja > /dev/null || gen=(-G Ninja)
-build() { # SRC BUILD_DIR LOG
-  { [ -f "$2/CMakeCache.txt" ] || cmake "${gen[@]}" -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release; } &&
-    cmake --build "$2" -j"$(nproc)" --target tensorc
-}
-if ! build . build-dev > "$out/build-head.txt" 2>&1 ||
-   ! build "$base_src" "$base_src/build" > "$out/build-base.txt" 2>&1; then
+if ! dev_build . build-dev tensorc > "$out/build-head.txt" 2>&1 ||
+   ! dev_build "$base_src" "$base_src/build" tensorc > "$out/build-base.txt" 2>&1; then
   tail -30 "$out"/build-*.txt; pack_logs; exit 1
 fi
 head_bin=build-dev/tensorc
@@ -46,17 +31,15 @@ deadline=$((SECONDS + ${TC_DEV_BUDGET_S:-300}))
 median() { timeout 60 "$1" bench "$2" --runs "$runs" --warmup 20 --threads "$3" 2>&1 |
            grep -o 'median=[0-9.]*' | cut -d= -f2; }
 lowest() { printf '%s\n' "$@" | grep . | sort -g | head -1; }
-list="tflite_support/mobilenet_v1_0.25_224_float:1,2 coral/mobilenet_v2_1.0_224_quant:1,2
-mlperf_tiny/vww_96_int8:1 mlperf_tiny/vww_96_float:1 mlperf_tiny/ic_resnet8_int8:1
-mlperf_tiny/ic_resnet8_float:1 mlperf_tiny/kws_ref_model_int8:1 tflm/person_detect:1"
 echo "base $(cat "$pack/base-commit" 2>/dev/null || echo '?') against the working tree;" \
   "lowest median of $rounds alternating rounds of $runs runs"
 echo
 echo "| model | threads | base ms | head ms | base / head |"
 echo "|---|---:|---:|---:|---:|"
-for entry in $list; do
-  m=${entry%%:*}
-  for t in $(echo "${entry#*:}" | tr , ' '); do
+for m in $dev_models; do
+  threads=1
+  case $m in */mobilenet*) threads="1 2" ;; esac
+  for t in $threads; do
     a=() b=()
     for r in $(seq "$rounds"); do
       [ $SECONDS -lt $deadline ] || break

@@ -25,16 +25,7 @@
 # A summary goes to stdout; the logs are written to /tmp/tc-dev-logs and packed after every step
 # into $OUT/devlogs.tgz (the device tool brings back at most 8 files). Exit status: 1 if the build
 # or a test failed.
-set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-pack=${1:-devpack}
-dest=${OUT:-/tmp/tc-dev-out}
-out=/tmp/tc-dev-logs
-rm -rf "$out"
-mkdir -p "$out" "$dest"
-pack_logs() { tar -C "$(dirname "$out")" -czf "$dest/devlogs.tgz" "$(basename "$out")"; }
-jobs=$(nproc)
+. "$(dirname "$0")/device_common.sh" /tmp/tc-dev-logs devlogs.tgz "${1:-devpack}"
 build=build-dev
 deadline=$((SECONDS + ${TC_DEV_BUDGET_S:-500}))
 left() { echo $((deadline - SECONDS)); }
@@ -43,7 +34,6 @@ step_time() {
   if [ "$(left)" -lt "$1" ]; then echo "   (skipped: $(left) s left of the call's budget)"; return 1; fi
 }
 export TC_SHARED_DIR=$root/$pack/shared
-models=$TC_SHARED_DIR/models
 fail=0
 { lscpu || cat /proc/cpuinfo; } > "$out/cpu.txt" 2>&1
 grep -m3 -E "Model name|model name|^CPU\(s\)|L2" "$out/cpu.txt"
@@ -53,10 +43,7 @@ echo
 echo
 
 echo "== 1. build"
-gen=()
-[ -f $build/CMakeCache.txt ] || ! command -v ninja > /dev/null || gen=(-G Ninja)
-if ! { cmake "${gen[@]}" -S . -B $build -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build $build -j"$jobs" --target tensorc tc-test bench_qgemm bench_isa; } > "$out/build.txt" 2>&1; then
+if ! dev_build . $build tensorc tc-test bench_qgemm bench_isa > "$out/build.txt" 2>&1; then
   tail -30 "$out/build.txt"
   pack_logs
   exit 1

@@ -13,28 +13,14 @@
 #     variants, and without AMX for the integer ones.
 # Summary on stdout; the profiles packed into $OUT/variants.tgz. Budget: ~300 s of runs after
 # the build (TC_DEV_BUDGET_S).
-set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-pack=${1:-devpack}
-dest=${OUT:-/tmp/tc-dev-out}
-out=/tmp/tc-variants
-rm -rf "$out"
-mkdir -p "$out" "$dest"
-pack_logs() { tar -C "$(dirname "$out")" -czf "$dest/variants.tgz" "$(basename "$out")"; }
+. "$(dirname "$0")/device_common.sh" /tmp/tc-variants variants.tgz "${1:-devpack}"
 deadline=$((SECONDS + ${TC_DEV_BUDGET_S:-360}))
-models=$root/$pack/shared/models
 build=build-dev
-gen=()
-[ -f $build/CMakeCache.txt ] || ! command -v ninja > /dev/null || gen=(-G Ninja)
-if ! { cmake "${gen[@]}" -S . -B $build -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build $build -j"$(nproc)" --target tensorc bench_isa; } > "$out/build.txt" 2>&1; then
+if ! dev_build . $build tensorc bench_isa > "$out/build.txt" 2>&1; then
   tail -30 "$out/build.txt"; pack_logs; exit 1
 fi
 timeout 60 $build/bench_isa --iters 10 | head -6
-list="tflite_support/mobilenet_v1_0.25_224_float coral/mobilenet_v2_1.0_224_quant
-mlperf_tiny/vww_96_int8 mlperf_tiny/vww_96_float mlperf_tiny/ic_resnet8_int8
-mlperf_tiny/ic_resnet8_float mlperf_tiny/kws_ref_model_int8 tflm/person_detect"
+list=$dev_models
 sets=("" "amx-int8" "amx-int8,avx512f" "amx-int8,avx512f,avxvnni")
 echo "| model (1 thread, median ms) | all | no AMX | no AVX-512 | AVX2 only |"
 echo "|---|---:|---:|---:|---:|"
