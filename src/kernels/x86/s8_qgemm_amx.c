@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) cols16 cols_load(const tc_qgemm_col
                                                               size_t cols) {
   cols16 k;
   k.p = q512_rq_load(q, j);
-  k.bias = _mm512_loadu_si512(q->bias + j);
+  k.bias = q512_bias(q, j);
   k.m = q512_lane_mask(cols);
   k.j = j;
   return k;
@@ -100,10 +100,8 @@ static void amx_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const 
   const char *a0 = (const char *)pa, *a1 = a0 + 16 * kp * 4;
   const int32_t *sums = (const int32_t *)pa + MR * kp;
   const long sa = (long)(kp * 4);
-  const int32_t lo_t = q->out_u8 ? 0 : -128, hi_t = q->out_u8 ? 255 : 127;
   const __m512i zp = _mm512_set1_epi32(q->out_zp);
-  const __m512i lo = _mm512_set1_epi32(q->act_min > lo_t ? q->act_min : lo_t);
-  const __m512i hi = _mm512_set1_epi32(q->act_max < hi_t ? q->act_max : hi_t);
+  const __m512i lo = _mm512_set1_epi32(q512_lo(q)), hi = _mm512_set1_epi32(q512_hi(q));
   int32_t buf[16 * 16] __attribute__((aligned(64)));
   const char *pb = (const char *)pb16;
   for (size_t j = 0; j < nc; j += NR) {

@@ -112,6 +112,23 @@ static inline __m512i _mm512_min_epi8(__m512i a, __m512i b) { for (int i = 0; i 
 static inline __m512i _mm512_max_epu8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.ub[i] = a.ub[i] > b.ub[i] ? a.ub[i] : b.ub[i]; return a; }
 static inline __m512i _mm512_min_epu8(__m512i a, __m512i b) { for (int i = 0; i < 64; i++) a.ub[i] = a.ub[i] < b.ub[i] ? a.ub[i] : b.ub[i]; return a; }
 
+/* ---- the 8-bit GEMM's short requantization, byte stores and row sums (x86/q512.h, VNNI) ---- */
+/* VPMULUDQ: unsigned low dwords of each qword multiplied to 64 bits */
+static inline __m512i _mm512_mul_epu32(__m512i a, __m512i b) { for (int i = 0; i < 8; i++) a.uq[i] = (uint64_t)a.ud[2 * i] * (uint64_t)b.ud[2 * i]; return a; }
+static inline __m512i _mm512_sub_epi32(__m512i a, __m512i b) { for (int i = 0; i < 16; i++) a.ud[i] -= b.ud[i]; return a; }
+static inline __m512i _mm512_sub_epi64(__m512i a, __m512i b) { for (int i = 0; i < 8; i++) a.uq[i] -= b.uq[i]; return a; }
+static inline __m512i _mm512_mullo_epi32(__m512i a, __m512i b) { for (int i = 0; i < 16; i++) a.ud[i] *= b.ud[i]; return a; }
+/* VPUNPCK[LH]DQ / [LH]QDQ: per 128-bit lane, the low (high) halves of a and b interleaved */
+static inline __m512i _mm512_unpacklo_epi32(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 2; i++) r.d[4 * l + 2 * i] = a.d[4 * l + i], r.d[4 * l + 2 * i + 1] = b.d[4 * l + i]; return r; }
+static inline __m512i _mm512_unpackhi_epi32(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) for (int i = 0; i < 2; i++) r.d[4 * l + 2 * i] = a.d[4 * l + 2 + i], r.d[4 * l + 2 * i + 1] = b.d[4 * l + 2 + i]; return r; }
+static inline __m512i _mm512_unpacklo_epi64(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) r.q[2 * l] = a.q[2 * l], r.q[2 * l + 1] = b.q[2 * l]; return r; }
+static inline __m512i _mm512_unpackhi_epi64(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) r.q[2 * l] = a.q[2 * l + 1], r.q[2 * l + 1] = b.q[2 * l + 1]; return r; }
+/* VSHUFI32X4: result lanes 0, 1 from a and 2, 3 from b, each picked by two bits of imm */
+static inline __m512i _mm512_shuffle_i32x4(__m512i a, __m512i b, int imm) { __m512i r; for (int l = 0; l < 4; l++) memcpy(r.ub + 16 * l, (l < 2 ? a : b).ub + 16 * ((imm >> (2 * l)) & 3), 16); return r; }
+static inline __m256i _mm512_castsi512_si256(__m512i a) { __m256i r; memcpy(&r, a.ub, 32); return r; }
+static inline __m256i _mm512_extracti64x4_epi64(__m512i a, int h) { __m256i r; memcpy(&r, a.ub + 32 * (h & 1), 32); return r; }
+static inline void _mm256_storeu_si256(void *p, __m256i a) { memcpy(p, &a, 32); }
+
 /* ---- AMX tile intrinsics of src/kernels/x86/s8_qgemm_amx.c ----
  * Eight tiles of up to 16 rows x 64 bytes, shaped by _tile_loadconfig (palette 1). Using a tile
  * that the configuration leaves empty, a row or byte count past 16 x 64, or a TDPBUSD whose tile
