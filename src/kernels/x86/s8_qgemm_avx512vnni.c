@@ -29,6 +29,10 @@
 #define MR 8
 #define NR 32
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+/* Output stages of up to RQ_CACHE * 16 columns are loaded once per call instead of once per
+ * strip (q512_rq_load: about 25 operations per 16 plain columns, 3 per 16 outputs of a strip
+ * of MobileNetV2's 112x112x16 -> 96; that layer 280 -> 260 us on a Zen 4 core) */
+#define RQ_CACHE 16
 
 /* Rows of the strip kp words apart (q512.h), the row sums after them. */
 static void vnni_pack_a(size_t rows, size_t n_seg, size_t seg_len, const void *const *src,
@@ -47,7 +51,13 @@ typedef struct arows {
   const uint8_t *r[MR];
   size_t n_seg, kp_seg, seg_step;
   int32_t tv[MR];
+  const q512_rq *rq; /* the output stage of columns 16 i .. 16 i + 15 at rq[i], or NULL */
 } arows;
+
+static inline __attribute__((always_inline)) q512_rq rq_at(const arows *a,
+                                                           const tc_qgemm_cols *q, size_t j) {
+  return a->rq ? a->rq[j / 16] : q512_rq_load(q, j);
+}
 
 static inline __attribute__((always_inline)) int32_t load32(const uint8_t *p) {
   int32_t v;
@@ -134,9 +144,9 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   if (cols == (W32 ? NR : NR / 2)) {
     /* whole panels: 64 bytes at a time (q512_pack64), two rows of 32 or four rows of 16 */
     const __m512i lo8 = _mm512_set1_epi8((char)q512_lo(q)), hi8 = _mm512_set1_epi8((char)q512_hi(q));
-    const q512_rq p0 = q512_rq_load(q, j);
+    const q512_rq p0 = rq_at(a, q, j);
     if (W32) {
-      const q512_rq p1 = q512_rq_load(q, j + 16);
+      const q512_rq p1 = rq_at(a, q, j + 16);
 #define PAIR(i, k)                                                                              \
   if ((i) < R) {                                                                                \
     const __m512i v0 = q512_requant16(acc##i##0, &p0, q, zp);                                   \
@@ -173,7 +183,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
   }
   const __m512i lo = _mm512_set1_epi32(q512_lo(q)), hi = _mm512_set1_epi32(q512_hi(q));
   {
-    const q512_rq p = q512_rq_load(q, j);
+    const q512_rq p = rq_at(a, q, j);
     const __mmask16 m = q512_lane_mask(cols);
 #define STORE0(i)                                                                           \
   if ((i) < R)                                                                              \
@@ -182,7 +192,7 @@ static inline __attribute__((always_inline)) void panel(const size_t R, const in
 #undef STORE0
   }
   if (W32) {
-    const q512_rq p = q512_rq_load(q, j + 16);
+    const q512_rq p = rq_at(a, q, j + 16);
     const __mmask16 m = q512_lane_mask(cols - 16);
 #define STORE1(i)                                                                           \
   if ((i) < R)                                                                              \
@@ -254,6 +264,7 @@ static void vnni_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const
     a.r[r] = base + r * kp * 4;
     a.tv[r] = (int32_t)((uint32_t)q->a_sum_mult * (uint32_t)sums[r]);
   }
+  a.rq = NULL;
   a.n_seg = 1;
   a.kp_seg = kp;
   a.seg_step = 0;
@@ -302,6 +313,12 @@ static void vnni_run_view(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
   a.n_seg = n_seg;
   a.kp_seg = (seg_len + 3) / 4;
   a.seg_step = seg_step;
+  q512_rq rq[RQ_CACHE];
+  a.rq = NULL;
+  if (nc <= RQ_CACHE * 16 && rows > MR) {
+    for (size_t j = 0; j < nc; j += 16) rq[j / 16] = q512_rq_load(q, j);
+    a.rq = rq;
+  }
   char *c = cv;
   for (size_t i = 0; i < rows; i += MR, c += MR * ldc) {
     const size_t n = rows - i < MR ? rows - i : MR;
