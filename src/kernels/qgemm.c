@@ -212,6 +212,7 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   cols->out_u8 = w->out_u8;
   cols->any_lshift = any_lshift;
   cols->clamp = w->act_min > lo || w->act_max < hi;
+  cols->neg_term = (w->act_min > lo ? w->act_min : lo) < w->out_zp;
   if (bias_s8_out) *bias_s8_out = bias_s8;
   return 1;
 }

@@ -49,6 +49,10 @@ typedef struct tc_qgemm_cols {
    * (out_zp 2^rshift inside the floor is a multiple of the divisor); rshift <= 22 keeps
    * x m + rconst inside int64. */
   int plain;
+  /* plain: the - (x < 0) term is needed, because [act_min, act_max] lets bytes below out_zp
+   * through; where it does not (RELU, RELU6), both forms give out_zp or less for x < 0 (x m <= 0
+   * and the rounding constants stay below one divisor), clamped alike, so kernels may skip it */
+  int neg_term;
   /* kgroup 4 kernels only (0 elsewhere): B holds w' - a_sum_mult as int8 (a_sum_mult = 0 for
    * int8 weights, 128 + w_offset for uint8 ones), and row i's accumulators start at bias +
    * a_sum_mult * (sum of row i's A bytes read as uint8), wrapping. */

@@ -96,8 +96,7 @@ static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm
     const __m512i m = _mm512_loadu_si512(q->mult + j), mo = _mm512_loadu_si512(q->mult + j + 1);
     p.m = _mm512_add_epi32(m, m);
     p.m_odd = _mm512_add_epi32(mo, mo);
-    /* where the stored bytes cannot go below out_zp, x < 0 gives out_zp or less either way */
-    p.sign = q512_lo(q) < q->out_zp;
+    p.sign = q->neg_term; /* (qgemm.h) */
     const __m512i lo32 = _mm512_set1_epi64(0xffffffffll), b31 = _mm512_set1_epi64(1ll << 31);
     const __m512i zp = _mm512_set1_epi64((long long)q->out_zp);
     const __m512i sg = _mm512_set1_epi64(p.sign ? 1 : 0);

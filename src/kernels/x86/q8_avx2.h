@@ -74,8 +74,8 @@ static inline __m256i tc__q8_requant8(__m256i x, const tc_qgemm_cols *q, size_t 
         _mm256_add_epi64(even, _mm256_loadu_si256((const __m256i *)(q->rconst + j))), 31);
     odd = _mm256_slli_epi64(
         _mm256_add_epi64(odd, _mm256_loadu_si256((const __m256i *)(q->rconst + j + 4))), 1);
-    const __m256i s =
-        _mm256_add_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_srai_epi32(x, 31));
+    __m256i s = _mm256_blend_epi32(even, odd, 0xAA);
+    if (q->neg_term) s = _mm256_add_epi32(s, _mm256_srai_epi32(x, 31));
     /* (the output offset is inside rconst) */
     return _mm256_srav_epi32(s, _mm256_loadu_si256((const __m256i *)(q->rshift + j)));
   }
