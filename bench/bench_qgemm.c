@@ -3,7 +3,10 @@
  * quant), for every qgemm variant this CPU runs (n/a where a variant refuses the weights:
  * the pair_sat kernel with the int8 layers' full-range bytes). Prints the median time per layer, GOP/s
  * (multiply-add = 2) and % of the 1-core int8 peak of vpmaddwd + vpaddd (12 independent
- * chains, measured here; bench_isa lists the other instructions). Never a test.
+ * chains, measured here; bench_isa lists the other instructions). MobileNet V2's expansion
+ * layers (and its stem and last convolution) carry the model's RELU6 ("relu6" in the name:
+ * the output stage clamps and skips its x < 0 term), the others the full output range (since
+ * the eleventh session; before, every layer had the full range). Never a test.
  *   bench_qgemm [--runs N] [--threads N] [--filter SUBSTR] [--kernel NAME] [--all] [--min]
  *               [--no-peak] [--cpu-time] [--cold]
  * (--cold: 64 MiB written before each timed run, so weights and inputs come from memory, as for
@@ -55,6 +58,8 @@ static double peak_madd(void) { return 0; }
 typedef struct shape {
   const char *name;
   int h, w, ic, oc, kh, kw, s, same, u8;
+  int relu6; /* uint8 layers only: the activation range starts at the output zero point, as in
+              * MobileNetV2's expansions (the output stage then skips its x < 0 term) */
 } shape;
 
 /* Conv layers of the models (first occurrence of each shape), FC heads as 1x1 images. */
@@ -76,20 +81,20 @@ static const shape g_shapes[] = {
     {"kws op0 49x10x1 10x4/2 ->64", 49, 10, 1, 64, 10, 4, 2, 1, 0},
     {"kws op2 25x5x64 1x1 ->64", 25, 5, 64, 64, 1, 1, 1, 1, 0},
     {"kws FC 64 ->12", 1, 1, 64, 12, 1, 1, 1, 1, 0},
-    {"mnv2 op0 224x224x3 3x3/2 ->32 u8", 224, 224, 3, 32, 3, 3, 2, 1, 1},
+    {"mnv2 op0 224x224x3 3x3/2 ->32 u8 relu6", 224, 224, 3, 32, 3, 3, 2, 1, 1, 1},
     {"mnv2 op2 112x112x32 1x1 ->16 u8", 112, 112, 32, 16, 1, 1, 1, 1, 1},
-    {"mnv2 op3 112x112x16 1x1 ->96 u8", 112, 112, 16, 96, 1, 1, 1, 1, 1},
+    {"mnv2 op3 112x112x16 1x1 ->96 u8 relu6", 112, 112, 16, 96, 1, 1, 1, 1, 1, 1},
     {"mnv2 op5 56x56x96 1x1 ->24 u8", 56, 56, 96, 24, 1, 1, 1, 1, 1},
-    {"mnv2 op6 56x56x24 1x1 ->144 u8", 56, 56, 24, 144, 1, 1, 1, 1, 1},
+    {"mnv2 op6 56x56x24 1x1 ->144 u8 relu6", 56, 56, 24, 144, 1, 1, 1, 1, 1, 1},
     {"mnv2 op8 56x56x144 1x1 ->24 u8", 56, 56, 144, 24, 1, 1, 1, 1, 1},
-    {"mnv2 28x28x32 1x1 ->192 u8", 28, 28, 32, 192, 1, 1, 1, 1, 1},
+    {"mnv2 28x28x32 1x1 ->192 u8 relu6", 28, 28, 32, 192, 1, 1, 1, 1, 1, 1},
     {"mnv2 28x28x192 1x1 ->32 u8", 28, 28, 192, 32, 1, 1, 1, 1, 1},
-    {"mnv2 14x14x64 1x1 ->384 u8", 14, 14, 64, 384, 1, 1, 1, 1, 1},
+    {"mnv2 14x14x64 1x1 ->384 u8 relu6", 14, 14, 64, 384, 1, 1, 1, 1, 1, 1},
     {"mnv2 14x14x384 1x1 ->64 u8", 14, 14, 384, 64, 1, 1, 1, 1, 1},
     {"mnv2 14x14x576 1x1 ->96 u8", 14, 14, 576, 96, 1, 1, 1, 1, 1},
-    {"mnv2 7x7x160 1x1 ->960 u8", 7, 7, 160, 960, 1, 1, 1, 1, 1},
+    {"mnv2 7x7x160 1x1 ->960 u8 relu6", 7, 7, 160, 960, 1, 1, 1, 1, 1, 1},
     {"mnv2 7x7x960 1x1 ->160 u8", 7, 7, 960, 160, 1, 1, 1, 1, 1},
-    {"mnv2 7x7x320 1x1 ->1280 u8", 7, 7, 320, 1280, 1, 1, 1, 1, 1},
+    {"mnv2 7x7x320 1x1 ->1280 u8 relu6", 7, 7, 320, 1280, 1, 1, 1, 1, 1, 1},
     {"mnv2 1x1x1280 1x1 ->1001 u8 (GEMV)", 1, 1, 1280, 1001, 1, 1, 1, 1, 1},
 };
 
@@ -212,7 +217,8 @@ int main(int argc, char **argv) {
     for (size_t kk = 0; kk < nk; kk++) {
       const int32_t n_seg = tc_x8_conv2d_n_seg(&r.p); /* as CONV_2D packs it */
       tc_qgemm_weights qw = {w, k, sh->u8, sh->u8 ? -118 : 0, sh->u8 ? -120 : 5, bias, mult,
-                             shift, sh->u8 ? 3 : -1, sh->u8 ? 0 : -128, sh->u8 ? 255 : 127,
+                             shift, sh->u8 ? 3 : -1, sh->u8 ? (sh->relu6 ? 3 : 0) : -128,
+                             sh->u8 ? (sh->relu6 ? 203 : 255) : 127,
                              sh->u8, n_seg, r.p.out_h * r.p.out_w};
       void *buf = malloc(tc_qgemm_packed_size_seg(kernels[kk], sh->oc, (int32_t)k, n_seg));
       r.pk = tc_qgemm_pack(kernels[kk], sh->oc, (int32_t)k, &qw, buf);
