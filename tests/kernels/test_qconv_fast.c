@@ -403,7 +403,8 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
  * around the output range, at rounding ties and one off them: m = 1 row... 4 rows of A = (1, 0)
  * and zero weights, so column j's accumulator is its bias; multipliers with few bits (ties
  * happen) and random ones, every right shift 1..22 (plain) in even rounds, 1..31 in odd ones
- * (plain only if no column shifts by more than 22), output offsets over the whole range. */
+ * (plain only if no column shifts by more than 22), output offsets over the whole range, with
+ * the type's whole range or RELU. */
 TC_TEST(kernel_qconv_fast_short_requant_ties) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
@@ -434,14 +435,20 @@ TC_TEST(kernel_qconv_fast_short_requant_ties) {
         if (b < -(1 << 30) + 8) b = -(1 << 30) + 8;
         bias[j] = (int32_t)b;
       }
-      tc_qgemm_weights qw = {w, 2, 0, 0, 0, bias, mult, shift, zo, u8 ? 0 : -128,
-                             u8 ? 255 : 127, u8, 1, 0};
+      /* every third round RELU (the range starts at the output offset): the short form then
+       * skips its x < 0 term (tc_qgemm_cols.neg_term); every third one starts just below it,
+       * where skipping the term would store zo for some zo - 1 */
+      const int32_t lo_t = u8 ? 0 : -128;
+      const int32_t lo = round % 3 == 0 ? zo : round % 3 == 1 && zo > lo_t ? zo - 1 : lo_t;
+      const int relu = lo >= zo;
+      tc_qgemm_weights qw = {w, 2, 0, 0, 0, bias, mult, shift, zo, lo, u8 ? 255 : 127, u8, 1, 0};
       tc_s8_qgemm_kernel *kf = tc_qgemm_kernel_fit(kr, N, 2, &qw);
       void *buf = malloc(tc_qgemm_packed_size(kf, N, 2));
       const tc_qgemm_packed *pk = tc_qgemm_pack(kf, N, 2, &qw, buf);
       CHECK(pk != NULL);
       if (!pk) { free(buf); continue; }
       CHECK_EQ(pk->cols.plain, expect_plain);
+      CHECK_EQ(pk->cols.neg_term, !relu);
       n_plain += pk->cols.plain;
       void *scratch = malloc(tc_qgemm_scratch_size(pk, 1));
       uint8_t out[4 * N], ref[4 * N];
