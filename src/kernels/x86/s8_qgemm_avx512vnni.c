@@ -308,15 +308,14 @@ static void view_row_sums8(const uint8_t *const r[MR], size_t n_seg, size_t seg_
 /* Whole 8-row strips read in place with int8 weights (no row sums), the strip loop inside:
  * the per-call setup (the output stage's copy and constants) is paid once, not once per strip,
  * which counts where a strip has few columns. Zen 4, `bench_qgemm --min`, µs: VWW 48x48x8 ->
- * 16 13.2 -> 9.0, 24x24x16 -> 32 5.1 -> 4.2, ResNet-8 32x32x3 3x3 -> 16 7.8 -> 5.9, 32x32x16
- * 3x3 -> 16 15.3 -> 13.4. With uint8 weights (row sums per strip) the same loop made
+ * 16 13.2 -> 9.3, 24x24x16 -> 32 5.1 -> 4.1, ResNet-8 32x32x3 3x3 -> 16 7.7 -> 5.9, 32x32x16
+ * 3x3 -> 16 15.3 -> 13.6. With uint8 weights (row sums per strip) the same loop made
  * MobileNetV2's layers slower (112x112x32 -> 16 90 -> 106), so those keep a call per strip. */
 static __attribute__((noinline)) void run8_strips(size_t nstrips, size_t nc, arows *a,
-                                                  const void *const *rp, size_t seg_len,
-                                                  const int16_t *pb, const tc_qgemm_cols *qp,
-                                                  char *c, size_t ldc) {
+                                                  const void *const *rp, const int16_t *pb,
+                                                  const tc_qgemm_cols *qp, char *c,
+                                                  size_t ldc) {
   const tc_qgemm_cols qc = *qp, *q = &qc;
-  (void)seg_len;
   for (size_t st = 0; st < nstrips; st++, c += MR * ldc) {
     for (size_t r = 0; r < MR; r++) a->r[r] = (const uint8_t *)rp[st * MR + r];
     run_rows(MR, nc, a, pb, q, c, ldc);
@@ -341,7 +340,7 @@ static void vnni_run_view(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
   size_t i = 0;
   if (rows >= MR && !q->a_sum_mult) {
     memset(a.tv, 0, sizeof a.tv);
-    run8_strips(rows / MR, nc, &a, rp, seg_len, pb, q, c, ldc);
+    run8_strips(rows / MR, nc, &a, rp, pb, q, c, ldc);
     i = rows / MR * MR;
     c += i * ldc;
   }
