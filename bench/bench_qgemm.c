@@ -216,10 +216,12 @@ int main(int argc, char **argv) {
     printf("%-38s", sh->name);
     for (size_t kk = 0; kk < nk; kk++) {
       const int32_t n_seg = tc_x8_conv2d_n_seg(&r.p); /* as CONV_2D packs it */
+      /* output zero point and activation range (RELU6: from the zero point) */
+      const int32_t zo = sh->u8 ? 3 : -1;
+      const int32_t act_lo = sh->u8 ? (sh->relu6 ? zo : 0) : -128;
+      const int32_t act_hi = sh->u8 ? (sh->relu6 ? 203 : 255) : 127;
       tc_qgemm_weights qw = {w, k, sh->u8, sh->u8 ? -118 : 0, sh->u8 ? -120 : 5, bias, mult,
-                             shift, sh->u8 ? 3 : -1, sh->u8 ? (sh->relu6 ? 3 : 0) : -128,
-                             sh->u8 ? (sh->relu6 ? 203 : 255) : 127,
-                             sh->u8, n_seg, r.p.out_h * r.p.out_w};
+                             shift, zo, act_lo, act_hi, sh->u8, n_seg, r.p.out_h * r.p.out_w};
       void *buf = malloc(tc_qgemm_packed_size_seg(kernels[kk], sh->oc, (int32_t)k, n_seg));
       r.pk = tc_qgemm_pack(kernels[kk], sh->oc, (int32_t)k, &qw, buf);
       if (!r.pk) { printf(" | %-12s %7s %5s", kernels[kk]->name, "n/a", ""); free(buf); continue; }

@@ -315,6 +315,8 @@ static __attribute__((noinline)) void run8_strips(size_t nstrips, size_t nc, aro
                                                   const void *const *rp, const int16_t *pb,
                                                   const tc_qgemm_cols *qp, char *c,
                                                   size_t ldc) {
+  /* the copy run_rows would make per strip, made once (byte stores may alias *qp, so the
+   * compiler cannot hoist reads of it out of the loop; run_rows' own copy of qc is free) */
   const tc_qgemm_cols qc = *qp, *q = &qc;
   for (size_t st = 0; st < nstrips; st++, c += MR * ldc) {
     for (size_t r = 0; r < MR; r++) a->r[r] = (const uint8_t *)rp[st * MR + r];
