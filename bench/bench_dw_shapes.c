@@ -1,5 +1,5 @@
 /* bench_dw_shapes.c: kernel-level timing of DEPTHWISE_CONV_2D variants (vec_ops.h slots f32, s8
- * and u8) on the layer shapes of the issue-4 models (person_detect, vww_96, kws, MobileNet V2),
+ * and u8) on the layer shapes of the issue-4 models (person_detect, vww_96, kws, MobileNet V1 and V2),
  * one thread, no interpreter around them. Each entry is the median of `runs` timed calls (wall
  * clock) and the GOP/s of 2 * multiply-adds. Never run as a test.
  *
@@ -39,8 +39,19 @@ static const shape shapes[] = {
     {"mnv2 op25 14x14x384 s1", 14, 14, 384, 1, 3, 1},
     {"mnv2 op59 7x7x960 s1", 7, 7, 960, 1, 3, 1},
     {"5x5 28x28x64 s1", 28, 28, 64, 1, 5, 1},
+    {"mnv1 op1 112x112x8 s1", 112, 112, 8, 1, 3, 1},
+    {"mnv1 op3 112x112x16 s2", 112, 112, 16, 1, 3, 2},
+    {"mnv1 op5 56x56x32 s1", 56, 56, 32, 1, 3, 1},
+    {"mnv1 op7 56x56x32 s2", 56, 56, 32, 1, 3, 2},
+    {"mnv1 op9 28x28x64 s1", 28, 28, 64, 1, 3, 1},
+    {"mnv1 op11 28x28x64 s2", 28, 28, 64, 1, 3, 2},
+    {"mnv1 op13 14x14x128 s1", 14, 14, 128, 1, 3, 1},
+    {"mnv1 op23 14x14x128 s2", 14, 14, 128, 1, 3, 2},
+    {"mnv1 op25 7x7x256 s1", 7, 7, 256, 1, 3, 1},
 };
 
+
+static void *abuf(size_t n) { return aligned_alloc(64, (n + 63) / 64 * 64); }
 
 static void geometry(const shape *sh, tc_dwconv2d_params *p) {
   memset(p, 0, sizeof *p);
@@ -74,9 +85,10 @@ int main(int argc, char **argv) {
     const size_t n_in = (size_t)p.in_h * p.in_w * p.in_c, n_out = (size_t)p.out_h * p.out_w * oc;
     const size_t n_w = (size_t)p.k_h * p.k_w * oc;
     const double ops = 2.0 * (double)n_out * p.k_h * p.k_w;
-    float *fi = malloc(n_in * 4), *fw = malloc(n_w * 4), *fb = malloc((size_t)oc * 4),
-          *fo = malloc(n_out * 4);
-    uint8_t *qi = malloc(n_in), *qw = malloc(n_w), *qo = malloc(n_out);
+    /* 64-byte aligned, as the interpreter's arena (unaligned rows split most zmm loads) */
+    float *fi = abuf(n_in * 4), *fw = malloc(n_w * 4), *fb = malloc((size_t)oc * 4),
+          *fo = abuf(n_out * 4);
+    uint8_t *qi = abuf(n_in), *qw = malloc(n_w), *qo = abuf(n_out);
     int32_t *qb = malloc((size_t)oc * 4), *mult = malloc((size_t)oc * 4),
             *shift = malloc((size_t)oc * 4);
     uint32_t s = 7;

@@ -288,15 +288,9 @@ TC_TEST(kernel_dw_ring_small_q8) {
 
 /* Every float variant against the reference on wide shapes (ring tiles and channel blocks),
  * within FMA rounding: |got - want| <= 1e-5 * (sum |x w| + |b|). */
+static void f32_check(tc_dwconv2d_params p, uint32_t seed, int nonfinite);
+
 static void f32_case(const dw_shape *sh, uint32_t seed, int nonfinite) {
-  const tc_kernel_variant *vs[8];
-  size_t nvar = 0;
-  const tc_kernel_variant *all = tc_kernel_variants(&nvar);
-  int nv = 0;
-  for (size_t i = 0; i < nvar && nv < 8; i++)
-    if (!strcmp(all[i].op, "dwconv") && !strcmp(all[i].dtype, "f32") &&
-        tc_kernel_variant_supported(&all[i]))
-      vs[nv++] = &all[i];
   tc_dwconv2d_params p;
   memset(&p, 0, sizeof p);
   p.batch = sh->batch, p.in_h = sh->h, p.in_w = sh->w, p.in_c = sh->c;
@@ -307,6 +301,18 @@ static void f32_case(const dw_shape *sh, uint32_t seed, int nonfinite) {
       !tc__conv_out_size(sh->same ? TC_PAD_SAME : TC_PAD_VALID, p.in_w, p.k_w, p.stride_w,
                          p.dilation_w, &p.out_w, &p.pad_left))
     return;
+  f32_check(p, seed, nonfinite);
+}
+
+static void f32_check(tc_dwconv2d_params p, uint32_t seed, int nonfinite) {
+  const tc_kernel_variant *vs[8];
+  size_t nvar = 0;
+  const tc_kernel_variant *all = tc_kernel_variants(&nvar);
+  int nv = 0;
+  for (size_t i = 0; i < nvar && nv < 8; i++)
+    if (!strcmp(all[i].op, "dwconv") && !strcmp(all[i].dtype, "f32") &&
+        tc_kernel_variant_supported(&all[i]))
+      vs[nv++] = &all[i];
   p.act_min = rnd(&seed) % 2 ? -INFINITY : 0.0f;
   p.act_max = rnd(&seed) % 2 ? INFINITY : 6.0f;
   const int32_t oc = p.in_c * p.depth_multiplier, T = p.k_h * p.k_w;
@@ -345,10 +351,12 @@ static void f32_case(const dw_shape *sh, uint32_t seed, int nonfinite) {
           (isfinite(want[k]) && !(fabsf(got[k] - want[k]) <= tol)))
         bad = k;
     }
-    CHECK_MSG(bad == n_out, "%s: out[%zu] = %g, ref %g (%dx%dx%d k%dx%d s%d d%d%s)", vs[v]->symbol,
-              bad, bad < n_out ? (double)got[bad] : 0.0, bad < n_out ? (double)want[bad] : 0.0,
-              (int)sh->h, (int)sh->w, (int)sh->c, (int)sh->kh, (int)sh->kw, (int)sh->s,
-              (int)sh->d, nonfinite ? " non-finite weights" : "");
+    CHECK_MSG(bad == n_out, "%s: out[%zu] = %g, ref %g (%dx%dx%d k%dx%d s%dx%d d%dx%d pad %d,%d%s)",
+              vs[v]->symbol, bad, bad < n_out ? (double)got[bad] : 0.0,
+              bad < n_out ? (double)want[bad] : 0.0, (int)p.in_h, (int)p.in_w, (int)p.in_c,
+              (int)p.k_h, (int)p.k_w, (int)p.stride_h, (int)p.stride_w, (int)p.dilation_h,
+              (int)p.dilation_w, (int)p.pad_top, (int)p.pad_left,
+              nonfinite ? " non-finite weights" : "");
   }
   free(in), free(w), free(b), free(want), free(got), free(mag), free(absin), free(absw);
 }
@@ -371,4 +379,32 @@ TC_TEST(kernel_dw_ring_small_f32) {
   each_small_shape(&seed, small_f32);
   for (size_t k = 0; k < sizeof tall_short / sizeof tall_short[0]; k++)
     f32_case(&tall_short[k], rnd(&seed), k % 5 == 2);
+}
+
+/* Height and width with different strides, dilations and paddings (the 3x3 in-place path takes
+ * any row stride and dilation; column stride 2 and row stride 1, explicit paddings of 0-2 rows
+ * or columns), with finite and non-finite weights. */
+TC_TEST(kernel_dw_ring_f32_mixed_axes) {
+  uint32_t seed = 0x3a7e5u;
+  static const int32_t dims[][3] = {{9, 14, 16}, {12, 7, 33}, {5, 23, 8}, {16, 16, 48}};
+  int ran = 0;
+  for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+    for (int sh = 1; sh <= 2; sh++)
+      for (int sw = 1; sw <= 2; sw++)
+        for (int dh = 1; dh <= 3; dh++)
+          for (int pad = 0; pad < 3; pad++) {
+            tc_dwconv2d_params p;
+            memset(&p, 0, sizeof p);
+            p.batch = 1 + (int32_t)(i % 2), p.in_h = dims[i][0], p.in_w = dims[i][1];
+            p.in_c = dims[i][2], p.depth_multiplier = 1, p.k_h = p.k_w = 3;
+            p.stride_h = sh, p.stride_w = sw, p.dilation_h = dh, p.dilation_w = 1;
+            p.pad_top = pad == 2 ? 2 : pad, p.pad_left = pad == 2 ? 0 : pad;
+            if (pad == 2 && dh == 1) p.pad_left = 2; /* two outside columns on the left */
+            p.out_h = (p.in_h + 2 * p.pad_top - (2 * dh + 1)) / sh + 1;
+            p.out_w = (p.in_w + 2 * p.pad_left - 3) / sw + 1;
+            if (p.out_h < 1 || p.out_w < 1) continue;
+            f32_check(p, rnd(&seed), (int)(rnd(&seed) % 4 == 0));
+            ran++;
+          }
+  CHECK(ran > 120);
 }

@@ -1,16 +1,18 @@
 /* dwconv_f32_impl.h: the float32 depthwise kernel (slot f32_dwconv of vec_ops.h) as a template
  * on the vector width: DEPTHWISE_CONV_2D, NHWC, any filter size, stride, dilation and depth
  * multiplier, vectorised over channels, DWF_L per register. dwconv_avx2.c instantiates it with
- * ymm (8 lanes), dwconv_f32_avx512.c with zmm (16). Two paths:
- *  - ring (depth multiplier 1, stride 1, outputs at least 4 columns wide, finite weights):
+ * ymm (8 lanes), dwconv_f32_avx512.c with zmm (16). Three paths:
+ *  - 3x3 in place (depth multiplier 1, stride 1 or 2 and dilation 1 along x: MobileNet's layers):
+ *    taps read straight from the image rows, 4 pixels per step with the 9 weights in
+ *    registers, edge pixels with their outside taps skipped (f32_dw3 below);
+ *  - ring (other filters at depth multiplier 1, stride 1, outputs at least 4 columns wide,
+ *    finite weights):
  *    the input rows a filter needs are copied once into zero-padded ring rows laid out per
- *    DWF_L-channel group, so every output pixel runs the same FMA sequence with tap addresses
- *    as compile-time displacements (3x3 specialised, 4 pixels per step, weights in registers);
- *    short rows run in batches, several output rows as one pixel stream (dw_window.h);
+ *    DWF_L-channel group, so every output pixel runs the same FMA sequence (4 pixels per
+ *    step); short rows run in batches, several output rows as one pixel stream (dw_window.h);
  *  - direct (everything else): each output row is cut into a left border, an interior where
- *    every tap lies inside the image, and a right border; the interior of 3x3 filters keeps the
- *    9 weights in registers and computes 4 pixels at a time, other filters use a tap offset
- *    table; border pixels skip out-of-image taps as the reference does, and depth multipliers
+ *    every tap lies inside the image (tap offset table, 2 pixels at a time), and a right
+ *    border; border pixels skip out-of-image taps as the reference does, and depth multipliers
  *    M > 1 gather the input channel of each output lane (a lane permute).
  * Taps are summed in (ky, kx) order with FMA from 0, then the bias is added and the result
  * clamped (the ring adds exact zeros for padding taps, which can only change the sign of a zero
@@ -129,83 +131,6 @@ static void f32_pixel(const tc_dwconv2d_params *p, const float *img, const float
     }
     dwf_v bv = bias ? ldf(bias + cb, masked, m) : vzero();
     stf(o + cb, finish(acc, bv, lo, hi), masked, m);
-  }
-}
-
-/* Interior span of a 3x3 dilation-1 filter: n_px pixels starting at input `x` (the top-left tap
- * of the first pixel at channel block cb) and output `o`. S: stride along x (1 or 2). */
-static inline __attribute__((always_inline)) void f32_3x3_span(
-    const float *x, float *o, int32_t n_px, size_t C, size_t rs, int S, const float *wp,
-    const float *bp, dwf_v lo, dwf_v hi, int masked, dwf_m m) {
-  const dwf_v w0 = ldf(wp, masked, m), w1 = ldf(wp + C, masked, m),
-               w2 = ldf(wp + 2 * C, masked, m), w3 = ldf(wp + 3 * C, masked, m),
-               w4 = ldf(wp + 4 * C, masked, m), w5 = ldf(wp + 5 * C, masked, m),
-               w6 = ldf(wp + 6 * C, masked, m), w7 = ldf(wp + 7 * C, masked, m),
-               w8 = ldf(wp + 8 * C, masked, m);
-  const dwf_v bv = bp ? ldf(bp, masked, m) : vzero();
-  const size_t xs = (size_t)S * C;
-  int32_t i = 0;
-#define TAP1(acc, src)                                                                       \
-  acc = vfma(ldf((src), masked, m), w0, acc);                                     \
-  acc = vfma(ldf((src) + C, masked, m), w1, acc);                                 \
-  acc = vfma(ldf((src) + 2 * C, masked, m), w2, acc);                             \
-  acc = vfma(ldf((src) + rs, masked, m), w3, acc);                                \
-  acc = vfma(ldf((src) + rs + C, masked, m), w4, acc);                            \
-  acc = vfma(ldf((src) + rs + 2 * C, masked, m), w5, acc);                        \
-  acc = vfma(ldf((src) + 2 * rs, masked, m), w6, acc);                            \
-  acc = vfma(ldf((src) + 2 * rs + C, masked, m), w7, acc);                        \
-  acc = vfma(ldf((src) + 2 * rs + 2 * C, masked, m), w8, acc);
-  for (; i + 4 <= n_px; i += 4) {
-    const float *s0 = x + (size_t)i * xs;
-    dwf_v a0 = vzero(), a1 = a0, a2 = a0, a3 = a0;
-    /* interleave the four independent chains tap by tap */
-    a0 = vfma(ldf(s0, masked, m), w0, a0);
-    a1 = vfma(ldf(s0 + xs, masked, m), w0, a1);
-    a2 = vfma(ldf(s0 + 2 * xs, masked, m), w0, a2);
-    a3 = vfma(ldf(s0 + 3 * xs, masked, m), w0, a3);
-#define TAP4(off, w)                                                                         \
-  a0 = vfma(ldf(s0 + (off), masked, m), w, a0);                                   \
-  a1 = vfma(ldf(s0 + xs + (off), masked, m), w, a1);                              \
-  a2 = vfma(ldf(s0 + 2 * xs + (off), masked, m), w, a2);                          \
-  a3 = vfma(ldf(s0 + 3 * xs + (off), masked, m), w, a3);
-    TAP4(C, w1)
-    TAP4(2 * C, w2)
-    TAP4(rs, w3)
-    TAP4(rs + C, w4)
-    TAP4(rs + 2 * C, w5)
-    TAP4(2 * rs, w6)
-    TAP4(2 * rs + C, w7)
-    TAP4(2 * rs + 2 * C, w8)
-#undef TAP4
-    float *d = o + (size_t)i * C;
-    stf(d, finish(a0, bv, lo, hi), masked, m);
-    stf(d + C, finish(a1, bv, lo, hi), masked, m);
-    stf(d + 2 * C, finish(a2, bv, lo, hi), masked, m);
-    stf(d + 3 * C, finish(a3, bv, lo, hi), masked, m);
-  }
-  for (; i < n_px; i++) {
-    const float *s0 = x + (size_t)i * xs;
-    dwf_v a0 = vzero();
-    TAP1(a0, s0)
-    stf(o + (size_t)i * C, finish(a0, bv, lo, hi), masked, m);
-  }
-#undef TAP1
-}
-
-static void f32_3x3_row(const float *x, float *o, int32_t n_px, int32_t C, int32_t in_w, int S,
-                        const float *filter, const float *bias, dwf_v lo, dwf_v hi) {
-  const size_t rs = (size_t)in_w * C;
-  int32_t cb = 0;
-  const dwf_m none = vtail(0);
-  for (; cb + DWF_L <= C; cb += DWF_L) {
-    const float *bp = bias ? bias + cb : NULL;
-    if (S == 1) f32_3x3_span(x + cb, o + cb, n_px, C, rs, 1, filter + cb, bp, lo, hi, 0, none);
-    else f32_3x3_span(x + cb, o + cb, n_px, C, rs, 2, filter + cb, bp, lo, hi, 0, none);
-  }
-  if (cb < C) {
-    const dwf_m m = vtail(C - cb);
-    const float *bp = bias ? bias + cb : NULL;
-    f32_3x3_span(x + cb, o + cb, n_px, C, rs, S, filter + cb, bp, lo, hi, 1, m);
   }
 }
 
@@ -328,68 +253,14 @@ FAI void f32_offsets(const f32_stream *st, int32_t p, int32_t p0, ptrdiff_t px_b
 FAI dwf_v ldb(const char *p) { return vld((const float *)p); }
 
 /* One DWF_L-channel group's pixels of a stream: w the group's weights [KH * KW][DWF_L] (weight
- * stride ws floats), og the stream origin's output at the group, nc its channels. 3x3 (dilation 1,
- * stride 1) keeps the 9 weights in registers with fixed tap displacements. */
+ * stride ws floats), og the stream origin's output at the group, nc its channels. */
 FAI void f32_grp(const f32_stream *st, size_t g_off, const float *w, size_t ws, dwf_v bv,
                  float *og, size_t C, int32_t nc, int32_t KH, int32_t KW, int32_t S, int32_t D,
-                 dwf_v lo, dwf_v hi, int is3, int tab) {
+                 dwf_v lo, dwf_v hi, int tab) {
   const int masked = nc < DWF_L;
   const dwf_m m = vtail(nc);
   const int32_t npx = st->npx;
   const ptrdiff_t pxb = (ptrdiff_t)S * DWF_VB; /* ring bytes per pixel of a row */
-  if (is3) {
-    const dwf_v w0 = ldf(w, masked, m), w1 = ldf(w + ws, masked, m),
-                 w2 = ldf(w + 2 * ws, masked, m), w3 = ldf(w + 3 * ws, masked, m),
-                 w4 = ldf(w + 4 * ws, masked, m), w5 = ldf(w + 5 * ws, masked, m),
-                 w6 = ldf(w + 6 * ws, masked, m), w7 = ldf(w + 7 * ws, masked, m),
-                 w8 = ldf(w + 8 * ws, masked, m);
-    const char *s0 = (const char *)(st->rows[0] + g_off);
-    const ptrdiff_t d1 = (const char *)(st->rows[1] + g_off) - s0,
-                    d2 = (const char *)(st->rows[2] + g_off) - s0;
-#define PX(acc, q)                                                                             \
-  do {                                                                                         \
-    const char *t_ = s0 + (q);                                                                 \
-    acc = vmul(ldb(t_), w0);                                                          \
-    acc = vfma(ldb(t_ + DWF_VB), w1, acc);                                              \
-    acc = vfma(ldb(t_ + 2 * DWF_VB), w2, acc);                                              \
-    acc = vfma(ldb(t_ + d1), w3, acc);                                              \
-    acc = vfma(ldb(t_ + d1 + DWF_VB), w4, acc);                                         \
-    acc = vfma(ldb(t_ + d1 + 2 * DWF_VB), w5, acc);                                         \
-    acc = vfma(ldb(t_ + d2), w6, acc);                                              \
-    acc = vfma(ldb(t_ + d2 + DWF_VB), w7, acc);                                         \
-    acc = vfma(ldb(t_ + d2 + 2 * DWF_VB), w8, acc);                                         \
-  } while (0)
-#define STEP4(q0, q1, q2, q3, o0, o1, o2, o3)                                                  \
-  do {                                                                                         \
-    dwf_v a0, a1, a2, a3;                                                                     \
-    PX(a0, q0);                                                                                \
-    PX(a1, q1);                                                                                \
-    PX(a2, q2);                                                                                \
-    PX(a3, q3);                                                                                \
-    stf(og + (o0), finish(a0, bv, lo, hi), masked, m);                                         \
-    stf(og + (o1), finish(a1, bv, lo, hi), masked, m);                                         \
-    stf(og + (o2), finish(a2, bv, lo, hi), masked, m);                                         \
-    stf(og + (o3), finish(a3, bv, lo, hi), masked, m);                                         \
-  } while (0)
-    int32_t p = 0;
-    if (tab) {
-      const ptrdiff_t *ro = st->roff, *oo = st->ooff;
-      for (; p < npx; p += 4) /* (tables are padded to whole steps) */
-        STEP4(ro[p], ro[p + 1], ro[p + 2], ro[p + 3], oo[p], oo[p + 1], oo[p + 2], oo[p + 3]);
-      return;
-    }
-    const ptrdiff_t c = (ptrdiff_t)C;
-    for (; p + 4 <= npx; p += 4, s0 += 4 * pxb, og += 4 * c)
-      STEP4(0, pxb, 2 * pxb, 3 * pxb, 0, c, 2 * c, 3 * c);
-    if (p < npx) { /* the last 1-3 pixels of a row */
-      ptrdiff_t q[4], o[4];
-      f32_offsets(st, p, p, pxb, c, q, o, 0);
-      STEP4(q[0], q[1], q[2], q[3], o[0], o[1], o[2], o[3]);
-    }
-#undef STEP4
-#undef PX
-    return;
-  }
   for (int32_t p = 0; p < npx; p += 4) {
     ptrdiff_t q[4], o[4];
     f32_offsets(st, p, 0, pxb, (ptrdiff_t)C, q, o, tab);
@@ -415,36 +286,29 @@ FAI void f32_grp(const f32_stream *st, size_t g_off, const float *w, size_t ws, 
  * c_left channels remain from there to the end of the pixel. */
 FAI void f32_stream_t(const f32_stream *st, const float *filter, const float *bias, int32_t C,
                       int32_t ng, int32_t c_left, const tc_dwconv2d_params *p, dwf_v lo,
-                      dwf_v hi, int is3, int tab) {
+                      dwf_v hi, int tab) {
   for (int32_t g = 0; g < ng; g++) {
     const int32_t nc = c_left - DWF_L * g < DWF_L ? c_left - DWF_L * g : DWF_L;
     const dwf_m m = vtail(nc);
     const dwf_v bv = bias ? ldf(bias + DWF_L * g, nc < DWF_L, m) : vzero();
     f32_grp(st, (size_t)g * st->gs, filter + DWF_L * g, (size_t)C, bv, st->o + DWF_L * g,
-            (size_t)C, nc, p->k_h, p->k_w, p->stride_w, p->dilation_w, lo, hi, is3, tab);
+            (size_t)C, nc, p->k_h, p->k_w, p->stride_w, p->dilation_w, lo, hi, tab);
   }
 }
 
 static __attribute__((noinline)) void f32_stream_run(const f32_stream *st, const float *filter,
                                                      const float *bias, int32_t C, int32_t ng,
                                                      int32_t c_left,
-                                                     const tc_dwconv2d_params *p, int is3,
-                                                     dwf_v lo, dwf_v hi) {
-  const int tab = st->roff != NULL;
-  if (is3) {
-    if (tab) f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 1, 1);
-    else f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 1, 0);
-  } else {
-    if (tab) f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 0, 1);
-    else f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 0, 0);
-  }
+                                                     const tc_dwconv2d_params *p, dwf_v lo,
+                                                     dwf_v hi) {
+  if (st->roff) f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 1);
+  else f32_stream_t(st, filter, bias, C, ng, c_left, p, lo, hi, 0);
 }
 
 static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const float *filter,
                         const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const int32_t C = p->in_c, KH = p->k_h;
   const int32_t G = (C + DWF_L - 1) / DWF_L;
-  const int is3 = KH == 3 && p->k_w == 3 && p->dilation_w == 1 && p->stride_w == 1;
   /* channel block (cw) and tile width (tw) of the ring */
   int64_t cw = (int64_t)G * DWF_L;
   /* channel blocks shrink before tiles get narrower than 32 pixels (per-group row overheads) */
@@ -511,8 +375,7 @@ static void f32_dw_ring(const tc_dwconv2d_params *p, const float *in, const floa
           st.npx = rows_now * n;
           if (nb > 1) tc__dw_tables_pad(roff, ooff, st.npx);
           f32_stream_run(&st, filter + gb * DWF_L, bias ? bias + gb * DWF_L : NULL, C, ng,
-                         C - gb * DWF_L,
-                         p, is3, lo, hi);
+                         C - gb * DWF_L, p, lo, hi);
           oy += rows_now;
         }
       }
@@ -542,8 +405,6 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
   int32_t ox_lo, ox_hi, oy_lo, oy_hi;
   interior(p->pad_left, p->stride_w, p->k_w, p->dilation_w, p->in_w, p->out_w, &ox_lo, &ox_hi);
   interior(p->pad_top, p->stride_h, p->k_h, p->dilation_h, p->in_h, p->out_h, &oy_lo, &oy_hi);
-  const int is3x3 = p->k_h == 3 && p->k_w == 3 && p->dilation_h == 1 && p->dilation_w == 1 &&
-                    (p->stride_w == 1 || p->stride_w == 2);
   int64_t toff[MAX_TAPS];
   for (int32_t ky = 0, t = 0; ky < p->k_h; ky++)
     for (int32_t kx = 0; kx < p->k_w; kx++, t++)
@@ -561,21 +422,255 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
     if (e > a) {
       const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = a * p->stride_w - p->pad_left;
       const float *x = img + ((int64_t)y0 * p->in_w + x0) * C;
-      if (is3x3)
-        f32_3x3_row(x, orow + (int64_t)a * C, e - a, C, p->in_w, p->stride_w, filter, bias, lo,
-                    hi);
-      else
-        f32_generic_span(x, orow + (int64_t)a * C, e - a, C, (size_t)p->stride_w * C, toff, T,
-                         filter, bias, lo, hi);
+      f32_generic_span(x, orow + (int64_t)a * C, e - a, C, (size_t)p->stride_w * C, toff, T,
+                       filter, bias, lo, hi);
     }
     for (int32_t ox = e > a ? e : a; ox < p->out_w; ox++)
       f32_pixel(p, img, filter, bias, orow + (int64_t)ox * C, oy, ox);
   }
 }
 
+/* ---- 3x3, stride 1 or 2 and dilation 1 along x, depth multiplier 1: rows read in place -------
+ * Each output pixel reads its taps straight from the image: no ring copy (copying a row cost
+ * about a quarter of a ring layer's time on Zen 4, more than the loads it saved). Taps outside
+ * the image are skipped, as the reference skips them, so any weights (inf, NaN) are fine:
+ *  - rows: RM says which of the 3 filter rows lie inside the image; the common masks (all,
+ *    top missing, bottom missing) are compiled in, others run d3_px_any pixel by pixel;
+ *  - columns: interior pixels (all 3 columns inside) go 4 at a time, their taps at multiples
+ *    of the position stride from 3 row pointers; the two edge pixels of a padded row (left:
+ *    column 0 outside, right: column 2 outside) run together as two chains, rows with more
+ *    than one edge pixel a side (images narrower than the filter) pixel by pixel.
+ * Summation as everywhere in this file: valid taps in (ky, kx) order from 0 (the first one a
+ * multiply), then the bias, then the clamp.
+ * Loop order: channel blocks, column tiles, output rows, groups, so that the 3 input rows a tile
+ * and block read (D3_TARGET bytes at most) stay in L1 from one output row to the next. */
+
+enum { D3_TARGET = 24576 };
+
+/* NP pixels of one group: pixel j's tap (ky, kx) at r[ky] + (kx - KX0 + j * S) * cb bytes, KX0
+ * the first column in the column mask CM (r[ky] is only read where row ky is in RM). */
+FAI void d3_px(dwf_v *a, const int NP, const char *const r[3], const int S, ptrdiff_t cb,
+               const dwf_v *w, const int RM, const int CM, const int MASKED, dwf_m m) {
+  const int KX0 = CM & 1 ? 0 : CM & 2 ? 1 : 2;
+  int first = 1;
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++) {
+      if (!(RM >> ky & 1) || !(CM >> kx & 1)) continue;
+#pragma GCC unroll 4
+      for (int j = 0; j < NP; j++) {
+        const dwf_v x = ldf((const float *)(r[ky] + (kx - KX0 + j * S) * cb), MASKED, m);
+        a[j] = first ? vmul(x, w[3 * ky + kx]) : vfma(x, w[3 * ky + kx], a[j]);
+      }
+      first = 0;
+    }
+  if (first)
+#pragma GCC unroll 4
+    for (int j = 0; j < NP; j++) a[j] = vzero();
+}
+
+/* The two edge pixels of a row together (two independent chains): l with columns 1-2 inside
+ * (rows rl from column 1), e with columns 0-1 (rows re). */
+FAI void d3_edges(dwf_v *al, dwf_v *ae, const char *const rl[3], const char *const re[3],
+                  ptrdiff_t cb, const dwf_v *w, const int RM, const int MASKED, dwf_m m) {
+  int first = 1;
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; k++) {
+      if (!(RM >> ky & 1)) continue;
+      const dwf_v xl = ldf((const float *)(rl[ky] + k * cb), MASKED, m);
+      const dwf_v xe = ldf((const float *)(re[ky] + k * cb), MASKED, m);
+      *al = first ? vmul(xl, w[3 * ky + k + 1]) : vfma(xl, w[3 * ky + k + 1], *al);
+      *ae = first ? vmul(xe, w[3 * ky + k]) : vfma(xe, w[3 * ky + k], *ae);
+      first = 0;
+    }
+  if (first) *al = *ae = vzero();
+}
+
+/* One pixel of one group with any row and column masks (weights from memory, stride ws). */
+static dwf_v d3_px_any(const char *t, const ptrdiff_t d[3], ptrdiff_t cb, const float *w,
+                       size_t ws, unsigned rm, unsigned cm, int masked, dwf_m m) {
+  dwf_v a = vzero();
+  int first = 1;
+  for (int ky = 0; ky < 3; ky++)
+    for (int kx = 0; kx < 3; kx++) {
+      if (!(rm >> ky & 1) || !(cm >> kx & 1)) continue;
+      const dwf_v x = ldf((const float *)(t + (d[ky] + kx * cb)), masked, m);
+      const dwf_v wv = ldf(w + (size_t)(3 * ky + kx) * ws, masked, m);
+      a = first ? vmul(x, wv) : vfma(x, wv, a);
+      first = 0;
+    }
+  return a;
+}
+
+typedef struct d3_geo {
+  int32_t in_w, pad_left, xa, xe; /* xa, xe: interior output columns */
+  ptrdiff_t cb;                    /* bytes per input position (C floats) */
+} d3_geo;
+
+/* Column mask of output column x: bit kx set where input column x * S - pad + kx exists. */
+FAI unsigned d3_cm(const d3_geo *g, int32_t x, int S) {
+  const int32_t x0 = x * S - g->pad_left;
+  unsigned cm = 0;
+  for (int kx = 0; kx < 3; kx++)
+    if (x0 + kx >= 0 && x0 + kx < g->in_w) cm |= 1u << kx;
+  return cm;
+}
+
+/* Output columns [x0, x1) of one group: rows (bytes, at the group's first channel) r0 with row
+ * deltas d, output o at column 0 of the group. */
+FAI void d3_grp(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o, size_t C,
+                int32_t x0, int32_t x1, const float *w, dwf_v bv, dwf_v lo, dwf_v hi,
+                const int S, const int RM, const int MASKED, dwf_m m, unsigned rm) {
+  const ptrdiff_t cb = g->cb;
+  const int32_t xa = g->xa < x0 ? x0 : g->xa > x1 ? x1 : g->xa;
+  const int32_t xe = g->xe > x1 ? x1 : g->xe < xa ? xa : g->xe;
+  if (RM == 0 || xe - xa < 4 || xa - x0 > 1 || x1 - xe > 1) {
+    /* narrow rows, unusual masks: pixel by pixel */
+    for (int32_t x = x0; x < x1; x++) {
+      const ptrdiff_t off = ((ptrdiff_t)x * S - g->pad_left) * cb;
+      const ptrdiff_t dd[3] = {d[0] + off, d[1] + off, d[2] + off};
+      const dwf_v a =
+          d3_px_any(r0, dd, cb, w, C, RM ? (unsigned)RM : rm, d3_cm(g, x, S), MASKED, m);
+      stf(o + (size_t)x * C, finish(a, bv, lo, hi), MASKED, m);
+    }
+    return;
+  }
+  dwf_v wr[9];
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) wr[k] = ldf(w + (size_t)k * C, MASKED, m);
+  /* the row's rows at input column c (c >= 0) */
+#define D3_AT(rr, c)                                                                          \
+  const ptrdiff_t rr##_o = (ptrdiff_t)(c) * cb;                                               \
+  const char *rr[3] = {RM & 1 ? r0 + (d[0] + rr##_o) : r0, RM & 2 ? r0 + (d[1] + rr##_o) : r0, \
+                       RM & 4 ? r0 + (d[2] + rr##_o) : r0}
+  /* edge pixels (at most one each side): column 0 outside on the left, column 2 on the right */
+  const int has_l = xa > x0, has_e = xe < x1;
+  if (has_l && has_e && d3_cm(g, x0, S) == 6 && d3_cm(g, xe, S) == 3) {
+    D3_AT(rl, 0);
+    D3_AT(re, (ptrdiff_t)xe * S - g->pad_left);
+    dwf_v al, ae;
+    d3_edges(&al, &ae, rl, re, cb, wr, RM, MASKED, m);
+    stf(o + (size_t)x0 * C, finish(al, bv, lo, hi), MASKED, m);
+    stf(o + (size_t)xe * C, finish(ae, bv, lo, hi), MASKED, m);
+  } else {
+    for (int32_t x = x0; x < x1; x++) {
+      if (x == xa) x = xe; /* (the interior runs below) */
+      if (x >= x1) break;
+      const unsigned cm = d3_cm(g, x, S);
+      dwf_v a[1];
+      if (cm == 6) {
+        D3_AT(r, (ptrdiff_t)x * S - g->pad_left + 1);
+        d3_px(a, 1, r, S, cb, wr, RM, 6, MASKED, m);
+      } else if (cm == 3) {
+        D3_AT(r, (ptrdiff_t)x * S - g->pad_left);
+        d3_px(a, 1, r, S, cb, wr, RM, 3, MASKED, m);
+      } else {
+        const ptrdiff_t off = ((ptrdiff_t)x * S - g->pad_left) * cb;
+        const ptrdiff_t dd[3] = {d[0] + off, d[1] + off, d[2] + off};
+        a[0] = d3_px_any(r0, dd, cb, w, C, (unsigned)RM, cm, MASKED, m);
+      }
+      stf(o + (size_t)x * C, finish(a[0], bv, lo, hi), MASKED, m);
+    }
+  }
+  /* interior: 4 pixels per step, the last step ending at xe (overlapping the one before it
+   * where the count is not a multiple of 4: those pixels are stored again, same values) */
+  for (int32_t x = xa;; x += 4) {
+    if (x > xe - 4) x = xe - 4;
+    D3_AT(r, (ptrdiff_t)x * S - g->pad_left);
+    dwf_v a[4];
+    d3_px(a, 4, r, S, cb, wr, RM, 7, MASKED, m);
+    float *ox = o + (size_t)x * C;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) stf(ox + (size_t)j * C, finish(a[j], bv, lo, hi), MASKED, m);
+    if (x == xe - 4) break;
+  }
+#undef D3_AT
+}
+
+/* One group of one output row: the row mask and the group's masking as compile-time cases. */
+FAI void d3_rows(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o, size_t C,
+                 int32_t x0, int32_t x1, const float *w, dwf_v bv, dwf_v lo, dwf_v hi,
+                 const int S, const int MASKED, dwf_m m, unsigned rm) {
+  if (rm == 7) d3_grp(g, r0, d, o, C, x0, x1, w, bv, lo, hi, S, 7, MASKED, m, rm);
+  else if (rm == 6) d3_grp(g, r0, d, o, C, x0, x1, w, bv, lo, hi, S, 6, MASKED, m, rm);
+  else if (rm == 3) d3_grp(g, r0, d, o, C, x0, x1, w, bv, lo, hi, S, 3, MASKED, m, rm);
+  else d3_grp(g, r0, d, o, C, x0, x1, w, bv, lo, hi, S, 0, MASKED, m, rm);
+}
+
+FAI void f32_dw3_s(const tc_dwconv2d_params *p, const float *in, const float *filter,
+                   const float *bias, float *out, int32_t row_begin, int32_t row_end,
+                   const int S) {
+  const int32_t C = p->in_c, G = (C + DWF_L - 1) / DWF_L;
+  d3_geo g;
+  g.in_w = p->in_w, g.pad_left = p->pad_left, g.cb = (ptrdiff_t)C * (ptrdiff_t)sizeof(float);
+  interior(p->pad_left, S, 3, 1, p->in_w, p->out_w, &g.xa, &g.xe);
+  /* channel blocks shrink before column tiles get narrower than 16 pixels */
+  const int64_t twmin = p->out_w < 16 ? p->out_w : 16;
+  int32_t ngb = G;
+  while (ngb > 1 && 3 * ((twmin - 1) * S + 3) * ngb * DWF_VB > D3_TARGET) ngb = (ngb + 1) / 2;
+  int64_t tw = p->out_w;
+  if (3 * ((tw - 1) * S + 3) * ngb * DWF_VB > D3_TARGET) {
+    tw = ((int64_t)D3_TARGET / (3 * (int64_t)ngb * DWF_VB) - 3) / S + 1;
+    if (tw < 4) tw = 4;
+    const int64_t n_tiles = (p->out_w + tw - 1) / tw;
+    tw = (p->out_w + n_tiles - 1) / n_tiles;
+  }
+  const dwf_v lo = vset1(p->act_min), hi = vset1(p->act_max);
+  const int64_t img_size = (int64_t)p->in_h * p->in_w * C;
+  const ptrdiff_t row_bytes = (ptrdiff_t)p->in_w * g.cb;
+  for (int32_t gb = 0; gb < G; gb += ngb) {
+    const int32_t ge = G - gb < ngb ? G : gb + ngb;
+    for (int64_t x0 = 0; x0 < p->out_w; x0 += tw) {
+      const int32_t x1 = (int32_t)(p->out_w - x0 < tw ? p->out_w : x0 + tw);
+      for (int32_t r = row_begin; r < row_end; r++) {
+        const int32_t b = r / p->out_h, oy = r % p->out_h;
+        const char *img = (const char *)(in + b * img_size);
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        unsigned rm = 0;
+        ptrdiff_t d[3];
+        for (int ky = 0; ky < 3; ky++) {
+          const int32_t y = y0 + ky * p->dilation_h;
+          d[ky] = y >= 0 && y < p->in_h ? (ptrdiff_t)y * row_bytes : 0;
+          if (y >= 0 && y < p->in_h) rm |= 1u << ky;
+        }
+        float *orow = out + (int64_t)r * p->out_w * C;
+        for (int32_t gi = gb; gi < ge; gi++) {
+          const int32_t c = gi * DWF_L, nc = C - c < DWF_L ? C - c : DWF_L;
+          const char *r0 = img + (size_t)c * sizeof(float);
+          if (nc == DWF_L) {
+            const dwf_m none = vtail(0);
+            const dwf_v bv = bias ? vld(bias + c) : vzero();
+            d3_rows(&g, r0, d, orow + c, (size_t)C, (int32_t)x0, x1, filter + c, bv, lo, hi,
+                    S, 0, none, rm);
+          } else {
+            const dwf_m m = vtail(nc);
+            const dwf_v bv = bias ? vldm(bias + c, m) : vzero();
+            d3_rows(&g, r0, d, orow + c, (size_t)C, (int32_t)x0, x1, filter + c, bv, lo, hi,
+                    S, 1, m, rm);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void f32_dw3(const tc_dwconv2d_params *p, const float *in, const float *filter,
+                    const float *bias, float *out, int32_t row_begin, int32_t row_end) {
+  if (p->stride_w == 1) f32_dw3_s(p, in, filter, bias, out, row_begin, row_end, 1);
+  else f32_dw3_s(p, in, filter, bias, out, row_begin, row_end, 2);
+}
+
 static void DWF_RUN(const tc_dwconv2d_params *p, const float *in, const float *filter,
                     const float *bias, float *out, int32_t row_begin, int32_t row_end) {
   const size_t T = (size_t)p->k_h * p->k_w;
+  if (p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->dilation_w == 1 &&
+      (p->stride_w == 1 || p->stride_w == 2)) {
+    f32_dw3(p, in, filter, bias, out, row_begin, row_end);
+    return;
+  }
   /* the ring pays its row copies back at stride 1 from 4 output columns on (short rows run
    * in batches); on 3x3 images and smaller the padded rows are ~3x the input, and the direct
    * path's 4-group border pixels win; with stride 2 the ring copies twice the input per
