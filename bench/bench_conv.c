@@ -6,6 +6,8 @@
  * multiply-add = 2) at the fastest and % of the 1-core peak measured here with independent FMA
  * chains (float) and vpmaddwd chains (8-bit, 2 ops per int16 pair product). Never a test.
  *   bench_conv [--threads N] [--runs N] [--no-ref] [--no-s8] [--cpu-time] [--shape TEXT]
+ *              [--f32-kernel NAME]   (a supported f32 GEMM variant, e.g. avx2_6x16, instead of
+ *              the one CONV_2D picks: the default, or its narrow variant for few channels)
  * Build: cc -O2 -Isrc -Iinclude bench/bench_conv.c BUILD/libtensorc.a -lpthread -lm */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -134,11 +136,12 @@ typedef struct run_ctx {
   void *scratch;
   float *im2col; /* the baseline's row block */
   size_t im2col_rows;
+  tc_f32_gemm_kernel *fkr; /* the layer's float kernel (the default's narrow one where it fits) */
 } run_ctx;
 
 static void run_f32(void *c) {
   run_ctx *r = c;
-  tc_f32_conv2d_gemm(NULL, r->pool, &r->p, r->fin, r->fpacked, r->fbias, r->fout, r->scratch);
+  tc_f32_conv2d_gemm(r->fkr, r->pool, &r->p, r->fin, r->fpacked, r->fbias, r->fout, r->scratch);
 }
 /* The baseline, the lowering before the direct path: im2col rows in blocks of im2col_rows
  * pixels (none for a 1x1 stride-1 conv, whose A is the input), multiplied one register tile of
@@ -146,7 +149,7 @@ static void run_f32(void *c) {
 static void run_f32_im2col(void *c) {
   run_ctx *r = c;
   const tc_conv2d_params *p = &r->p;
-  tc_f32_gemm_kernel *kr = tc_f32_gemm_default_kernel();
+  tc_f32_gemm_kernel *kr = r->fkr;
   const size_t m = (size_t)p->batch * p->out_h * p->out_w, n = (size_t)p->out_c;
   const size_t k = (size_t)p->k_h * p->k_w * p->in_c, mr = (size_t)kr->mr;
   const int direct = tc_conv2d_is_gemm(p);
@@ -178,6 +181,7 @@ static void run_s8_ref(void *c) {
 int main(int argc, char **argv) {
   int threads = 1, runs = 15, with_ref = 1, with_s8 = 1;
   const char *filter = NULL;
+  tc_f32_gemm_kernel *f32_kernel = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
@@ -185,6 +189,20 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--no-s8")) with_s8 = 0;
     else if (!strcmp(argv[i], "--cpu-time")) bench_cpu_time = 1;
     else if (!strcmp(argv[i], "--shape") && i + 1 < argc) filter = argv[++i];
+    else if (!strcmp(argv[i], "--f32-kernel") && i + 1 < argc) {
+      const char *want = argv[++i];
+      size_t nv = 0;
+      const tc_kernel_variant *v = tc_kernel_variants(&nv);
+      for (size_t j = 0; j < nv; j++)
+        if (!strcmp(v[j].op, "gemm") && !strcmp(v[j].dtype, "f32") &&
+            tc_kernel_variant_supported(&v[j]) &&
+            !strcmp(((tc_f32_gemm_kernel *)v[j].impl)->name, want))
+          f32_kernel = v[j].impl;
+      if (!f32_kernel) {
+        fprintf(stderr, "no supported f32 GEMM kernel named %s\n", want);
+        return 2;
+      }
+    }
     else {
       fprintf(stderr, "usage: bench_conv [--threads N] [--runs N] [--no-ref] [--no-s8] "
                       "[--shape TEXT]\n");
@@ -232,13 +250,18 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < nin; i++) { fin[i] = (float)(i % 13) * 0.1f; qin[i] = (int8_t)(i * 7); }
     for (size_t i = 0; i < k * sh->oc; i++) { fw[i] = (float)(i % 7) * 0.01f; qw[i] = (int8_t)(i * 5); }
     for (int j = 0; j < sh->oc; j++) { fb[j] = 0.1f; qb[j] = j * 10; mult[j] = 1234567890; shift[j] = -9; }
-    float *packed = aligned_alloc(64, (tc_f32_gemm_packed_b_size(NULL, sh->oc, (int32_t)k) + 127) / 64 * 64);
-    tc_f32_gemm_pack_b(NULL, sh->oc, (int32_t)k, fw, k, TC_GEMM_B_NK, packed);
+    /* the kernel CONV_2D takes: the default's narrow variant for few output channels */
+    tc_f32_gemm_kernel *fkr = tc_f32_gemm_default_kernel();
+    while (fkr->narrow && sh->oc <= fkr->narrow_n) fkr = fkr->narrow;
+    if (f32_kernel) fkr = f32_kernel;
+    r.fkr = fkr;
+    float *packed = aligned_alloc(64, (tc_f32_gemm_packed_b_size(fkr, sh->oc, (int32_t)k) + 127) / 64 * 64);
+    tc_f32_gemm_pack_b(fkr, sh->oc, (int32_t)k, fw, k, TC_GEMM_B_NK, packed);
     tc_qgemm_weights qwt = {qw, k, 0, 0, 3, qb, mult, shift, -1, -128, 127, 0};
     tc_s8_qgemm_kernel *qk = tc_qgemm_kernel_for(NULL, 0, sh->oc, (int32_t)k, &qwt);
     void *pkbuf = malloc(tc_qgemm_packed_size(qk, sh->oc, (int32_t)k));
     r.pk = tc_qgemm_pack(qk, sh->oc, (int32_t)k, &qwt, pkbuf);
-    size_t ss = tc_f32_conv2d_gemm_scratch_size(NULL, p, threads);
+    size_t ss = tc_f32_conv2d_gemm_scratch_size(fkr, p, threads);
     size_t qs = tc_x8_conv2d_gemm_scratch_size(r.pk, threads);
     r.scratch = malloc((ss > qs ? ss : qs) + 1);
     r.im2col_rows = 64 * 1024 / (k * 4) / 6 * 6;

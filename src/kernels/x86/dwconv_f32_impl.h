@@ -527,8 +527,8 @@ FAI void d3_grp(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o,
   const ptrdiff_t cb = g->cb;
   const int32_t xa = g->xa < x0 ? x0 : g->xa > x1 ? x1 : g->xa;
   const int32_t xe = g->xe > x1 ? x1 : g->xe < xa ? xa : g->xe;
-  if (RM == 0 || xe - xa < 4 || xa - x0 > 1 || x1 - xe > 1) {
-    /* narrow rows, unusual masks: pixel by pixel */
+  if (RM == 0 || xe <= xa || xa - x0 > 1 || x1 - xe > 1) {
+    /* images narrower than the filter, unusual masks: pixel by pixel */
     for (int32_t x = x0; x < x1; x++) {
       const ptrdiff_t off = ((ptrdiff_t)x * S - g->pad_left) * cb;
       const ptrdiff_t dd[3] = {d[0] + off, d[1] + off, d[2] + off};
@@ -576,7 +576,19 @@ FAI void d3_grp(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o,
     }
   }
   /* interior: 4 pixels per step, the last step ending at xe (overlapping the one before it
-   * where the count is not a multiple of 4: those pixels are stored again, same values) */
+   * where the count is not a multiple of 4: those pixels are stored again, same values);
+   * rows of 1-3 interior pixels in one step of that many */
+  if (xe - xa < 4) {
+    D3_AT(r, (ptrdiff_t)xa * S - g->pad_left);
+    dwf_v a[3];
+    const int32_t n = xe - xa;
+    if (n == 3) d3_px(a, 3, r, S, cb, wr, RM, 7, MASKED, m);
+    else if (n == 2) d3_px(a, 2, r, S, cb, wr, RM, 7, MASKED, m);
+    else d3_px(a, 1, r, S, cb, wr, RM, 7, MASKED, m);
+    for (int32_t j = 0; j < n; j++)
+      stf(o + (size_t)(xa + j) * C, finish(a[j], bv, lo, hi), MASKED, m);
+    return;
+  }
   for (int32_t x = xa;; x += 4) {
     if (x > xe - 4) x = xe - 4;
     D3_AT(r, (ptrdiff_t)x * S - g->pad_left);
