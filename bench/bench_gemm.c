@@ -90,6 +90,7 @@ static const shape g_shapes[] = {
     /* MobileNet V1 0.25 at 224x224: the pointwise (1x1) convolutions */
     {"mbv1_0.25", "112x112 8->16", 12544, 16, 8},
     {"mbv1_0.25", "stem as GEMM 12544x8x27", 12544, 8, 27},
+    {"mbv1_0.25", "stem transposed 8x12544x27", 8, 12544, 27},
     {"mbv1_0.25", "56x56 16->32", 3136, 32, 16},
     {"mbv1_0.25", "56x56 32->32", 3136, 32, 32},
     {"mbv1_0.25", "28x28 32->64", 784, 64, 32},
