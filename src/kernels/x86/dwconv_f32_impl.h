@@ -550,7 +550,7 @@ FAI void d3_grp(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o,
   /* edge pixels (at most one each side): column 0 outside on the left, column 2 on the right */
   const int has_l = xa > x0, has_e = xe < x1;
   if (has_l && has_e && d3_cm(g, x0, S) == 6 && d3_cm(g, xe, S) == 3) {
-    D3_AT(rl, 0);
+    D3_AT(rl, (ptrdiff_t)x0 * S - g->pad_left + 1); /* (column 0: cm 6 puts kx = 0 at -1) */
     D3_AT(re, (ptrdiff_t)xe * S - g->pad_left);
     dwf_v al, ae;
     d3_edges(&al, &ae, rl, re, cb, wr, RM, MASKED, m);
