@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
     }
     else {
       fprintf(stderr, "usage: bench_conv [--threads N] [--runs N] [--no-ref] [--no-s8] "
-                      "[--shape TEXT]\n");
+                      "[--cpu-time] [--shape TEXT] [--f32-kernel NAME]\n");
       return 2;
     }
   }

@@ -1,6 +1,7 @@
 /* bench_dw_shapes.c: kernel-level timing of DEPTHWISE_CONV_2D variants (vec_ops.h slots f32, s8
- * and u8) on the layer shapes of the issue-4 models (person_detect, vww_96, kws, MobileNet V1 and V2),
- * one thread, no interpreter around them. Each entry is the median of `runs` timed calls (wall
+ * and u8) on the layer shapes of the issue-4 models (person_detect, vww_96, kws, MobileNet V1
+ * and V2), one thread, no interpreter around them, each with the variant the op runs (the
+ * dispatched one, or its narrow variant for few channels). Each entry is the median of `runs` timed calls (wall
  * clock) and the GOP/s of 2 * multiply-adds. Never run as a test.
  *
  *   cmake --build B --target bench_dw_shapes && B/bench_dw_shapes [runs (default 200)] [filter]
@@ -103,11 +104,14 @@ int main(int argc, char **argv) {
       qb[i] = (int32_t)(s >> 16) - 32768, fb[i] = 0.1f;
       tc_q_quantize_multiplier(0.0002 + 0.0001 * (i % 7), &mult[i], &shift[i]);
     }
+    const tc_f32_dwconv_ukernel *kf = kt->f32_dwconv;
+    while (kf->narrow && oc <= kf->narrow_c) kf = kf->narrow;
     double res[3];
     for (int v = 0; v < 3; v++) {
       tc_q_requant q = {
           -3, v == 2 ? -120 : 0, 5, mult, shift, v == 2 ? 0 : -128, v == 2 ? 255 : 127};
       const tc_q8_dwconv_ukernel *kq = v == 1 ? kt->s8_dwconv : kt->u8_dwconv;
+      while (kq->narrow && oc <= kq->narrow_c) kq = kq->narrow;
       void *packed = NULL;
       if (v > 0) {
         size_t size = kq->packed_size(&p);
@@ -118,7 +122,7 @@ int main(int argc, char **argv) {
       }
       for (int r = 0; r < runs + 3; r++) {
         double t0 = bench_now();
-        if (v == 0) kt->f32_dwconv->run(&p, fi, fw, fb, fo, 0, p.out_h);
+        if (v == 0) kf->run(&p, fi, fw, fb, fo, 0, p.out_h);
         else kq->run(&p, &q, qi, qw, qb, packed, qo, 0, p.out_h);
         if (r >= 3) t[r - 3] = bench_now() - t0;
       }
