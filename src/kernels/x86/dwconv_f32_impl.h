@@ -437,9 +437,9 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
  *  - rows: RM says which of the 3 filter rows lie inside the image; the common masks (all,
  *    top missing, bottom missing) are compiled in, others run d3_px_any pixel by pixel;
  *  - columns: interior pixels (all 3 columns inside) go 4 at a time, their taps at multiples
- *    of the position stride from 3 row pointers; the two edge pixels of a padded row (left:
- *    column 0 outside, right: column 2 outside) run together as two chains, rows with more
- *    than one edge pixel a side (images narrower than the filter) pixel by pixel.
+ *    of the position stride from 3 row pointers; the edge pixel of each padded side (left:
+ *    column 0 outside, right: column 2 outside) runs with its compiled column mask; rows with
+ *    more than one edge pixel a side (images narrower than the filter) go pixel by pixel.
  * Summation as everywhere in this file: valid taps in (ky, kx) order from 0 (the first one a
  * multiply), then the bias, then the clamp.
  * Loop order: channel blocks, column tiles, output rows, groups; at stride 1 blocks and tiles
@@ -449,7 +449,8 @@ static void f32_dw_direct(const tc_dwconv2d_params *p, const float *in, const fl
 enum { D3_TARGET = 24576 };
 
 /* NP pixels of one group: pixel j's tap (ky, kx) at r[ky] + (kx - KX0 + j * S) * cb bytes, KX0
- * the first column in the column mask CM (r[ky] is only read where row ky is in RM). */
+ * the first column in the column mask CM (r[ky] is only read where row ky is in RM). RM and CM
+ * are never 0 here (d3_px_any takes the other masks). */
 FAI void d3_px(dwf_v *a, const int NP, const char *const r[3], const int S, ptrdiff_t cb,
                const dwf_v *w, const int RM, const int CM, const int MASKED, dwf_m m) {
   const int KX0 = CM & 1 ? 0 : CM & 2 ? 1 : 2;
@@ -466,28 +467,6 @@ FAI void d3_px(dwf_v *a, const int NP, const char *const r[3], const int S, ptrd
       }
       first = 0;
     }
-  if (first)
-#pragma GCC unroll 4
-    for (int j = 0; j < NP; j++) a[j] = vzero();
-}
-
-/* The two edge pixels of a row together (two independent chains): l with columns 1-2 inside
- * (rows rl from column 1), e with columns 0-1 (rows re). */
-FAI void d3_edges(dwf_v *al, dwf_v *ae, const char *const rl[3], const char *const re[3],
-                  ptrdiff_t cb, const dwf_v *w, const int RM, const int MASKED, dwf_m m) {
-  int first = 1;
-#pragma GCC unroll 3
-  for (int ky = 0; ky < 3; ky++)
-#pragma GCC unroll 2
-    for (int k = 0; k < 2; k++) {
-      if (!(RM >> ky & 1)) continue;
-      const dwf_v xl = ldf((const float *)(rl[ky] + k * cb), MASKED, m);
-      const dwf_v xe = ldf((const float *)(re[ky] + k * cb), MASKED, m);
-      *al = first ? vmul(xl, w[3 * ky + k + 1]) : vfma(xl, w[3 * ky + k + 1], *al);
-      *ae = first ? vmul(xe, w[3 * ky + k]) : vfma(xe, w[3 * ky + k], *ae);
-      first = 0;
-    }
-  if (first) *al = *ae = vzero();
 }
 
 /* One pixel of one group with any row and column masks (weights from memory, stride ws). */
@@ -548,33 +527,23 @@ FAI void d3_grp(const d3_geo *g, const char *r0, const ptrdiff_t d[3], float *o,
   const char *rr[3] = {RM & 1 ? r0 + (d[0] + rr##_o) : r0, RM & 2 ? r0 + (d[1] + rr##_o) : r0, \
                        RM & 4 ? r0 + (d[2] + rr##_o) : r0}
   /* edge pixels (at most one each side): column 0 outside on the left, column 2 on the right */
-  const int has_l = xa > x0, has_e = xe < x1;
-  if (has_l && has_e && d3_cm(g, x0, S) == 6 && d3_cm(g, xe, S) == 3) {
-    D3_AT(rl, (ptrdiff_t)x0 * S - g->pad_left + 1); /* (column 0: cm 6 puts kx = 0 at -1) */
-    D3_AT(re, (ptrdiff_t)xe * S - g->pad_left);
-    dwf_v al, ae;
-    d3_edges(&al, &ae, rl, re, cb, wr, RM, MASKED, m);
-    stf(o + (size_t)x0 * C, finish(al, bv, lo, hi), MASKED, m);
-    stf(o + (size_t)xe * C, finish(ae, bv, lo, hi), MASKED, m);
-  } else {
-    for (int32_t x = x0; x < x1; x++) {
-      if (x == xa) x = xe; /* (the interior runs below) */
-      if (x >= x1) break;
-      const unsigned cm = d3_cm(g, x, S);
-      dwf_v a[1];
-      if (cm == 6) {
-        D3_AT(r, (ptrdiff_t)x * S - g->pad_left + 1);
-        d3_px(a, 1, r, S, cb, wr, RM, 6, MASKED, m);
-      } else if (cm == 3) {
-        D3_AT(r, (ptrdiff_t)x * S - g->pad_left);
-        d3_px(a, 1, r, S, cb, wr, RM, 3, MASKED, m);
-      } else {
-        const ptrdiff_t off = ((ptrdiff_t)x * S - g->pad_left) * cb;
-        const ptrdiff_t dd[3] = {d[0] + off, d[1] + off, d[2] + off};
-        a[0] = d3_px_any(r0, dd, cb, w, C, (unsigned)RM, cm, MASKED, m);
-      }
-      stf(o + (size_t)x * C, finish(a[0], bv, lo, hi), MASKED, m);
+  for (int32_t x = x0; x < x1; x++) {
+    if (x == xa) x = xe; /* (the interior runs below) */
+    if (x >= x1) break;
+    const unsigned cm = d3_cm(g, x, S);
+    dwf_v a[1];
+    if (cm == 6) {
+      D3_AT(r, (ptrdiff_t)x * S - g->pad_left + 1);
+      d3_px(a, 1, r, S, cb, wr, RM, 6, MASKED, m);
+    } else if (cm == 3) {
+      D3_AT(r, (ptrdiff_t)x * S - g->pad_left);
+      d3_px(a, 1, r, S, cb, wr, RM, 3, MASKED, m);
+    } else {
+      const ptrdiff_t off = ((ptrdiff_t)x * S - g->pad_left) * cb;
+      const ptrdiff_t dd[3] = {d[0] + off, d[1] + off, d[2] + off};
+      a[0] = d3_px_any(r0, dd, cb, w, C, (unsigned)RM, cm, MASKED, m);
     }
+    stf(o + (size_t)x * C, finish(a[0], bv, lo, hi), MASKED, m);
   }
   /* interior: 4 pixels per step, the last step ending at xe (overlapping the one before it
    * where the count is not a multiple of 4: those pixels are stored again, same values);
@@ -650,8 +619,8 @@ FAI void f32_dw3_s(const tc_dwconv2d_params *p, const float *in, const float *fi
         ptrdiff_t d[3];
         for (int ky = 0; ky < 3; ky++) {
           const int32_t y = y0 + ky * p->dilation_h;
-          d[ky] = y >= 0 && y < p->in_h ? (ptrdiff_t)y * row_bytes : 0;
-          if (y >= 0 && y < p->in_h) rm |= 1u << ky;
+          d[ky] = 0;
+          if (y >= 0 && y < p->in_h) d[ky] = (ptrdiff_t)y * row_bytes, rm |= 1u << ky;
         }
         float *orow = out + (int64_t)r * p->out_w * C;
         for (int32_t gi = gb; gi < ge; gi++) {
