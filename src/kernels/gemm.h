@@ -38,9 +38,10 @@ typedef void tc_f32_gemm_ukernel_fn(size_t mr_rows, size_t nc, size_t k, const f
  * seg_len; segment s holds A[i][s * seg_len + t] (t < seg_len) at a_seg[s][i * lda + t]. A NULL
  * a_seg[s] stands for a segment of zeros and is skipped (no operation on the accumulators, as
  * the reference convolution skips taps in the padding). `rows` may be any count >= 1: the
- * kernel walks them in register tiles (mr rows, or mr_narrow when the block is one narrow panel,
- * nc <= nr / 2), so one call can cover a whole output row or row block and the call overhead is
- * paid once. Everything else is as tc_f32_gemm_ukernel_fn (one segment is the plain form); a
+ * kernel walks them in register tiles of at most mr rows (mr_narrow when the block is one
+ * narrow panel, nc <= nr / 2; the x86 kernels balance one panel's tile heights, so no short
+ * tile is left at the end), so one call can cover a whole output row or row block and the call
+ * overhead is paid once. Everything else is as tc_f32_gemm_ukernel_fn (one segment is the plain form); a
  * row's result does not depend on `rows`. */
 typedef void tc_f32_gemm_seg_fn(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                                 const float *const *a_seg, size_t lda, const float *packed_b,
