@@ -8,9 +8,11 @@
  * bytes. */
 #include "kernels/qgemm.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 
 enum {
@@ -35,7 +37,8 @@ static size_t packed_cols(size_t nr, size_t n) {
 
 /* Per-column arrays: n_pad + 8 entries (kernels read whole vectors, and one column past). */
 static size_t col_array_bytes(size_t n_pad) { return TC_ALIGN_UP((n_pad + 8) * 4, 64); }
-enum { N_COL_ARRAYS = 7 }; /* bias, mult, lshift, rshift, rmask, rhalf, bias_a_s8 */
+/* bias, mult, lshift, rshift, rmask, rhalf, bias_a_s8, fscale, fq_sub */
+enum { N_COL_ARRAYS = 9 };
 
 /* k values per packed 32-bit word (qgemm.h): 2 (int16 pairs) or 4 (bytes). */
 static size_t kgroup(tc_s8_qgemm_kernel *kr) { return kr->kgroup == 4 ? 4 : 2; }
@@ -78,6 +81,87 @@ static uint8_t g4_flip(const tc_qgemm_weights *w) { return w->w_is_u8 ? 0x80 : 0
  * most 22, so the output offset term of rconst (|out_zp| 2^(31 + 22) < 2^61) leaves
  * x m + rconst inside int64. */
 static int plain_rshift(int32_t rsh) { return rsh >= 1 && rsh <= 22; }
+
+/* ---- the float output stage (tc_qgemm_cols.fq) ---------------------------------------------- */
+
+#define FQ_MAGIC 12582912.0f /* 1.5 * 2^23: its bits are TC_QGEMM_FQ_MAGIC_BITS */
+enum { FQ_MAGIC_BITS = 0x4B400000, FQ_TRIES = 9 };
+
+static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* The two forms of one column before the clamp: the reference's, and the float one as q512.h
+ * computes it (vcvtdq2ps and vfmadd round to nearest even, like (float) and fmaf). */
+static int32_t fq_ref(int32_t x, int32_t mult, int32_t rsh, int32_t zp) {
+  return (int32_t)((uint32_t)tc_q_mul_double(x, mult, -rsh) + (uint32_t)zp);
+}
+static uint32_t fq_bits(int32_t x, float fs) {
+  const float y = fmaf((float)x, fs, FQ_MAGIC);
+  uint32_t b;
+  memcpy(&b, &y, 4);
+  return b;
+}
+static int32_t fq_float(int32_t x, float fs, int32_t sub, int32_t rsh) {
+  return (int32_t)(fq_bits(x, fs) - (uint32_t)sub) >> rsh;
+}
+
+/* One candidate scale (see tc_qgemm_fq_fit). For an output step n (lo < n <= hi) let T(n) be
+ * the least x in [-bound, bound] where a form reaches n after the clamp. Both forms are
+ * non-decreasing in x (the float one while y > 0, since positive floats order like their bits,
+ * and while bits - sub does not wrap, both checked at the range's ends), so they are equal on
+ * the range iff every T(n) is the same. The reference reaches n > out_zp where t = round(u)
+ * >= K = (n - zp) 2^rshift - 2^(rshift - 1) (> 0), i.e. x mult >= K 2^31 - 2^30 (both
+ * roundings go upward at ties there): T(n) = ceil((K 2^31 - 2^30) / mult). Each T(n) is then
+ * checked on both forms (below n at T(n) - 1, at least n at T(n)), so the check does not rest
+ * on this algebra. */
+static int fq_try(int32_t mult, int32_t rsh, int32_t zp, int32_t lo, int32_t hi, int32_t bmax,
+                  float fs, int32_t sub) {
+  const int32_t bmin = -bmax;
+  const float ylo = fmaf((float)bmin, fs, FQ_MAGIC);
+  if (!(ylo > 0.0f)) return 0;
+  if ((int64_t)fq_bits(bmin, fs) - sub < INT32_MIN || (int64_t)fq_bits(bmax, fs) - sub > INT32_MAX)
+    return 0;
+#define REF(x) clamp32(fq_ref((x), mult, rsh, zp), lo, hi)
+#define FLT(x) clamp32(fq_float((x), fs, sub, rsh), lo, hi)
+  if (mult == 0) return REF(bmin) == FLT(bmin); /* both constant: out_zp clamped */
+  for (int32_t n = lo + 1; n <= hi; n++) {
+    const int64_t k = (int64_t)(n - zp) * ((int64_t)1 << rsh) - (rsh ? (int64_t)1 << (rsh - 1) : 0);
+    const int64_t num = k * ((int64_t)1 << 31) - ((int64_t)1 << 30); /* > 0, < 2^62 */
+    const int64_t t = (num + mult - 1) / mult;
+    if (t > bmax) return REF(bmax) < n && FLT(bmax) < n; /* so are the later steps */
+    if (t <= bmin) {
+      if (REF(bmin) < n || FLT(bmin) < n) return 0;
+      continue;
+    }
+    const int32_t x = (int32_t)t;
+    if (REF(x) < n || FLT(x) < n || REF(x - 1) >= n || FLT(x - 1) >= n) return 0;
+  }
+  return 1;
+#undef REF
+#undef FLT
+}
+
+int tc_qgemm_fq_fit(int32_t mult, int32_t rshift, int32_t out_zp, int32_t lo, int32_t hi,
+                    int64_t bound, float *fscale, int32_t *fq_sub) {
+  if (mult < 0 || rshift < 0 || rshift > 22 || bound < 0 || bound >= ((int64_t)1 << 30) ||
+      lo < out_zp || lo > hi || out_zp < -255 || out_zp > 255)
+    return 0;
+  const int32_t sub = (int32_t)((int64_t)FQ_MAGIC_BITS - (rshift ? (int64_t)1 << (rshift - 1) : 0) -
+                                (int64_t)out_zp * ((int64_t)1 << rshift));
+  *fq_sub = sub;
+  /* the nearest float first, then 1, -1, 2, -2, ... units away */
+  const float f0 = (float)ldexp((double)mult, -31);
+  float up = f0, down = f0;
+  for (int i = 0; i < FQ_TRIES; i++) {
+    float fs = f0;
+    if (i % 2) fs = up = nextafterf(up, INFINITY);
+    else if (i) fs = down = nextafterf(down, 0.0f);
+    if (fq_try(mult, rshift, out_zp, lo, hi, (int32_t)bound, fs, sub)) {
+      *fscale = fs;
+      return 1;
+    }
+  }
+  return 0;
+}
 
 /* pair_sat: the part of b1 to move into a correction so that no pair product of (b0, b1)
  * with uint8 inputs can leave int16 (same-sign magnitudes summing to at most 128); 0 if the
@@ -155,7 +239,7 @@ size_t tc_qgemm_output_stage_size(int32_t n_pad) {
  * tc_qgemm_output_stage_size(n_pad) bytes); g: the kernel's kgroup (the bias for int8 A read as
  * x + 128, *bias_s8). 0 when the weights cannot be handled exactly. */
 static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t n_pad, size_t g,
-                      char *p, tc_qgemm_cols *cols, const int32_t **bias_s8_out) {
+                      int want_fq, char *p, tc_qgemm_cols *cols, const int32_t **bias_s8_out) {
   if (w->w_offset < -255 || w->w_offset > 255 || w->in_offset < -255 || w->in_offset > 255)
     return 0;
   for (size_t j = 0; j < nn; j++)
@@ -163,11 +247,14 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   int32_t *arr[N_COL_ARRAYS];
   for (int i = 0; i < N_COL_ARRAYS; i++, p += col_array_bytes(n_pad)) arr[i] = (int32_t *)p;
   int32_t *bias = arr[0], *mult = arr[1], *lsh = arr[2], *rsh = arr[3], *rmask = arr[4];
-  int32_t *rhalf = arr[5], *bias_s8 = arr[6];
+  int32_t *rhalf = arr[5], *bias_s8 = arr[6], *fq_sub = arr[8];
+  float *fscale = (float *)(void *)arr[7];
   int64_t *rconst = (int64_t *)p;
   int any_lshift = 0, plain = 1;
+  int64_t bound_all = 0;
   for (size_t j = 0; j < n_pad + 8; j++) {
-    bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = bias_s8[j] = 0;
+    bias[j] = mult[j] = lsh[j] = rsh[j] = rmask[j] = rhalf[j] = bias_s8[j] = fq_sub[j] = 0;
+    fscale[j] = 0.0f;
     if (j >= nn) continue;
     uint32_t sum = 0;  /* sum of w' (wraps like the reference's int32 accumulator) */
     int64_t bound = 0; /* of |sum of w' x| for 8-bit x */
@@ -187,6 +274,23 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
     rhalf[j] = rmask[j] >> 1;
     any_lshift |= lsh[j] > 0;
     plain &= lsh[j] == 0 && plain_rshift(rsh[j]) && bound < ((int64_t)1 << 30) - 4;
+    if (bound > bound_all) bound_all = bound;
+  }
+  const int32_t lo_t = w->out_u8 ? 0 : -128, hi_t = w->out_u8 ? 255 : 127;
+  const int32_t act_lo = w->act_min > lo_t ? w->act_min : lo_t;
+  const int32_t act_hi = w->act_max < hi_t ? w->act_max : hi_t;
+  /* the float output stage (qgemm.h), only where stores cannot go below out_zp: every column
+   * proved, a column with the previous one's multiplier and shift sharing its proof (a
+   * per-tensor layer is checked once) */
+  int fq = want_fq && !any_lshift && nn > 0 && act_lo >= w->out_zp;
+  for (size_t j = 0; fq && j < nn; j++) {
+    if (j && mult[j] == mult[j - 1] && rsh[j] == rsh[j - 1]) {
+      fscale[j] = fscale[j - 1];
+      fq_sub[j] = fq_sub[j - 1];
+      continue;
+    }
+    fq = tc_qgemm_fq_fit(mult[j], rsh[j], w->out_zp, act_lo, act_hi, bound_all, &fscale[j],
+                         &fq_sub[j]);
   }
   for (size_t j = 0; j < n_pad + 8; j++) /* rconst: even columns of each 8, then odd ones */
     rconst[j / 8 * 8 + (j % 2) * 4 + (j % 8) / 2] =
@@ -194,7 +298,6 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
             ? ((int64_t)1 << 30) + ((int64_t)1 << (30 + rsh[j])) +
                   (int64_t)w->out_zp * ((int64_t)1 << (31 + rsh[j]))
             : 0;
-  const int32_t lo = w->out_u8 ? 0 : -128, hi = w->out_u8 ? 255 : 127;
   memset(cols, 0, sizeof *cols);
   cols->bias = bias;
   cols->mult = mult;
@@ -204,6 +307,9 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   cols->rhalf = rhalf;
   cols->rconst = rconst;
   cols->plain = plain;
+  cols->fq = fq;
+  cols->fscale = fscale;
+  cols->fq_sub = fq_sub;
   /* kgroup 4: B bytes are w' - a_sum_mult, within int8 (w for int8 weights, w - 128 for uint8) */
   cols->a_sum_mult = g == 4 ? g4_sub(w) : 0;
   cols->out_zp = w->out_zp;
@@ -211,8 +317,8 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   cols->act_max = w->act_max;
   cols->out_u8 = w->out_u8;
   cols->any_lshift = any_lshift;
-  cols->clamp = w->act_min > lo || w->act_max < hi;
-  cols->neg_term = (w->act_min > lo ? w->act_min : lo) < w->out_zp;
+  cols->clamp = w->act_min > lo_t || w->act_max < hi_t;
+  cols->neg_term = act_lo < w->out_zp;
   if (bias_s8_out) *bias_s8_out = bias_s8;
   return 1;
 }
@@ -220,7 +326,7 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
 int tc_qgemm_output_stage(const tc_qgemm_weights *w, int32_t n, int32_t k, int32_t n_pad,
                           void *mem, tc_qgemm_cols *cols) {
   if (n <= 0 || k <= 0 || n_pad < n || ((uintptr_t)mem & 63)) return 0;
-  return fill_stage(w, (size_t)n, (size_t)k, (size_t)n_pad, 2, mem, cols, NULL);
+  return fill_stage(w, (size_t)n, (size_t)k, (size_t)n_pad, 2, 0, mem, cols, NULL);
 }
 
 /* kgroup 4 panels (see tc_qgemm_pack): B = w' - a_sum_mult as bytes, which is the weight byte
@@ -276,7 +382,8 @@ const tc_qgemm_packed *tc_qgemm_pack(tc_s8_qgemm_kernel *kr, int32_t n, int32_t 
   char *p = (char *)TC_ALIGN_UP((uintptr_t)buf, 64);
   tc_qgemm_packed *pk = (tc_qgemm_packed *)p;
   p += TC_ALIGN_UP(sizeof(tc_qgemm_packed), 64);
-  if (!fill_stage(w, nn, kk_n, n_pad, g, p, &pk->cols, &pk->bias_a_s8)) return NULL;
+  if (!fill_stage(w, nn, kk_n, n_pad, g, kr->float_stage, p, &pk->cols, &pk->bias_a_s8))
+    return NULL;
   p += tc_qgemm_output_stage_size((int32_t)n_pad);
   int16_t *b = (int16_t *)p;
   /* Panels: group q of segment sg holds k = sg * seg_len + g q + h (h < g, inside the segment),
@@ -401,6 +508,8 @@ static tc_qgemm_cols cols_at(const tc_qgemm_packed *pk, int a_is_u8, size_t j0) 
   cols.rmask += j0;
   cols.rhalf += j0;
   cols.rconst += j0;
+  cols.fscale += j0;
+  cols.fq_sub += j0;
   if (cols.fix_at) cols.fix_at += j0 / (size_t)pk->kr->nr;
   return cols;
 }

@@ -8,14 +8,18 @@
  * multiple of 4; AMX pads it to 64), rows and columns below, at and above the 32x32 (AMX), 8x32
  * and 4x16 tiles, K split into segments of odd lengths, and 2- and 3-thread runs byte-identical
  * to the oracle. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/threadpool.h"
 #include "kernels/qgemm.h"
+#include "kernels/ref/qmath.h"
 #include "kernels/select.h"
 #include "tc_test.h"
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static int g_fq_runs; /* packings with the float output stage (tc_qgemm_cols.fq) */
 static uint32_t rnd(void) {
   g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
   return (uint32_t)(g_rng >> 33);
@@ -138,6 +142,7 @@ static int run_case(const qcase *c, tc_s8_qgemm_kernel *const *kv, size_t nk,
       g_fix_runs += n_fix > 0;
     }
     *plain += pk->cols.plain;
+    g_fq_runs += pk->cols.fq;
     void *scratch = malloc(tc_qgemm_scratch_size(pk, 3));
     segctx sc = {a, (size_t)k, (size_t)(c->n_seg > 1 ? c->n_seg : 1),
                  (size_t)k / (size_t)(c->n_seg > 1 ? c->n_seg : 1)};
@@ -170,7 +175,7 @@ static void sweep(int u8) {
   static const int ns[] = {1, 2, 5, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 100};
   static const int ks[] = {1, 2, 3, 4, 5, 7, 8, 12, 13, 27, 63, 64, 65, 72, 127, 128, 129, 300};
   int bad = 0, ran = 0, plain = 0;
-  g_fix_runs = g_fix_skips = 0;
+  g_fix_runs = g_fix_skips = g_fq_runs = 0;
   for (int i = 0; i < 300; i++) {
     qcase c = {ms[rnd() % 16], ns[rnd() % 16], ks[rnd() % 18], 1, u8, i % 3, i % 4 == 1};
     bad += run_case(&c, kv, nk, pools, &ran, &plain);
@@ -190,8 +195,12 @@ static void sweep(int u8) {
   }
   CHECK_EQ(bad, 0);
   CHECK(plain > 0 && plain < ran / 3);
-  printf("  %d %s qgemm runs over %d variants (%d packings with the folded requantization)\n",
-         ran, u8 ? "uint8" : "int8", (int)nk, plain);
+  printf("  %d %s qgemm runs over %d variants (%d packings with the folded requantization, %d "
+         "with the float one)\n",
+         ran, u8 ? "uint8" : "int8", (int)nk, plain, g_fq_runs);
+  int float_stage = 0;
+  for (size_t v = 0; v < nk; v++) float_stage |= kv[v]->float_stage;
+  CHECK(!float_stage || g_fq_runs >= 10);
   if (have_pair_sat(kv, nk)) {
     CHECK(g_fix_runs >= 25);
     printf("  pair_sat: %d packings with corrections, %d refused (too many)\n", g_fix_runs,
@@ -294,4 +303,90 @@ TC_TEST(kernel_qgemm_kernel_for) {
 #else
   (void)with_fallback;
 #endif
+}
+
+/* The float output stage's proof (tc_qgemm_fq_fit) against brute force: where it accepts a
+ * column, the float form (written out here as q512.h computes it: fma to 1.5 * 2^23, the bits
+ * less fq_sub, shifted) equals the reference requantization, clamped, at every accumulator of
+ * the range (ranges up to 2^17 here, all of them tried), and on ranges up to 2^29 at every step
+ * of the reference found by bisection and at random points. Multipliers with few bits (exact
+ * ties in both roundings), random ones and the extremes, right shifts 0..22, RELU-like ranges
+ * from the output offset; also that it accepts most columns with right shifts 4..9 and ranges
+ * under 2^23 (as in the benchmark models' shallow layers), so the fast stage is not silently
+ * dead. */
+static int32_t fq_expect(int32_t x, int32_t mult, int32_t rsh, int32_t zp, int32_t lo, int32_t hi) {
+  int32_t v = (int32_t)((uint32_t)tc_q_mul_double(x, mult, -rsh) + (uint32_t)zp);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+static int32_t fq_form(int32_t x, float fs, int32_t sub, int32_t rsh, int32_t lo, int32_t hi) {
+  const float y = fmaf((float)x, fs, 12582912.0f);
+  uint32_t b;
+  memcpy(&b, &y, 4);
+  const int32_t v = (int32_t)(b - (uint32_t)sub) >> rsh;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+TC_TEST(kernel_qgemm_float_stage_proof) {
+  static const int32_t few_bits[] = {1 << 30, 3 << 28, 5 << 27, (1 << 30) + 1, 0x7fffffff,
+                                     0x40000001, 1, 0};
+  int accepted = 0, tried = 0, acc_low = 0, tried_low = 0, bad = 0;
+  for (int round = 0; round < 600; round++) {
+    const int32_t mult = round % 3 == 0 ? few_bits[rnd() % 8] : rnd_in(1 << 30, 0x7fffffff);
+    const int32_t rsh = round % 4 == 0 ? rnd_in(0, 22) : rnd_in(4, 12);
+    const int u8 = rnd() % 2;
+    const int32_t zp = u8 ? rnd_in(0, 255) : rnd_in(-128, 127), hi_t = u8 ? 255 : 127;
+    const int32_t lo = rnd() % 4 ? zp : zp + rnd_in(0, 20) < hi_t ? zp + rnd_in(0, 20) : zp;
+    const int32_t hi = rnd() % 4 ? hi_t : (lo + rnd_in(0, 40) < hi_t ? lo + rnd_in(0, 40) : hi_t);
+    const int small = round % 2 == 0;
+    const int64_t bound =
+        small ? rnd_in(0, 1 << 17) : round % 8 == 1 ? rnd_in(1 << 24, 1 << 29) : rnd_in(1 << 18, 1 << 23);
+    float fs = -1;
+    int32_t sub = 0;
+    const int ok = tc_qgemm_fq_fit(mult, rsh, zp, lo, hi, bound, &fs, &sub);
+    tried++;
+    /* (2^23 / M: past it y < 0 for x = -bound, not ordered like its bits) */
+    const int typical = mult >= (1 << 30) && rsh >= 4 && rsh <= 9 && round % 3 && bound < 1 << 23;
+    tried_low += typical;
+    if (!ok) continue;
+    accepted++;
+    acc_low += typical;
+    const int32_t b = (int32_t)bound;
+    if (small) {
+      for (int32_t x = -b; x <= b; x++)
+        if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+          CHECK_MSG(0, "mult %d rsh %d zp %d [%d, %d] bound %d: x %d gives %d, expected %d",
+                    mult, rsh, zp, lo, hi, b, x, fq_form(x, fs, sub, rsh, lo, hi),
+                    fq_expect(x, mult, rsh, zp, lo, hi));
+      continue;
+    }
+    /* every step of the reference (bisection), then random accumulators */
+    for (int32_t n = lo + 1; n <= hi; n++) {
+      int32_t l = -b, r = b; /* least x in [-b, b] with expect >= n, or b + 1 */
+      if (fq_expect(b, mult, rsh, zp, lo, hi) < n) break;
+      while (l < r) {
+        const int32_t mid = l + (r - l) / 2;
+        if (fq_expect(mid, mult, rsh, zp, lo, hi) >= n) r = mid;
+        else l = mid + 1;
+      }
+      for (int32_t x = l - 2; x <= l + 2; x++)
+        if (x >= -b && x <= b &&
+            fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+          CHECK_MSG(0, "mult %d rsh %d zp %d bound %d: step %d at x %d differs", mult, rsh, zp, b,
+                    n, x);
+    }
+    for (int i = 0; i < 2000; i++) {
+      const int32_t x = rnd_in(-b, b);
+      if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+        CHECK_MSG(0, "mult %d rsh %d zp %d bound %d: x %d differs", mult, rsh, zp, b, x);
+    }
+  }
+  CHECK_EQ(bad, 0);
+  CHECK(acc_low * 10 >= tried_low * 7); /* most typical columns take the fast stage */
+  /* out of reach: a left shift of the accumulator is not taken (rshift < 0), nor bounds that
+   * could wrap */
+  float fs;
+  int32_t sub;
+  CHECK(!tc_qgemm_fq_fit(1 << 30, -1, 0, 0, 255, 1000, &fs, &sub));
+  CHECK(!tc_qgemm_fq_fit(1 << 30, 8, 0, 0, 255, (int64_t)1 << 30, &fs, &sub));
+  printf("  float output stage: %d of %d columns proved (%d of %d with right shifts 4..9)\n",
+         accepted, tried, acc_low, tried_low);
 }

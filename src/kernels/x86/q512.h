@@ -76,18 +76,27 @@ static inline int32_t q512_hi(const tc_qgemm_cols *q) {
  * q512_requant16). */
 static inline __attribute__((always_inline)) __m512i q512_bias(const tc_qgemm_cols *q, size_t j) {
   const __m512i b = _mm512_loadu_si512(q->bias + j);
-  return q->plain ? _mm512_xor_si512(b, _mm512_set1_epi32((int32_t)0x80000000u)) : b;
+  return q->plain && !q->fq ? _mm512_xor_si512(b, _mm512_set1_epi32((int32_t)0x80000000u)) : b;
 }
 
 /* Per-column requantization parameters of 16 columns, loaded once per panel. */
 typedef struct q512_rq {
   __m512i m, m_odd, rsh, lsh, rmask, rhalf, rc_even, rc_odd;
+  __m512 fs; /* fq: the float scales (and fq_sub in m) */
   int sign; /* plain: the x < 0 correction is needed (see q512_requant16) */
 } q512_rq;
 
 static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm_cols *q, size_t j) {
   q512_rq p;
   p.rsh = _mm512_loadu_si512(q->rshift + j);
+  if (q->fq) {
+    p.fs = _mm512_loadu_ps(q->fscale + j);
+    p.m = _mm512_loadu_si512(q->fq_sub + j);
+    p.m_odd = p.lsh = p.rmask = p.rhalf = p.rc_even = p.rc_odd = p.rsh;
+    p.sign = 0;
+    return p;
+  }
+  p.fs = _mm512_setzero_ps();
   if (q->plain) {
     /* 2m per column (< 2^32, read unsigned), and per 64-bit lane the constant
      * 2^31 + 2^(31 + rshift) + (out_zp 2^rshift - m - sign) 2^32: twice qgemm.h's rconst, less
@@ -137,6 +146,10 @@ static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm
 static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i a, const q512_rq *p,
                                                                     const tc_qgemm_cols *q,
                                                                     __m512i zp) {
+  if (q->fq) { /* qgemm.h: 3 operations and an add (out_zp is in fq_sub) */
+    const __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), p->fs, _mm512_set1_ps(12582912.0f));
+    return _mm512_srav_epi32(_mm512_sub_epi32(_mm512_castps_si512(y), p->m), p->rsh);
+  }
   if (q->plain) {
     const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(a, p->m), p->rc_even);
     const __m512i odd =

@@ -187,5 +187,5 @@ static int amx_suits(int32_t m, int32_t n, int32_t k) {
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__amx_32x32 = {
     .name = "amx_32x32", .mr = MR, .nr = NR, .pack_a = amx_pack_a, .run = amx_run, .kgroup = 4,
     .kalign = KSTEP, .fallback = &tc_s8_qgemm__avx512vnni_8x32, .suits = amx_suits,
-    .min_parallel_macs = 16.0 * 1024 * 1024};
+    .min_parallel_macs = 16.0 * 1024 * 1024, .float_stage = 1};
 #endif

@@ -373,5 +373,5 @@ static int vnni_suits(int32_t m, int32_t n, int32_t k) {
 const struct tc_s8_qgemm_ukernel tc_s8_qgemm__avx512vnni_8x32 = {
     .name = "avx512vnni_8x32", .mr = MR, .nr = NR, .pack_a = vnni_pack_a, .run = vnni_run,
     .kgroup = 4, .run_view = vnni_run_view, .fallback = &tc_s8_qgemm__avx2_4x16,
-    .suits = vnni_suits};
+    .suits = vnni_suits, .float_stage = 1};
 #endif

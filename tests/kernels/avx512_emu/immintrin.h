@@ -125,6 +125,9 @@ static inline __m512i _mm512_unpacklo_epi64(__m512i a, __m512i b) { __m512i r; f
 static inline __m512i _mm512_unpackhi_epi64(__m512i a, __m512i b) { __m512i r; for (int l = 0; l < 4; l++) r.q[2 * l] = a.q[2 * l + 1], r.q[2 * l + 1] = b.q[2 * l + 1]; return r; }
 /* VSHUFI32X4: result lanes 0, 1 from a and 2, 3 from b, each picked by two bits of imm */
 static inline __m512i _mm512_shuffle_i32x4(__m512i a, __m512i b, int imm) { __m512i r; for (int l = 0; l < 4; l++) memcpy(r.ub + 16 * l, (l < 2 ? a : b).ub + 16 * ((imm >> (2 * l)) & 3), 16); return r; }
+/* (vcvtdq2ps rounds to nearest even, as the default rounding mode does for (float)) */
+static inline __m512 _mm512_cvtepi32_ps(__m512i a) { __m512 r; for (int i = 0; i < 16; i++) r.v[i] = (float)a.d[i]; return r; }
+static inline __m512i _mm512_castps_si512(__m512 a) { __m512i r; memcpy(r.ub, a.v, 64); return r; }
 static inline __m256i _mm512_castsi512_si256(__m512i a) { __m256i r; memcpy(&r, a.ub, 32); return r; }
 static inline __m256i _mm512_extracti64x4_epi64(__m512i a, int h) { __m256i r; memcpy(&r, a.ub + 32 * (h & 1), 32); return r; }
 static inline void _mm256_storeu_si256(void *p, __m256i a) { memcpy(p, &a, 32); }
