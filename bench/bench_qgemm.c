@@ -204,10 +204,11 @@ int main(int argc, char **argv) {
        * takes them; full-range bytes would need a correction for most pairs) */
       if (sh->u8) w[i] = (uint8_t)(98 + (i * 5 + (i >> 7)) % 61);
     }
-    for (int j = 0; j < sh->oc; j++) {
+    for (int j = 0; j < sh->oc; j++) { /* per channel for int8, per tensor for uint8 (as the
+                                        * models: MobileNet V2 quant has one scale per tensor) */
       bias[j] = j * 10 - 300;
-      mult[j] = 1234567890 + j;
-      shift[j] = -9 + j % 3;
+      mult[j] = sh->u8 ? 1234567890 : 1234567890 + j;
+      shift[j] = sh->u8 ? -8 : -9 + j % 3;
     }
     r.u8 = sh->u8;
     r.in = in;
