@@ -53,16 +53,12 @@ typedef struct tc_qgemm_cols {
    * through; where it does not (RELU, RELU6), both forms give out_zp or less for x < 0 (x m <= 0
    * and the rounding constants stay below one divisor), clamped alike, so kernels may skip it */
   int neg_term;
-  /* The float output stage, for q512.h's kernels (others ignore it). With u = x mult / 2^31,
-   * the reference is t = round(u), then round(t / 2^rshift) (ties away from zero, so upward
-   * for t >= 0). The float form takes t as the low bits of y = fma((float)x, fscale[j],
-   * 1.5 * 2^23) (round to nearest even at the float's unit: fscale = mult / 2^31 in float) and
-   * the second rounding as (bits(y) - fq_sub[j]) >> rshift, with fq_sub = bits(1.5 * 2^23) -
-   * 2^(rshift - 1) - out_zp 2^rshift: 4 operations per 16 columns. Set only where the pack
-   * proved, column by column, that both give the same clamped bytes for every accumulator the
-   * layer can reach (tc_qgemm_fq_fit): layers without the x < 0 term (neg_term 0, where the
-   * forms' different ties below zero are clamped away). The accumulators then start at the
-   * bias (not the plain form's bias + 2^31). */
+  /* The float output stage (qmath.h's tc_q_float_fit: (bits(fma((float)x, fscale[j],
+   * 1.5 * 2^23)) - fq_sub[j]) >> rshift[j], 4 operations per 16 columns), for q512.h's kernels
+   * (others ignore it). Set only where the pack proved, column by column, that it gives the
+   * reference's clamped bytes for every accumulator the layer can reach: layers without the
+   * x < 0 term (neg_term 0). The accumulators then start at the bias (not the plain form's
+   * bias + 2^31). */
   int fq;
   const float *fscale;
   const int32_t *fq_sub;
@@ -75,15 +71,6 @@ typedef struct tc_qgemm_cols {
   const int32_t *fix_at;
   const tc_qgemm_fix *fix;
 } tc_qgemm_cols;
-
-/* Whether the float output stage (tc_qgemm_cols.fq) gives clamp(tc_q_mul_double(x, mult,
- * -rshift) + out_zp, lo, hi) for every x in [-bound, bound] (mult >= 0, rshift 0..22, bound <
- * 2^30, out_zp <= lo <= hi), with *fscale and *fq_sub as set here. *fscale is mult / 2^31 rounded to float or, where
- * that fails, one of the floats a few units away. Both forms are non-decreasing step functions
- * of x, so they are equal where every output step lies at the same x: each step is bracketed
- * near its real position and both forms are compared there (about 7 values per step). */
-int tc_qgemm_fq_fit(int32_t mult, int32_t rshift, int32_t out_zp, int32_t lo, int32_t hi,
-                    int64_t bound, float *fscale, int32_t *fq_sub);
 
 /* ---- microkernels ----------------------------------------------------------------------------
  * K is split into n_seg segments of seg_len values (seg_len = K / n_seg; one segment unless the

@@ -305,7 +305,7 @@ TC_TEST(kernel_qgemm_kernel_for) {
 #endif
 }
 
-/* The float output stage's proof (tc_qgemm_fq_fit) against brute force: where it accepts a
+/* The float output stage's proof (tc_q_float_fit) against brute force: where it accepts a
  * column, the float form (written out here as q512.h computes it: fma to 1.5 * 2^23, the bits
  * less fq_sub, shifted) equals the reference requantization, clamped, at every accumulator of
  * the range (ranges up to 2^17 here, all of them tried), and on ranges up to 2^29 at every step
@@ -341,7 +341,7 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
         small ? rnd_in(0, 1 << 17) : round % 8 == 1 ? rnd_in(1 << 24, 1 << 29) : rnd_in(1 << 18, 1 << 23);
     float fs = -1;
     int32_t sub = 0;
-    const int ok = tc_qgemm_fq_fit(mult, rsh, zp, lo, hi, bound, &fs, &sub);
+    const int ok = tc_q_float_fit(mult, rsh, zp, lo, hi, bound, &fs, &sub);
     tried++;
     /* (2^23 / M: past it y < 0 for x = -bound, not ordered like its bits) */
     const int typical = mult >= (1 << 30) && rsh >= 4 && rsh <= 9 && round % 3 && bound < 1 << 23;
@@ -385,8 +385,8 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
    * could wrap */
   float fs;
   int32_t sub;
-  CHECK(!tc_qgemm_fq_fit(1 << 30, -1, 0, 0, 255, 1000, &fs, &sub));
-  CHECK(!tc_qgemm_fq_fit(1 << 30, 8, 0, 0, 255, (int64_t)1 << 30, &fs, &sub));
+  CHECK(!tc_q_float_fit(1 << 30, -1, 0, 0, 255, 1000, &fs, &sub));
+  CHECK(!tc_q_float_fit(1 << 30, 8, 0, 0, 255, (int64_t)1 << 30, &fs, &sub));
   printf("  float output stage: %d of %d columns proved (%d of %d with right shifts 4..9)\n",
          accepted, tried, acc_low, tried_low);
 }

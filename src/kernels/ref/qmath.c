@@ -3,6 +3,7 @@
 #include "kernels/ref/qmath.h"
 
 #include <math.h>
+#include <string.h>
 
 void tc_q_quantize_multiplier(double m, int32_t *q, int *shift) {
   if (m == 0.0 || !(m > 0.0) || isinf(m)) {
@@ -75,4 +76,85 @@ int tc_q_act_range(int act, float scale, int32_t zero_point, int32_t qmin, int32
   case 2: *lo = qm1 > qmin ? qm1 : qmin; *hi = qp1 < qmax ? qp1 : qmax; return 1;
   default: return 0;
   }
+}
+
+/* ---- the float requantization (tc_q_float_fit) ------------------------------------------- */
+
+#define FQ_MAGIC 12582912.0f /* 1.5 * 2^23: its bits are TC_Q_FLOAT_MAGIC_BITS */
+enum { FQ_TRIES = 9 };
+
+static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* The two forms of one column before the clamp: the reference's, and the float one as the SIMD
+ * kernels compute it (vcvtdq2ps and vfmadd round to nearest even, like (float) and fmaf). */
+static int32_t fq_ref(int32_t x, int32_t mult, int32_t rsh, int32_t zp) {
+  return (int32_t)((uint32_t)tc_q_mul_double(x, mult, -rsh) + (uint32_t)zp);
+}
+static uint32_t fq_bits(int32_t x, float fs) {
+  const float y = fmaf((float)x, fs, FQ_MAGIC);
+  uint32_t b;
+  memcpy(&b, &y, 4);
+  return b;
+}
+static int32_t fq_float(int32_t x, float fs, int32_t sub, int32_t rsh) {
+  return (int32_t)(fq_bits(x, fs) - (uint32_t)sub) >> rsh;
+}
+
+/* One candidate scale (see tc_q_float_fit). For an output step n (lo < n <= hi) let T(n) be
+ * the least x in [-bound, bound] where a form reaches n after the clamp. Both forms are
+ * non-decreasing in x (the float one while y > 0, since positive floats order like their bits,
+ * and while bits - sub does not wrap, both checked at the range's ends), so they are equal on
+ * the range iff every T(n) is the same. The reference reaches n > out_zp where t = round(u)
+ * >= K = (n - zp) 2^rshift - 2^(rshift - 1) (> 0), i.e. x mult >= K 2^31 - 2^30 (both
+ * roundings go upward at ties there): T(n) = ceil((K 2^31 - 2^30) / mult). Each T(n) is then
+ * checked on both forms (below n at T(n) - 1, at least n at T(n)), so the check does not rest
+ * on this algebra. */
+static int fq_try(int32_t mult, int32_t rsh, int32_t zp, int32_t lo, int32_t hi, int32_t bmax,
+                  float fs, int32_t sub) {
+  const int32_t bmin = -bmax;
+  const float ylo = fmaf((float)bmin, fs, FQ_MAGIC);
+  if (!(ylo > 0.0f)) return 0;
+  if ((int64_t)fq_bits(bmin, fs) - sub < INT32_MIN || (int64_t)fq_bits(bmax, fs) - sub > INT32_MAX)
+    return 0;
+#define REF(x) clamp32(fq_ref((x), mult, rsh, zp), lo, hi)
+#define FLT(x) clamp32(fq_float((x), fs, sub, rsh), lo, hi)
+  if (mult == 0) return REF(bmin) == FLT(bmin); /* both constant: out_zp clamped */
+  for (int32_t n = lo + 1; n <= hi; n++) {
+    const int64_t k = (int64_t)(n - zp) * ((int64_t)1 << rsh) - (rsh ? (int64_t)1 << (rsh - 1) : 0);
+    const int64_t num = k * ((int64_t)1 << 31) - ((int64_t)1 << 30); /* > 0, < 2^62 */
+    const int64_t t = (num + mult - 1) / mult;
+    if (t > bmax) return REF(bmax) < n && FLT(bmax) < n; /* so are the later steps */
+    if (t <= bmin) {
+      if (REF(bmin) < n || FLT(bmin) < n) return 0;
+      continue;
+    }
+    const int32_t x = (int32_t)t;
+    if (REF(x) < n || FLT(x) < n || REF(x - 1) >= n || FLT(x - 1) >= n) return 0;
+  }
+  return 1;
+#undef REF
+#undef FLT
+}
+
+int tc_q_float_fit(int32_t mult, int32_t rshift, int32_t out_zp, int32_t lo, int32_t hi,
+                   int64_t bound, float *fscale, int32_t *fq_sub) {
+  if (mult < 0 || rshift < 0 || rshift > 22 || bound < 0 || bound >= ((int64_t)1 << 30) ||
+      lo < out_zp || lo > hi || out_zp < -255 || out_zp > 255)
+    return 0;
+  const int32_t sub = (int32_t)((int64_t)TC_Q_FLOAT_MAGIC_BITS - (rshift ? (int64_t)1 << (rshift - 1) : 0) -
+                                (int64_t)out_zp * ((int64_t)1 << rshift));
+  *fq_sub = sub;
+  /* the nearest float first, then 1, -1, 2, -2, ... units away */
+  const float f0 = (float)ldexp((double)mult, -31);
+  float up = f0, down = f0;
+  for (int i = 0; i < FQ_TRIES; i++) {
+    float fs = f0;
+    if (i % 2) fs = up = nextafterf(up, INFINITY);
+    else if (i) fs = down = nextafterf(down, 0.0f);
+    if (fq_try(mult, rshift, out_zp, lo, hi, (int32_t)bound, fs, sub)) {
+      *fscale = fs;
+      return 1;
+    }
+  }
+  return 0;
 }
