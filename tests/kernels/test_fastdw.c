@@ -221,6 +221,10 @@ static void dw_q8_sweep(int is_u8) {
       shift[k] = rng_range(&seed, -14, 1);
       if (i % 13 == 6) shift[k] = rng_range(&seed, -31, 6);
       if (i % 19 == 7 && k % 3 == 0) mult[k] = INT32_MIN; /* the saturating multiply */
+      if (i % 5 == 3) { /* one multiplier per tensor, as uint8 MobileNets (rq_float's case) */
+        mult[k] = k ? mult[0] : mult[k];
+        shift[k] = k ? shift[0] : rng_range(&seed, -9, -4);
+      }
     }
     static const int32_t zps8[] = {-128, 127, 0, -1, 5}, zpu8[] = {0, 255, 128, 1, 200};
     const int32_t *zps = is_u8 ? zpu8 : zps8;
@@ -232,6 +236,8 @@ static void dw_q8_sweep(int is_u8) {
     q.shift = shift;
     int32_t lo = is_u8 ? 0 : -128, hi = is_u8 ? 255 : 127;
     q.act_min = i % 4 == 1 ? lo + rng_range(&seed, 0, 100) : lo;
+    /* RELU-like ranges from the output offset (rq_float) in every other case */
+    if (i % 2 && q.act_min < q.output_offset) q.act_min = q.output_offset;
     q.act_max = i % 4 == 2 ? hi - rng_range(&seed, 0, 100) : hi;
     const int32_t *bias = dc.has_bias ? b : NULL;
     if (is_u8) tc_u8_depthwise_conv2d__ref(p, &q, in, w, bias, want);

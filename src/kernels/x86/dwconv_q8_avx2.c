@@ -150,8 +150,9 @@ AI __m256i rq_plain(__m256i x, const q8_grp *gr) {
   return _mm256_srav_epi32(r, ld(gr->rsh));
 }
 
-AI __m256i rq(__m256i x, const q8_grp *gr, __m256i zo, int plain) {
-  return plain ? rq_plain(x, gr) : rq_exact(x, gr, zo);
+/* mode (compile time): 0 rq_exact, 1 rq_plain (no rq_float here: see q8_pack) */
+AI __m256i rq(__m256i x, const q8_grp *gr, __m256i zo, int mode) {
+  return mode ? rq_plain(x, gr) : rq_exact(x, gr, zo);
 }
 
 /* Four requantized pixels (8 lanes each) to 32 bytes, pixel k at bytes 8k.., clamped. */

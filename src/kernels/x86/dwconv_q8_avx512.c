@@ -146,8 +146,17 @@ AI __m512i rq_plain(__m512i x, const q8_grp *gr) {
   return _mm512_srav_epi32(r, ld(gr->rsh));
 }
 
-AI __m512i rq(__m512i x, const q8_grp *gr, __m512i zo, int plain) {
-  return plain ? rq_plain(x, gr) : rq_exact(x, gr, zo);
+/* The same for groups with gr->fq: qmath.h's float form (a conversion, an FMA, a subtract and
+ * a shift, the output offset inside fsub), proved at pack. */
+AI __m512i rq_float(__m512i x, const q8_grp *gr) {
+  const __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(x), _mm512_loadu_ps(gr->fs),
+                                   _mm512_set1_ps(12582912.0f));
+  return _mm512_srav_epi32(_mm512_sub_epi32(_mm512_castps_si512(y), ld(gr->fsub)), ld(gr->rsh));
+}
+
+/* mode (compile time): 0 rq_exact, 1 rq_plain, 2 rq_float */
+AI __m512i rq(__m512i x, const q8_grp *gr, __m512i zo, int mode) {
+  return mode == 2 ? rq_float(x, gr) : mode ? rq_plain(x, gr) : rq_exact(x, gr, zo);
 }
 
 /* Four requantized pixels (16 lanes each) to 64 bytes, pixel k at bytes 16k.., clamped. The

@@ -34,8 +34,9 @@
  * whose accumulators provably stay below 2^30 in magnitude (bias and weight bounds, computed at
  * pack), with no left shift, non-negative multipliers and right shifts >= 1, use a shorter
  * equivalent, rq_plain: the rounding half folded into the 64-bit product, ties away from zero
- * from the accumulator's sign, the output offset added before the final shift). Otherwise the
- * output offset is a wrapping int32 add. Then saturating packs to 8 bits and the activation
+ * from the accumulator's sign, the output offset added before the final shift; and with
+ * AVX-512, whole groups proved at pack by qmath.h's tc_q_float_fit use rq_float: a conversion,
+ * an FMA, a subtract and a shift). Otherwise the output offset is a wrapping int32 add. Then saturating packs to 8 bits and the activation
  * clamp on bytes, equal to the reference's clamp because act_min .. act_max lies inside the
  * 8-bit range (checked at pack; otherwise the reference runs).
  *
@@ -44,7 +45,8 @@
  *   dwq_v: the vector type (4 DWQ_L bytes); DWQ_BC2: pairs per step of bc_u2;
  *   ld(p), ldp(p, bc): a vector / a ring element (bc: one int32 pair broadcast);
  *   mac(acc, a, w): acc + vpmaddwd(a, w); vset1_32(x), vset1_8(x);
- *   rq(x, gr, zo, plain): requantized lanes (zo: the output offset, for the general form);
+ *   rq(x, gr, zo, mode): requantized lanes (mode 0: the general form, zo: its output offset;
+ *     1: rq_plain; 2, AVX-512 only: rq_float, qmath.h's float form, for groups with gr->fq);
  *   pack4(r0, r1, r2, r3, lo, hi, is_u8): four pixels' lanes as clamped bytes, pixel k at
  *     bytes k DWQ_L..; store4(o, o0, o1, o2, o3, v, lanes): their first `lanes` bytes at o + ok;
  *     store_px4(o, v): all 4 DWQ_L bytes at o;
@@ -344,8 +346,9 @@ AI void q8_stream_t(const q8_stream *st, const q8_grp *grp, const int16_t *wts, 
     if (shape != SHAPE_GENERIC) {
       const int J = shape == SHAPE_3X3_J2 ? 2 : 1;
 #define G3(PL, FULL) q8_grp_3x3(st, g_off, og, os, lanes, gr, W, qo, J, bc, PL, tab, FULL, is_u8)
-      if (lanes == DWQ_L) {
-        if (gr->plain) G3(1, 1);
+      if (lanes == DWQ_L) { /* (rq_float on whole groups only, zmm only: see q8_pack) */
+        if (DWQ_L == 16 && gr->fq) G3(2, 1);
+        else if (gr->plain) G3(1, 1);
         else G3(0, 1);
       } else {
         if (gr->plain) G3(1, 0);
