@@ -197,10 +197,9 @@ static int fill_stage(const tc_qgemm_weights *w, size_t nn, size_t kk_n, size_t 
   const int32_t lo_t = w->out_u8 ? 0 : -128, hi_t = w->out_u8 ? 255 : 127;
   const int32_t act_lo = w->act_min > lo_t ? w->act_min : lo_t;
   const int32_t act_hi = w->act_max < hi_t ? w->act_max : hi_t;
-  /* the float output stage (qgemm.h), only where stores cannot go below out_zp: every column
-   * proved, a column with the previous one's multiplier and shift sharing its proof (a
-   * per-tensor layer is checked once) */
-  int fq = want_fq && !any_lshift && nn > 0 && act_lo >= w->out_zp;
+  /* the float output stage (qgemm.h): every column proved, a column with the previous one's
+   * multiplier and shift sharing its proof (a per-tensor layer is checked once) */
+  int fq = want_fq && !any_lshift && nn > 0;
   for (size_t j = 0; fq && j < nn; j++) {
     if (j && mult[j] == mult[j - 1] && rsh[j] == rsh[j - 1]) {
       fscale[j] = fscale[j - 1];

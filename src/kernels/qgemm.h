@@ -54,11 +54,11 @@ typedef struct tc_qgemm_cols {
    * and the rounding constants stay below one divisor), clamped alike, so kernels may skip it */
   int neg_term;
   /* The float output stage (qmath.h's tc_q_float_fit: (bits(fma((float)x, fscale[j],
-   * 1.5 * 2^23)) - fq_sub[j]) >> rshift[j], 4 operations per 16 columns), for q512.h's kernels
-   * (others ignore it). Set only where the pack proved, column by column, that it gives the
-   * reference's clamped bytes for every accumulator the layer can reach: layers without the
-   * x < 0 term (neg_term 0). The accumulators then start at the bias (not the plain form's
-   * bias + 2^31). */
+   * 1.5 * 2^23)) - fq_sub[j] - (x < 0 if neg_term)) >> rshift[j], 4 operations per 16 columns,
+   * 6 with the x < 0 term), for q512.h's kernels (others ignore it). Set only where the pack
+   * proved, column by column, that it gives the reference's clamped bytes for every accumulator
+   * the layer can reach. The accumulators then start at the bias (not the plain form's bias +
+   * 2^31). */
   int fq;
   const float *fscale;
   const int32_t *fq_sub;

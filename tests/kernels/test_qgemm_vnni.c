@@ -311,17 +311,19 @@ TC_TEST(kernel_qgemm_kernel_for) {
  * the range (ranges up to 2^17 here, all of them tried), and on ranges up to 2^29 at every step
  * of the reference found by bisection and at random points. Multipliers with few bits (exact
  * ties in both roundings), random ones and the extremes, right shifts 0..22, RELU-like ranges
- * from the output offset; also that it accepts most columns with right shifts 4..9 and ranges
+ * from the output offset and whole ranges (the form with the x < 0 term); also that it accepts most columns with right shifts 4..9 and ranges
  * under 2^23 (as in the benchmark models' shallow layers), so the fast stage is not silently
  * dead. */
 static int32_t fq_expect(int32_t x, int32_t mult, int32_t rsh, int32_t zp, int32_t lo, int32_t hi) {
   int32_t v = (int32_t)((uint32_t)tc_q_mul_double(x, mult, -rsh) + (uint32_t)zp);
   return v < lo ? lo : v > hi ? hi : v;
 }
-static int32_t fq_form(int32_t x, float fs, int32_t sub, int32_t rsh, int32_t lo, int32_t hi) {
+static int32_t fq_form(int32_t x, float fs, int32_t sub, int32_t rsh, int32_t zp, int32_t lo,
+                       int32_t hi) {
   const float y = fmaf((float)x, fs, 12582912.0f);
   uint32_t b;
   memcpy(&b, &y, 4);
+  if (lo < zp && x < 0) b -= 1; /* the x < 0 term where stores can go below zp */
   const int32_t v = (int32_t)(b - (uint32_t)sub) >> rsh;
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -334,7 +336,11 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
     const int32_t rsh = round % 4 == 0 ? rnd_in(0, 22) : rnd_in(4, 12);
     const int u8 = rnd() % 2;
     const int32_t zp = u8 ? rnd_in(0, 255) : rnd_in(-128, 127), hi_t = u8 ? 255 : 127;
-    const int32_t lo = rnd() % 4 ? zp : zp + rnd_in(0, 20) < hi_t ? zp + rnd_in(0, 20) : zp;
+    const int32_t lo_t = u8 ? 0 : -128;
+    /* from the output offset (RELU), above it, or the type's whole range (the x < 0 term) */
+    const int32_t lo = round % 3 == 2 ? lo_t
+                       : rnd() % 4 ? zp
+                                   : (zp + rnd_in(0, 20) < hi_t ? zp + rnd_in(0, 20) : zp);
     const int32_t hi = rnd() % 4 ? hi_t : (lo + rnd_in(0, 40) < hi_t ? lo + rnd_in(0, 40) : hi_t);
     const int small = round % 2 == 0;
     const int64_t bound =
@@ -344,7 +350,8 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
     const int ok = tc_q_float_fit(mult, rsh, zp, lo, hi, bound, &fs, &sub);
     tried++;
     /* (2^23 / M: past it y < 0 for x = -bound, not ordered like its bits) */
-    const int typical = mult >= (1 << 30) && rsh >= 4 && rsh <= 9 && round % 3 && bound < 1 << 23;
+    const int typical = mult >= (1 << 30) && rsh >= 4 && rsh <= 9 && round % 3 == 1 &&
+                        bound < 1 << 23;
     tried_low += typical;
     if (!ok) continue;
     accepted++;
@@ -352,9 +359,9 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
     const int32_t b = (int32_t)bound;
     if (small) {
       for (int32_t x = -b; x <= b; x++)
-        if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+        if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, zp, lo, hi) && bad++ < 3)
           CHECK_MSG(0, "mult %d rsh %d zp %d [%d, %d] bound %d: x %d gives %d, expected %d",
-                    mult, rsh, zp, lo, hi, b, x, fq_form(x, fs, sub, rsh, lo, hi),
+                    mult, rsh, zp, lo, hi, b, x, fq_form(x, fs, sub, rsh, zp, lo, hi),
                     fq_expect(x, mult, rsh, zp, lo, hi));
       continue;
     }
@@ -369,13 +376,13 @@ TC_TEST(kernel_qgemm_float_stage_proof) {
       }
       for (int32_t x = l - 2; x <= l + 2; x++)
         if (x >= -b && x <= b &&
-            fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+            fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, zp, lo, hi) && bad++ < 3)
           CHECK_MSG(0, "mult %d rsh %d zp %d bound %d: step %d at x %d differs", mult, rsh, zp, b,
                     n, x);
     }
     for (int i = 0; i < 2000; i++) {
       const int32_t x = rnd_in(-b, b);
-      if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, lo, hi) && bad++ < 3)
+      if (fq_expect(x, mult, rsh, zp, lo, hi) != fq_form(x, fs, sub, rsh, zp, lo, hi) && bad++ < 3)
         CHECK_MSG(0, "mult %d rsh %d zp %d bound %d: x %d differs", mult, rsh, zp, b, x);
     }
   }

@@ -54,15 +54,17 @@ static inline int32_t tc_q_mul_single(int32_t x, int32_t q, int shift) {
 }
 
 /* The float form of tc_q_mul_double for SIMD output stages. With u = x mult / 2^31 the
- * reference rounds t = round(u), then t / 2^rshift (ties away from zero, so upward where
- * t >= 0). The float form takes t from the low bits of y = fma((float)x, fscale, 1.5 * 2^23)
- * (rounded to nearest even at the float's unit; fscale ~ mult / 2^31 as a float) and the second
- * rounding with the output offset as (bits(y) - fsub) >> rshift (int32, arithmetic shift), with
- * fsub = TC_Q_FLOAT_MAGIC_BITS - 2^(rshift - 1) - out_zp 2^rshift: a conversion, an FMA, a
- * subtract and a shift per vector. tc_q_float_fit says whether, clamped to [lo, hi], it equals
- * clamp(tc_q_mul_double(x, mult, -rshift) + out_zp, lo, hi) for every x in [-bound, bound]
- * (mult >= 0, rshift 0..22, bound < 2^30, out_zp <= lo <= hi: stores that cannot go below the
- * output offset, where the forms' different ties below zero are clamped away), and sets *fscale
+ * reference rounds t = round(u), then t / 2^rshift (ties away from zero). The float form takes
+ * t from the low bits of y = fma((float)x, fscale, 1.5 * 2^23) (rounded to nearest even at the
+ * float's unit; fscale ~ mult / 2^31 as a float) and the second rounding with the output
+ * offset as (bits(y) - fsub) >> rshift (int32, arithmetic shift), with fsub =
+ * TC_Q_FLOAT_MAGIC_BITS - 2^(rshift - 1) - out_zp 2^rshift, which rounds ties upward: a
+ * conversion, an FMA, a subtract and a shift per vector. Where stores can go below the output
+ * offset (lo < out_zp) the ties below zero must go downward: (bits(y) - fsub - (x < 0)) >>
+ * rshift (rshift >= 1; two more operations: a shift of x by 31 and an add). tc_q_float_fit
+ * says whether, clamped to [lo, hi], the form equals clamp(tc_q_mul_double(x, mult, -rshift) +
+ * out_zp, lo, hi) for every x in [-bound, bound] (mult >= 0, rshift 0..22, bound < 2^30,
+ * lo <= hi), and sets *fscale
  * (mult / 2^31 rounded to float or, where that fails, one of the floats a few units away) and
  * *fsub. Both forms are non-decreasing step functions of x, so they are equal where every
  * output step lies at the same x: each step's x is computed and both forms are checked on its

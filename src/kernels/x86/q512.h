@@ -146,9 +146,12 @@ static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm
 static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i a, const q512_rq *p,
                                                                     const tc_qgemm_cols *q,
                                                                     __m512i zp) {
-  if (q->fq) { /* qmath.h's tc_q_float_fit: 3 operations and an add (out_zp is in fq_sub) */
+  if (q->fq) { /* qmath.h's tc_q_float_fit: 3 operations and an add (out_zp is in fq_sub), and
+               * the x < 0 term where stores can go below out_zp */
     const __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), p->fs, _mm512_set1_ps(12582912.0f));
-    return _mm512_srav_epi32(_mm512_sub_epi32(_mm512_castps_si512(y), p->m), p->rsh);
+    __m512i r = _mm512_sub_epi32(_mm512_castps_si512(y), p->m);
+    if (q->neg_term) r = _mm512_add_epi32(r, _mm512_srai_epi32(a, 31));
+    return _mm512_srav_epi32(r, p->rsh);
   }
   if (q->plain) {
     const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(a, p->m), p->rc_even);
