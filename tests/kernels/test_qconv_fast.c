@@ -259,7 +259,7 @@ static const tc_qgemm_packed *seg_case(tc_s8_qgemm_kernel *kr, int u8, int m, in
                                        int seg_len, qset *q, uint8_t *a, uint8_t *w,
                                        tc_qgemm_weights *qw, void **buf) {
   const int k = n_seg * seg_len;
-  make_qset(q, n, u8, (int)(rnd() % 2), 0);
+  make_qset(q, n, u8, (int)(rnd() % 2), rnd() % 3 == 0);
   fill8(a, (size_t)m * k, u8, 1, 0);
   fill8(w, (size_t)n * k, u8, 1, 0);
   const tc_qgemm_weights qv = {w,       (size_t)k, u8,   u8 ? -q->zw : 0, -q->zi, q->bias,
@@ -331,17 +331,21 @@ static void view_of_rows(const void *ctx, size_t i, size_t n, const void **rows)
 TC_TEST(kernel_qconv_fast_view_vs_oracle) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
+  /* (one segment of up to 32 bytes: the VNNI kernel's weights-stationary panels for float-stage
+   * layers, rows 4 at a time in blocks of 64) */
   static const int segs[][2] = {{1, 1}, {3, 1}, {2, 3}, {3, 9}, {4, 5}, {10, 4}, {2, 16}, {3, 17},
-                                {2, 40}, {5, 7}, {1, 33}, {3, 48}, {1, 96}};
+                                {2, 40}, {5, 7}, {1, 33}, {3, 48}, {1, 96}, {1, 3}, {1, 8},
+                                {1, 16}, {1, 24}, {1, 29}, {1, 32}};
   static const int ms[] = {1, 3, 8, 13, 70};
   static const int ns[] = {1, 9, 16, 31, 40};
   enum { MAXM = 70, MAXK = 160, GAP = 5 };
   static uint8_t a[MAXM * MAXK], w[40 * MAXK], out[MAXM * 40], ref[MAXM * 40];
   static int16_t view[MAXM * (MAXK + 16 * GAP) + 16];
-  int bad = 0, ran = 0, u8_sums = 0, with_view = 0;
+  int bad = 0, ran = 0, u8_sums = 0, with_view = 0, ws = 0, float_stage = 0;
   for (size_t v = 0; v < nk; v++) {
     tc_s8_qgemm_kernel *kr0 = kv[v];
     if (!kr0->run_view) continue;
+    float_stage |= kr0->float_stage;
     with_view++;
     for (int u8 = 0; u8 < 2; u8++)
       for (size_t si = 0; si < sizeof segs / sizeof *segs; si++)
@@ -385,17 +389,20 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
             tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
             ran++;
             u8_sums += pk->cols.a_sum_mult != 0;
+            ws += kr->float_stage && pk->cols.fq && n_seg == 1 && seg_len <= 32;
             if (memcmp(out, ref, (size_t)m * n) && bad++ < 3)
-              CHECK_MSG(0, "%s u8=%d m=%d n=%d view segments %dx%d differ", kr->name, u8, m, n,
-                        n_seg, seg_len);
+              CHECK_MSG(0, "%s u8=%d m=%d n=%d view segments %dx%d fq=%d differ", kr->name, u8, m,
+                        n, n_seg, seg_len, pk->cols.fq);
             free(scratch);
             free(buf);
           }
   }
   CHECK_EQ(bad, 0);
   CHECK(ran > 0 || !with_view); /* (no variant reads a view on Arm) */
-  printf("  %d in-place view qgemm cases (%d with kgroup 4 row sums) over %d variants\n", ran,
-         u8_sums, with_view);
+  CHECK(ws >= 40 || !float_stage);
+  printf("  %d in-place view qgemm cases (%d with kgroup 4 row sums, %d on weights-stationary "
+         "panels) over %d variants\n",
+         ran, u8_sums, ws, with_view);
 }
 
 /* The short requantization (tc_qgemm_cols.plain: no left shift, right shifts 1..22, |acc| <

@@ -324,10 +324,165 @@ static __attribute__((noinline)) void run8_strips(size_t nstrips, size_t nc, aro
   }
 }
 
+/* ---- weights-stationary panels (shallow float-stage products) --------------------------------
+ * For K of at most WS_KG groups in one segment (1x1 convolutions of up to 32 channels), a whole
+ * panel's B (KG groups x 16 or 32 columns, at most 16 zmm) stays in registers while the rows
+ * stream by, 4 at a time: 8 accumulators, no B loads, and short output stages whose
+ * constants stay in registers too. The tile kernel above reloads B and the stage's constants
+ * per 8-row strip, and its output stage could not overlap the next tile's products there.
+ * MobileNetV2 on a Zen 4 core (bench_qgemm, fastest of 41): 112x112x16 -> 96 (K = 16, 4
+ * groups) 213 -> 172 us, 112x112x32 -> 16 92 -> 61, 56x56x24 -> 144 90 -> 78, 28x28x32 -> 192
+ * 33.7 -> 31.3. Float-stage layers only (tc_qgemm_cols.fq: 4-6 operations per 16 outputs and
+ * few constants, which stay in registers beside B). */
+enum { WS_KG = 8, WS_ROWS = 64 };
+
+static inline __attribute__((always_inline)) __m512i ws_rq(__m512i a, __m512 fs, __m512i sub,
+                                                           __m512i rsh, int neg) {
+  const __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), fs, _mm512_set1_ps(12582912.0f));
+  __m512i r = _mm512_sub_epi32(_mm512_castps_si512(y), sub);
+  if (neg) r = _mm512_add_epi32(r, _mm512_srai_epi32(a, 31));
+  return _mm512_srav_epi32(r, rsh);
+}
+
+/* One panel (W32: 32 columns, else 16) at column j, `cols` of them stored, over `rows` rows
+ * (row i at rp[i], its row sums' term tv[i]); KG groups. */
+static inline __attribute__((always_inline)) void ws_panel(const int KG, const int W32,
+                                                           size_t rows, const void *const *rp,
+                                                           const int32_t *tv, const int32_t *pb,
+                                                           const tc_qgemm_cols *q, size_t j,
+                                                           size_t cols, char *c, size_t ldc) {
+  const size_t pw = W32 ? NR : NR / 2;
+  __m512i b0[WS_KG], b1[WS_KG];
+  for (int g = 0; g < KG; g++) {
+    b0[g] = _mm512_loadu_si512(pb + (size_t)g * pw);
+    b1[g] = W32 ? _mm512_loadu_si512(pb + (size_t)g * pw + 16) : b0[g];
+  }
+  const __m512i bias0 = _mm512_loadu_si512(q->bias + j);
+  const __m512i bias1 = W32 ? _mm512_loadu_si512(q->bias + j + 16) : bias0;
+  const __m512 fs0 = _mm512_loadu_ps(q->fscale + j);
+  const __m512 fs1 = W32 ? _mm512_loadu_ps(q->fscale + j + 16) : fs0;
+  const __m512i sub0 = _mm512_loadu_si512(q->fq_sub + j);
+  const __m512i sub1 = W32 ? _mm512_loadu_si512(q->fq_sub + j + 16) : sub0;
+  const __m512i rsh0 = _mm512_loadu_si512(q->rshift + j);
+  const __m512i rsh1 = W32 ? _mm512_loadu_si512(q->rshift + j + 16) : rsh0;
+  const __m512i lo8 = _mm512_set1_epi8((char)q512_lo(q)), hi8 = _mm512_set1_epi8((char)q512_hi(q));
+  const __m512i lo = _mm512_set1_epi32(q512_lo(q)), hi = _mm512_set1_epi32(q512_hi(q));
+  const int neg = q->neg_term, whole = cols == pw;
+  for (size_t r = 0; r < rows; r += 4) {
+    const size_t n = rows - r < 4 ? rows - r : 4;
+    const uint8_t *a[4];
+    __m512i x0[4], x1[4];
+    for (int i = 0; i < 4; i++) {
+      a[i] = (const uint8_t *)rp[r + ((size_t)i < n ? (size_t)i : 0)];
+      const __m512i t = _mm512_set1_epi32(tv[r + ((size_t)i < n ? (size_t)i : 0)]);
+      x0[i] = _mm512_add_epi32(bias0, t);
+      x1[i] = W32 ? _mm512_add_epi32(bias1, t) : _mm512_setzero_si512();
+    }
+    for (int g = 0; g < KG; g++)
+      for (int i = 0; i < 4; i++) {
+        const __m512i v = _mm512_set1_epi32(load32(a[i] + 4 * g));
+        x0[i] = _mm512_dpbusd_epi32(x0[i], v, b0[g]);
+        if (W32) x1[i] = _mm512_dpbusd_epi32(x1[i], v, b1[g]);
+      }
+    __m512i v0[4], v1[4];
+    for (int i = 0; i < 4; i++) {
+      v0[i] = ws_rq(x0[i], fs0, sub0, rsh0, neg);
+      if (W32) v1[i] = ws_rq(x1[i], fs1, sub1, rsh1, neg);
+    }
+    char *cr = c + r * ldc + j;
+    if (whole && n == 4) {
+      if (W32) {
+        const __m512i p0 = q512_pack64(v0[0], v1[0], v0[1], v1[1], q, lo8, hi8);
+        const __m512i p1 = q512_pack64(v0[2], v1[2], v0[3], v1[3], q, lo8, hi8);
+        _mm256_storeu_si256((__m256i *)(void *)cr, _mm512_castsi512_si256(p0));
+        _mm256_storeu_si256((__m256i *)(void *)(cr + ldc), _mm512_extracti64x4_epi64(p0, 1));
+        _mm256_storeu_si256((__m256i *)(void *)(cr + 2 * ldc), _mm512_castsi512_si256(p1));
+        _mm256_storeu_si256((__m256i *)(void *)(cr + 3 * ldc), _mm512_extracti64x4_epi64(p1, 1));
+      } else {
+        const __m512i p = q512_pack64(v0[0], v0[1], v0[2], v0[3], q, lo8, hi8);
+        for (int i = 0; i < 4; i++)
+          _mm_storeu_si128((__m128i *)(void *)(cr + (size_t)i * ldc),
+                           _mm512_extracti32x4_epi32(p, i));
+      }
+    } else { /* a panel's last columns or the last rows: stores lane by lane */
+      const __mmask16 m0 = q512_lane_mask(cols), m1 = q512_lane_mask(cols > 16 ? cols - 16 : 0);
+      for (size_t i = 0; i < n; i++) {
+        q512_store16(cr + i * ldc, m0, v0[i], q, lo, hi);
+        if (W32) q512_store16(cr + i * ldc + 16, m1, v1[i], q, lo, hi);
+      }
+    }
+  }
+}
+
+#define WS_FN(KG)                                                                              \
+  static __attribute__((noinline)) void ws_panels##KG(size_t rows, size_t nc,                  \
+                                                      const void *const *rp, const int32_t *tv, \
+                                                      const int32_t *pb,                        \
+                                                      const tc_qgemm_cols *q, char *c,          \
+                                                      size_t ldc) {                             \
+    for (size_t j = 0; j < nc; j += NR) {                                                      \
+      const size_t cols = nc - j < NR ? nc - j : NR;                                           \
+      if (cols > NR / 2) {                                                                     \
+        ws_panel(KG, 1, rows, rp, tv, pb, q, j, cols, c, ldc);                                  \
+        pb += NR * (KG);                                                                       \
+      } else {                                                                                 \
+        ws_panel(KG, 0, rows, rp, tv, pb, q, j, cols, c, ldc);                                  \
+        pb += NR / 2 * (KG);                                                                   \
+      }                                                                                        \
+    }                                                                                          \
+  }
+WS_FN(1)
+WS_FN(2)
+WS_FN(3)
+WS_FN(4)
+WS_FN(5)
+WS_FN(6)
+WS_FN(7)
+WS_FN(8)
+#undef WS_FN
+
+/* run_view for fq layers of one segment of at most WS_KG groups: the row sums' terms of up to
+ * WS_ROWS rows, then every panel over them. */
+static void ws_run_view(size_t rows, size_t nc, size_t seg_len, const void *const *rp,
+                        const int16_t *pb16, const tc_qgemm_cols *qp, char *c, size_t ldc) {
+  const tc_qgemm_cols qc = *qp, *q = &qc; /* (a copy the byte stores cannot alias) */
+  const int32_t *pb = (const int32_t *)pb16;
+  const size_t kg = (seg_len + 3) / 4;
+  int32_t tv[WS_ROWS];
+  for (size_t i0 = 0; i0 < rows; i0 += WS_ROWS, c += WS_ROWS * ldc) {
+    const size_t n = rows - i0 < WS_ROWS ? rows - i0 : WS_ROWS;
+    const void *const *r = rp + i0;
+    if (q->a_sum_mult)
+      for (size_t i = 0; i < n; i += MR) {
+        const uint8_t *r8[MR];
+        for (size_t k = 0; k < MR; k++) r8[k] = (const uint8_t *)r[i + k < n ? i + k : i];
+        int32_t t8[MR];
+        view_row_sums8(r8, 1, seg_len, 0, q->a_sum_mult, t8);
+        for (size_t k = 0; k < MR && i + k < n; k++) tv[i + k] = t8[k];
+      }
+    else
+      memset(tv, 0, sizeof tv);
+    switch (kg) {
+    case 1: ws_panels1(n, nc, r, tv, pb, q, c, ldc); break;
+    case 2: ws_panels2(n, nc, r, tv, pb, q, c, ldc); break;
+    case 3: ws_panels3(n, nc, r, tv, pb, q, c, ldc); break;
+    case 4: ws_panels4(n, nc, r, tv, pb, q, c, ldc); break;
+    case 5: ws_panels5(n, nc, r, tv, pb, q, c, ldc); break;
+    case 6: ws_panels6(n, nc, r, tv, pb, q, c, ldc); break;
+    case 7: ws_panels7(n, nc, r, tv, pb, q, c, ldc); break;
+    default: ws_panels8(n, nc, r, tv, pb, q, c, ldc); break;
+    }
+  }
+}
+
 /* Rows in place (qgemm.h run_view): strips of MR rows. */
 static void vnni_run_view(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                           const void *const *rp, size_t seg_step, const int16_t *pb,
                           const tc_qgemm_cols *q, void *cv, size_t ldc) {
+  if (q->fq && n_seg == 1 && seg_len <= 4 * WS_KG) {
+    ws_run_view(rows, nc, seg_len, rp, pb, q, cv, ldc);
+    return;
+  }
   arows a;
   a.n_seg = n_seg;
   a.kp_seg = (seg_len + 3) / 4;
