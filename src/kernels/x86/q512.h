@@ -182,21 +182,28 @@ static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i a, c
  * type (lo8 / hi8: q512_lo / q512_hi in every byte), then one dword permutation gathering each
  * vector's bytes (the packs interleave them by 128-bit lane). 4 to 6 operations per 64 bytes,
  * against 8 to 12 with a narrowing store per vector. */
+static inline __attribute__((always_inline)) __m512i q512_pack64_as(__m512i v0, __m512i v1,
+                                                                   __m512i v2, __m512i v3,
+                                                                   int out_u8, int clamp,
+                                                                   __m512i lo8, __m512i hi8) {
+  const __m512i w0 = _mm512_packs_epi32(v0, v1), w1 = _mm512_packs_epi32(v2, v3);
+  __m512i b;
+  if (out_u8) {
+    b = _mm512_packus_epi16(w0, w1);
+    if (clamp) b = _mm512_min_epu8(_mm512_max_epu8(b, lo8), hi8);
+  } else {
+    b = _mm512_packs_epi16(w0, w1);
+    if (clamp) b = _mm512_min_epi8(_mm512_max_epi8(b, lo8), hi8);
+  }
+  return _mm512_permutexvar_epi32(
+      _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+/* (the form and clamp read from q) */
 static inline __attribute__((always_inline)) __m512i q512_pack64(__m512i v0, __m512i v1,
                                                                 __m512i v2, __m512i v3,
                                                                 const tc_qgemm_cols *q,
                                                                 __m512i lo8, __m512i hi8) {
-  const __m512i w0 = _mm512_packs_epi32(v0, v1), w1 = _mm512_packs_epi32(v2, v3);
-  __m512i b;
-  if (q->out_u8) {
-    b = _mm512_packus_epi16(w0, w1);
-    if (q->clamp) b = _mm512_min_epu8(_mm512_max_epu8(b, lo8), hi8);
-  } else {
-    b = _mm512_packs_epi16(w0, w1);
-    if (q->clamp) b = _mm512_min_epi8(_mm512_max_epi8(b, lo8), hi8);
-  }
-  return _mm512_permutexvar_epi32(
-      _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+  return q512_pack64_as(v0, v1, v2, v3, q->out_u8, q->clamp, lo8, hi8);
 }
 
 /* Stores the lanes of m of q512_requant16's v as bytes clamped to [lo, hi], the activation range

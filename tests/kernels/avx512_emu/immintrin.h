@@ -128,6 +128,14 @@ static inline __m512i _mm512_shuffle_i32x4(__m512i a, __m512i b, int imm) { __m5
 /* (vcvtdq2ps rounds to nearest even, as the default rounding mode does for (float)) */
 static inline __m512 _mm512_cvtepi32_ps(__m512i a) { __m512 r; for (int i = 0; i < 16; i++) r.v[i] = (float)a.d[i]; return r; }
 static inline __m512i _mm512_castps_si512(__m512 a) { __m512i r; memcpy(r.ub, a.v, 64); return r; }
+typedef uint8_t __mmask8;
+typedef int _MM_PERM_ENUM;
+static inline __m512i _mm512_castsi128_si512(__m128i a) { __m512i r; memset(&r, 0, 64); memcpy(r.ub, a.ub, 16); return r; }
+static inline __m512i _mm512_inserti32x4(__m512i a, __m128i b, int l) { memcpy(a.ub + 16 * (l & 3), b.ub, 16); return a; }
+static inline __m128i _mm_maskz_loadu_epi8(uint16_t m, const void *p) { __m128i r; for (int i = 0; i < 16; i++) r.ub[i] = (m >> i & 1) ? ((const uint8_t *)p)[i] : 0; return r; }
+static inline void _mm_mask_storeu_epi32(void *p, __mmask8 m, __m128i a) { for (int i = 0; i < 4; i++) if (m >> i & 1) memcpy((char *)p + 4 * i, &a.d[i], 4); }
+/* per 128-bit lane, dword i takes dword (imm >> 2i) & 3 of the same lane */
+static inline __m512i _mm512_shuffle_epi32(__m512i a, _MM_PERM_ENUM imm) { __m512i r; for (int i = 0; i < 16; i++) r.d[i] = a.d[i / 4 * 4 + ((imm >> (2 * (i % 4))) & 3)]; return r; }
 static inline __m256i _mm512_castsi512_si256(__m512i a) { __m256i r; memcpy(&r, a.ub, 32); return r; }
 static inline __m256i _mm512_extracti64x4_epi64(__m512i a, int h) { __m256i r; memcpy(&r, a.ub + 32 * (h & 1), 32); return r; }
 static inline void _mm256_storeu_si256(void *p, __m256i a) { memcpy(p, &a, 32); }
