@@ -331,8 +331,8 @@ static void view_of_rows(const void *ctx, size_t i, size_t n, const void **rows)
 TC_TEST(kernel_qconv_fast_view_vs_oracle) {
   const void *kv[8];
   const size_t nk = variants(kv, 8);
-  /* (one segment of up to 32 bytes: the VNNI kernel's weights-stationary panels for float-stage
-   * layers, rows 4 at a time in blocks of 64) */
+  /* (one segment of up to 32 bytes, or 3 of 9 into at most 16 columns: the VNNI kernel's
+   * weights-stationary panels for float-stage layers, rows 4 at a time in blocks of 64) */
   static const int segs[][2] = {{1, 1}, {3, 1}, {2, 3}, {3, 9}, {4, 5}, {10, 4}, {2, 16}, {3, 17},
                                 {2, 40}, {5, 7}, {1, 33}, {3, 48}, {1, 96}, {1, 3}, {1, 8},
                                 {1, 16}, {1, 24}, {1, 29}, {1, 32}};
@@ -389,7 +389,8 @@ TC_TEST(kernel_qconv_fast_view_vs_oracle) {
             tc_s8_qgemm__ref(m, n, k, a, (size_t)k, u8, &qw, ref, (size_t)n);
             ran++;
             u8_sums += pk->cols.a_sum_mult != 0;
-            ws += kr->float_stage && pk->cols.fq && n_seg == 1 && seg_len <= 32;
+            ws += kr->float_stage && pk->cols.fq &&
+                  ((n_seg == 1 && seg_len <= 32) || (n_seg == 3 && seg_len == 9 && n <= 16));
             if (memcmp(out, ref, (size_t)m * n) && bad++ < 3)
               CHECK_MSG(0, "%s u8=%d m=%d n=%d view segments %dx%d fq=%d differ", kr->name, u8, m,
                         n, n_seg, seg_len, pk->cols.fq);

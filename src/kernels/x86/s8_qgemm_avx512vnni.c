@@ -275,7 +275,8 @@ static void vnni_run(size_t rows, size_t nc, size_t kp, const int16_t *pa, const
  * seg_step apart), wrapping, into tv: one vpdpbusd with ones per 64 bytes of a row, then one
  * transposing reduction of the 8 rows' vectors (unpacks and 128-bit lane shuffles, 19 operations
  * where reducing each row alone takes 8 to 9). */
-static void view_row_sums8(const uint8_t *const r[MR], size_t n_seg, size_t seg_len,
+static inline __attribute__((always_inline)) void view_row_sums8(const uint8_t *const r[MR],
+                                                                 size_t n_seg, size_t seg_len,
                            size_t seg_step, int32_t mult, int32_t tv[MR]) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512i s[MR];
@@ -334,7 +335,7 @@ static __attribute__((noinline)) void run8_strips(size_t nstrips, size_t nc, aro
  * groups) 213 -> 172 us, 112x112x32 -> 16 92 -> 61, 56x56x24 -> 144 90 -> 78, 28x28x32 -> 192
  * 33.7 -> 31.3. Float-stage layers only (tc_qgemm_cols.fq: 4-6 operations per 16 outputs and
  * few constants, which stay in registers beside B). */
-enum { WS_KG = 8, WS_ROWS = 64 };
+enum { WS_KG = 8, WS_KG_MAX = 9, WS_ROWS = 64 };
 
 static inline __attribute__((always_inline)) __m512i ws_rq(__m512i a, __m512 fs, __m512i sub,
                                                            __m512i rsh, int neg) {
@@ -348,14 +349,15 @@ static inline __attribute__((always_inline)) __m512i ws_rq(__m512i a, __m512 fs,
  * (row i at rp[i], its row sums' term tv[i]); KG groups; U8 and NEG: q->out_u8 and
  * q->neg_term, fixed at compile time (6 us of MobileNetV2's 112x112x16 -> 96 where they were
  * read at run time; the clamp runs always, a no-op for the type's whole range). */
-static inline __attribute__((always_inline)) void ws_panel(const int KG, const int W32,
-                                                           const int U8, const int NEG,
+static inline __attribute__((always_inline)) void ws_panel(const int KG, const int KPS,
+                                                           const int W32, const int U8,
+                                                           const int NEG, const size_t pw,
+                                                           size_t seg_step,
                                                            size_t rows, const void *const *rp,
                                                            const int32_t *tv, const int32_t *pb,
                                                            const tc_qgemm_cols *q, size_t j,
                                                            size_t cols, char *c, size_t ldc) {
-  const size_t pw = W32 ? NR : NR / 2;
-  __m512i b0[WS_KG], b1[WS_KG];
+  __m512i b0[WS_KG_MAX], b1[WS_KG_MAX]; /* (group g of B at pb + g pw) */
   for (int g = 0; g < KG; g++) {
     b0[g] = _mm512_loadu_si512(pb + (size_t)g * pw);
     b1[g] = W32 ? _mm512_loadu_si512(pb + (size_t)g * pw + 16) : b0[g];
@@ -370,7 +372,7 @@ static inline __attribute__((always_inline)) void ws_panel(const int KG, const i
   const __m512i rsh1 = W32 ? _mm512_loadu_si512(q->rshift + j + 16) : rsh0;
   const __m512i lo8 = _mm512_set1_epi8((char)q512_lo(q)), hi8 = _mm512_set1_epi8((char)q512_hi(q));
   const __m512i lo = _mm512_set1_epi32(q512_lo(q)), hi = _mm512_set1_epi32(q512_hi(q));
-  const int whole = cols == pw;
+  const int whole = cols == (W32 ? NR : NR / 2);
   for (size_t r = 0; r < rows; r += 4) {
     const size_t n = rows - r < 4 ? rows - r : 4;
     const uint8_t *a[4];
@@ -383,7 +385,8 @@ static inline __attribute__((always_inline)) void ws_panel(const int KG, const i
     }
     for (int g = 0; g < KG; g++)
       for (int i = 0; i < 4; i++) {
-        const __m512i v = _mm512_set1_epi32(load32(a[i] + 4 * g));
+        const __m512i v =
+            _mm512_set1_epi32(load32(a[i] + (size_t)(g / KPS) * seg_step + 4 * (g % KPS)));
         x0[i] = _mm512_dpbusd_epi32(x0[i], v, b0[g]);
         if (W32) x1[i] = _mm512_dpbusd_epi32(x1[i], v, b1[g]);
       }
@@ -417,37 +420,49 @@ static inline __attribute__((always_inline)) void ws_panel(const int KG, const i
   }
 }
 
-#define WS_FN(KG, U8, NEG)                                                                     \
-  static __attribute__((noinline)) void ws_panels##KG##U8##NEG(                                 \
-      size_t rows, size_t nc, const void *const *rp, const int32_t *tv, const int32_t *pb,      \
-      const tc_qgemm_cols *q, char *c, size_t ldc) {                                           \
+#define WS_FN(KG, KPS, U8, NEG)                                                                \
+  static __attribute__((noinline)) void ws_panels##KG##_##KPS##U8##NEG(                         \
+      size_t rows, size_t nc, const void *const *rp, size_t seg_step, const int32_t *tv,        \
+      const int32_t *pb, const tc_qgemm_cols *q, char *c, size_t ldc) {                         \
     for (size_t j = 0; j < nc; j += NR) {                                                      \
       const size_t cols = nc - j < NR ? nc - j : NR;                                           \
-      if (cols > NR / 2) {                                                                     \
-        ws_panel(KG, 1, U8, NEG, rows, rp, tv, pb, q, j, cols, c, ldc);                         \
+      if (cols > NR / 2 && (KG) > WS_KG) { /* B of 32 columns would pass the registers: */     \
+        ws_panel(KG, KPS, 0, U8, NEG, NR, seg_step, rows, rp, tv, pb, q, j, NR / 2, c, ldc);    \
+        ws_panel(KG, KPS, 0, U8, NEG, NR, seg_step, rows, rp, tv, pb + NR / 2, q, j + NR / 2,   \
+                 cols - NR / 2, c, ldc); /* two passes of 16 */                                 \
+        pb += NR * (KG);                                                                       \
+      } else if (cols > NR / 2) {                                                              \
+        ws_panel(KG, KPS, 1, U8, NEG, NR, seg_step, rows, rp, tv, pb, q, j, cols, c, ldc);      \
         pb += NR * (KG);                                                                       \
       } else {                                                                                 \
-        ws_panel(KG, 0, U8, NEG, rows, rp, tv, pb, q, j, cols, c, ldc);                         \
+        ws_panel(KG, KPS, 0, U8, NEG, NR / 2, seg_step, rows, rp, tv, pb, q, j, cols, c, ldc);  \
         pb += NR / 2 * (KG);                                                                   \
       }                                                                                        \
     }                                                                                          \
   }
-#define WS_FN4(KG) WS_FN(KG, 0, 0) WS_FN(KG, 0, 1) WS_FN(KG, 1, 0) WS_FN(KG, 1, 1)
-WS_FN4(1)
-WS_FN4(2)
-WS_FN4(3)
-WS_FN4(4)
-WS_FN4(5)
-WS_FN4(6)
-WS_FN4(7)
-WS_FN4(8)
+#define WS_FN4(KG, KPS)                                                                        \
+  WS_FN(KG, KPS, 0, 0) WS_FN(KG, KPS, 0, 1) WS_FN(KG, KPS, 1, 0) WS_FN(KG, KPS, 1, 1)
+WS_FN4(1, 1)
+WS_FN4(2, 2)
+WS_FN4(3, 3)
+WS_FN4(4, 4)
+WS_FN4(5, 5)
+WS_FN4(6, 6)
+WS_FN4(7, 7)
+WS_FN4(8, 8)
+WS_FN4(9, 3) /* three segments of 9 to 12 bytes: 3x3 convolutions of 3 channels (stems) */
 #undef WS_FN4
 #undef WS_FN
-typedef void ws_fn(size_t rows, size_t nc, const void *const *rp, const int32_t *tv,
-                   const int32_t *pb, const tc_qgemm_cols *q, char *c, size_t ldc);
-#define WS_ROW(KG) {ws_panels##KG##00, ws_panels##KG##01, ws_panels##KG##10, ws_panels##KG##11}
-static ws_fn *const ws_fns[WS_KG][4] = {WS_ROW(1), WS_ROW(2), WS_ROW(3), WS_ROW(4),
-                                        WS_ROW(5), WS_ROW(6), WS_ROW(7), WS_ROW(8)};
+typedef void ws_fn(size_t rows, size_t nc, const void *const *rp, size_t seg_step,
+                   const int32_t *tv, const int32_t *pb, const tc_qgemm_cols *q, char *c,
+                   size_t ldc);
+#define WS_ROW(KG, KPS)                                                                        \
+  {ws_panels##KG##_##KPS##00, ws_panels##KG##_##KPS##01, ws_panels##KG##_##KPS##10,             \
+   ws_panels##KG##_##KPS##11}
+/* one segment of 1 .. WS_KG groups, then the stems' three segments of 3 groups */
+static ws_fn *const ws_fns[WS_KG + 1][4] = {WS_ROW(1, 1), WS_ROW(2, 2), WS_ROW(3, 3),
+                                            WS_ROW(4, 4), WS_ROW(5, 5), WS_ROW(6, 6),
+                                            WS_ROW(7, 7), WS_ROW(8, 8), WS_ROW(9, 3)};
 #undef WS_ROW
 
 /* a_sum_mult times the byte sums of rows r[0 .. n) of seg_len <= 16 bytes, into tv: 4 rows per
@@ -473,30 +488,43 @@ static void ws_sums16(const void *const *r, size_t n, size_t seg_len, int32_t mu
   }
 }
 
-/* run_view for fq layers of one segment of at most WS_KG groups: the row sums' terms of up to
- * WS_ROWS rows, then every panel over them. */
-static void ws_run_view(size_t rows, size_t nc, size_t seg_len, const void *const *rp,
-                        const int16_t *pb16, const tc_qgemm_cols *qp, char *c, size_t ldc) {
+/* Whether ws_run_view takes a product: float-stage layers of one segment of at most WS_KG
+ * groups, or of three segments of 3 groups (9 to 12 bytes: 3x3 convolutions of 3 channels)
+ * into at most 16 columns: ResNet-8's 32x32x3 3x3 -> 16 6.0 -> 4.7 us (Zen 4, bench_qgemm);
+ * MobileNetV2's stem into 32 columns, whose B passes the registers (two passes of 16), went
+ * from 144 to 174 us, so it keeps the tile kernel. */
+static int ws_takes(const tc_qgemm_cols *q, size_t nc, size_t n_seg, size_t seg_len) {
+  const size_t kps = (seg_len + 3) / 4;
+  return q->fq && ((n_seg == 1 && kps <= WS_KG) || (n_seg == 3 && kps == 3 && nc <= 16));
+}
+
+/* run_view for ws_takes: the row sums' terms of up to WS_ROWS rows, then every panel over
+ * them. */
+static __attribute__((noinline)) void ws_run_view(size_t rows, size_t nc, size_t n_seg,
+                                                  size_t seg_len,
+                        const void *const *rp, size_t seg_step, const int16_t *pb16,
+                        const tc_qgemm_cols *qp, char *c, size_t ldc) {
   const tc_qgemm_cols qc = *qp, *q = &qc; /* (a copy the byte stores cannot alias) */
   const int32_t *pb = (const int32_t *)pb16;
-  const size_t kg = (seg_len + 3) / 4;
+  const size_t kps = (seg_len + 3) / 4;
+  ws_fn *const fn = ws_fns[n_seg == 1 ? kps - 1 : WS_KG][2 * (q->out_u8 != 0) + (q->neg_term != 0)];
   int32_t tv[WS_ROWS];
   for (size_t i0 = 0; i0 < rows; i0 += WS_ROWS, c += WS_ROWS * ldc) {
     const size_t n = rows - i0 < WS_ROWS ? rows - i0 : WS_ROWS;
     const void *const *r = rp + i0;
-    if (q->a_sum_mult && seg_len <= 16)
+    if (q->a_sum_mult && n_seg == 1 && seg_len <= 16)
       ws_sums16(r, n, seg_len, q->a_sum_mult, tv);
     else if (q->a_sum_mult)
       for (size_t i = 0; i < n; i += MR) {
         const uint8_t *r8[MR];
         for (size_t k = 0; k < MR; k++) r8[k] = (const uint8_t *)r[i + k < n ? i + k : i];
         int32_t t8[MR];
-        view_row_sums8(r8, 1, seg_len, 0, q->a_sum_mult, t8);
+        view_row_sums8(r8, n_seg, seg_len, seg_step, q->a_sum_mult, t8);
         for (size_t k = 0; k < MR && i + k < n; k++) tv[i + k] = t8[k];
       }
     else
       memset(tv, 0, sizeof tv);
-    ws_fns[kg - 1][2 * (q->out_u8 != 0) + (q->neg_term != 0)](n, nc, r, tv, pb, q, c, ldc);
+    fn(n, nc, r, seg_step, tv, pb, q, c, ldc);
   }
 }
 
@@ -504,8 +532,8 @@ static void ws_run_view(size_t rows, size_t nc, size_t seg_len, const void *cons
 static void vnni_run_view(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                           const void *const *rp, size_t seg_step, const int16_t *pb,
                           const tc_qgemm_cols *q, void *cv, size_t ldc) {
-  if (q->fq && n_seg == 1 && seg_len <= 4 * WS_KG) {
-    ws_run_view(rows, nc, seg_len, rp, pb, q, cv, ldc);
+  if (ws_takes(q, nc, n_seg, seg_len)) {
+    ws_run_view(rows, nc, n_seg, seg_len, rp, seg_step, pb, q, cv, ldc);
     return;
   }
   arows a;
