@@ -137,7 +137,7 @@ static int fq_try(int32_t mult, int32_t rsh, int32_t zp, int32_t lo, int32_t hi,
       if (e + 3.0 < (double)bmin) t = bmin;
       else {
         t = e - 3.0 > (double)bmin ? (int64_t)floor(e - 3.0) : bmin;
-        if (t > bmin && REF((int32_t)t) >= n) return 0; /* not bracketed */
+        if (t > bmin && t <= bmax && REF((int32_t)t) >= n) return 0; /* not bracketed */
         while (t <= bmax && REF((int32_t)t) < n) {
           if (++t > e + 3.0) return 0;
         }

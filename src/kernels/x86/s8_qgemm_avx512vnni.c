@@ -406,9 +406,11 @@ static inline __attribute__((always_inline)) void ws_panel(const int KG, const i
         _mm256_storeu_si256((__m256i *)(void *)(cr + 3 * ldc), _mm512_extracti64x4_epi64(p1, 1));
       } else {
         const __m512i p = q512_pack64_as(v0[0], v0[1], v0[2], v0[3], U8, 1, lo8, hi8);
-        for (int i = 0; i < 4; i++)
-          _mm_storeu_si128((__m128i *)(void *)(cr + (size_t)i * ldc),
-                           _mm512_extracti32x4_epi32(p, i));
+        /* (immediate lane numbers: clang and unoptimised builds need constants) */
+        _mm_storeu_si128((__m128i *)(void *)cr, _mm512_castsi512_si128(p));
+        _mm_storeu_si128((__m128i *)(void *)(cr + ldc), _mm512_extracti32x4_epi32(p, 1));
+        _mm_storeu_si128((__m128i *)(void *)(cr + 2 * ldc), _mm512_extracti32x4_epi32(p, 2));
+        _mm_storeu_si128((__m128i *)(void *)(cr + 3 * ldc), _mm512_extracti32x4_epi32(p, 3));
       }
     } else { /* a panel's last columns or the last rows: stores lane by lane */
       const __mmask16 m0 = q512_lane_mask(cols), m1 = q512_lane_mask(cols > 16 ? cols - 16 : 0);
