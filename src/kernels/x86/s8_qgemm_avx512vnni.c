@@ -326,7 +326,8 @@ static __attribute__((noinline)) void run8_strips(size_t nstrips, size_t nc, aro
 }
 
 /* ---- weights-stationary panels (shallow float-stage products) --------------------------------
- * For K of at most WS_KG groups in one segment (1x1 convolutions of up to 32 channels), a whole
+ * For K of at most WS_KG groups in one segment (1x1 convolutions of up to 32 channels; also
+ * three segments of 3 groups into at most 16 columns, ws_takes), a whole
  * panel's B (KG groups x 16 or 32 columns, at most 16 zmm) stays in registers while the rows
  * stream by, 4 at a time: 8 accumulators, no B loads, and short output stages whose
  * constants stay in registers too. The tile kernel above reloads B and the stage's constants
@@ -469,8 +470,9 @@ static ws_fn *const ws_fns[WS_KG + 1][4] = {WS_ROW(1, 1), WS_ROW(2, 2), WS_ROW(3
 
 /* a_sum_mult times the byte sums of rows r[0 .. n) of seg_len <= 16 bytes, into tv: 4 rows per
  * vector, one per 128-bit lane (one vpdpbusd with ones, two shuffles and adds, a multiply and
- * a gather of the lanes' first words: 14 -> 8 us of the row sums of MobileNetV2's 112x112x16
- * -> 96, against view_row_sums8's masked 64-byte loads and 8-row reduction). */
+ * a gather of the lanes' first words), against view_row_sums8's masked 64-byte loads and 8-row
+ * reduction. The row sums took 14 us of MobileNetV2's 112x112x16 -> 96 (172 us) before; this
+ * and the compile-time form (ws_panel) together took it to 160 us. */
 static void ws_sums16(const void *const *r, size_t n, size_t seg_len, int32_t mult,
                       int32_t *tv) {
   const __mmask16 m = (__mmask16)((1u << seg_len) - 1u);
@@ -503,13 +505,15 @@ static int ws_takes(const tc_qgemm_cols *q, size_t nc, size_t n_seg, size_t seg_
 /* run_view for ws_takes: the row sums' terms of up to WS_ROWS rows, then every panel over
  * them. */
 static __attribute__((noinline)) void ws_run_view(size_t rows, size_t nc, size_t n_seg,
-                                                  size_t seg_len,
-                        const void *const *rp, size_t seg_step, const int16_t *pb16,
-                        const tc_qgemm_cols *qp, char *c, size_t ldc) {
+                                                  size_t seg_len, const void *const *rp,
+                                                  size_t seg_step, const int16_t *pb16,
+                                                  const tc_qgemm_cols *qp, char *c,
+                                                  size_t ldc) {
   const tc_qgemm_cols qc = *qp, *q = &qc; /* (a copy the byte stores cannot alias) */
   const int32_t *pb = (const int32_t *)pb16;
   const size_t kps = (seg_len + 3) / 4;
-  ws_fn *const fn = ws_fns[n_seg == 1 ? kps - 1 : WS_KG][2 * (q->out_u8 != 0) + (q->neg_term != 0)];
+  ws_fn *const fn =
+      ws_fns[n_seg == 1 ? kps - 1 : WS_KG][2 * (q->out_u8 != 0) + (q->neg_term != 0)];
   int32_t tv[WS_ROWS];
   for (size_t i0 = 0; i0 < rows; i0 += WS_ROWS, c += WS_ROWS * ldc) {
     const size_t n = rows - i0 < WS_ROWS ? rows - i0 : WS_ROWS;
