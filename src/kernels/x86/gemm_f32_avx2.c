@@ -14,6 +14,8 @@
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include "kernels/x86/gemm_f32_tiles.h"
+
 #define MR 6
 #define MR_NARROW 12
 #define REP6(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -157,10 +159,6 @@ static inline __attribute__((always_inline)) void panel8(
   }
 }
 
-typedef void panel_fn(size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,
-                      const float *const *a_seg, size_t lda, const float *w, const float *bias,
-                      float *c, size_t ldc, int accumulate, float act_min, float act_max);
-
 /* Out-of-line instantiations per row count: each kk loop gets the registers to itself. */
 #define DEFINE_PANEL(P, R)                                                                     \
   __attribute__((noinline)) static void P##_##R(                                              \
@@ -280,21 +278,6 @@ static size_t one_row_wide(size_t r0, size_t nc, size_t n_seg, size_t seg_len,
     p += np;
   }
   return p * 16;
-}
-
-/* rows of one panel as n = ceil(rows / mr) tiles of balanced heights: rows % n tiles of
- * h + 1 rows, then the others of h = rows / n (a remainder of a few rows would run as few FMA
- * chains: MobileNet V1's stem, 111 pixels a row, had 9 tiles of 12 and one of 3). */
-static void tile_split(size_t rows, size_t mr, panel_fn *const *table, size_t nc, size_t n_seg,
-                       size_t seg_len, const float *const *a_seg, size_t lda,
-                       const float *packed_b, const float *bias, float *c, size_t ldc,
-                       int accumulate, float act_min, float act_max) {
-  const size_t n = (rows + mr - 1) / mr, h = rows / n, taller = rows % n;
-  if (taller)
-    table[h + 1](0, taller, nc, n_seg, seg_len, a_seg, lda, packed_b, bias, c, ldc, accumulate,
-                 act_min, act_max);
-  table[h](taller * (h + 1), n - taller, nc, n_seg, seg_len, a_seg, lda, packed_b, bias,
-           c + taller * (h + 1) * ldc, ldc, accumulate, act_min, act_max);
 }
 
 static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,

@@ -16,6 +16,8 @@
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
 
+#include "kernels/x86/gemm_f32_tiles.h"
+
 #include "kernels/select.h"
 
 #define MR 8
@@ -140,10 +142,6 @@ static inline __attribute__((always_inline)) void panel16(
 #undef STORE
   }
 }
-
-typedef void panel_fn(size_t r0, size_t n_tiles, size_t cols, size_t n_seg, size_t seg_len,
-                      const float *const *a_seg, size_t lda, const float *w, const float *bias,
-                      float *c, size_t ldc, int accumulate, float act_min, float act_max);
 
 /* Out-of-line instantiations per row count: each kk loop gets the registers to itself (inlined
  * into one function, gcc 12 ran short of general registers and spilled a B vector). */
@@ -273,21 +271,6 @@ static size_t one_row_wide(size_t r0, size_t nc, size_t n_seg, size_t seg_len,
     p += np;
   }
   return p * 32;
-}
-
-/* rows of one panel as n = ceil(rows / mr) tiles of balanced heights: rows % n tiles of
- * h + 1 rows, then the others of h = rows / n (a remainder of a few rows would run as few FMA
- * chains: MobileNet V1's stem, 111 pixels a row, had 9 tiles of 12 and one of 3). */
-static void tile_split(size_t rows, size_t mr, panel_fn *const *table, size_t nc, size_t n_seg,
-                       size_t seg_len, const float *const *a_seg, size_t lda,
-                       const float *packed_b, const float *bias, float *c, size_t ldc,
-                       int accumulate, float act_min, float act_max) {
-  const size_t n = (rows + mr - 1) / mr, h = rows / n, taller = rows % n;
-  if (taller)
-    table[h + 1](0, taller, nc, n_seg, seg_len, a_seg, lda, packed_b, bias, c, ldc, accumulate,
-                 act_min, act_max);
-  table[h](taller * (h + 1), n - taller, nc, n_seg, seg_len, a_seg, lda, packed_b, bias,
-           c + taller * (h + 1) * ldc, ldc, accumulate, act_min, act_max);
 }
 
 static void ukernel_seg(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
