@@ -6,8 +6,8 @@
  * as a direct (implicit-GEMM) convolution: a strip of consecutive output pixels of one output row
  * reads each filter row's taps straight from the input (one segment per filter row, or per tap
  * when dilated; rows in the vertical padding are skipped), so no im2col copy is made. The other
- * pixels (the left/right borders) are gathered by im2col
- * (kernels/im2col.h) into per-thread scratch, a full tile at a time. Kernels without the
+ * pixels (the left/right borders) are gathered by im2col (kernels/im2col.h) into per-thread
+ * scratch, a full tile at a time. Kernels without the
  * segmented form run every pixel through im2col. Groups other than 1 are not handled (callers
  * keep the reference kernel). */
 #ifndef TC_KERNELS_CONV_F32_H

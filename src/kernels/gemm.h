@@ -41,8 +41,8 @@ typedef void tc_f32_gemm_ukernel_fn(size_t mr_rows, size_t nc, size_t k, const f
  * kernel walks them in register tiles of at most mr rows (mr_narrow when the block is one
  * narrow panel, nc <= nr / 2; the x86 kernels balance one panel's tile heights, so no short
  * tile is left at the end), so one call can cover a whole output row or row block and the call
- * overhead is paid once. Everything else is as tc_f32_gemm_ukernel_fn (one segment is the plain form); a
- * row's result does not depend on `rows`. */
+ * overhead is paid once. Everything else is as tc_f32_gemm_ukernel_fn (one segment is the
+ * plain form); a row's result does not depend on `rows`. */
 typedef void tc_f32_gemm_seg_fn(size_t rows, size_t nc, size_t n_seg, size_t seg_len,
                                 const float *const *a_seg, size_t lda, const float *packed_b,
                                 const float *bias, float *c, size_t ldc, int accumulate,

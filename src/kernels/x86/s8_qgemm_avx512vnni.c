@@ -429,12 +429,7 @@ static inline __attribute__((always_inline)) void ws_panel(const int KG, const i
       const int32_t *pb, const tc_qgemm_cols *q, char *c, size_t ldc) {                         \
     for (size_t j = 0; j < nc; j += NR) {                                                      \
       const size_t cols = nc - j < NR ? nc - j : NR;                                           \
-      if (cols > NR / 2 && (KG) > WS_KG) { /* B of 32 columns would pass the registers: */     \
-        ws_panel(KG, KPS, 0, U8, NEG, NR, seg_step, rows, rp, tv, pb, q, j, NR / 2, c, ldc);    \
-        ws_panel(KG, KPS, 0, U8, NEG, NR, seg_step, rows, rp, tv, pb + NR / 2, q, j + NR / 2,   \
-                 cols - NR / 2, c, ldc); /* two passes of 16 */                                 \
-        pb += NR * (KG);                                                                       \
-      } else if (cols > NR / 2) {                                                              \
+      if (cols > NR / 2 && (KG) <= WS_KG) { /* (KG > WS_KG: nc <= 16, see ws_takes) */      \
         ws_panel(KG, KPS, 1, U8, NEG, NR, seg_step, rows, rp, tv, pb, q, j, cols, c, ldc);      \
         pb += NR * (KG);                                                                       \
       } else {                                                                                 \
