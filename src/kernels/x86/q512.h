@@ -82,7 +82,8 @@ static inline __attribute__((always_inline)) __m512i q512_bias(const tc_qgemm_co
 /* Per-column requantization parameters of 16 columns, loaded once per panel. */
 typedef struct q512_rq {
   __m512i m, m_odd, rsh, lsh, rmask, rhalf, rc_even, rc_odd;
-  __m512 fs; /* fq: the float scales (and fq_sub in m) */
+  __m512 fs;    /* fq: the float scales */
+  __m512i fsub; /* fq: fq_sub */
   int sign; /* plain: the x < 0 correction is needed (see q512_requant16) */
 } q512_rq;
 
@@ -91,12 +92,13 @@ static inline __attribute__((always_inline)) q512_rq q512_rq_load(const tc_qgemm
   p.rsh = _mm512_loadu_si512(q->rshift + j);
   if (q->fq) {
     p.fs = _mm512_loadu_ps(q->fscale + j);
-    p.m = _mm512_loadu_si512(q->fq_sub + j);
-    p.m_odd = p.lsh = p.rmask = p.rhalf = p.rc_even = p.rc_odd = p.rsh;
+    p.fsub = _mm512_loadu_si512(q->fq_sub + j);
+    p.m = p.m_odd = p.lsh = p.rmask = p.rhalf = p.rc_even = p.rc_odd = p.rsh; /* (unused) */
     p.sign = 0;
     return p;
   }
   p.fs = _mm512_setzero_ps();
+  p.fsub = _mm512_setzero_si512();
   if (q->plain) {
     /* 2m per column (< 2^32, read unsigned), and per 64-bit lane the constant
      * 2^31 + 2^(31 + rshift) + (out_zp 2^rshift - m - sign) 2^32: twice qgemm.h's rconst, less
@@ -149,7 +151,7 @@ static inline __attribute__((always_inline)) __m512i q512_requant16(__m512i a, c
   if (q->fq) { /* qmath.h's tc_q_float_fit: 3 operations and an add (out_zp is in fq_sub), and
                * the x < 0 term where stores can go below out_zp */
     const __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), p->fs, _mm512_set1_ps(12582912.0f));
-    __m512i r = _mm512_sub_epi32(_mm512_castps_si512(y), p->m);
+    __m512i r = _mm512_sub_epi32(_mm512_castps_si512(y), p->fsub);
     if (q->neg_term) r = _mm512_add_epi32(r, _mm512_srai_epi32(a, 31));
     return _mm512_srav_epi32(r, p->rsh);
   }
